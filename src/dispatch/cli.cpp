@@ -1,0 +1,216 @@
+#include "dispatch/cli.hpp"
+
+#include <map>
+#include <optional>
+
+#include "dispatch/events.hpp"
+#include "dispatch/json_in.hpp"
+#include "dispatch/pipeline.hpp"
+#include "dispatch/signature.hpp"
+
+namespace dispatch {
+namespace {
+
+constexpr std::string_view usage_text =
+    "usage: dispatch <command> [options]\n"
+    "\n"
+    "  verify (--secret S | --secret-file F) --signature H FILE\n"
+    "        check an X-Hub-Signature value against the bytes of FILE\n"
+    "  handle --endpoint ENDPOINT.json --headers HEADERS.json FILE\n"
+    "        run the whole pipeline and print the outcome\n"
+    "  render --event KEY FILE\n"
+    "        print the Discord message for a payload\n"
+    "  events\n"
+    "        print the event catalogue\n"
+    "\n"
+    "FILE may be - for standard input. Exit: 0 done, 1 input refused, 2 usage or I/O error.\n";
+
+// A command name, its options (--name value) and its positional arguments.
+struct parsed_args {
+  std::string command;
+  std::map<std::string, std::string, std::less<>> options;
+  std::vector<std::string> positional;
+};
+
+cli_output usage_error(std::string_view message) {
+  return {"", "dispatch: " + std::string(message) + "\n" + "run `dispatch help` for usage\n", 2};
+}
+
+// Returns the parsed arguments, or a usage error for an option without a value or given twice.
+std::optional<parsed_args> parse_args(const std::vector<std::string>& args, cli_output& failure) {
+  parsed_args parsed;
+  if (args.empty()) {
+    failure = usage_error("no command given");
+    return std::nullopt;
+  }
+  parsed.command = args[0];
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+      if (i + 1 >= args.size()) {
+        failure = usage_error("option " + arg + " needs a value");
+        return std::nullopt;
+      }
+      if (!parsed.options.emplace(arg.substr(2), args[i + 1]).second) {
+        failure = usage_error("option " + arg + " is given twice");
+        return std::nullopt;
+      }
+      ++i;
+    } else {
+      parsed.positional.push_back(arg);
+    }
+  }
+  return parsed;
+}
+
+// Checks that exactly the options in `allowed` (`required` among them) and one FILE are given.
+std::optional<cli_output> check_shape(const parsed_args& parsed, std::initializer_list<std::string_view> required,
+                                      std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : parsed.options) {
+    bool known = false;
+    for (const auto option : allowed) known = known || option == name;
+    if (!known) return usage_error(parsed.command + " does not take --" + name);
+  }
+  for (const auto option : required) {
+    if (parsed.options.find(option) == parsed.options.end()) {
+      return usage_error(parsed.command + " needs --" + std::string(option));
+    }
+  }
+  if (parsed.positional.size() != 1) return usage_error(parsed.command + " takes exactly one FILE");
+  return std::nullopt;
+}
+
+std::string print(const ordered_json& value) { return dump_json_pretty(value) + "\n"; }
+
+std::string position_suffix(const error& failure) {
+  if (failure.line == 0) return "";
+  return " (at line " + std::to_string(failure.line) + ", column " + std::to_string(failure.column) + ")";
+}
+
+cli_output run_events() {
+  ordered_json list = ordered_json::array();
+  for (const auto& info : event_catalogue()) {
+    list.push_back({{"key", info.key},
+                    {"category", info.category},
+                    {"label", info.label},
+                    {"description", info.description}});
+  }
+  return {print(list), "", 0};
+}
+
+cli_output run_verify(const parsed_args& parsed, const std::vector<std::string>& files) {
+  const bool from_file = parsed.options.count("secret-file") > 0;
+  const std::string& secret = from_file ? files[0] : parsed.options.find("secret")->second;
+  // A secret file usually ends with a newline that is not part of the secret.
+  std::string_view key = secret;
+  if (from_file) {
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.remove_suffix(1);
+  }
+  const auto& body = files.back();
+  const auto verified = verify_signature(parsed.options.find("signature")->second, as_bytes(key), as_bytes(body));
+  if (verified.ok()) return {print({{"valid", true}, {"algorithm", "sha256"}}), "", 0};
+  return {print({{"valid", false}, {"code", verified.error().code}, {"reason", verified.error().message}}), "", 1};
+}
+
+cli_output run_handle(const std::vector<std::string>& names, const std::vector<std::string>& files) {
+  const auto endpoint_json = parse_json(files[0]);
+  if (!endpoint_json.ok()) {
+    return usage_error(names[0] + " is not JSON: " + endpoint_json.error().message +
+                       position_suffix(endpoint_json.error()));
+  }
+  const auto endpoint = parse_endpoint(endpoint_json.value());
+  if (!endpoint.ok()) return usage_error(names[0] + ": " + endpoint.error().message);
+  const auto headers_json = parse_json(files[1]);
+  if (!headers_json.ok()) {
+    return usage_error(names[1] + " is not JSON: " + headers_json.error().message +
+                       position_suffix(headers_json.error()));
+  }
+  const auto headers = parse_headers(headers_json.value());
+  if (!headers.ok()) return usage_error(names[1] + ": " + headers.error().message);
+  const auto result = handle(endpoint.value(), headers.value(), as_bytes(files[2]));
+  return {print(outcome_json(result)), "", result.verdict == "reject" ? 1 : 0};
+}
+
+cli_output run_render(const parsed_args& parsed, const std::vector<std::string>& files) {
+  const auto& key = parsed.options.find("event")->second;
+  if (!is_well_formed_event_key(key)) {
+    return usage_error("--event " + key + " is not an event key (category:action, see `dispatch events`)");
+  }
+  const auto payload = parse_json(files[0]);
+  if (!payload.ok()) {
+    return {"", "dispatch: " + parsed.positional[0] + " is not JSON: " + payload.error().message +
+                    position_suffix(payload.error()) + "\n", 1};
+  }
+  if (!payload.value().is_object()) {
+    return {"", "dispatch: " + parsed.positional[0] + " is JSON but not an object\n", 1};
+  }
+  return {print(render_message(key, payload.value())), "", 0};
+}
+
+}  // namespace
+
+cli_plan plan_cli(const std::vector<std::string>& args) {
+  cli_plan plan;
+  cli_output failure;
+  const auto parsed = parse_args(args, failure);
+  const auto finish = [&](cli_output output) {
+    plan.done = true;
+    plan.output = std::move(output);
+    return plan;
+  };
+  if (!parsed) return finish(failure);
+  const auto& command = parsed->command;
+  if (command == "help" || command == "--help" || command == "-h") return finish({std::string(usage_text), "", 0});
+  if (command == "events") {
+    if (!parsed->options.empty() || !parsed->positional.empty()) return finish(usage_error("events takes no arguments"));
+    return finish(run_events());
+  }
+  if (command == "verify") {
+    if (auto bad = check_shape(*parsed, {"signature"}, {"signature", "secret", "secret-file"})) return finish(*bad);
+    const bool inline_secret = parsed->options.count("secret") > 0;
+    const bool file_secret = parsed->options.count("secret-file") > 0;
+    if (inline_secret == file_secret) return finish(usage_error("verify needs one of --secret or --secret-file"));
+    if (file_secret) plan.files.push_back(parsed->options.find("secret-file")->second);
+  } else if (command == "handle") {
+    if (auto bad = check_shape(*parsed, {"endpoint", "headers"}, {"endpoint", "headers"})) return finish(*bad);
+    plan.files.push_back(parsed->options.find("endpoint")->second);
+    plan.files.push_back(parsed->options.find("headers")->second);
+  } else if (command == "render") {
+    if (auto bad = check_shape(*parsed, {"event"}, {"event"})) return finish(*bad);
+  } else {
+    return finish(usage_error("unknown command \"" + command + "\""));
+  }
+  plan.files.push_back(parsed->positional[0]);
+  return plan;
+}
+
+cli_output run_cli(const std::vector<std::string>& args, const std::vector<std::string>& files) {
+  auto plan = plan_cli(args);
+  if (plan.done) return plan.output;
+  if (files.size() != plan.files.size()) return usage_error("internal: file count does not match the plan");
+  cli_output failure;
+  const auto parsed = parse_args(args, failure);
+  if (parsed->command == "verify") return run_verify(*parsed, files);
+  if (parsed->command == "handle") return run_handle(plan.files, files);
+  return run_render(*parsed, files);
+}
+
+cli_output cli_read_error(std::string_view path, read_failure why) {
+  std::string_view reason = "read failed";
+  switch (why) {
+    case read_failure::not_found:
+      reason = "no such file";
+      break;
+    case read_failure::permission_denied:
+      reason = "permission denied";
+      break;
+    case read_failure::is_directory:
+      reason = "is a directory";
+      break;
+    case read_failure::other:
+      break;
+  }
+  return {"", "dispatch: cannot read " + std::string(path) + ": " + std::string(reason) + "\n", 2};
+}
+
+}  // namespace dispatch

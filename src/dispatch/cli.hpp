@@ -1,0 +1,38 @@
+#pragma once
+// The `dispatch` command line as a pure function: the native main and wasm/cli.mjs only read the files it
+// names and print what it returns, so both builds answer alike.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dispatch {
+
+// What a command prints and how it exits: 0 done, 1 input refused, 2 usage or I/O error.
+struct cli_output {
+  std::string out;
+  std::string err;
+  int exit_code = 0;
+};
+
+// The files a command needs, in order ("-" is standard input). If `done` is true the command needs no
+// files and `output` is its whole answer (help, a usage error, `events`).
+struct cli_plan {
+  std::vector<std::string> files;
+  bool done = false;
+  cli_output output;
+};
+
+// Reads the arguments (without the program name) and says which files to read.
+cli_plan plan_cli(const std::vector<std::string>& args);
+
+// Runs the command with the contents of the files plan_cli named, in the same order.
+cli_output run_cli(const std::vector<std::string>& args, const std::vector<std::string>& files);
+
+// Why a file could not be read, as both edges report it.
+enum class read_failure { not_found, permission_denied, is_directory, other };
+
+// Returns the answer for a file that could not be read (exit 2).
+cli_output cli_read_error(std::string_view path, read_failure why);
+
+}  // namespace dispatch

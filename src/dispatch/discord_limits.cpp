@@ -1,0 +1,199 @@
+#include "dispatch/discord_limits.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace dispatch {
+namespace {
+
+constexpr std::string_view ellipsis = "\xE2\x80\xA6";  // U+2026
+constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Returns the length of the well-formed UTF-8 sequence at text[i], or 0 if it is malformed.
+std::size_t sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
+  const std::uint8_t lead = byte(i);
+  std::size_t length;
+  std::uint32_t code_point;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    code_point = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    code_point = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    code_point = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    code_point = code_point << 6 | (byte(i + k) & 0x3F);
+  }
+  const bool overlong = (length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000);
+  const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
+  if (overlong || surrogate || code_point > 0x10FFFF) return 0;
+  return length;
+}
+
+// Cleans and cuts the string at `key` of `object`, if there is one; returns its length in characters.
+std::size_t limit_member(ordered_json& object, std::string_view key, std::size_t limit) {
+  if (!object.is_object()) return 0;
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return 0;
+  auto text = truncate_chars(clean_text(it->get_ref<const std::string&>()), limit);
+  const auto length = count_chars(text);
+  *it = std::move(text);
+  return length;
+}
+
+std::size_t limit_embed(ordered_json& embed) {
+  std::size_t total = 0;
+  total += limit_member(embed, "title", discord_limits::title);
+  total += limit_member(embed, "description", discord_limits::description);
+  limit_member(embed, "url", 2048);
+  if (auto it = embed.find("footer"); it != embed.end()) {
+    total += limit_member(*it, "text", discord_limits::footer_text);
+  }
+  if (auto it = embed.find("author"); it != embed.end()) {
+    total += limit_member(*it, "name", discord_limits::author_name);
+  }
+  if (auto it = embed.find("fields"); it != embed.end() && it->is_array()) {
+    if (it->size() > discord_limits::fields) it->erase(it->begin() + discord_limits::fields, it->end());
+    for (auto& field : *it) {
+      total += limit_member(field, "name", discord_limits::field_name);
+      total += limit_member(field, "value", discord_limits::field_value);
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+std::size_t count_chars(std::string_view text) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    i += std::max<std::size_t>(sequence_length(text, i), 1);
+    ++count;
+  }
+  return count;
+}
+
+std::string truncate_chars(std::string_view text, std::size_t limit) {
+  if (count_chars(text) <= limit) return std::string(text);
+  if (limit == 0) return {};
+  std::size_t i = 0;
+  for (std::size_t kept = 0; kept + 1 < limit && i < text.size(); ++kept) {
+    i += std::max<std::size_t>(sequence_length(text, i), 1);
+  }
+  std::string out(text.substr(0, i));
+  // Whitespace just before the ellipsis reads as a gap; drop it.
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t')) out.pop_back();
+  return out.append(ellipsis);
+}
+
+std::string clean_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto length = sequence_length(text, i);
+    if (length == 0) {
+      out.append(replacement);
+      ++i;
+      continue;
+    }
+    const auto c = static_cast<std::uint8_t>(text[i]);
+    const bool c0 = length == 1 && (c < 0x20 || c == 0x7F) && c != '\n' && c != '\t';
+    // C1 controls (U+0080..U+009F) are encoded as C2 80..C2 9F.
+    const bool c1 = length == 2 && c == 0xC2 && static_cast<std::uint8_t>(text[i + 1]) < 0xA0;
+    if (!c0 && !c1) out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+std::string escape_markdown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  bool line_start = true;
+  for (const char c : text) {
+    switch (c) {
+      case '\\': case '*': case '_': case '~': case '`': case '|': case '<': case '>': case '[': case ']':
+      case '(': case ')':
+        out += '\\';
+        break;
+      case '#': case '-':
+        // Headings and list items only begin a line.
+        if (line_start) out += '\\';
+        break;
+      default:
+        break;
+    }
+    out += c;
+    line_start = c == '\n' || (line_start && c == ' ');
+  }
+  return out;
+}
+
+ordered_json finalize_message(ordered_json message) {
+  if (!message.is_object()) message = ordered_json::object();
+  limit_member(message, "content", discord_limits::content);
+  limit_member(message, "username", discord_limits::username);
+  message["allowed_mentions"] = {{"parse", ordered_json::array()}};
+
+  auto embeds = message.find("embeds");
+  if (embeds == message.end()) return message;
+  if (!embeds->is_array()) {
+    message.erase(embeds);
+    return message;
+  }
+  if (embeds->size() > discord_limits::embeds) {
+    embeds->erase(embeds->begin() + discord_limits::embeds, embeds->end());
+  }
+  std::vector<std::size_t> sizes;
+  std::size_t total = 0;
+  for (auto& embed : *embeds) {
+    sizes.push_back(limit_embed(embed));
+    total += sizes.back();
+  }
+  // Over the shared budget: shorten descriptions from the last embed back, then drop whole embeds.
+  for (std::size_t k = embeds->size(); k-- > 0 && total > discord_limits::embeds_total;) {
+    auto& embed = (*embeds)[k];
+    const auto it = embed.find("description");
+    if (it == embed.end() || !it->is_string()) continue;
+    const auto length = count_chars(it->get_ref<const std::string&>());
+    const auto excess = total - discord_limits::embeds_total;
+    const auto keep = length > excess ? length - excess : 0;
+    if (keep == 0) {
+      embed.erase(it);
+    } else {
+      *it = truncate_chars(it->get_ref<const std::string&>(), keep);
+    }
+    const auto after = limit_embed(embed);
+    total = total - sizes[k] + after;
+    sizes[k] = after;
+  }
+  for (std::size_t k = embeds->size(); k-- > 0 && total > discord_limits::embeds_total;) {
+    auto& embed = (*embeds)[k];
+    auto fields = embed.find("fields");
+    while (fields != embed.end() && fields->is_array() && !fields->empty() &&
+           total > discord_limits::embeds_total) {
+      fields->erase(fields->end() - 1);
+      const auto after = limit_embed(embed);
+      total = total - sizes[k] + after;
+      sizes[k] = after;
+    }
+  }
+  while (total > discord_limits::embeds_total && embeds->size() > 1) {
+    total -= sizes.back();
+    sizes.pop_back();
+    embeds->erase(embeds->end() - 1);
+  }
+  return message;
+}
+
+}  // namespace dispatch

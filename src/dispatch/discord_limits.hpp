@@ -1,0 +1,46 @@
+#pragma once
+// Discord's Execute Webhook limits and safety rules, enforced in one place after every renderer.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "dispatch/json_in.hpp"
+
+namespace dispatch {
+
+// Discord's documented limits, in characters (Unicode code points).
+struct discord_limits {
+  static constexpr std::size_t content = 2000;
+  static constexpr std::size_t embeds = 10;
+  static constexpr std::size_t title = 256;
+  static constexpr std::size_t description = 4096;
+  static constexpr std::size_t fields = 25;
+  static constexpr std::size_t field_name = 256;
+  static constexpr std::size_t field_value = 1024;
+  static constexpr std::size_t footer_text = 2048;
+  static constexpr std::size_t author_name = 256;
+  static constexpr std::size_t username = 80;
+  static constexpr std::size_t embeds_total = 6000;
+};
+
+// Returns the number of code points in UTF-8 text (a malformed byte counts as one).
+std::size_t count_chars(std::string_view text);
+
+// Returns `text` cut to at most `limit` code points on a code point boundary, ending in "…" when cut.
+std::string truncate_chars(std::string_view text, std::size_t limit);
+
+// Returns `text` with control characters other than newline and tab removed, and invalid UTF-8 replaced
+// by U+FFFD, so that nothing invisible or undecodable reaches a message.
+std::string clean_text(std::string_view text);
+
+// Returns `text` with Discord markdown's special characters backslash-escaped (# and - only at a line's start), for user text that lands
+// where Discord renders markdown (descriptions, field values).
+std::string escape_markdown(std::string_view text);
+
+// Returns the message with every limit applied (each string cut, surplus embeds and fields dropped, the
+// 6000-character total kept by shortening descriptions from the last embed back), every string cleaned,
+// and `allowed_mentions` set to mention nobody.
+ordered_json finalize_message(ordered_json message);
+
+}  // namespace dispatch

@@ -1,0 +1,28 @@
+#pragma once
+// The only place that parses or writes JSON. Both directions are non-throwing on untrusted data.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "dispatch/result.hpp"
+
+namespace dispatch {
+
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+
+// Nesting deeper than this is refused: Bitbucket payloads nest about ten levels.
+inline constexpr int max_json_depth = 128;
+
+// Parses one JSON document (UTF-8, nothing after it). Returns the value; otherwise an error with code
+// `json_syntax` or `json_too_deep`, the parser's reason, and the 1-based line and column of the fault.
+result<json> parse_json(std::string_view text);
+
+// Writes `value` compactly, replacing invalid UTF-8 with U+FFFD instead of failing.
+std::string dump_json(const ordered_json& value);
+
+// Writes `value` with two-space indentation, for people.
+std::string dump_json_pretty(const ordered_json& value);
+
+}  // namespace dispatch

@@ -1,0 +1,154 @@
+#include "dispatch/pipeline.hpp"
+
+#include "dispatch/discord_limits.hpp"
+#include "dispatch/render/generic.hpp"
+#include "dispatch/signature.hpp"
+
+namespace dispatch {
+namespace {
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+outcome refuse(int status, const error& failure, std::string event = {}) {
+  std::string reason = failure.message;
+  if (failure.line > 0) {
+    reason += " (at line " + std::to_string(failure.line) + ", column " + std::to_string(failure.column) + ")";
+  }
+  return outcome{"reject", status, failure.code, std::move(reason), std::move(event), std::nullopt};
+}
+
+}  // namespace
+
+result<endpoint_settings> parse_endpoint(const json& endpoint) {
+  const auto invalid = [](std::string message) { return make_error("endpoint_invalid", std::move(message)); };
+  if (!endpoint.is_object()) return invalid("endpoint must be a JSON object");
+  const auto secret = endpoint.find("secret");
+  if (secret == endpoint.end() || !secret->is_string() || secret->get_ref<const std::string&>().empty()) {
+    return invalid("endpoint.secret must be a non-empty string");
+  }
+  const auto events = endpoint.find("events");
+  if (events == endpoint.end() || !events->is_object()) {
+    return invalid("endpoint.events must be an object {mode, custom?}");
+  }
+  const auto mode = events->find("mode");
+  if (mode == events->end() || !mode->is_string()) {
+    return invalid("endpoint.events.mode must be one of \"push\", \"all\", \"custom\"");
+  }
+  std::vector<std::string> custom;
+  if (const auto list = events->find("custom"); list != events->end() && !list->is_null()) {
+    if (!list->is_array()) return invalid("endpoint.events.custom must be an array of event keys");
+    for (const auto& key : *list) {
+      if (!key.is_string()) return invalid("endpoint.events.custom must be an array of event keys");
+      custom.push_back(key.get<std::string>());
+    }
+  }
+  auto selection = make_selection(mode->get_ref<const std::string&>(), custom);
+  if (!selection.ok()) return invalid("endpoint." + selection.error().message);
+  return endpoint_settings{secret->get<std::string>(), std::move(selection).value()};
+}
+
+void header_map::add(std::string_view name, std::string_view value) {
+  auto key = lowercase(name);
+  if (!find(key)) entries_.emplace_back(std::move(key), std::string(value));
+}
+
+std::optional<std::string_view> header_map::find(std::string_view name) const {
+  const auto key = lowercase(name);
+  for (const auto& [entry_name, value] : entries_) {
+    if (entry_name == key) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+result<header_map> parse_headers(const json& headers) {
+  if (!headers.is_object()) return make_error("headers_invalid", "headers must be a JSON object of name -> value");
+  header_map map;
+  for (const auto& [name, value] : headers.items()) {
+    if (!value.is_string()) {
+      return make_error("headers_invalid", "header \"" + name + "\" must have a string value");
+    }
+    if (map.find(name)) {
+      return make_error("headers_invalid", "header \"" + name + "\" is given twice (names ignore case)");
+    }
+    map.add(name, value.get_ref<const std::string&>());
+  }
+  return map;
+}
+
+ordered_json render_message(std::string_view key, const json& payload) {
+  return finalize_message(render_generic(key, find_event(key), payload));
+}
+
+outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body) {
+  const std::string event(headers.find("X-Event-Key").value_or(""));
+
+  if (body.size() > max_body_bytes) {
+    return refuse(413, make_error("body_too_large", "body is " + std::to_string(body.size()) +
+                                                        " bytes; the limit is " + std::to_string(max_body_bytes)));
+  }
+  // Verify before anything else reads the body or trusts a header.
+  const auto signature = headers.find("X-Hub-Signature");
+  if (!signature) {
+    return refuse(401, make_error("signature_missing", "X-Hub-Signature header is missing"));
+  }
+  const auto verified = verify_signature(*signature, as_bytes(endpoint.secret), body);
+  if (!verified.ok()) return refuse(401, verified.error());
+
+  if (event.empty()) return refuse(400, make_error("event_key_missing", "X-Event-Key header is missing"));
+  if (!is_well_formed_event_key(event)) {
+    return refuse(400, make_error("event_key_invalid",
+                                  "X-Event-Key is not of the form category:action (lowercase letters, digits, _)"));
+  }
+  if (!endpoint.events.selects(event)) {
+    return outcome{"ignore", 200, "event_not_selected", "event " + event + " not selected", event, std::nullopt};
+  }
+
+  const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
+  auto payload = parse_json(text);
+  if (!payload.ok()) {
+    auto failure = payload.error();
+    failure.code = failure.code == "json_too_deep" ? "body_too_deep" : "body_not_json";
+    failure.message = "body is not JSON: " + failure.message;
+    return refuse(400, failure, event);
+  }
+  if (!payload.value().is_object()) {
+    return refuse(400, make_error("body_not_object", "body is JSON but not an object"), event);
+  }
+  std::string reason = find_event(event) != nullptr
+                           ? "event " + event + " accepted"
+                           : "event " + event + " accepted (not in Bitbucket's catalogue: generic embed)";
+  return outcome{"deliver", 202, "accepted", std::move(reason), event, render_message(event, payload.value())};
+}
+
+outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {
+  const auto parsed = parse_json(envelope);
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return refuse(500, make_error("envelope_invalid", "envelope must be a JSON object {endpoint, headers}"));
+  }
+  const auto& root = parsed.value();
+  const auto endpoint_node = root.find("endpoint");
+  const auto endpoint = parse_endpoint(endpoint_node == root.end() ? json() : *endpoint_node);
+  if (!endpoint.ok()) return refuse(500, endpoint.error());
+  const auto headers_node = root.find("headers");
+  const auto headers = parse_headers(headers_node == root.end() ? json() : *headers_node);
+  if (!headers.ok()) return refuse(500, headers.error());
+  return handle(endpoint.value(), headers.value(), body);
+}
+
+ordered_json outcome_json(const outcome& result) {
+  ordered_json out = {{"verdict", result.verdict},
+                      {"status", result.status},
+                      {"code", result.code},
+                      {"reason", result.reason}};
+  if (!result.event.empty()) out["event"] = result.event;
+  if (result.message) out["message"] = *result.message;
+  return out;
+}
+
+}  // namespace dispatch

@@ -1,0 +1,71 @@
+#pragma once
+// One delivery, start to finish: verify, filter, parse, render. The HTTP status table of DESIGN.md lives here.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dispatch/events.hpp"
+#include "dispatch/json_in.hpp"
+#include "dispatch/result.hpp"
+
+namespace dispatch {
+
+// Bodies larger than this are refused with 413 (Bitbucket's own cap is 256 KB).
+inline constexpr std::size_t max_body_bytes = 1024 * 1024;
+
+// What the core needs to know of an endpoint.
+struct endpoint_settings {
+  std::string secret;
+  event_selection events;
+};
+
+// Reads `{secret, events:{mode, custom?}}` (other members, such as name or destination_url, are ignored).
+// Returns the settings; otherwise an error with code `endpoint_invalid` whose message names the field.
+result<endpoint_settings> parse_endpoint(const json& endpoint);
+
+// Request headers, looked up by name without regard to case.
+class header_map {
+ public:
+  // Adds a header; a name added twice keeps the first value.
+  void add(std::string_view name, std::string_view value);
+  // Returns the value of header `name`, or nullopt if it was not sent.
+  std::optional<std::string_view> find(std::string_view name) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;  // lowercase name, value
+};
+
+// Reads an object of header name -> string value. Returns the headers; otherwise an error with code
+// `headers_invalid` (not an object, a value that is not a string, a name given twice in different case).
+result<header_map> parse_headers(const json& headers);
+
+// What to do with a delivery. `message` is set only when `verdict` is "deliver".
+struct outcome {
+  std::string verdict;  // "deliver", "ignore" or "reject"
+  int status = 0;       // the HTTP status to answer Bitbucket with
+  std::string code;     // stable snake_case id of the case
+  std::string reason;   // for people; never holds the expected signature
+  std::string event;    // the X-Event-Key, when there was one
+  std::optional<ordered_json> message;
+};
+
+// Runs the pipeline over the exact bytes received. Never throws; every refusal is an outcome.
+outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body);
+
+// Runs the pipeline from a JSON envelope `{"endpoint":{…},"headers":{…}}` and the body bytes, as the wasm
+// boundary and the CLI receive them. A bad envelope is an outcome with status 500 and code
+// `endpoint_invalid`, `headers_invalid` or `envelope_invalid`.
+outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body);
+
+// Returns the outcome as DESIGN.md spells it: {verdict, status, code, reason, event?, message?}.
+ordered_json outcome_json(const outcome& result);
+
+// Renders the message for an event whose payload is already parsed and verified.
+ordered_json render_message(std::string_view key, const json& payload);
+
+}  // namespace dispatch

@@ -1,0 +1,41 @@
+#pragma once
+// A value or an error, never both. Untrusted input is answered with a result, not an exception.
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace dispatch {
+
+// What went wrong: a stable snake_case `code` for programs, a human `message`, and where (1-based line and
+// column) when the input has positions; 0 when it does not.
+struct error {
+  std::string code;
+  std::string message;
+  int line = 0;
+  int column = 0;
+};
+
+// Holds either a T or an error. ok() says which; value() and error() may be called only on the matching side.
+template <class T>
+class result {
+ public:
+  result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
+  result(dispatch::error failure) : state_(std::in_place_index<1>, std::move(failure)) {}
+
+  bool ok() const { return state_.index() == 0; }
+  const T& value() const& { return std::get<0>(state_); }
+  T& value() & { return std::get<0>(state_); }
+  T&& value() && { return std::get<0>(std::move(state_)); }
+  const dispatch::error& error() const { return std::get<1>(state_); }
+
+ private:
+  std::variant<T, dispatch::error> state_;
+};
+
+// Returns an error with `code` and `message`, and a position when one is known.
+inline error make_error(std::string code, std::string message, int line = 0, int column = 0) {
+  return error{std::move(code), std::move(message), line, column};
+}
+
+}  // namespace dispatch

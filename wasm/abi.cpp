@@ -1,0 +1,100 @@
+// The C ABI of the wasm build: the only functions JavaScript calls (wasm/exports.txt lists them).
+//
+// Every call takes a JSON envelope and a byte buffer, both in wasm memory that the caller allocated with
+// dispatch_alloc, and returns a NUL-terminated JSON answer that the caller frees with dispatch_free. Errors
+// are answers, never traps: the core does not throw, and this file is built without exceptions.
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dispatch/cli.hpp"
+#include "dispatch/json_in.hpp"
+#include "dispatch/pipeline.hpp"
+
+namespace {
+
+char* answer(const std::string& text) {
+  auto* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (out == nullptr) return nullptr;
+  std::memcpy(out, text.data(), text.size());
+  out[text.size()] = '\0';
+  return out;
+}
+
+std::string_view view(const char* data, std::size_t size) { return {data == nullptr ? "" : data, size}; }
+
+std::span<const std::uint8_t> bytes(const std::uint8_t* data, std::size_t size) {
+  return {data, data == nullptr ? 0 : size};
+}
+
+}  // namespace
+
+extern "C" {
+
+// Returns `size` bytes of wasm memory for the caller to fill, or 0 if memory is exhausted.
+void* dispatch_alloc(std::size_t size) { return std::malloc(size == 0 ? 1 : size); }
+
+// Releases memory from dispatch_alloc or an answer.
+void dispatch_free(void* pointer) { std::free(pointer); }
+
+// Runs the pipeline. `envelope` is {"endpoint":{…},"headers":{…}}; `body` the exact bytes received.
+// Returns the outcome JSON.
+char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                      std::size_t body_size) {
+  const auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
+  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+}
+
+// Runs one `dispatch` command line. `envelope` is {"argv":[…]} to plan, or {"argv":[…],"sizes":[…]} to run,
+// with the planned files' bytes back to back in `files`. Returns {"files":[…]} (a plan) or
+// {"out","err","exit"}.
+char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::uint8_t* files,
+                   std::size_t files_size) {
+  const auto fail = [](std::string message) {
+    dispatch::ordered_json out = {{"out", ""}, {"err", "dispatch: " + message + "\n"}, {"exit", 2}};
+    return answer(dispatch::dump_json(out));
+  };
+  const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
+  if (!parsed.ok() || !parsed.value().is_object()) return fail("internal: bad cli envelope");
+  const auto& root = parsed.value();
+  std::vector<std::string> args;
+  const auto argv = root.find("argv");
+  if (argv == root.end() || !argv->is_array()) return fail("internal: cli envelope has no argv");
+  for (const auto& arg : *argv) {
+    if (!arg.is_string()) return fail("internal: argv holds a non-string");
+    args.push_back(arg.get<std::string>());
+  }
+  const auto sizes = root.find("sizes");
+  if (sizes == root.end()) {
+    const auto plan = dispatch::plan_cli(args);
+    dispatch::ordered_json out;
+    if (plan.done) {
+      out = {{"out", plan.output.out}, {"err", plan.output.err}, {"exit", plan.output.exit_code}};
+    } else {
+      out = {{"files", plan.files}};
+    }
+    return answer(dispatch::dump_json(out));
+  }
+  if (!sizes->is_array()) return fail("internal: sizes must be an array");
+  std::vector<std::string> contents;
+  std::size_t offset = 0;
+  const auto all = bytes(files, files_size);
+  for (const auto& size : *sizes) {
+    if (!size.is_number_unsigned() || size.get<std::size_t>() > all.size() - offset) {
+      return fail("internal: file sizes do not match the buffer");
+    }
+    const auto length = size.get<std::size_t>();
+    contents.emplace_back(reinterpret_cast<const char*>(all.data()) + offset, length);
+    offset += length;
+  }
+  const auto output = dispatch::run_cli(args, contents);
+  dispatch::ordered_json out = {{"out", output.out}, {"err", output.err}, {"exit", output.exit_code}};
+  return answer(dispatch::dump_json(out));
+}
+
+}  // extern "C"

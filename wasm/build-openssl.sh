@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds OpenSSL's libcrypto for wasm32 with Emscripten, from Debian's `openssl` source package.
+#
+#   wasm/build-openssl.sh OUT_DIR
+#
+# Leaves OUT_DIR/lib/libcrypto.a and OUT_DIR/include/openssl/*.h. The upstream tarball (the `.orig.tar.gz`
+# of the source package) is pinned by version and sha256 below and kept in OUT_DIR/src, so a second run
+# with the same pin does nothing. Nothing is fetched from anywhere but Debian's archive, through apt.
+set -euo pipefail
+
+out=${1:?usage: build-openssl.sh OUT_DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# Pinned inputs. Debian moves point releases between suites, so more than one version is accepted; each
+# is checked against its own upstream sha256 and the first that apt can supply is used.
+pins=(
+  "3.0.20-1~deb12u2 c80a01dfc70ece4dc21168932c37739042d404d46ccc81a5986dd75314ecda6f"
+  "3.0.17-1~deb12u2 dfdd77e4ea1b57ff3a6dbde6b0bdc3f31db5ac99e7fdd4eaf9e1fbb6ec2db8ce"
+  "3.0.22-1~deb12u2 67ebca7e50d17383028045486653492195b83db95f8558709701bb47b5c1ef81"
+)
+
+stamp="$out/.built"
+if [[ -f "$stamp" && -f "$out/lib/libcrypto.a" ]]; then
+  exit 0
+fi
+
+mkdir -p "$out/src"
+cd "$out/src"
+
+tarball=""
+for pin in "${pins[@]}"; do
+  read -r debver sha <<<"$pin"
+  upstream=${debver%%-*}
+  candidate="openssl_${upstream}.orig.tar.gz"
+  if [[ ! -f "$candidate" ]]; then
+    # apt-get may fail on the .dsc of a version whose orig tarball it did fetch; the hash decides.
+    apt-get source --download-only -qq "openssl=${debver}" >/dev/null 2>&1 || true
+  fi
+  if [[ -f "$candidate" ]]; then
+    if echo "${sha}  ${candidate}" | sha256sum --check --status; then
+      tarball=$candidate
+      version=$upstream
+      break
+    fi
+    echo "build-openssl: $candidate does not match its pinned sha256; removing it" >&2
+    rm -f "$candidate"
+  fi
+done
+
+if [[ -z "$tarball" ]]; then
+  cat >&2 <<'EOF'
+build-openssl: could not get a pinned OpenSSL source tarball from Debian's archive.
+  It needs deb-src entries for bookworm (script/bootstrap adds them) and `apt-get update`.
+EOF
+  exit 1
+fi
+
+echo "build-openssl: OpenSSL ${version} ($(sha256sum "$tarball" | cut -c1-16)…) for wasm32"
+rm -rf "openssl-${version}"
+tar xzf "$tarball"
+cd "openssl-${version}"
+
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
+# linux-generic32: a 32-bit target with no assembly, which is what wasm32 is.
+# no-asm no-threads no-shared: plain C, single-threaded, static.
+# no-dso no-engine no-async no-sock no-ui-console no-afalgeng: features that need an OS we do not have.
+# no-tests: we build only libcrypto.a.
+emconfigure ./Configure linux-generic32 \
+  no-asm no-threads no-shared no-dso no-engine no-async no-sock no-ui-console no-afalgeng no-tests \
+  --prefix="$out" -Os >/dev/null
+# Emscripten's emconfigure sets CC=emcc; OpenSSL's generated Makefile otherwise prefixes a cross compiler.
+sed -i 's|^CROSS_COMPILE=.*|CROSS_COMPILE=|' Makefile
+emmake make -j"$(nproc)" build_generated libcrypto.a >/dev/null
+
+mkdir -p "$out/lib" "$out/include"
+cp libcrypto.a "$out/lib/"
+rm -rf "$out/include/openssl"
+cp -r include/openssl "$out/include/"
+echo "$version" >"$stamp"
+echo "build-openssl: done: $out/lib/libcrypto.a ($(du -k "$out/lib/libcrypto.a" | cut -f1) KiB)"
