@@ -4,6 +4,8 @@
 // dispatch_alloc, and returns a NUL-terminated JSON answer that the caller frees with dispatch_free. Errors
 // are answers, never traps: the core does not throw, and this file is built without exceptions.
 
+#include <malloc.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -50,9 +52,10 @@ char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std
   return answer(dispatch::dump_json(dispatch::outcome_json(result)));
 }
 
-// Runs one `dispatch` command line. `envelope` is {"argv":[…]} to plan, or {"argv":[…],"sizes":[…]} to run,
-// with the planned files' bytes back to back in `files`. Returns {"files":[…]} (a plan) or
-// {"out","err","exit"}.
+// Runs one `dispatch` command line. `envelope` is {"argv":[…]} to plan, {"argv":[…],"sizes":[…]} to run
+// with the planned files' bytes back to back in `files`, or {"argv":[…],"read_error":{path, why}} to word a
+// file that could not be read (why: not_found, permission_denied, is_directory, other). Returns
+// {"files":[…]} (a plan) or {"out","err","exit"}.
 char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::uint8_t* files,
                    std::size_t files_size) {
   const auto fail = [](std::string message) {
@@ -68,6 +71,20 @@ char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::u
   for (const auto& arg : *argv) {
     if (!arg.is_string()) return fail("internal: argv holds a non-string");
     args.push_back(arg.get<std::string>());
+  }
+  if (const auto failure = root.find("read_error"); failure != root.end()) {
+    const auto path = failure->find("path");
+    const auto why = failure->find("why");
+    if (!failure->is_object() || path == failure->end() || !path->is_string() || why == failure->end()) {
+      return fail("internal: read_error needs {path, why}");
+    }
+    const auto reason = why->is_string() ? why->get<std::string>() : "";
+    auto kind = dispatch::read_failure::other;
+    if (reason == "not_found") kind = dispatch::read_failure::not_found;
+    if (reason == "permission_denied") kind = dispatch::read_failure::permission_denied;
+    if (reason == "is_directory") kind = dispatch::read_failure::is_directory;
+    const auto output = dispatch::cli_read_error(path->get<std::string>(), kind);
+    return answer(dispatch::dump_json({{"out", output.out}, {"err", output.err}, {"exit", output.exit_code}}));
   }
   const auto sizes = root.find("sizes");
   if (sizes == root.end()) {
@@ -96,5 +113,8 @@ char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::u
   dispatch::ordered_json out = {{"out", output.out}, {"err", output.err}, {"exit", output.exit_code}};
   return answer(dispatch::dump_json(out));
 }
+
+// Returns the bytes of heap allocated and not yet freed, for watching a long-lived instance.
+std::size_t dispatch_heap_in_use() { return static_cast<std::size_t>(mallinfo().uordblks); }
 
 }  // extern "C"

@@ -113,8 +113,9 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
   auto payload = parse_json(text);
   if (!payload.ok()) {
     auto failure = payload.error();
-    failure.code = failure.code == "json_too_deep" ? "body_too_deep" : "body_not_json";
-    failure.message = "body is not JSON: " + failure.message;
+    const bool too_deep = failure.code == "json_too_deep";
+    failure.code = too_deep ? "body_too_deep" : "body_not_json";
+    failure.message = too_deep ? "body " + failure.message.substr(5) : "body is not JSON: " + failure.message;
     return refuse(400, failure, event);
   }
   if (!payload.value().is_object()) {

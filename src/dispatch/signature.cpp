@@ -90,15 +90,18 @@ result<signature> parse_signature(std::string_view header) {
 
 sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message) {
   std::array<std::uint8_t, block_size> block_key{};
+  SHA256_CTX ctx;
   if (key.size() > block_size) {
-    SHA256(key.data(), key.size(), block_key.data());
+    // Not the one-shot SHA256(): in OpenSSL 3 it goes through EVP and drags in the providers.
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, key.data(), key.size());
+    SHA256_Final(block_key.data(), &ctx);
   } else {
     std::copy(key.begin(), key.end(), block_key.begin());
   }
 
   std::array<std::uint8_t, block_size> pad;
   sha256_digest inner;
-  SHA256_CTX ctx;
   for (std::size_t i = 0; i < block_size; ++i) pad[i] = block_key[i] ^ 0x36;
   SHA256_Init(&ctx);
   SHA256_Update(&ctx, pad.data(), pad.size());

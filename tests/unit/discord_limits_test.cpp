@@ -1,1 +1,110 @@
 #include <catch2/catch.hpp>
+
+#include <string>
+
+#include "dispatch/discord_limits.hpp"
+
+using namespace dispatch;
+
+namespace {
+const std::string emoji = "\xF0\x9F\x9A\x80";  // U+1F680, four bytes
+const std::string ellipsis = "\xE2\x80\xA6";
+}  // namespace
+
+TEST_CASE("characters are code points", "[limits]") {
+  CHECK(count_chars("") == 0);
+  CHECK(count_chars("abc") == 3);
+  CHECK(count_chars("Zo\xC3\xAB") == 3);
+  CHECK(count_chars(emoji + emoji) == 2);
+  CHECK(count_chars("\xFF\xFE") == 2);
+}
+
+TEST_CASE("truncate_chars cuts on code point boundaries with an ellipsis", "[limits]") {
+  CHECK(truncate_chars("hello", 5) == "hello");
+  CHECK(truncate_chars("hello!", 5) == "hell" + ellipsis);
+  CHECK(truncate_chars("hello world", 7) == "hello" + ellipsis);  // no gap before the ellipsis
+  CHECK(truncate_chars("anything", 0).empty());
+  // A four-byte emoji at every possible cut point: never split, always within the limit.
+  for (std::size_t prefix = 0; prefix < 8; ++prefix) {
+    const auto text = std::string(prefix, 'a') + emoji + emoji + emoji + "tail";
+    for (std::size_t limit = 1; limit <= count_chars(text); ++limit) {
+      const auto cut = truncate_chars(text, limit);
+      INFO("prefix " << prefix << " limit " << limit);
+      CHECK(count_chars(cut) <= limit);
+      CHECK(clean_text(cut) == cut);  // still valid UTF-8
+    }
+  }
+}
+
+TEST_CASE("clean_text removes control characters and repairs UTF-8", "[limits]") {
+  CHECK(clean_text("a\x01" "b\x7f" "c") == "abc");
+  CHECK(clean_text("line\nnext\ttab") == "line\nnext\ttab");
+  CHECK(clean_text("bell\x07") == "bell");
+  CHECK(clean_text("c1\xC2\x85" "x") == "c1x");
+  CHECK(clean_text("bad\xFF") == "bad\xEF\xBF\xBD");
+  CHECK(clean_text("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // an encoded surrogate
+  CHECK(clean_text("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
+  CHECK(clean_text(emoji) == emoji);
+}
+
+TEST_CASE("escape_markdown neutralises Discord markdown", "[limits]") {
+  CHECK(escape_markdown("*bold* _it_ ~~s~~ `code` ||spoiler||") ==
+        "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~ \\`code\\` \\|\\|spoiler\\|\\|");
+  CHECK(escape_markdown("[click](https://evil)") == "\\[click\\]\\(https://evil\\)");
+  CHECK(escape_markdown("<@123> and <#9>") == "\\<@123\\> and \\<#9\\>");
+  CHECK(escape_markdown("# heading\n- item\nmid-word #tag") == "\\# heading\n\\- item\nmid-word #tag");
+  CHECK(escape_markdown("back\\slash") == "back\\\\slash");
+}
+
+TEST_CASE("finalize_message enforces every limit and mentions nobody", "[limits]") {
+  SECTION("allowed_mentions is always empty") {
+    const auto message = finalize_message({{"content", "@everyone"}, {"allowed_mentions", {{"parse", {"everyone"}}}}});
+    CHECK(message["allowed_mentions"] == ordered_json({{"parse", ordered_json::array()}}));
+    CHECK(finalize_message(ordered_json::object())["allowed_mentions"]["parse"].empty());
+  }
+  SECTION("each string is cut to its own limit") {
+    ordered_json field = {{"name", std::string(300, 'n')}, {"value", std::string(2000, 'v')}};
+    ordered_json embed = {{"title", std::string(300, 't')},
+                          {"description", std::string(5000, 'd')},
+                          {"footer", {{"text", std::string(3000, 'f')}}},
+                          {"author", {{"name", std::string(300, 'a')}}},
+                          {"fields", ordered_json::array({field})}};
+    const auto message = finalize_message({{"content", std::string(2500, 'c')}, {"embeds", {embed}}});
+    CHECK(count_chars(message["content"].get<std::string>()) == 2000);
+    const auto& out = message["embeds"][0];
+    CHECK(count_chars(out["title"].get<std::string>()) == 256);
+    CHECK(count_chars(out["footer"]["text"].get<std::string>()) == 2048);
+    CHECK(count_chars(out["author"]["name"].get<std::string>()) == 256);
+    CHECK(count_chars(out["fields"][0]["name"].get<std::string>()) == 256);
+    CHECK(count_chars(out["fields"][0]["value"].get<std::string>()) == 1024);
+    // 256 + 2048 + 256 + 256 + 1024 = 3840, leaving 2160 of the 6000 for the description.
+    CHECK(count_chars(out["description"].get<std::string>()) == 2160);
+    CHECK(out["description"].get<std::string>().substr(out["description"].get<std::string>().size() - 3) == ellipsis);
+  }
+  SECTION("at most 10 embeds and 25 fields") {
+    ordered_json fields = ordered_json::array();
+    for (int i = 0; i < 30; ++i) fields.push_back({{"name", "n"}, {"value", "v"}});
+    ordered_json embeds = ordered_json::array();
+    for (int i = 0; i < 12; ++i) embeds.push_back({{"title", "t"}, {"fields", fields}});
+    const auto message = finalize_message({{"embeds", embeds}});
+    CHECK(message["embeds"].size() == 10);
+    CHECK(message["embeds"][9]["fields"].size() == 25);
+  }
+  SECTION("the 6000 total is kept across embeds") {
+    ordered_json embeds = ordered_json::array();
+    for (int i = 0; i < 4; ++i) embeds.push_back({{"title", "t"}, {"description", std::string(4000, 'd')}});
+    const auto message = finalize_message({{"embeds", embeds}});
+    std::size_t total = 0;
+    for (const auto& embed : message["embeds"]) {
+      total += count_chars(embed["title"].get<std::string>());
+      if (embed.contains("description")) total += count_chars(embed["description"].get<std::string>());
+    }
+    CHECK(total <= 6000);
+    CHECK(count_chars(message["embeds"][0]["description"].get<std::string>()) == 4000);
+  }
+  SECTION("control characters are removed everywhere") {
+    ordered_json embed = {{"title", "a\x1b[31mred"}};
+    const auto message = finalize_message({{"embeds", ordered_json::array({embed})}});
+    CHECK(message["embeds"][0]["title"] == "a[31mred");
+  }
+}

@@ -1,1 +1,115 @@
 #include <catch2/catch.hpp>
+
+#include <string>
+
+#include "dispatch/pipeline.hpp"
+#include "dispatch/signature.hpp"
+
+using namespace dispatch;
+
+namespace {
+
+endpoint_settings endpoint(std::string_view mode, std::vector<std::string> custom = {}) {
+  auto selection = make_selection(mode, custom);
+  REQUIRE(selection.ok());
+  return {"s3cret", selection.value()};
+}
+
+header_map signed_headers(std::string_view key, std::string_view body, std::string_view secret = "s3cret") {
+  header_map headers;
+  headers.add("X-Event-Key", key);
+  headers.add("X-Hub-Signature", "sha256=" + to_hex(hmac_sha256(as_bytes(secret), as_bytes(body))));
+  return headers;
+}
+
+}  // namespace
+
+TEST_CASE("header_map ignores case and keeps the first value", "[pipeline]") {
+  header_map headers;
+  headers.add("X-Event-Key", "repo:push");
+  headers.add("x-event-key", "repo:fork");
+  CHECK(headers.find("x-EVENT-key") == std::optional<std::string_view>("repo:push"));
+  CHECK_FALSE(headers.find("X-Request-UUID"));
+}
+
+TEST_CASE("parse_headers and parse_endpoint name the field at fault", "[pipeline]") {
+  CHECK(parse_headers(json::parse(R"({"A":"1","b":"2"})")).ok());
+  CHECK(parse_headers(json::parse(R"([1])")).error().message == "headers must be a JSON object of name -> value");
+  CHECK(parse_headers(json::parse(R"({"A":1})")).error().message == "header \"A\" must have a string value");
+  CHECK(parse_headers(json::parse(R"({"A":"1","a":"2"})")).error().message ==
+        "header \"a\" is given twice (names ignore case)");
+
+  const auto endpoint_error = [](std::string_view text) {
+    const auto parsed = parse_endpoint(json::parse(text));
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == "endpoint_invalid");
+    return parsed.error().message;
+  };
+  CHECK(endpoint_error(R"({"events":{"mode":"all"}})") == "endpoint.secret must be a non-empty string");
+  CHECK(endpoint_error(R"({"secret":"","events":{"mode":"all"}})") == "endpoint.secret must be a non-empty string");
+  CHECK(endpoint_error(R"({"secret":"s"})") == "endpoint.events must be an object {mode, custom?}");
+  CHECK(endpoint_error(R"({"secret":"s","events":{}})") ==
+        "endpoint.events.mode must be one of \"push\", \"all\", \"custom\"");
+  CHECK(endpoint_error(R"({"secret":"s","events":{"mode":"custom","custom":"repo:push"}})") ==
+        "endpoint.events.custom must be an array of event keys");
+  CHECK(endpoint_error(R"({"secret":"s","events":{"mode":"custom","custom":["repo:nope"]}})") ==
+        "endpoint.events.custom names \"repo:nope\", which is not a Bitbucket repository event key (see `dispatch "
+        "events`)");
+  const auto ok = parse_endpoint(json::parse(
+      R"({"name":"ops","destination_url":"https://x","secret":"s","events":{"mode":"custom","custom":["repo:fork"]}})"));
+  REQUIRE(ok.ok());
+  CHECK(ok.value().events.selects("repo:fork"));
+}
+
+TEST_CASE("verify comes before everything that reads the body", "[pipeline]") {
+  const std::string body = "{not json";
+  auto headers = signed_headers("repo:push", body, "another");
+  const auto result = handle(endpoint("push"), headers, as_bytes(body));
+  CHECK(result.status == 401);
+  CHECK(result.code == "signature_mismatch");
+  CHECK(result.event.empty());
+  CHECK_FALSE(result.message);
+}
+
+TEST_CASE("an ignored event is 200 and is not parsed", "[pipeline]") {
+  const std::string body = "{not json";
+  const auto result = handle(endpoint("push"), signed_headers("repo:fork", body), as_bytes(body));
+  CHECK(result.verdict == "ignore");
+  CHECK(result.status == 200);
+  CHECK(result.reason == "event repo:fork not selected");
+}
+
+TEST_CASE("a delivered event carries a finalized message", "[pipeline]") {
+  const std::string body = R"({"actor":{"display_name":"@everyone"},"repository":{"full_name":"a/b"}})";
+  const auto result = handle(endpoint("all"), signed_headers("issue:created", body), as_bytes(body));
+  REQUIRE(result.message);
+  CHECK(result.status == 202);
+  const auto& message = *result.message;
+  CHECK(message["allowed_mentions"]["parse"].empty());
+  CHECK(message["embeds"][0]["title"] == "[a/b] Issue: Created");
+  CHECK(message["embeds"][0]["description"] == "**@everyone** created an issue in **a/b**");
+  CHECK(message["embeds"][0]["footer"]["text"] == "Bitbucket \xC2\xB7 issue:created");
+}
+
+TEST_CASE("the body size limit is checked first", "[pipeline]") {
+  const std::string body(max_body_bytes + 1, ' ');
+  header_map headers;
+  const auto result = handle(endpoint("all"), headers, as_bytes(body));
+  CHECK(result.status == 413);
+  CHECK(result.code == "body_too_large");
+  CHECK(result.reason == "body is 1048577 bytes; the limit is 1048576");
+}
+
+TEST_CASE("handle_envelope refuses a broken envelope as data", "[pipeline]") {
+  CHECK(handle_envelope("nope", {}).code == "envelope_invalid");
+  CHECK(handle_envelope("[]", {}).status == 500);
+  CHECK(handle_envelope(R"({"endpoint":{"secret":"s","events":{"mode":"all"}},"headers":[]})", {}).code ==
+        "headers_invalid");
+  CHECK(handle_envelope(R"({"headers":{}})", {}).code == "endpoint_invalid");
+}
+
+TEST_CASE("outcome_json has DESIGN.md's shape and order", "[pipeline]") {
+  const outcome ignored{"ignore", 200, "event_not_selected", "event repo:fork not selected", "repo:fork", std::nullopt};
+  CHECK(dump_json(outcome_json(ignored)) ==
+        R"({"verdict":"ignore","status":200,"code":"event_not_selected","reason":"event repo:fork not selected","event":"repo:fork"})");
+}

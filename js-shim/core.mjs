@@ -1,0 +1,133 @@
+// The dispatch core in JavaScript: instantiates dispatch.wasm and is the only code that touches its memory.
+// Shared by the worker, the browser preview, the node CLI and the tests; it does no I/O of its own.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+// Raised when the wasm instance itself fails (out of memory, a trap). Refused input is never an exception:
+// it comes back as an outcome.
+export class CoreFailure extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'CoreFailure';
+  }
+}
+
+// Instantiates the core from a compiled WebAssembly.Module (workerd's `import wasm from "….wasm"`),
+// or from the bytes of dispatch.wasm (node, tests). Returns a Core.
+export async function instantiateCore(moduleOrBytes) {
+  const imports = {
+    env: {
+      // Views are re-created on every call, so growth needs no bookkeeping here.
+      emscripten_notify_memory_growth() {},
+    },
+    wasi_snapshot_preview1: {
+      proc_exit(code) {
+        throw new CoreFailure(`dispatch core aborted (exit ${code})`);
+      },
+    },
+  };
+  const result = await WebAssembly.instantiate(moduleOrBytes, imports);
+  const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+  instance.exports._initialize();
+  return new Core(instance);
+}
+
+export class Core {
+  #exports;
+  #broken = null;
+
+  constructor(instance) {
+    this.#exports = instance.exports;
+  }
+
+  // Runs the pipeline on one delivery. `endpoint` is {secret, events:{mode, custom?}}, `headers` an object
+  // of name -> value, `body` the exact bytes received (Uint8Array or ArrayBuffer). Returns the outcome
+  // {verdict, status, code, reason, event?, message?}.
+  handle(endpoint, headers, body) {
+    return JSON.parse(this.handleText(endpoint, headers, body));
+  }
+
+  // As handle, but returns the outcome's JSON text exactly as the core wrote it.
+  handleText(endpoint, headers, body) {
+    return this.#call('dispatch_handle', { endpoint, headers }, toBytes(body));
+  }
+
+  // Plans a `dispatch` command line: returns {files:[…]} to read, or its whole answer {out, err, exit}.
+  cliPlan(argv) {
+    return this.#callJson('dispatch_cli', { argv }, new Uint8Array(0));
+  }
+
+  // Runs a command line with the planned files' contents (Uint8Arrays, in plan order). Returns
+  // {out, err, exit}.
+  cliRun(argv, files) {
+    const sizes = files.map((file) => file.byteLength);
+    const joined = new Uint8Array(sizes.reduce((sum, size) => sum + size, 0));
+    let offset = 0;
+    for (const file of files) {
+      joined.set(file, offset);
+      offset += file.byteLength;
+    }
+    return this.#callJson('dispatch_cli', { argv, sizes }, joined);
+  }
+
+  // Words a file that could not be read (`why`: not_found, permission_denied, is_directory, other) as
+  // the native CLI does. Returns {out, err, exit}.
+  cliReadError(argv, path, why) {
+    return this.#callJson('dispatch_cli', { argv, read_error: { path, why } }, new Uint8Array(0));
+  }
+
+  // Returns the size of the wasm memory, which only ever grows: a long-lived isolate watches it.
+  memoryBytes() {
+    return this.#exports.memory.buffer.byteLength;
+  }
+
+  // Returns the bytes malloc has handed out and not had back: equal before and after a call that frees
+  // everything it allocated.
+  heapInUse() {
+    return this.#exports.dispatch_heap_in_use();
+  }
+
+  #callJson(name, envelope, bytes) {
+    return JSON.parse(this.#call(name, envelope, bytes));
+  }
+
+  // Copies the envelope and the bytes into wasm memory once, calls `name`, and frees everything on every
+  // path. The instance is unusable after a trap, so that is remembered and reported.
+  #call(name, envelope, bytes) {
+    if (this.#broken) throw new CoreFailure('dispatch core is unusable after an earlier failure', { cause: this.#broken });
+    const exports = this.#exports;
+    const envelopeBytes = encoder.encode(JSON.stringify(envelope));
+    let envelopePointer = 0;
+    let bytesPointer = 0;
+    let answerPointer = 0;
+    try {
+      envelopePointer = exports.dispatch_alloc(envelopeBytes.byteLength);
+      bytesPointer = exports.dispatch_alloc(bytes.byteLength);
+      if (!envelopePointer || !bytesPointer) throw new CoreFailure('dispatch core is out of memory');
+      new Uint8Array(exports.memory.buffer, envelopePointer, envelopeBytes.byteLength).set(envelopeBytes);
+      new Uint8Array(exports.memory.buffer, bytesPointer, bytes.byteLength).set(bytes);
+      answerPointer = exports[name](envelopePointer, envelopeBytes.byteLength, bytesPointer, bytes.byteLength);
+      if (!answerPointer) throw new CoreFailure('dispatch core is out of memory');
+      const heap = new Uint8Array(exports.memory.buffer);
+      const end = heap.indexOf(0, answerPointer);
+      return decoder.decode(heap.subarray(answerPointer, end));
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError || error instanceof CoreFailure) this.#broken = error;
+      throw error;
+    } finally {
+      if (!this.#broken) {
+        if (answerPointer) exports.dispatch_free(answerPointer);
+        if (bytesPointer) exports.dispatch_free(bytesPointer);
+        if (envelopePointer) exports.dispatch_free(envelopePointer);
+      }
+    }
+  }
+}
+
+function toBytes(body) {
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  throw new TypeError('body must be the raw bytes received (Uint8Array or ArrayBuffer), not a decoded string');
+}

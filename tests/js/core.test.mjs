@@ -1,0 +1,65 @@
+// The wasm boundary: errors as data, memory freed on every call, the instance reusable.
+
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { test } from 'node:test';
+
+import { loadCore } from './helpers.mjs';
+
+const core = await loadCore();
+const secret = 'boundary-secret';
+const endpoint = { secret, events: { mode: 'all' } };
+const encoder = new TextEncoder();
+
+function signed(key, text) {
+  const body = encoder.encode(text);
+  const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return { headers: { 'X-Event-Key': key, 'X-Hub-Signature': signature }, body };
+}
+
+test('a delivered event returns the outcome and the message', () => {
+  const { headers, body } = signed('repo:fork', '{"repository":{"full_name":"a/b"},"actor":{"display_name":"Ann"}}');
+  const outcome = core.handle(endpoint, headers, body);
+  assert.equal(outcome.status, 202);
+  assert.equal(outcome.message.embeds[0].title, '[a/b] Fork');
+  assert.deepEqual(outcome.message.allowed_mentions, { parse: [] });
+});
+
+test('refusals are data, not exceptions', () => {
+  assert.equal(core.handle(endpoint, {}, new Uint8Array()).code, 'signature_missing');
+  assert.equal(core.handle({ events: { mode: 'all' } }, {}, new Uint8Array()).code, 'endpoint_invalid');
+  assert.equal(core.handle(endpoint, { 'X-Hub-Signature': 7 }, new Uint8Array()).code, 'headers_invalid');
+  const { headers, body } = signed('repo:push', '{"a":');
+  assert.equal(core.handle(endpoint, headers, body).code, 'body_not_json');
+});
+
+test('a decoded string is refused as a TypeError: the signature is over bytes', () => {
+  assert.throws(() => core.handle(endpoint, {}, '{}'), TypeError);
+});
+
+test('10,000 calls leave the heap where it was', () => {
+  const cases = [
+    signed('repo:push', JSON.stringify({ repository: { full_name: 'a/b' }, pad: 'x'.repeat(20000) })),
+    signed('repo:fork', '[]'),
+    signed('repo:push', '{"broken":'),
+    { headers: { 'X-Event-Key': 'repo:push', 'X-Hub-Signature': 'sha256=00' }, body: encoder.encode('{}') },
+  ];
+  for (const { headers, body } of cases) core.handle(endpoint, headers, body);  // warm up
+  const heapBefore = core.heapInUse();
+  const memoryBefore = core.memoryBytes();
+  for (let i = 0; i < 10_000; i += 1) {
+    const { headers, body } = cases[i % cases.length];
+    core.handle(endpoint, headers, body);
+  }
+  assert.equal(core.heapInUse(), heapBefore);
+  assert.equal(core.memoryBytes(), memoryBefore);
+});
+
+test('a 1 MiB body is handled and its memory returned', () => {
+  const pad = 'y'.repeat(1024 * 1024 - 10);
+  const { headers, body } = signed('repo:push', `{"pad":"${pad}"}`);
+  assert.equal(body.byteLength, 1024 * 1024);
+  const before = core.heapInUse();
+  assert.equal(core.handle(endpoint, headers, body).status, 202);
+  assert.equal(core.heapInUse(), before);
+});
