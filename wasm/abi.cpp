@@ -56,8 +56,7 @@ char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std
 // with the planned files' bytes back to back in `files`, or {"argv":[…],"read_error":{path, why}} to word a
 // file that could not be read (why: not_found, permission_denied, is_directory, other). Returns
 // {"files":[…]} (a plan) or {"out","err","exit"}.
-char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::uint8_t* files,
-                   std::size_t files_size) {
+char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::uint8_t* files, std::size_t files_size) {
   const auto fail = [](std::string message) {
     dispatch::ordered_json out = {{"out", ""}, {"err", "dispatch: " + message + "\n"}, {"exit", 2}};
     return answer(dispatch::dump_json(out));

@@ -1,6 +1,7 @@
 // The native `dispatch` command: reads the files the core asks for and prints its answer. All logic is in
 // dispatch/cli.cpp, shared with the wasm build's wasm/cli.mjs.
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -8,7 +9,6 @@
 #include <iterator>
 #include <sstream>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "dispatch/cli.hpp"

@@ -90,10 +90,8 @@ std::string position_suffix(const error& failure) {
 cli_output run_events() {
   ordered_json list = ordered_json::array();
   for (const auto& info : event_catalogue()) {
-    list.push_back({{"key", info.key},
-                    {"category", info.category},
-                    {"label", info.label},
-                    {"description", info.description}});
+    list.push_back(
+        {{"key", info.key}, {"category", info.category}, {"label", info.label}, {"description", info.description}});
   }
   return {print(list), "", 0};
 }
@@ -138,8 +136,10 @@ cli_output run_render(const parsed_args& parsed, const std::vector<std::string>&
   }
   const auto payload = parse_json(files[0]);
   if (!payload.ok()) {
-    return {"", "dispatch: " + parsed.positional[0] + " is not JSON: " + payload.error().message +
-                    position_suffix(payload.error()) + "\n", 1};
+    return {"",
+            "dispatch: " + parsed.positional[0] + " is not JSON: " + payload.error().message +
+                position_suffix(payload.error()) + "\n",
+            1};
   }
   if (!payload.value().is_object()) {
     return {"", "dispatch: " + parsed.positional[0] + " is JSON but not an object\n", 1};
@@ -162,7 +162,8 @@ cli_plan plan_cli(const std::vector<std::string>& args) {
   const auto& command = parsed->command;
   if (command == "help" || command == "--help" || command == "-h") return finish({std::string(usage_text), "", 0});
   if (command == "events") {
-    if (!parsed->options.empty() || !parsed->positional.empty()) return finish(usage_error("events takes no arguments"));
+    if (!parsed->options.empty() || !parsed->positional.empty())
+      return finish(usage_error("events takes no arguments"));
     return finish(run_events());
   }
   if (command == "verify") {

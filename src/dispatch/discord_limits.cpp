@@ -7,7 +7,7 @@
 namespace dispatch {
 namespace {
 
-constexpr std::string_view ellipsis = "\xE2\x80\xA6";  // U+2026
+constexpr std::string_view ellipsis = "\xE2\x80\xA6";     // U+2026
 constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Returns the length of the well-formed UTF-8 sequence at text[i], or 0 if it is malformed.
@@ -122,11 +122,22 @@ std::string escape_markdown(std::string_view text) {
   bool line_start = true;
   for (const char c : text) {
     switch (c) {
-      case '\\': case '*': case '_': case '~': case '`': case '|': case '<': case '>': case '[': case ']':
-      case '(': case ')':
+      case '\\':
+      case '*':
+      case '_':
+      case '~':
+      case '`':
+      case '|':
+      case '<':
+      case '>':
+      case '[':
+      case ']':
+      case '(':
+      case ')':
         out += '\\';
         break;
-      case '#': case '-':
+      case '#':
+      case '-':
         // Headings and list items only begin a line.
         if (line_start) out += '\\';
         break;
@@ -180,8 +191,7 @@ ordered_json finalize_message(ordered_json message) {
   for (std::size_t k = embeds->size(); k-- > 0 && total > discord_limits::embeds_total;) {
     auto& embed = (*embeds)[k];
     auto fields = embed.find("fields");
-    while (fields != embed.end() && fields->is_array() && !fields->empty() &&
-           total > discord_limits::embeds_total) {
+    while (fields != embed.end() && fields->is_array() && !fields->empty() && total > discord_limits::embeds_total) {
       fields->erase(fields->end() - 1);
       const auto after = limit_embed(embed);
       total = total - sizes[k] + after;

@@ -34,8 +34,8 @@ std::string truncate_chars(std::string_view text, std::size_t limit);
 // by U+FFFD, so that nothing invisible or undecodable reaches a message.
 std::string clean_text(std::string_view text);
 
-// Returns `text` with Discord markdown's special characters backslash-escaped (# and - only at a line's start), for user text that lands
-// where Discord renders markdown (descriptions, field values).
+// Returns `text` with Discord markdown's special characters backslash-escaped (# and - only at a line's start), for
+// user text that lands where Discord renders markdown (descriptions, field values).
 std::string escape_markdown(std::string_view text);
 
 // Returns the message with every limit applied (each string cut, surplus embeds and fields dropped, the

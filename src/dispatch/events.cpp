@@ -13,8 +13,8 @@ constexpr std::array<event_info, 29> catalogue{{
     {"repo:updated", "Repository", "Updated", "Whenever a repository is updated", "updated"},
     {"repo:transfer", "Repository", "Transfer accepted", "Whenever a repository transfer is accepted",
      "accepted the transfer of"},
-    {"repo:commit_comment_created", "Repository", "Commit comment created",
-     "Whenever a commit comment is created", "commented on a commit in"},
+    {"repo:commit_comment_created", "Repository", "Commit comment created", "Whenever a commit comment is created",
+     "commented on a commit in"},
     {"repo:commit_status_created", "Repository", "Build status created", "Whenever a build status is created",
      "reported a build status in"},
     {"repo:commit_status_updated", "Repository", "Build status updated", "Whenever a build status is updated",
@@ -39,37 +39,35 @@ constexpr std::array<event_info, 29> catalogue{{
      "merged a pull request in"},
     {"pullrequest:rejected", "Pull Request", "Declined", "Whenever a pull request is declined",
      "declined a pull request in"},
-    {"pullrequest:comment_created", "Pull Request", "Comment created",
-     "Whenever a pull request comment is created", "commented on a pull request in"},
-    {"pullrequest:comment_updated", "Pull Request", "Comment updated",
-     "Whenever a pull request comment is updated", "edited a pull request comment in"},
-    {"pullrequest:comment_deleted", "Pull Request", "Comment deleted",
-     "Whenever a pull request comment is deleted", "deleted a pull request comment in"},
-    {"pullrequest:comment_resolved", "Pull Request", "Comment resolved",
-     "Whenever a pull request comment is resolved", "resolved a pull request comment in"},
-    {"pullrequest:comment_reopened", "Pull Request", "Comment reopened",
-     "Whenever a pull request comment is reopened", "reopened a pull request comment in"},
+    {"pullrequest:comment_created", "Pull Request", "Comment created", "Whenever a pull request comment is created",
+     "commented on a pull request in"},
+    {"pullrequest:comment_updated", "Pull Request", "Comment updated", "Whenever a pull request comment is updated",
+     "edited a pull request comment in"},
+    {"pullrequest:comment_deleted", "Pull Request", "Comment deleted", "Whenever a pull request comment is deleted",
+     "deleted a pull request comment in"},
+    {"pullrequest:comment_resolved", "Pull Request", "Comment resolved", "Whenever a pull request comment is resolved",
+     "resolved a pull request comment in"},
+    {"pullrequest:comment_reopened", "Pull Request", "Comment reopened", "Whenever a pull request comment is reopened",
+     "reopened a pull request comment in"},
     {"pullrequest:changes_request_created", "Pull Request", "Changes request created",
      "When someone has requested changes on a pull request", "requested changes on a pull request in"},
     {"pullrequest:changes_request_removed", "Pull Request", "Changes request removed",
      "When someone has removed a changes request from a pull request", "removed a changes request in"},
-    {"pullrequest:push", "Pull Request", "Source branch pushed",
-     "Whenever a pull request's source branch is pushed", "pushed to a pull request in"},
+    {"pullrequest:push", "Pull Request", "Source branch pushed", "Whenever a pull request's source branch is pushed",
+     "pushed to a pull request in"},
     {"pipeline:span_created", "Pipeline", "Span created", "Whenever a pipeline span is created",
      "ran a pipeline step in"},
 }};
 
-bool is_key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
+bool is_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
 
 }  // namespace
 
 std::span<const event_info> event_catalogue() { return catalogue; }
 
 const event_info* find_event(std::string_view key) {
-  const auto it = std::find_if(catalogue.begin(), catalogue.end(),
-                               [&](const event_info& info) { return info.key == key; });
+  const auto it =
+      std::find_if(catalogue.begin(), catalogue.end(), [&](const event_info& info) { return info.key == key; });
   return it == catalogue.end() ? nullptr : &*it;
 }
 
@@ -106,13 +104,13 @@ result<event_selection> make_selection(std::string_view mode, const std::vector<
   } else if (mode == "custom") {
     selection.mode = selection_mode::custom;
   } else {
-    return make_error("selection_invalid", "events.mode \"" + std::string(mode.substr(0, 32)) +
-                                               "\" is not one of push, all, custom");
+    return make_error("selection_invalid",
+                      "events.mode \"" + std::string(mode.substr(0, 32)) + "\" is not one of push, all, custom");
   }
   if (selection.mode != selection_mode::custom) {
     if (!custom.empty()) {
-      return make_error("selection_invalid", "events.custom is given but events.mode is \"" +
-                                                 std::string(mode) + "\", not custom");
+      return make_error("selection_invalid",
+                        "events.custom is given but events.mode is \"" + std::string(mode) + "\", not custom");
     }
     return selection;
   }

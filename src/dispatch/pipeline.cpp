@@ -89,8 +89,8 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
   const std::string event(headers.find("X-Event-Key").value_or(""));
 
   if (body.size() > max_body_bytes) {
-    return refuse(413, make_error("body_too_large", "body is " + std::to_string(body.size()) +
-                                                        " bytes; the limit is " + std::to_string(max_body_bytes)));
+    return refuse(413, make_error("body_too_large", "body is " + std::to_string(body.size()) + " bytes; the limit is " +
+                                                        std::to_string(max_body_bytes)));
   }
   // Verify before anything else reads the body or trusts a header.
   const auto signature = headers.find("X-Hub-Signature");
@@ -143,10 +143,8 @@ outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t>
 }
 
 ordered_json outcome_json(const outcome& result) {
-  ordered_json out = {{"verdict", result.verdict},
-                      {"status", result.status},
-                      {"code", result.code},
-                      {"reason", result.reason}};
+  ordered_json out = {
+      {"verdict", result.verdict}, {"status", result.status}, {"code", result.code}, {"reason", result.reason}};
   if (!result.event.empty()) out["event"] = result.event;
   if (result.message) out["message"] = *result.message;
   return out;

@@ -60,18 +60,16 @@ result<signature> parse_signature(std::string_view header) {
   }
   const auto equals = header.find('=');
   if (equals == std::string_view::npos) {
-    return make_error("signature_malformed",
-                      "X-Hub-Signature has no '='; expected sha256=<64 hex digits>");
+    return make_error("signature_malformed", "X-Hub-Signature has no '='; expected sha256=<64 hex digits>");
   }
   const auto algorithm = header.substr(0, equals);
   const auto hex = header.substr(equals + 1);
   if (!equals_ignoring_case(algorithm, expected_algorithm)) {
-    return make_error("algorithm_unsupported", "X-Hub-Signature algorithm " + quote(algorithm) +
-                                                   " is not supported; only sha256 is");
+    return make_error("algorithm_unsupported",
+                      "X-Hub-Signature algorithm " + quote(algorithm) + " is not supported; only sha256 is");
   }
   if (hex.size() != 2 * sizeof(sha256_digest)) {
-    return make_error("signature_malformed", "X-Hub-Signature sha256 value has " +
-                                                 std::to_string(hex.size()) +
+    return make_error("signature_malformed", "X-Hub-Signature sha256 value has " + std::to_string(hex.size()) +
                                                  " characters; expected 64 hex digits");
   }
   signature parsed;
@@ -80,8 +78,8 @@ result<signature> parse_signature(std::string_view header) {
     const int low = hex_value(hex[2 * i + 1]);
     if (high < 0 || low < 0) {
       const std::size_t at = high < 0 ? 2 * i : 2 * i + 1;
-      return make_error("signature_malformed", "X-Hub-Signature sha256 value has a non-hex character at position " +
-                                                   std::to_string(at + 1));
+      return make_error("signature_malformed",
+                        "X-Hub-Signature sha256 value has a non-hex character at position " + std::to_string(at + 1));
     }
     parsed.digest[i] = static_cast<std::uint8_t>(high << 4 | low);
   }

@@ -15,7 +15,8 @@ using args = std::vector<std::string>;
 TEST_CASE("plan_cli names the files each command reads", "[cli]") {
   CHECK(plan_cli({"verify", "--secret", "s", "--signature", "sha256=00", "body.json"}).files == args{"body.json"});
   CHECK(plan_cli({"verify", "--secret-file", "key", "--signature", "x", "-"}).files == args{"key", "-"});
-  CHECK(plan_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"}).files == args{"e.json", "h.json", "b"});
+  CHECK(plan_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"}).files ==
+        args{"e.json", "h.json", "b"});
   CHECK(plan_cli({"render", "--event", "repo:push", "b"}).files == args{"b"});
   const auto events = plan_cli({"events"});
   CHECK(events.done);
@@ -65,7 +66,8 @@ TEST_CASE("handle exits by verdict; a bad endpoint file is a usage error", "[cli
   const std::string headers = R"({"X-Event-Key":"repo:push","X-Hub-Signature":")" + tag + "\"}";
   const args argv = {"handle", "--endpoint", "e.json", "--headers", "h.json", "b"};
   CHECK(run_cli(argv, {endpoint, headers, body}).exit_code == 0);
-  CHECK(run_cli(argv, {endpoint, R"({"X-Event-Key":"repo:fork","X-Hub-Signature":")" + tag + "\"}", body}).exit_code == 0);
+  CHECK(run_cli(argv, {endpoint, R"({"X-Event-Key":"repo:fork","X-Hub-Signature":")" + tag + "\"}", body}).exit_code ==
+        0);
   CHECK(run_cli(argv, {endpoint, R"({"X-Event-Key":"repo:push"})", body}).exit_code == 1);
   const auto bad = run_cli(argv, {"{", headers, body});
   CHECK(bad.exit_code == 2);
@@ -75,7 +77,8 @@ TEST_CASE("handle exits by verdict; a bad endpoint file is a usage error", "[cli
 }
 
 TEST_CASE("render prints the message or says why not", "[cli]") {
-  const auto rendered = run_cli({"render", "--event", "repo:fork", "p.json"}, {R"({"repository":{"full_name":"a/b"}})"});
+  const auto rendered =
+      run_cli({"render", "--event", "repo:fork", "p.json"}, {R"({"repository":{"full_name":"a/b"}})"});
   CHECK(rendered.exit_code == 0);
   CHECK(rendered.out.find("\"title\": \"[a/b] Fork\"") != std::string::npos);
   const auto refused = run_cli({"render", "--event", "repo:fork", "p.json"}, {"[]"});

@@ -37,10 +37,13 @@ TEST_CASE("truncate_chars cuts on code point boundaries with an ellipsis", "[lim
 }
 
 TEST_CASE("clean_text removes control characters and repairs UTF-8", "[limits]") {
-  CHECK(clean_text("a\x01" "b\x7f" "c") == "abc");
+  CHECK(clean_text("a\x01"
+                   "b\x7f"
+                   "c") == "abc");
   CHECK(clean_text("line\nnext\ttab") == "line\nnext\ttab");
   CHECK(clean_text("bell\x07") == "bell");
-  CHECK(clean_text("c1\xC2\x85" "x") == "c1x");
+  CHECK(clean_text("c1\xC2\x85"
+                   "x") == "c1x");
   CHECK(clean_text("bad\xFF") == "bad\xEF\xBF\xBD");
   CHECK(clean_text("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // an encoded surrogate
   CHECK(clean_text("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'

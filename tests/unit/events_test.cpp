@@ -21,15 +21,35 @@ TEST_CASE("the catalogue holds Bitbucket's 29 repository event keys", "[events]"
     keys.insert(info.key);
   }
   CHECK(keys.size() == 29);
-  for (const auto* key : {"repo:push", "repo:fork", "repo:updated", "repo:transfer", "repo:commit_comment_created",
-                          "repo:commit_status_created", "repo:commit_status_updated", "repo:created", "repo:deleted",
-                          "repo:imported", "project:updated", "issue:created", "issue:updated",
-                          "issue:comment_created", "pullrequest:created", "pullrequest:updated",
-                          "pullrequest:approved", "pullrequest:unapproved", "pullrequest:fulfilled",
-                          "pullrequest:rejected", "pullrequest:comment_created", "pullrequest:comment_updated",
-                          "pullrequest:comment_deleted", "pullrequest:comment_resolved",
-                          "pullrequest:comment_reopened", "pullrequest:changes_request_created",
-                          "pullrequest:changes_request_removed", "pullrequest:push", "pipeline:span_created"}) {
+  for (const auto* key : {"repo:push",
+                          "repo:fork",
+                          "repo:updated",
+                          "repo:transfer",
+                          "repo:commit_comment_created",
+                          "repo:commit_status_created",
+                          "repo:commit_status_updated",
+                          "repo:created",
+                          "repo:deleted",
+                          "repo:imported",
+                          "project:updated",
+                          "issue:created",
+                          "issue:updated",
+                          "issue:comment_created",
+                          "pullrequest:created",
+                          "pullrequest:updated",
+                          "pullrequest:approved",
+                          "pullrequest:unapproved",
+                          "pullrequest:fulfilled",
+                          "pullrequest:rejected",
+                          "pullrequest:comment_created",
+                          "pullrequest:comment_updated",
+                          "pullrequest:comment_deleted",
+                          "pullrequest:comment_resolved",
+                          "pullrequest:comment_reopened",
+                          "pullrequest:changes_request_created",
+                          "pullrequest:changes_request_removed",
+                          "pullrequest:push",
+                          "pipeline:span_created"}) {
     INFO(key);
     CHECK(keys.count(key) == 1);
   }

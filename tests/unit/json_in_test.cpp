@@ -28,7 +28,8 @@ TEST_CASE("parse_json reads documents and reports faults with a position", "[jso
   const auto trailing = fault("{} x");
   CHECK(trailing.line == 1);
   CHECK(trailing.column == 4);
-  CHECK(trailing.message == "syntax error while parsing value - invalid literal; last read: '{} x'; expected end of input");
+  CHECK(trailing.message ==
+        "syntax error while parsing value - invalid literal; last read: '{} x'; expected end of input");
 
   CHECK(fault("{\"a\":\"\x80\"}").code == "json_syntax");
 }

@@ -110,6 +110,7 @@ TEST_CASE("handle_envelope refuses a broken envelope as data", "[pipeline]") {
 
 TEST_CASE("outcome_json has DESIGN.md's shape and order", "[pipeline]") {
   const outcome ignored{"ignore", 200, "event_not_selected", "event repo:fork not selected", "repo:fork", std::nullopt};
-  CHECK(dump_json(outcome_json(ignored)) ==
-        R"({"verdict":"ignore","status":200,"code":"event_not_selected","reason":"event repo:fork not selected","event":"repo:fork"})");
+  CHECK(
+      dump_json(outcome_json(ignored)) ==
+      R"({"verdict":"ignore","status":200,"code":"event_not_selected","reason":"event repo:fork not selected","event":"repo:fork"})");
 }

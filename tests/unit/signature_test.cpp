@@ -20,7 +20,9 @@ std::vector<std::uint8_t> from_hex(std::string_view hex) {
   return out;
 }
 
-std::vector<std::uint8_t> repeat(std::uint8_t byte, std::size_t count) { return std::vector<std::uint8_t>(count, byte); }
+std::vector<std::uint8_t> repeat(std::uint8_t byte, std::size_t count) {
+  return std::vector<std::uint8_t>(count, byte);
+}
 
 // OpenSSL's own HMAC (through EVP), used natively as an oracle; the core builds HMAC on the SHA-256
 // primitives instead, to stay small in wasm.
@@ -48,17 +50,25 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231", "[signature]") {
       "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be "
       "hashed before being used by the HMAC algorithm.");
   const std::vector<rfc_case> cases = {
-      {"case 1", repeat(0x0b, 20), {'H', 'i', ' ', 'T', 'h', 'e', 'r', 'e'},
+      {"case 1",
+       repeat(0x0b, 20),
+       {'H', 'i', ' ', 'T', 'h', 'e', 'r', 'e'},
        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
-      {"case 2", {'J', 'e', 'f', 'e'}, {what_do.begin(), what_do.end()},
+      {"case 2",
+       {'J', 'e', 'f', 'e'},
+       {what_do.begin(), what_do.end()},
        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
       {"case 3", repeat(0xaa, 20), repeat(0xdd, 50),
        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
       {"case 4", from_hex("0102030405060708090a0b0c0d0e0f10111213141516171819"), repeat(0xcd, 50),
        "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
-      {"case 6 (key longer than a block)", repeat(0xaa, 131), {big_key_text.begin(), big_key_text.end()},
+      {"case 6 (key longer than a block)",
+       repeat(0xaa, 131),
+       {big_key_text.begin(), big_key_text.end()},
        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
-      {"case 7 (key and data longer than a block)", repeat(0xaa, 131), {big_both_text.begin(), big_both_text.end()},
+      {"case 7 (key and data longer than a block)",
+       repeat(0xaa, 131),
+       {big_both_text.begin(), big_both_text.end()},
        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
   };
   for (const auto& test : cases) {
@@ -66,8 +76,9 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231", "[signature]") {
     CHECK(to_hex(hmac_sha256(test.key, test.data)) == test.expected);
   }
   SECTION("case 5: truncation to 128 bits is a prefix of the full tag") {
-    const auto tag = to_hex(hmac_sha256(repeat(0x0c, 20), std::vector<std::uint8_t>{
-        'T', 'e', 's', 't', ' ', 'W', 'i', 't', 'h', ' ', 'T', 'r', 'u', 'n', 'c', 'a', 't', 'i', 'o', 'n'}));
+    const auto tag = to_hex(
+        hmac_sha256(repeat(0x0c, 20), std::vector<std::uint8_t>{'T', 'e', 's', 't', ' ', 'W', 'i', 't', 'h', ' ',
+                                                                'T', 'r', 'u', 'n', 'c', 'a', 't', 'i', 'o', 'n'}));
     CHECK(tag.substr(0, 32) == "a3b6167473100ee06e0c796c2955552b");
   }
 }

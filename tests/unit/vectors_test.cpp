@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -50,7 +50,8 @@ std::string decode_base64(std::string_view text) {
 TEST_CASE("shared vectors: native outcomes", "[vectors]") {
   const fs::path root = DISPATCH_SOURCE_DIR;
   const char* out_env = std::getenv("DISPATCH_VECTORS_OUT");
-  const fs::path out_path = out_env != nullptr ? fs::path(out_env) : fs::path(DISPATCH_BINARY_DIR) / "vectors-native.txt";
+  const fs::path out_path =
+      out_env != nullptr ? fs::path(out_env) : fs::path(DISPATCH_BINARY_DIR) / "vectors-native.txt";
 
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(root / "tests/vectors")) {

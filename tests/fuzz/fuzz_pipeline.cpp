@@ -1,0 +1,66 @@
+// libFuzzer target over the untrusted inputs: the X-Hub-Signature value, the headers, the body, the
+// wasm envelope. Half the inputs are signed correctly so the fuzzer reaches parsing and rendering.
+//
+//   cmake --preset fuzz && cmake --build --preset fuzz && build/fuzz/dispatch_fuzz tests/fuzz/corpus
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cassert>
+#include <cstdint>
+#include <string>
+
+#include "dispatch/cli.hpp"
+#include "dispatch/discord_limits.hpp"
+#include "dispatch/pipeline.hpp"
+#include "dispatch/signature.hpp"
+
+using namespace dispatch;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider input(data, size);
+  const auto signature_value = input.ConsumeRandomLengthString(96);
+  const auto event_key = input.ConsumeRandomLengthString(48);
+  const auto mode = input.ConsumeIntegralInRange<int>(0, 2);
+  const bool sign = input.ConsumeBool();
+  const auto envelope = input.ConsumeRandomLengthString(256);
+  const auto body = input.ConsumeRemainingBytesAsString();
+  const auto bytes = as_bytes(body);
+
+  const auto parsed = parse_signature(signature_value);
+  if (parsed.ok()) assert(to_hex(parsed.value().digest).size() == 64);
+
+  endpoint_settings endpoint{"fuzz-secret",
+                             make_selection(mode == 0   ? "push"
+                                            : mode == 1 ? "all"
+                                                        : "custom",
+                                            mode == 2 ? std::vector<std::string>{"repo:push", "pullrequest:created"}
+                                                      : std::vector<std::string>{})
+                                 .value()};
+  header_map headers;
+  headers.add("X-Event-Key", event_key);
+  headers.add("X-Hub-Signature",
+              sign ? "sha256=" + to_hex(hmac_sha256(as_bytes(endpoint.secret), bytes)) : signature_value);
+  const auto result = handle(endpoint, headers, bytes);
+  assert(result.status == 200 || result.status == 202 || result.status == 400 || result.status == 401 ||
+         result.status == 413);
+  assert(result.message.has_value() == (result.verdict == "deliver"));
+  if (result.message) {
+    const auto text = dump_json(*result.message);
+    assert(clean_text(text) == text);
+    for (const auto& embed : (*result.message)["embeds"]) {
+      assert(count_chars(embed.value("title", std::string())) <= discord_limits::title);
+      assert(count_chars(embed.value("description", std::string())) <= discord_limits::description);
+    }
+  }
+  assert(!dump_json(outcome_json(result)).empty());
+
+  const auto from_envelope = handle_envelope(envelope, bytes);
+  assert(from_envelope.status >= 200);
+
+  // Strings cut anywhere stay valid UTF-8 and within their limit.
+  const auto limit = static_cast<std::size_t>(size % 300);
+  const auto cut = truncate_chars(clean_text(body), limit);
+  assert(count_chars(cut) <= limit);
+  assert(clean_text(cut) == cut);
+  return 0;
+}

@@ -1,0 +1,79 @@
+// The `dispatch` command line on both builds: the same arguments give the same stdout, stderr and exit
+// code from the native binary and from node wasm/cli.mjs.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+
+import { haveShared, nativeCli, root, sharedDir, wasmPath } from './helpers.mjs';
+
+const work = mkdtempSync(join(tmpdir(), 'dispatch-cli-'));
+const write = (name, text) => {
+  const path = join(work, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+const signedPayload = resolve(sharedDir, 'fixtures/bitbucket-cloud/jenkinsci__bitbucket-branch-source-plugin/impl_webhook_cloud__signed_payload.json');
+const realSignature = 'sha256=f205c729821c6954aff2afe72b965c34015b4baf96ea8ddc2cc44999c014a035';
+const realSecret = 'Gkvl$k$wyNpQAF42';
+const ownPush = resolve(root, 'tests/vectors/bodies/push.json');
+
+const endpoint = write('endpoint.json', JSON.stringify({ secret: realSecret, events: { mode: 'push' } }));
+const headers = write('headers.json', JSON.stringify({ 'X-Event-Key': 'repo:push', 'X-Hub-Signature': realSignature }));
+const twinHeaders = write('twin.json', JSON.stringify({ 'x-event-key': 'repo:push', 'x-hub-signature': `${realSignature.slice(0, -1)}6` }));
+const badEndpoint = write('bad-endpoint.json', '{"secret":"x","events":{"mode":"custom","custom":["repo:nope"]}}');
+const notJson = write('not.json', '{"a":\n  tru}');
+const secretFile = write('secret.txt', `${realSecret}\n`);
+
+function runBoth(args, input) {
+  const native = spawnSync(nativeCli, args, { input, encoding: 'utf8' });
+  const wasm = spawnSync(process.execPath, [resolve(root, 'wasm/cli.mjs'), ...args], {
+    input, encoding: 'utf8', env: { ...process.env, DISPATCH_WASM: wasmPath },
+  });
+  return { native, wasm };
+}
+
+function agree(name, args, { exit, stdout, stderr, input, needsShared = false } = {}) {
+  test(name, { skip: needsShared && !haveShared ? '../shared is not beside the repository' : false }, () => {
+    const { native, wasm } = runBoth(args, input);
+    assert.equal(native.error, undefined, `native CLI did not run: ${native.error}`);
+    assert.equal(wasm.stdout, native.stdout);
+    assert.equal(wasm.stderr, native.stderr);
+    assert.equal(wasm.status, native.status);
+    assert.equal(native.status, exit);
+    if (stdout) assert.match(native.stdout, stdout);
+    if (stderr) assert.match(native.stderr, stderr);
+  });
+}
+
+agree('verify: the real vector is valid', ['verify', '--secret', realSecret, '--signature', realSignature, signedPayload],
+  { exit: 0, stdout: /"valid": true/, needsShared: true });
+agree('verify: its ...a036 twin is refused', ['verify', '--secret', realSecret, '--signature', `${realSignature.slice(0, -1)}6`, signedPayload],
+  { exit: 1, stdout: /"code": "signature_mismatch"/, needsShared: true });
+agree('verify: secret from a file', ['verify', '--secret-file', secretFile, '--signature', realSignature, signedPayload],
+  { exit: 0, needsShared: true });
+// HMAC-SHA256('k', '{}') from `openssl dgst -sha256 -hmac k`.
+agree('verify: body from standard input', ['verify', '--secret', 'k', '--signature', 'sha256=add853b103fbcc936a194f9eb15e29c4ff08af6e47d5d1bca4f20218e31e4fff', '-'],
+  { exit: 0, input: '{}' });
+agree('verify: sha1 is refused', ['verify', '--secret', 'k', '--signature', 'sha1=abc', ownPush],
+  { exit: 1, stdout: /algorithm_unsupported/ });
+agree('handle: the real delivery is accepted', ['handle', '--endpoint', endpoint, '--headers', headers, signedPayload],
+  { exit: 0, stdout: /"status": 202/, needsShared: true });
+agree('handle: the twin signature is 401', ['handle', '--endpoint', endpoint, '--headers', twinHeaders, signedPayload],
+  { exit: 1, stdout: /"status": 401/, needsShared: true });
+agree('handle: a bad endpoint file is a usage error', ['handle', '--endpoint', badEndpoint, '--headers', headers, ownPush],
+  { exit: 2, stderr: /repo:nope/ });
+agree('render: the project push payload', ['render', '--event', 'repo:push', ownPush], { exit: 0, stdout: /acme\/relay-api/ });
+agree('render: an unknown event key renders generically', ['render', '--event', 'repo:from_the_future', ownPush],
+  { exit: 0, stdout: /repo:from_the_future/ });
+agree('render: not JSON, with line and column', ['render', '--event', 'repo:push', notJson],
+  { exit: 1, stderr: /at line 2, column/ });
+agree('events', ['events'], { exit: 0, stdout: /pullrequest:changes_request_created/ });
+agree('help', ['help'], { exit: 0, stdout: /usage: dispatch/ });
+agree('no command', [], { exit: 2, stderr: /no command given/ });
+agree('a missing file', ['render', '--event', 'repo:push', join(work, 'absent.json')], { exit: 2, stderr: /no such file/ });
+agree('a directory', ['render', '--event', 'repo:push', work], { exit: 2, stderr: /is a directory/ });
