@@ -53,6 +53,22 @@ export class Core {
     return this.#call('dispatch_handle', { endpoint, headers }, toBytes(body));
   }
 
+  // Renders the message a payload would produce under event `key`, without verifying or filtering (the
+  // preview). Returns {code:"rendered", message} or {code, reason, line?, column?}.
+  render(key, payload) {
+    return this.#callJson('dispatch_render', { event: key }, toBytes(payload));
+  }
+
+  // As render, but returns the answer's JSON text exactly as the core wrote it.
+  renderText(key, payload) {
+    return this.#call('dispatch_render', { event: key }, toBytes(payload));
+  }
+
+  // Returns the event catalogue: [{key, category, label, description}].
+  events() {
+    return this.#callJson('dispatch_events', {}, new Uint8Array(0));
+  }
+
   // Plans a `dispatch` command line: returns {files:[…]} to read, or its whole answer {out, err, exit}.
   cliPlan(argv) {
     return this.#callJson('dispatch_cli', { argv }, new Uint8Array(0));

@@ -52,6 +52,29 @@ char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std
   return answer(dispatch::dump_json(dispatch::outcome_json(result)));
 }
 
+// Renders the message for a payload without verifying or filtering (the preview). `envelope` is
+// {"event":"<key>"}; `body` the payload bytes. Returns dispatch::preview_json's answer.
+char* dispatch_render(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                      std::size_t body_size) {
+  const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
+  const dispatch::json* event = nullptr;
+  if (parsed.ok() && parsed.value().is_object()) {
+    const auto it = parsed.value().find("event");
+    if (it != parsed.value().end() && it->is_string()) event = &*it;
+  }
+  if (event == nullptr) {
+    return answer(
+        dispatch::dump_json({{"code", "envelope_invalid"}, {"reason", "envelope must be {\"event\":\"<key>\"}"}}));
+  }
+  return answer(
+      dispatch::dump_json(dispatch::preview_json(event->get_ref<const std::string&>(), bytes(body, body_size))));
+}
+
+// Returns the event catalogue [{key, category, label, description}]; the arguments are unused.
+char* dispatch_events(const char*, std::size_t, const std::uint8_t*, std::size_t) {
+  return answer(dispatch::dump_json(dispatch::catalogue_json()));
+}
+
 // Runs one `dispatch` command line. `envelope` is {"argv":[…]} to plan, {"argv":[…],"sizes":[…]} to run
 // with the planned files' bytes back to back in `files`, or {"argv":[…],"read_error":{path, why}} to word a
 // file that could not be read (why: not_found, permission_denied, is_directory, other). Returns

@@ -87,14 +87,7 @@ std::string position_suffix(const error& failure) {
   return " (at line " + std::to_string(failure.line) + ", column " + std::to_string(failure.column) + ")";
 }
 
-cli_output run_events() {
-  ordered_json list = ordered_json::array();
-  for (const auto& info : event_catalogue()) {
-    list.push_back(
-        {{"key", info.key}, {"category", info.category}, {"label", info.label}, {"description", info.description}});
-  }
-  return {print(list), "", 0};
-}
+cli_output run_events() { return {print(catalogue_json()), "", 0}; }
 
 cli_output run_verify(const parsed_args& parsed, const std::vector<std::string>& files) {
   const bool from_file = parsed.options.count("secret-file") > 0;
@@ -134,17 +127,14 @@ cli_output run_render(const parsed_args& parsed, const std::vector<std::string>&
   if (!is_well_formed_event_key(key)) {
     return usage_error("--event " + key + " is not an event key (category:action, see `dispatch events`)");
   }
-  const auto payload = parse_json(files[0]);
-  if (!payload.ok()) {
-    return {"",
-            "dispatch: " + parsed.positional[0] + " is not JSON: " + payload.error().message +
-                position_suffix(payload.error()) + "\n",
-            1};
+  const auto message = preview(key, as_bytes(files[0]));
+  if (!message.ok()) {
+    return {
+        "",
+        "dispatch: " + parsed.positional[0] + ": " + message.error().message + position_suffix(message.error()) + "\n",
+        1};
   }
-  if (!payload.value().is_object()) {
-    return {"", "dispatch: " + parsed.positional[0] + " is JSON but not an object\n", 1};
-  }
-  return {print(render_message(key, payload.value())), "", 0};
+  return {print(message.value()), "", 0};
 }
 
 }  // namespace

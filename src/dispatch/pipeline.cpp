@@ -23,6 +23,30 @@ outcome refuse(int status, const error& failure, std::string event = {}) {
   return outcome{"reject", status, failure.code, std::move(reason), std::move(event), std::nullopt};
 }
 
+error body_too_large(std::size_t size) {
+  return make_error("body_too_large",
+                    "body is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_body_bytes));
+}
+
+error event_key_invalid() {
+  return make_error("event_key_invalid",
+                    "X-Event-Key is not of the form category:action (lowercase letters, digits, _)");
+}
+
+// Parses the body as the JSON object a payload must be; errors carry a position when there is one.
+result<json> parse_payload(std::span<const std::uint8_t> body) {
+  auto payload = parse_json(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+  if (!payload.ok()) {
+    auto failure = payload.error();
+    const bool too_deep = failure.code == "json_too_deep";
+    failure.code = too_deep ? "body_too_deep" : "body_not_json";
+    failure.message = too_deep ? "body " + failure.message.substr(5) : "body is not JSON: " + failure.message;
+    return failure;
+  }
+  if (!payload.value().is_object()) return make_error("body_not_object", "body is JSON but not an object");
+  return payload;
+}
+
 }  // namespace
 
 result<endpoint_settings> parse_endpoint(const json& endpoint) {
@@ -88,10 +112,7 @@ ordered_json render_message(std::string_view key, const json& payload) {
 outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body) {
   const std::string event(headers.find("X-Event-Key").value_or(""));
 
-  if (body.size() > max_body_bytes) {
-    return refuse(413, make_error("body_too_large", "body is " + std::to_string(body.size()) + " bytes; the limit is " +
-                                                        std::to_string(max_body_bytes)));
-  }
+  if (body.size() > max_body_bytes) return refuse(413, body_too_large(body.size()));
   // Verify before anything else reads the body or trusts a header.
   const auto signature = headers.find("X-Hub-Signature");
   if (!signature) {
@@ -101,30 +122,46 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
   if (!verified.ok()) return refuse(401, verified.error());
 
   if (event.empty()) return refuse(400, make_error("event_key_missing", "X-Event-Key header is missing"));
-  if (!is_well_formed_event_key(event)) {
-    return refuse(400, make_error("event_key_invalid",
-                                  "X-Event-Key is not of the form category:action (lowercase letters, digits, _)"));
-  }
+  if (!is_well_formed_event_key(event)) return refuse(400, event_key_invalid());
   if (!endpoint.events.selects(event)) {
     return outcome{"ignore", 200, "event_not_selected", "event " + event + " not selected", event, std::nullopt};
   }
 
-  const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
-  auto payload = parse_json(text);
-  if (!payload.ok()) {
-    auto failure = payload.error();
-    const bool too_deep = failure.code == "json_too_deep";
-    failure.code = too_deep ? "body_too_deep" : "body_not_json";
-    failure.message = too_deep ? "body " + failure.message.substr(5) : "body is not JSON: " + failure.message;
-    return refuse(400, failure, event);
-  }
-  if (!payload.value().is_object()) {
-    return refuse(400, make_error("body_not_object", "body is JSON but not an object"), event);
-  }
+  auto payload = parse_payload(body);
+  if (!payload.ok()) return refuse(400, payload.error(), event);
   std::string reason = find_event(event) != nullptr
                            ? "event " + event + " accepted"
                            : "event " + event + " accepted (not in Bitbucket's catalogue: generic embed)";
   return outcome{"deliver", 202, "accepted", std::move(reason), event, render_message(event, payload.value())};
+}
+
+result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body) {
+  if (body.size() > max_body_bytes) return body_too_large(body.size());
+  if (!is_well_formed_event_key(key)) return event_key_invalid();
+  auto payload = parse_payload(body);
+  if (!payload.ok()) return payload.error();
+  return render_message(key, payload.value());
+}
+
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body) {
+  const auto message = preview(key, body);
+  if (message.ok()) return {{"code", "rendered"}, {"message", message.value()}};
+  const auto& failure = message.error();
+  ordered_json out = {{"code", failure.code}, {"reason", failure.message}};
+  if (failure.line > 0) {
+    out["line"] = failure.line;
+    out["column"] = failure.column;
+  }
+  return out;
+}
+
+ordered_json catalogue_json() {
+  ordered_json list = ordered_json::array();
+  for (const auto& info : event_catalogue()) {
+    list.push_back(
+        {{"key", info.key}, {"category", info.category}, {"label", info.label}, {"description", info.description}});
+  }
+  return list;
 }
 
 outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {

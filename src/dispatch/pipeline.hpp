@@ -68,4 +68,16 @@ ordered_json outcome_json(const outcome& result);
 // Renders the message for an event whose payload is already parsed and verified.
 ordered_json render_message(std::string_view key, const json& payload);
 
+// Renders the message a payload would produce, without verifying or filtering: the preview. Returns the
+// finalized message; otherwise an error with code `event_key_invalid`, `body_too_large`, `body_not_json`
+// (with line and column), `body_too_deep` or `body_not_object`.
+result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body);
+
+// Returns the preview's answer as JSON: {"code":"rendered","message":{…}} or
+// {"code":"<error code>","reason":"…","line":L,"column":C} (line and column only where known).
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body);
+
+// Returns the event catalogue as [{key, category, label, description}], as GET /api/events serves it.
+ordered_json catalogue_json();
+
 }  // namespace dispatch

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { loadCore, root, vectorBody } from './helpers.mjs';
+import { haveShared, loadCore, root, sharedDir, vectorBody } from './helpers.mjs';
 
 const outPath = process.env.DISPATCH_VECTORS_OUT ?? resolve(root, 'build/wasm/vectors-wasm.txt');
 const core = await loadCore();
@@ -23,10 +23,25 @@ for (const file of files) {
       test(name, { skip: `${vector.body_file} is not here (../shared absent)` }, () => {});
       continue;
     }
-    const raw = core.handleText(vector.endpoint, vector.headers, body);
+    const raw = 'endpoint' in vector
+      ? core.handleText(vector.endpoint, vector.headers, body)
+      : core.renderText(vector.event, body);
     lines.push(`${name}\t${raw}`);
     test(name, () => assert.deepEqual(JSON.parse(raw), vector.expected));
   }
+}
+
+// Every shared fixture, previewed under its event key, also goes into the comparison.
+if (haveShared) {
+  const indexDir = resolve(sharedDir, 'fixtures/bitbucket-cloud');
+  for (const { file, event_key: key } of JSON.parse(readFileSync(resolve(indexDir, 'index.json'), 'utf8'))) {
+    const raw = core.renderText(key, readFileSync(resolve(indexDir, file)));
+    lines.push(`shared:${file}\t${raw}`);
+    test(`shared fixture ${file} renders`, () => assert.equal(JSON.parse(raw).code, 'rendered'));
+  }
+} else {
+  lines.push('shared fixtures\tskipped');
+  test('shared fixtures', { skip: '../shared is not beside the repository' }, () => {});
 }
 
 test('vector outcomes written for the native/wasm comparison', () => {

@@ -83,7 +83,7 @@ TEST_CASE("render prints the message or says why not", "[cli]") {
   CHECK(rendered.out.find("\"title\": \"[a/b] Fork\"") != std::string::npos);
   const auto refused = run_cli({"render", "--event", "repo:fork", "p.json"}, {"[]"});
   CHECK(refused.exit_code == 1);
-  CHECK(refused.err == "dispatch: p.json is JSON but not an object\n");
+  CHECK(refused.err == "dispatch: p.json: body is JSON but not an object\n");
   CHECK(run_cli({"render", "--event", "Fork", "p.json"}, {"{}"}).exit_code == 2);
 }
 

@@ -1,5 +1,6 @@
 // Runs every case of tests/vectors/*.json through the native core, checks it against `expected`, and writes
-// each raw outcome to a file that script/test compares byte for byte with the wasm build's.
+// each raw outcome to a file that script/test compares byte for byte with the wasm build's. A case with an
+// `endpoint` runs the whole pipeline (handle); one with only an `event` renders a preview.
 
 #include <catch2/catch.hpp>
 
@@ -88,9 +89,14 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
         for (int i = 0; i < fill.at("times").get<int>(); ++i) body += fill.at("text").get<std::string>();
         body += fill.value("suffix", "");
       }
-      const ordered_json envelope = {{"endpoint", test.at("endpoint")}, {"headers", test.at("headers")}};
       const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
-      const auto actual = dump_json(outcome_json(handle_envelope(dump_json(envelope), bytes)));
+      std::string actual;
+      if (test.contains("endpoint")) {
+        const ordered_json envelope = {{"endpoint", test.at("endpoint")}, {"headers", test.at("headers")}};
+        actual = dump_json(outcome_json(handle_envelope(dump_json(envelope), bytes)));
+      } else {
+        actual = dump_json(preview_json(test.at("event").get<std::string>(), bytes));
+      }
       out << name << "\t" << actual << "\n";
       INFO(name);
       CHECK(json::parse(actual) == test.at("expected"));
@@ -98,6 +104,21 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
     }
   }
   CHECK(ran > 0);
-  INFO("ran " << ran << ", skipped " << skipped);
-  SUCCEED();
+
+  // Every shared fixture, previewed under its event key, also goes into the comparison.
+  const auto index_path = root / "../shared/fixtures/bitbucket-cloud/index.json";
+  if (!fs::exists(index_path)) {
+    WARN("skipped the shared fixtures: ../shared is not beside the repository");
+    out << "shared fixtures\tskipped\n";
+    return;
+  }
+  for (const auto& entry : json::parse(read_all(index_path))) {
+    const auto file = entry.at("file").get<std::string>();
+    const auto body = read_all(index_path.parent_path() / file);
+    const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+    const auto actual = dump_json(preview_json(entry.at("event_key").get<std::string>(), bytes));
+    out << "shared:" << file << "\t" << actual << "\n";
+    INFO(file);
+    CHECK(json::parse(actual).at("code") == "rendered");
+  }
 }
