@@ -64,6 +64,12 @@ export class Core {
     return this.#call('dispatch_render', { event: key }, toBytes(payload));
   }
 
+  // Answers a preview request from its raw body bytes {event, payload}: the core parses it, so payload
+  // numbers keep their exact value. Returns {code:"rendered", message} or {code, reason, line?, column?}.
+  previewRequest(request) {
+    return this.#callJson('dispatch_preview', {}, toBytes(request));
+  }
+
   // Returns the event catalogue: [{key, category, label, description}].
   events() {
     return this.#callJson('dispatch_events', {}, new Uint8Array(0));

@@ -70,6 +70,12 @@ char* dispatch_render(const char* envelope, std::size_t envelope_size, const std
       dispatch::dump_json(dispatch::preview_json(event->get_ref<const std::string&>(), bytes(body, body_size))));
 }
 
+// Answers POST /api/preview from its raw request body {event, payload} (`body`); `envelope` is unused.
+// Returns dispatch::preview_request_json's answer.
+char* dispatch_preview(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
+  return answer(dispatch::dump_json(dispatch::preview_request_json(bytes(body, body_size))));
+}
+
 // Returns the event catalogue [{key, category, label, description}]; the arguments are unused.
 char* dispatch_events(const char*, std::size_t, const std::uint8_t*, std::size_t) {
   return answer(dispatch::dump_json(dispatch::catalogue_json()));

@@ -47,6 +47,17 @@ result<json> parse_payload(std::span<const std::uint8_t> body) {
   return payload;
 }
 
+ordered_json preview_answer(const ordered_json& message) { return {{"code", "rendered"}, {"message", message}}; }
+
+ordered_json preview_answer(const error& failure) {
+  ordered_json out = {{"code", failure.code}, {"reason", failure.message}};
+  if (failure.line > 0) {
+    out["line"] = failure.line;
+    out["column"] = failure.column;
+  }
+  return out;
+}
+
 }  // namespace
 
 result<endpoint_settings> parse_endpoint(const json& endpoint) {
@@ -145,14 +156,33 @@ result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t>
 
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body) {
   const auto message = preview(key, body);
-  if (message.ok()) return {{"code", "rendered"}, {"message", message.value()}};
-  const auto& failure = message.error();
-  ordered_json out = {{"code", failure.code}, {"reason", failure.message}};
-  if (failure.line > 0) {
-    out["line"] = failure.line;
-    out["column"] = failure.column;
+  return message.ok() ? preview_answer(message.value()) : preview_answer(message.error());
+}
+
+ordered_json preview_request_json(std::span<const std::uint8_t> request) {
+  if (request.size() > 2 * max_body_bytes) return preview_answer(body_too_large(request.size()));
+  const auto parsed = parse_json(std::string_view(reinterpret_cast<const char*>(request.data()), request.size()));
+  if (!parsed.ok()) {
+    auto failure = parsed.error();
+    failure.code = failure.code == "json_too_deep" ? "body_too_deep" : "body_not_json";
+    failure.message = "request is not JSON: " + failure.message;
+    return preview_answer(failure);
   }
-  return out;
+  const auto invalid = [](std::string message) {
+    return preview_answer(make_error("request_invalid", std::move(message)));
+  };
+  const auto& root = parsed.value();
+  if (!root.is_object()) return invalid("request must be a JSON object {event, payload}");
+  const auto event = root.find("event");
+  if (event == root.end() || !event->is_string()) return invalid("event must be a string, e.g. \"repo:push\"");
+  const auto& key = event->get_ref<const std::string&>();
+  if (!is_well_formed_event_key(key)) return invalid("event \"" + key.substr(0, 64) + "\" is not category:action");
+  const auto payload = root.find("payload");
+  if (payload == root.end() || !payload->is_object()) return invalid("payload must be the JSON object Bitbucket sent");
+  if (const auto tmpl = root.find("template"); tmpl != root.end() && !tmpl->is_null()) {
+    return invalid("template: custom templates are not supported yet; omit it to preview the auto-formatted embed");
+  }
+  return preview_answer(render_message(key, *payload));
 }
 
 ordered_json catalogue_json() {

@@ -77,6 +77,11 @@ result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t>
 // {"code":"<error code>","reason":"…","line":L,"column":C} (line and column only where known).
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body);
 
+// Answers POST /api/preview: `request` is the raw body {"event":"<key>","payload":{…}}. Returns what
+// preview_json returns for that event and payload, or {"code":"request_invalid","reason":…} naming the field
+// at fault (or "body_not_json" with line and column).
+ordered_json preview_request_json(std::span<const std::uint8_t> request);
+
 // Returns the event catalogue as [{key, category, label, description}], as GET /api/events serves it.
 ordered_json catalogue_json();
 

@@ -1,6 +1,6 @@
 // Paths and loaders shared by the node test suites.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,4 +26,36 @@ export function vectorBody(test) {
   }
   const { prefix = '', text, times, suffix = '' } = test.body_fill;
   return new TextEncoder().encode(prefix + text.repeat(times) + suffix);
+}
+
+// Returns every case the native/wasm comparison covers, in the order the native runner writes them:
+// the cases of tests/vectors/*.json (sorted by file), then every shared fixture previewed under its event
+// key. Each is {name, endpoint?, headers?, event?, body (Uint8Array, or null when skipped), expected?}.
+export function comparisonCases() {
+  const cases = [];
+  const files = readdirSync(resolve(root, 'tests/vectors')).filter((name) => name.endsWith('.json')).sort();
+  for (const file of files) {
+    const suite = JSON.parse(readFileSync(resolve(root, 'tests/vectors', file), 'utf8'));
+    for (const vector of suite.tests) {
+      cases.push({ ...vector, name: `${file}#${vector.name}`, body: vectorBody(vector) });
+    }
+  }
+  if (!haveShared) return cases;
+  const indexDir = resolve(sharedDir, 'fixtures/bitbucket-cloud');
+  for (const { file, event_key: event } of JSON.parse(readFileSync(resolve(indexDir, 'index.json'), 'utf8'))) {
+    cases.push({ name: `shared:${file}`, event, body: new Uint8Array(readFileSync(resolve(indexDir, file))) });
+  }
+  return cases;
+}
+
+// Runs one comparison case through a core and returns its raw JSON answer.
+export function runCase(core, { endpoint, headers, event, body }) {
+  return endpoint ? core.handleText(endpoint, headers, body) : core.renderText(event, body);
+}
+
+// Returns the comparison file's lines for cases and their raw answers (null for a skipped case).
+export function comparisonLines(cases, answers) {
+  const lines = cases.map((c, i) => `${c.name}\t${answers[i] ?? 'skipped'}`);
+  if (!haveShared) lines.push('shared fixtures\tskipped');
+  return lines.map((line) => `${line}\n`).join('');
 }

@@ -114,3 +114,25 @@ TEST_CASE("outcome_json has DESIGN.md's shape and order", "[pipeline]") {
       dump_json(outcome_json(ignored)) ==
       R"({"verdict":"ignore","status":200,"code":"event_not_selected","reason":"event repo:fork not selected","event":"repo:fork"})");
 }
+
+TEST_CASE("preview_request_json answers POST /api/preview and names the field at fault", "[pipeline]") {
+  const auto answer = [](std::string_view request) { return dump_json(preview_request_json(as_bytes(request))); };
+  const auto rendered =
+      preview_request_json(as_bytes(R"({"event":"repo:fork","payload":{"repository":{"full_name":"a/b"}}})"));
+  CHECK(rendered["code"] == "rendered");
+  CHECK(rendered["message"]["embeds"][0]["title"] == "[a/b] Fork");
+  CHECK(
+      answer("{") ==
+      R"({"code":"body_not_json","reason":"request is not JSON: syntax error while parsing object key - unexpected end of input; expected string literal","line":1,"column":2})");
+  CHECK(answer("[]") == R"({"code":"request_invalid","reason":"request must be a JSON object {event, payload}"})");
+  CHECK(answer(R"({"payload":{}})") ==
+        R"({"code":"request_invalid","reason":"event must be a string, e.g. \"repo:push\""})");
+  CHECK(answer(R"({"event":"Push","payload":{}})") ==
+        R"({"code":"request_invalid","reason":"event \"Push\" is not category:action"})");
+  CHECK(answer(R"({"event":"repo:push","payload":[]})") ==
+        R"({"code":"request_invalid","reason":"payload must be the JSON object Bitbucket sent"})");
+  CHECK(
+      answer(R"({"event":"repo:push","payload":{},"template":{"content":"x"}})") ==
+      R"({"code":"request_invalid","reason":"template: custom templates are not supported yet; omit it to preview the auto-formatted embed"})");
+  CHECK(preview_request_json(as_bytes(R"({"event":"repo:push","payload":{},"template":null})"))["code"] == "rendered");
+}

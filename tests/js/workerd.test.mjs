@@ -1,0 +1,119 @@
+// The wasm core inside workerd: starts `wrangler dev` (the real runtime) on loopback and checks the
+// Worker's stateless API against the native build: the event catalogue, and the preview of every vector
+// and shared fixture, each compared with what the native core wrote.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { haveShared, nativeCli, root, sharedDir, vectorBody } from './helpers.mjs';
+
+const token = 'workerd-test-token-0123456789';
+const wrangler = resolve(root, 'node_modules/.bin/wrangler');
+let server;
+let base;
+let log = '';
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+before(async () => {
+  assert.ok(existsSync(wrangler), 'wrangler is not installed: run script/bootstrap');
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--var', `ADMIN_TOKEN:${token}`,
+    '--persist-to', mkdtempSync(join(tmpdir(), 'dispatch-wrangler-'))], {
+    cwd: root, detached: true, env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
+  });
+  server.stdout.on('data', (chunk) => { log += chunk; });
+  server.stderr.on('data', (chunk) => { log += chunk; });
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      await fetch(`${base}/api/events`);
+      return;
+    } catch {
+      if (Date.now() > deadline || server.exitCode !== null) assert.fail(`wrangler dev did not start:\n${log}`);
+      await new Promise((wait) => setTimeout(wait, 250));
+    }
+  }
+});
+
+after(() => {
+  if (server && server.exitCode === null) process.kill(-server.pid, 'SIGTERM');
+});
+
+const auth = { authorization: `Bearer ${token}` };
+const preview = (body) => fetch(`${base}/api/preview`, { method: 'POST', headers: auth, body });
+
+test('GET /api/events serves the catalogue the native CLI prints', async () => {
+  const response = await fetch(`${base}/api/events`, { headers: auth });
+  assert.equal(response.status, 200);
+  const native = JSON.parse(spawnSync(nativeCli, ['events'], { encoding: 'utf8' }).stdout);
+  assert.deepEqual(await response.json(), native);
+});
+
+test('the admin API refuses a missing or wrong token', async () => {
+  assert.equal((await fetch(`${base}/api/events`)).status, 401);
+  const wrong = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token.slice(0, -1)}x` } });
+  assert.equal(wrong.status, 401);
+  assert.equal((await wrong.json()).code, 'unauthorized');
+});
+
+test('unknown routes are 404 and wrong methods 405', async () => {
+  assert.equal((await fetch(`${base}/nothing`, { headers: auth })).status, 404);
+  const wrongMethod = await fetch(`${base}/api/preview`, { headers: auth });
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
+});
+
+test('a bad preview request is 400 naming the field', async () => {
+  const missing = await preview('{"payload":{}}');
+  assert.equal(missing.status, 400);
+  assert.deepEqual(await missing.json(), { code: 'request_invalid', reason: 'event must be a string, e.g. "repo:push"' });
+  const broken = await preview('{"event":');
+  assert.equal((await broken.json()).code, 'body_not_json');
+});
+
+// The payload's own bytes are spliced into the request, so the core sees exactly what Bitbucket sent.
+const wrap = (key, payload) => Buffer.concat([Buffer.from(`{"event":${JSON.stringify(key)},"payload":`), payload, Buffer.from('}')]);
+
+test('render vectors preview in workerd as expected', async () => {
+  const suite = JSON.parse(readFileSync(resolve(root, 'tests/vectors/render.json'), 'utf8'));
+  let checked = 0;
+  for (const vector of suite.tests.filter((v) => v.expected.code === 'rendered')) {
+    const body = vectorBody(vector);
+    if (body === null) continue;
+    const response = await preview(wrap(vector.event, body));
+    assert.equal(response.status, 200, vector.name);
+    assert.deepEqual(await response.json(), vector.expected.message, vector.name);
+    checked += 1;
+  }
+  assert.ok(checked >= 4);
+});
+
+test('every shared fixture previews in workerd as the native core renders it',
+  { skip: haveShared ? false : '../shared is not beside the repository' }, async () => {
+    const indexDir = resolve(sharedDir, 'fixtures/bitbucket-cloud');
+    const index = JSON.parse(readFileSync(resolve(indexDir, 'index.json'), 'utf8'));
+    for (const { file, event_key: key } of index) {
+      const native = spawnSync(nativeCli, ['render', '--event', key, resolve(indexDir, file)], { encoding: 'utf8' });
+      assert.equal(native.status, 0, `${file}: ${native.stderr}`);
+      const response = await preview(wrap(key, readFileSync(resolve(indexDir, file))));
+      assert.equal(response.status, 200, file);
+      assert.deepEqual(await response.json(), JSON.parse(native.stdout), file);
+    }
+    assert.ok(index.length > 50);
+  });
