@@ -51,11 +51,44 @@ std::size_t limit_member(ordered_json& object, std::string_view key, std::size_t
   return length;
 }
 
+// Cleans every string in a value, however it got there (a renderer, a template).
+void clean_all(ordered_json& value) {
+  if (value.is_string()) {
+    value = clean_text(value.get_ref<const std::string&>());
+  } else if (value.is_structured()) {
+    for (auto& child : value) clean_all(child);
+  }
+}
+
+// Returns true if Discord would take `text` as a link: http(s), no whitespace or controls, not too long.
+bool acceptable_url(std::string_view text) {
+  constexpr std::size_t max_url = 2048;
+  const bool scheme = text.rfind("https://", 0) == 0 || text.rfind("http://", 0) == 0;
+  if (!scheme || text.size() > max_url) return false;
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<std::uint8_t>(c);
+    return byte <= 0x20 || byte == 0x7F;
+  });
+}
+
+// Removes the link at `key` of `object` unless it is one Discord accepts: a bad link fails the whole message.
+void keep_valid_url(ordered_json& object, std::string_view key) {
+  if (!object.is_object()) return;
+  const auto it = object.find(key);
+  if (it != object.end() && (!it->is_string() || !acceptable_url(it->get_ref<const std::string&>()))) object.erase(it);
+}
+
 std::size_t limit_embed(ordered_json& embed) {
   std::size_t total = 0;
   total += limit_member(embed, "title", discord_limits::title);
   total += limit_member(embed, "description", discord_limits::description);
-  limit_member(embed, "url", 2048);
+  keep_valid_url(embed, "url");
+  for (const auto* part : {"author", "footer", "thumbnail", "image"}) {
+    if (auto it = embed.find(part); it != embed.end()) {
+      keep_valid_url(*it, "url");
+      keep_valid_url(*it, "icon_url");
+    }
+  }
   if (auto it = embed.find("footer"); it != embed.end()) {
     total += limit_member(*it, "text", discord_limits::footer_text);
   }
@@ -152,6 +185,8 @@ std::string escape_markdown(std::string_view text) {
 
 ordered_json finalize_message(ordered_json message) {
   if (!message.is_object()) message = ordered_json::object();
+  clean_all(message);
+  keep_valid_url(message, "avatar_url");
   limit_member(message, "content", discord_limits::content);
   limit_member(message, "username", discord_limits::username);
   message["allowed_mentions"] = {{"parse", ordered_json::array()}};

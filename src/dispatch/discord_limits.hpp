@@ -38,9 +38,10 @@ std::string clean_text(std::string_view text);
 // user text that lands where Discord renders markdown (descriptions, field values).
 std::string escape_markdown(std::string_view text);
 
-// Returns the message with every limit applied (each string cut, surplus embeds and fields dropped, the
-// 6000-character total kept by shortening descriptions from the last embed back), every string cleaned,
-// and `allowed_mentions` set to mention nobody.
+// Returns the message with every string cleaned, every limit applied (each string cut, surplus embeds and
+// fields dropped, the 6000-character total kept by shortening descriptions from the last embed back), every
+// link Discord would refuse removed (not http(s), whitespace or controls, over 2048 characters), and
+// `allowed_mentions` set to mention nobody.
 ordered_json finalize_message(ordered_json message);
 
 }  // namespace dispatch

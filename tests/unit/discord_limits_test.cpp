@@ -111,3 +111,20 @@ TEST_CASE("finalize_message enforces every limit and mentions nobody", "[limits]
     CHECK(message["embeds"][0]["title"] == "a[31mred");
   }
 }
+
+TEST_CASE("fuzz finding: a control character in a link reached author.url", "[limits][regression]") {
+  // libFuzzer found an actor whose links.html.href held a DEL byte; finalize cleaned only the text fields.
+  ordered_json embed = {{"author", {{"name", "Acme"}, {"url", "https://bitbucket.org/acme\x7f"}}},
+                        {"footer", {{"text", "f\x01"}, {"icon_url", "javascript:alert(1)"}}},
+                        {"url", "https://bitbucket.org/acme/relay api"},
+                        {"thumbnail", {{"url", "https://example.com/t.png"}}}};
+  const auto message =
+      finalize_message({{"avatar_url", "ftp://x"}, {"embeds", ordered_json::array({embed})}, {"extra", {"\x02"}}});
+  const auto& out = message["embeds"][0];
+  CHECK(out["author"] == ordered_json({{"name", "Acme"}, {"url", "https://bitbucket.org/acme"}}));
+  CHECK(out["footer"] == ordered_json({{"text", "f"}}));
+  CHECK_FALSE(out.contains("url"));
+  CHECK(out["thumbnail"]["url"] == "https://example.com/t.png");
+  CHECK_FALSE(message.contains("avatar_url"));
+  CHECK(message["extra"][0] == "");
+}
