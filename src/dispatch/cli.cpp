@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <type_traits>
 
 #include "dispatch/events.hpp"
 #include "dispatch/json_in.hpp"
@@ -103,22 +104,31 @@ cli_output run_verify(const parsed_args& parsed, const std::vector<std::string>&
   return {print({{"valid", false}, {"code", verified.error().code}, {"reason", verified.error().message}}), "", 1};
 }
 
+// Reads a JSON file given on the command line with `read` (parse_endpoint or parse_headers); a fault is a
+// usage error naming the file.
+template <class Reader>
+auto read_json_file(const std::string& name, const std::string& text, Reader read, cli_output& failure)
+    -> std::optional<std::decay_t<decltype(read(json()).value())>> {
+  const auto parsed = parse_json(text);
+  if (!parsed.ok()) {
+    failure = usage_error(name + " is not JSON: " + parsed.error().message + position_suffix(parsed.error()));
+    return std::nullopt;
+  }
+  auto value = read(parsed.value());
+  if (!value.ok()) {
+    failure = usage_error(name + ": " + value.error().message);
+    return std::nullopt;
+  }
+  return std::move(value).value();
+}
+
 cli_output run_handle(const std::vector<std::string>& names, const std::vector<std::string>& files) {
-  const auto endpoint_json = parse_json(files[0]);
-  if (!endpoint_json.ok()) {
-    return usage_error(names[0] + " is not JSON: " + endpoint_json.error().message +
-                       position_suffix(endpoint_json.error()));
-  }
-  const auto endpoint = parse_endpoint(endpoint_json.value());
-  if (!endpoint.ok()) return usage_error(names[0] + ": " + endpoint.error().message);
-  const auto headers_json = parse_json(files[1]);
-  if (!headers_json.ok()) {
-    return usage_error(names[1] + " is not JSON: " + headers_json.error().message +
-                       position_suffix(headers_json.error()));
-  }
-  const auto headers = parse_headers(headers_json.value());
-  if (!headers.ok()) return usage_error(names[1] + ": " + headers.error().message);
-  const auto result = handle(endpoint.value(), headers.value(), as_bytes(files[2]));
+  cli_output failure;
+  const auto endpoint = read_json_file(names[0], files[0], parse_endpoint, failure);
+  if (!endpoint) return failure;
+  const auto headers = read_json_file(names[1], files[1], parse_headers, failure);
+  if (!headers) return failure;
+  const auto result = handle(*endpoint, *headers, as_bytes(files[2]));
   return {print(outcome_json(result)), "", result.verdict == "reject" ? 1 : 0};
 }
 

@@ -98,20 +98,19 @@ sha256_digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std
     std::copy(key.begin(), key.end(), block_key.begin());
   }
 
+  // H((K ^ pad) || data), for the inner (0x36) and outer (0x5c) passes.
   std::array<std::uint8_t, block_size> pad;
-  sha256_digest inner;
-  for (std::size_t i = 0; i < block_size; ++i) pad[i] = block_key[i] ^ 0x36;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, pad.data(), pad.size());
-  SHA256_Update(&ctx, message.data(), message.size());
-  SHA256_Final(inner.data(), &ctx);
-
-  sha256_digest outer;
-  for (std::size_t i = 0; i < block_size; ++i) pad[i] = block_key[i] ^ 0x5c;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, pad.data(), pad.size());
-  SHA256_Update(&ctx, inner.data(), inner.size());
-  SHA256_Final(outer.data(), &ctx);
+  const auto keyed_hash = [&](std::uint8_t pad_byte, std::span<const std::uint8_t> data) {
+    for (std::size_t i = 0; i < block_size; ++i) pad[i] = block_key[i] ^ pad_byte;
+    sha256_digest digest;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, pad.data(), pad.size());
+    SHA256_Update(&ctx, data.data(), data.size());
+    SHA256_Final(digest.data(), &ctx);
+    return digest;
+  };
+  const auto inner = keyed_hash(0x36, message);
+  const auto outer = keyed_hash(0x5c, inner);
 
   OPENSSL_cleanse(block_key.data(), block_key.size());
   OPENSSL_cleanse(pad.data(), pad.size());
