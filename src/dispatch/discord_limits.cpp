@@ -165,8 +165,6 @@ std::string escape_markdown(std::string_view text) {
       case '>':
       case '[':
       case ']':
-      case '(':
-      case ')':
         out += '\\';
         break;
       case '#':

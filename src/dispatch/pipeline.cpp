@@ -1,7 +1,7 @@
 #include "dispatch/pipeline.hpp"
 
 #include "dispatch/discord_limits.hpp"
-#include "dispatch/render/generic.hpp"
+#include "dispatch/render/families.hpp"
 #include "dispatch/signature.hpp"
 
 namespace dispatch {
@@ -117,7 +117,7 @@ result<header_map> parse_headers(const json& headers) {
 }
 
 ordered_json render_message(std::string_view key, const json& payload) {
-  return finalize_message(render_generic(key, find_event(key), payload));
+  return finalize_message(render_auto(key, payload));
 }
 
 outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body) {

@@ -21,7 +21,7 @@ test('a delivered event returns the outcome and the message', () => {
   const { headers, body } = signed('repo:fork', '{"repository":{"full_name":"a/b"},"actor":{"display_name":"Ann"}}');
   const outcome = core.handle(endpoint, headers, body);
   assert.equal(outcome.status, 202);
-  assert.equal(outcome.message.embeds[0].title, '[a/b] Fork');
+  assert.equal(outcome.message.embeds[0].title, '[a/b] Forked');
   assert.deepEqual(outcome.message.allowed_mentions, { parse: [] });
 });
 

@@ -80,7 +80,7 @@ TEST_CASE("render prints the message or says why not", "[cli]") {
   const auto rendered =
       run_cli({"render", "--event", "repo:fork", "p.json"}, {R"({"repository":{"full_name":"a/b"}})"});
   CHECK(rendered.exit_code == 0);
-  CHECK(rendered.out.find("\"title\": \"[a/b] Fork\"") != std::string::npos);
+  CHECK(rendered.out.find("\"title\": \"[a/b] Forked\"") != std::string::npos);
   const auto refused = run_cli({"render", "--event", "repo:fork", "p.json"}, {"[]"});
   CHECK(refused.exit_code == 1);
   CHECK(refused.err == "dispatch: p.json: body is JSON but not an object\n");

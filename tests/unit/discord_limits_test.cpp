@@ -53,7 +53,9 @@ TEST_CASE("clean_text removes control characters and repairs UTF-8", "[limits]")
 TEST_CASE("escape_markdown neutralises Discord markdown", "[limits]") {
   CHECK(escape_markdown("*bold* _it_ ~~s~~ `code` ||spoiler||") ==
         "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~ \\`code\\` \\|\\|spoiler\\|\\|");
-  CHECK(escape_markdown("[click](https://evil)") == "\\[click\\]\\(https://evil\\)");
+  // Escaped brackets are enough to stop a masked link; parentheses stay readable.
+  CHECK(escape_markdown("[click](https://evil)") == "\\[click\\](https://evil)");
+  CHECK(escape_markdown("Merged (pull request #2)") == "Merged (pull request #2)");
   CHECK(escape_markdown("<@123> and <#9>") == "\\<@123\\> and \\<#9\\>");
   CHECK(escape_markdown("# heading\n- item\nmid-word #tag") == "\\# heading\n\\- item\nmid-word #tag");
   CHECK(escape_markdown("back\\slash") == "back\\\\slash");

@@ -80,15 +80,18 @@ TEST_CASE("an ignored event is 200 and is not parsed", "[pipeline]") {
 }
 
 TEST_CASE("a delivered event carries a finalized message", "[pipeline]") {
-  const std::string body = R"({"actor":{"display_name":"@everyone"},"repository":{"full_name":"a/b"}})";
+  const std::string body =
+      R"({"actor":{"display_name":"@everyone"},"repository":{"full_name":"a/b"},)"
+      R"("issue":{"id":7,"title":"Crash on start\nsecond line","state":"new","content":{"raw":"ping @here"}}})";
   const auto result = handle(endpoint("all"), signed_headers("issue:created", body), as_bytes(body));
   REQUIRE(result.message);
   CHECK(result.status == 202);
   const auto& message = *result.message;
   CHECK(message["allowed_mentions"]["parse"].empty());
-  CHECK(message["embeds"][0]["title"] == "[a/b] Issue: Created");
-  CHECK(message["embeds"][0]["description"] == "**@everyone** created an issue in **a/b**");
-  CHECK(message["embeds"][0]["footer"]["text"] == "Bitbucket \xC2\xB7 issue:created");
+  CHECK(message["embeds"][0]["author"]["name"] == "@everyone");
+  CHECK(message["embeds"][0]["title"] == "[a/b] Issue opened: #7 Crash on start");
+  CHECK(message["embeds"][0]["description"] == "ping @here");
+  CHECK(message["embeds"][0]["fields"][0] == ordered_json({{"name", "State"}, {"value", "New"}, {"inline", true}}));
 }
 
 TEST_CASE("the body size limit is checked first", "[pipeline]") {
@@ -120,7 +123,7 @@ TEST_CASE("preview_request_json answers POST /api/preview and names the field at
   const auto rendered =
       preview_request_json(as_bytes(R"({"event":"repo:fork","payload":{"repository":{"full_name":"a/b"}}})"));
   CHECK(rendered["code"] == "rendered");
-  CHECK(rendered["message"]["embeds"][0]["title"] == "[a/b] Fork");
+  CHECK(rendered["message"]["embeds"][0]["title"] == "[a/b] Forked");
   CHECK(
       answer("{") ==
       R"({"code":"body_not_json","reason":"request is not JSON: syntax error while parsing object key - unexpected end of input; expected string literal","line":1,"column":2})");

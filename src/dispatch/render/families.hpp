@@ -1,0 +1,34 @@
+#pragma once
+// One renderer per event family. Each returns a Discord message (finalize_message applies the limits
+// after); a field missing from the payload makes the embed say less, never fail.
+
+#include <string_view>
+
+#include "dispatch/json_in.hpp"
+
+namespace dispatch::render {
+
+// repo:push: one embed per change, the commits as linked lines, branch and tag creation, deletion, force.
+ordered_json push(const json& payload);
+
+// pullrequest:*: `#id title`, branches, author, reviewers and their state; the comment or approval acted on.
+ordered_json pull_request(std::string_view key, const json& payload);
+
+// issue:*: `#id title`, state, kind, priority, assignee, the text or the comment.
+ordered_json issue(std::string_view key, const json& payload);
+
+// repo:commit_status_*: the build's name, state, commit and branch, linked to the build.
+ordered_json commit_status(std::string_view key, const json& payload);
+
+// repo:commit_comment_created, repo:fork, repo:updated, repo:transfer.
+ordered_json repository_event(std::string_view key, const json& payload);
+
+}  // namespace dispatch::render
+
+namespace dispatch {
+
+// Returns the auto-formatted message for an event (before finalize_message): the family's renderer, or the
+// generic embed for a key no family claims.
+ordered_json render_auto(std::string_view key, const json& payload);
+
+}  // namespace dispatch
