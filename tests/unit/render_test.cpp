@@ -11,18 +11,13 @@
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace dispatch;
+using dispatch::testing::read_all;
 
 namespace {
-
-std::string read_all(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << file.rdbuf();
-  return buffer.str();
-}
 
 std::size_t chars_at(const ordered_json& object, const char* key) {
   const auto it = object.find(key);

@@ -15,18 +15,13 @@
 
 #include "dispatch/json_in.hpp"
 #include "dispatch/pipeline.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace dispatch;
+using dispatch::testing::read_all;
 
 namespace {
-
-std::string read_all(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << file.rdbuf();
-  return buffer.str();
-}
 
 std::string decode_base64(std::string_view text) {
   std::string out;

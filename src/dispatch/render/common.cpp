@@ -47,6 +47,16 @@ std::string link(std::string_view text, std::string_view url) {
   return "[" + escape_markdown(text) + "](" + std::string(url) + ")";
 }
 
+std::string sentence_case(std::string_view text) {
+  std::string out(text);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    if (i == 0 && c >= 'a' && c <= 'z') out[i] = static_cast<char>(c - 'a' + 'A');
+    if (i > 0 && c >= 'A' && c <= 'Z') out[i] = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string code_link(std::string_view hash, std::string_view url) {
   const std::string code = "`" + std::string(hash) + "`";
   return url.empty() ? code : "[" + code + "](" + std::string(url) + ")";

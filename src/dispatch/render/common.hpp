@@ -50,6 +50,9 @@ std::string link(std::string_view text, std::string_view url);
 // Returns a commit hash as code, linked when url is given: "[`abc1234`](url)".
 std::string code_link(std::string_view hash, std::string_view url);
 
+// Returns "OPEN" or "on hold" as "Open" or "On hold": Bitbucket's states, as a sentence would write them.
+std::string sentence_case(std::string_view text);
+
 // Returns `text` trimmed of surrounding whitespace.
 std::string_view trim(std::string_view text);
 

@@ -15,12 +15,6 @@ int state_colour(std::string_view state) {
   return colour::grey;  // invalid, duplicate, wontfix, unknown
 }
 
-std::string capitalised(std::string_view text) {
-  std::string out(text);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
-  return out;
-}
-
 }  // namespace
 
 ordered_json issue(std::string_view key, const json& payload) {
@@ -51,7 +45,7 @@ ordered_json issue(std::string_view key, const json& payload) {
       if (!change.is_object()) continue;
       const auto before = first_string({change["old"], change["old"]["display_name"], change["old"]["name"]});
       const auto after = first_string({change["new"], change["new"]["display_name"], change["new"]["name"]});
-      description += "**" + capitalised(name) +
+      description += "**" + sentence_case(name) +
                      "**: " + (before.empty() ? "none" : "`" + escape_markdown(before) + "`") + " \xE2\x86\x92 " +
                      (after.empty() ? "none" : "`" + escape_markdown(after) + "`") + "\n";
     }
@@ -73,9 +67,9 @@ ordered_json issue(std::string_view key, const json& payload) {
   embed["color"] = verb == "comment_created" ? colour::slate : state_colour(state);
 
   ordered_json fields = ordered_json::array();
-  append(fields, field("State", capitalised(state)));
-  append(fields, field("Kind", capitalised(item["kind"].str())));
-  append(fields, field("Priority", capitalised(item["priority"].str())));
+  append(fields, field("State", sentence_case(state)));
+  append(fields, field("Kind", sentence_case(item["kind"].str())));
+  append(fields, field("Priority", sentence_case(item["priority"].str())));
   if (const auto assignee = person_name(item["assignee"]); !assignee.empty()) {
     append(fields, field("Assignee", link(assignee, html_link(item["assignee"]))));
   }

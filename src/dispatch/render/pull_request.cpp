@@ -84,14 +84,6 @@ std::string branch(payload_view end, payload_view other) {
   return "`" + (fork ? std::string(repository) + ":" : "") + std::string(name) + "`";
 }
 
-std::string state_name(std::string_view state) {
-  if (state == "OPEN") return "Open";
-  if (state == "MERGED") return "Merged";
-  if (state == "DECLINED") return "Declined";
-  if (state == "SUPERSEDED") return "Superseded";
-  return std::string(state);
-}
-
 std::string comment_place(payload_view comment) {
   const auto inline_at = comment["inline"];
   const auto path = inline_at["path"].str();
@@ -192,7 +184,7 @@ ordered_json pull_request(std::string_view key, const json& payload) {
   if (about_comment) {
     append(fields, field("File", comment_place(comment)));
   } else {
-    append(fields, field("State", state_name(pr["state"].str())));
+    append(fields, field("State", sentence_case(pr["state"].str())));
     append(fields, field("Reviewers", reviewers_value(pr), false));
   }
   if (!fields.empty()) embed["fields"] = std::move(fields);
