@@ -40,12 +40,12 @@ std::size_t sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
-// Cleans and cuts the string at `key` of `object`, if there is one; returns its length in characters.
+// Cuts the (already cleaned) string at `key` of `object`, if there is one; returns its length in characters.
 std::size_t limit_member(ordered_json& object, std::string_view key, std::size_t limit) {
   if (!object.is_object()) return 0;
   const auto it = object.find(key);
   if (it == object.end() || !it->is_string()) return 0;
-  auto text = truncate_chars(clean_text(it->get_ref<const std::string&>()), limit);
+  auto text = truncate_chars(it->get_ref<const std::string&>(), limit);
   const auto length = count_chars(text);
   *it = std::move(text);
   return length;
@@ -78,8 +78,34 @@ void keep_valid_url(ordered_json& object, std::string_view key) {
   if (it != object.end() && (!it->is_string() || !acceptable_url(it->get_ref<const std::string&>()))) object.erase(it);
 }
 
+// Returns true if `object[key]` is missing or an empty string.
+bool blank(const ordered_json& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it == object.end() || (it->is_string() && it->get_ref<const std::string&>().empty());
+}
+
+// Discord refuses empty text where it requires some: drop an empty title or description, an author or
+// footer without text, and give an empty field name or value a zero-width space.
+void fill_or_drop_empty(ordered_json& embed) {
+  for (const auto* key : {"title", "description"}) {
+    if (embed.contains(key) && blank(embed, key)) embed.erase(key);
+  }
+  if (embed.contains("author") && blank(embed["author"], "name")) embed.erase("author");
+  if (embed.contains("footer") && blank(embed["footer"], "text")) embed.erase("footer");
+  if (auto it = embed.find("fields"); it != embed.end() && it->is_array()) {
+    for (auto& field : *it) {
+      if (!field.is_object()) field = ordered_json::object();
+      for (const auto* key : {"name", "value"}) {
+        if (blank(field, key)) field[key] = "\u200B";
+      }
+    }
+  }
+}
+
 std::size_t limit_embed(ordered_json& embed) {
   std::size_t total = 0;
+  if (!embed.is_object()) embed = ordered_json::object();
+  fill_or_drop_empty(embed);
   total += limit_member(embed, "title", discord_limits::title);
   total += limit_member(embed, "description", discord_limits::description);
   keep_valid_url(embed, "url");

@@ -40,7 +40,8 @@ std::string escape_markdown(std::string_view text);
 
 // Returns the message with every string cleaned, every limit applied (each string cut, surplus embeds and
 // fields dropped, the 6000-character total kept by shortening descriptions from the last embed back), every
-// link Discord would refuse removed (not http(s), whitespace or controls, over 2048 characters), and
+// link Discord would refuse removed (not http(s), whitespace or controls, over 2048 characters), empty
+// texts Discord would refuse dropped or filled (an empty field name or value becomes U+200B), and
 // `allowed_mentions` set to mention nobody.
 ordered_json finalize_message(ordered_json message);
 

@@ -130,3 +130,21 @@ TEST_CASE("fuzz finding: a control character in a link reached author.url", "[li
   CHECK_FALSE(message.contains("avatar_url"));
   CHECK(message["extra"][0] == "");
 }
+
+TEST_CASE("finalize_message drops or fills the empty texts Discord refuses", "[limits]") {
+  ordered_json embed = {{"title", ""},
+                        {"description", "kept"},
+                        {"author", {{"name", ""}, {"url", "https://x.example"}}},
+                        {"footer", {{"text", ""}}},
+                        {"fields", {{{"name", ""}, {"value", "v"}}, {{"name", "n"}}, nullptr}}};
+  const auto message = finalize_message({{"embeds", ordered_json::array({embed})}});
+  const auto& out = message["embeds"][0];
+  CHECK_FALSE(out.contains("title"));
+  CHECK(out["description"] == "kept");
+  CHECK_FALSE(out.contains("author"));
+  CHECK_FALSE(out.contains("footer"));
+  const std::string zero_width = "\xE2\x80\x8B";
+  CHECK(out["fields"][0] == ordered_json({{"name", zero_width}, {"value", "v"}}));
+  CHECK(out["fields"][1] == ordered_json({{"name", "n"}, {"value", zero_width}}));
+  CHECK(out["fields"][2] == ordered_json({{"name", zero_width}, {"value", zero_width}}));
+}

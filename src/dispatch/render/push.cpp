@@ -78,6 +78,7 @@ ordered_json change_embed(const change_view& view, std::string_view repository, 
   auto url = html_link(view.change);
   if (url.empty()) url = html_link(view.ref);
   if (!url.empty()) embed["url"] = url;
+  embed["description"] = "";  // filled in once the budget of all embeds is known
   embed["color"] = colour;
   if (const auto date = view.ref["target"]["date"].str(); !date.empty()) embed["timestamp"] = date;
   return embed;
@@ -160,17 +161,7 @@ ordered_json push(const json& payload) {
   // The 6000-character budget of all embeds, shared equally among the change descriptions.
   const auto remaining = discord_limits::embeds_total > fixed ? discord_limits::embeds_total - fixed : 0;
   const auto budget = std::min(discord_limits::description, remaining / shown);
-  for (std::size_t i = 0; i < shown; ++i) {
-    auto& embed = embeds[i];
-    const auto description = change_description(views[i], actor, budget);
-    // Keep description after title and url, where Discord's documentation places it.
-    ordered_json ordered = ordered_json::object();
-    for (auto it = embed.begin(); it != embed.end(); ++it) {
-      ordered[it.key()] = *it;
-      if (it.key() == "url" || (it.key() == "title" && !embed.contains("url"))) ordered["description"] = description;
-    }
-    embed = std::move(ordered);
-  }
+  for (std::size_t i = 0; i < shown; ++i) embeds[i]["description"] = change_description(views[i], actor, budget);
   return message(std::move(embeds));
 }
 
