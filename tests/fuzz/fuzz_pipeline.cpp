@@ -11,6 +11,7 @@
 
 #include "dispatch/cli.hpp"
 #include "dispatch/discord_limits.hpp"
+#include "dispatch/mustache/ast.hpp"
 #include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
 
@@ -56,6 +57,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto from_envelope = handle_envelope(envelope, bytes);
   assert(from_envelope.status >= 200);
+
+  // The envelope bytes double as a user's template: parsing and rendering never fail hard, against the body
+  // when it is JSON and with the body as a partial that may include itself.
+  const auto tree = mustache::parse(envelope);
+  if (tree.ok()) {
+    const auto data = parse_json(body);
+    const mustache::partial_map partials = {{"p", body}};
+    mustache::render(tree.value(), data.ok() ? data.value() : json::object(), partials, mustache::escaping::discord);
+  } else {
+    assert(tree.error().code == "template_syntax" && tree.error().line >= 1 && tree.error().column >= 1);
+  }
 
   // Strings cut anywhere stay valid UTF-8 and within their limit.
   const auto limit = static_cast<std::size_t>(size % 300);

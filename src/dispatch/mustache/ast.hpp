@@ -1,0 +1,64 @@
+#pragma once
+// Mustache templates: tokens, the syntax tree, and the entry points of each stage (lexer -> parser ->
+// renderer). Pure: partials are looked up through a map the caller provides.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dispatch/json_in.hpp"
+#include "dispatch/result.hpp"
+
+namespace dispatch::mustache {
+
+// What a tag is, by its sigil: {{name}}, {{{name}}} or {{&name}}, {{#s}}, {{^s}}, {{/s}}, {{!c}}, {{>p}},
+// {{=<% %>=}}, {{$block}}, {{<parent}}.
+enum class tag_kind { variable, unescaped, section, inverted, close, comment, partial, delimiters, block, parent };
+
+// One piece of a template: literal text, or a tag with its name. Positions are 1-based.
+struct token {
+  bool is_text = true;
+  tag_kind kind = tag_kind::variable;
+  std::string text;         // the literal text, or the tag's name
+  bool dynamic = false;     // {{>*name}}, {{<*name}}: the name is looked up in the data
+  bool standalone = false;  // alone on its line: the line is removed, its indentation kept in `indent`
+  std::string indent;
+  int line = 0;
+  int column = 0;
+};
+
+// Splits a template into tokens, applying delimiter changes and the standalone-line rule. Returns the
+// tokens; otherwise a `template_syntax` error (unclosed tag, empty name, bad delimiter change) with position.
+result<std::vector<token>> lex(std::string_view source);
+
+// A node of the syntax tree.
+struct node {
+  bool is_text = true;
+  tag_kind kind = tag_kind::variable;  // variable, unescaped, section, inverted, partial, block or parent
+  std::string text;
+  bool dynamic = false;
+  std::string indent;
+  std::vector<node> children;  // of sections, inverted sections, blocks and parents
+  int line = 0;
+  int column = 0;
+};
+
+// Builds the tree. Returns it; otherwise a `template_syntax` error for a section never closed or a close
+// tag that does not match, with the position of the tag at fault.
+result<std::vector<node>> parse(std::string_view source);
+
+// Returns a compact printed form of a tree, for tests: text "…" (newlines as \n), var(x), raw(x),
+// sec(x){…}, inv(x){…}, partial(x), block(x){…}, parent(x){…}.
+std::string print(const std::vector<node>& tree);
+
+// How interpolated values are escaped: HTML (the spec's rule), Discord markdown, or not at all.
+enum class escaping { html, discord, none };
+
+using partial_map = std::map<std::string, std::string, std::less<>>;
+
+// Renders a parsed template against `data`. Partials are parsed when first used; a missing partial renders
+// as nothing, and recursion deeper than 64 partials stops there.
+std::string render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode);
+
+}  // namespace dispatch::mustache

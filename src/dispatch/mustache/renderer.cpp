@@ -1,0 +1,217 @@
+#include <map>
+
+#include "dispatch/discord_limits.hpp"
+#include "dispatch/mustache/ast.hpp"
+
+namespace dispatch::mustache {
+namespace {
+
+constexpr int max_partial_depth = 64;
+
+std::string escape_html(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+bool truthy(const json* value) {
+  if (value == nullptr || value->is_null()) return false;
+  if (value->is_boolean()) return value->get<bool>();
+  if (value->is_array()) return !value->empty();
+  return true;
+}
+
+// Prefixes every line of `text` with `indent` (not after a final newline).
+std::string indent_lines(std::string_view text, std::string_view indent) {
+  std::string out;
+  bool line_start = true;
+  for (const char c : text) {
+    if (line_start) out += indent;
+    out += c;
+    line_start = c == '\n';
+  }
+  return out;
+}
+
+class renderer {
+ public:
+  renderer(const partial_map& partials, escaping mode) : partials_(partials), mode_(mode) {}
+
+  void run(const std::vector<node>& tree, const json& data) {
+    stack_.push_back(&data);
+    render_nodes(tree);
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  // Resolves a name: "." is the top of the stack; otherwise the first part is looked up from the top down,
+  // and the rest within what it found.
+  const json* lookup(std::string_view name) const {
+    if (name == ".") return stack_.back();
+    std::string_view rest = name;
+    const auto next_part = [&rest]() {
+      const auto dot = rest.find('.');
+      const auto part = rest.substr(0, dot);
+      rest = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
+      return part;
+    };
+    const auto first = next_part();
+    const json* found = nullptr;
+    for (auto it = stack_.rbegin(); it != stack_.rend() && found == nullptr; ++it) {
+      if ((*it)->is_object()) {
+        const auto member = (*it)->find(first);
+        if (member != (*it)->end()) found = &*member;
+      }
+    }
+    while (found != nullptr && !rest.empty()) {
+      const auto part = next_part();
+      if (!found->is_object()) return nullptr;
+      const auto member = found->find(part);
+      found = member == found->end() ? nullptr : &*member;
+    }
+    return found;
+  }
+
+  std::string text_of(const json* value) const {
+    if (value == nullptr || value->is_null()) return {};
+    if (value->is_string()) return value->get<std::string>();
+    return dump_json(*value);
+  }
+
+  void interpolate(const node& item) {
+    const auto text = text_of(lookup(item.text));
+    if (item.kind == tag_kind::unescaped || mode_ == escaping::none) {
+      out_ += text;
+    } else if (mode_ == escaping::html) {
+      out_ += escape_html(text);
+    } else {
+      out_ += escape_markdown(text);
+    }
+  }
+
+  // Returns the parsed partial `name` indented by `indent`, or nullptr if there is no such partial or it
+  // does not parse.
+  const std::vector<node>* partial(const std::string& name, const std::string& indent) {
+    const auto key = indent + '\0' + name;
+    if (const auto cached = parsed_.find(key); cached != parsed_.end()) return &cached->second;
+    const auto source = partials_.find(name);
+    if (source == partials_.end()) return nullptr;
+    auto tree = parse(indent.empty() ? source->second : indent_lines(source->second, indent));
+    if (!tree.ok()) return nullptr;
+    return &parsed_.emplace(key, std::move(tree).value()).first->second;
+  }
+
+  std::string name_of(const node& item) const {
+    if (!item.dynamic) return item.text;
+    const auto* value = lookup(item.text);
+    return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
+  }
+
+  void render_partial(const node& item, const std::map<std::string, const node*, std::less<>>* overrides) {
+    if (depth_ >= max_partial_depth) return;
+    const auto* tree = partial(name_of(item), item.indent);
+    if (tree == nullptr) return;
+    ++depth_;
+    if (overrides != nullptr) overrides_.push_back(*overrides);
+    render_nodes(*tree);
+    if (overrides != nullptr) overrides_.pop_back();
+    --depth_;
+  }
+
+  void render_nodes(const std::vector<node>& tree) {
+    for (const auto& item : tree) {
+      if (item.is_text) {
+        out_ += item.text;
+        continue;
+      }
+      switch (item.kind) {
+        case tag_kind::variable:
+        case tag_kind::unescaped:
+          interpolate(item);
+          break;
+        case tag_kind::section: {
+          const auto* value = lookup(item.text);
+          if (!truthy(value)) break;
+          if (value->is_array()) {
+            for (const auto& element : *value) {
+              stack_.push_back(&element);
+              render_nodes(item.children);
+              stack_.pop_back();
+            }
+          } else {
+            stack_.push_back(value);
+            render_nodes(item.children);
+            stack_.pop_back();
+          }
+          break;
+        }
+        case tag_kind::inverted:
+          if (!truthy(lookup(item.text))) render_nodes(item.children);
+          break;
+        case tag_kind::partial:
+          render_partial(item, nullptr);
+          break;
+        case tag_kind::parent: {
+          // The blocks given inside {{<parent}} replace the parent's; text there is ignored.
+          std::map<std::string, const node*, std::less<>> given;
+          for (const auto& child : item.children) {
+            if (!child.is_text && child.kind == tag_kind::block) given.emplace(child.text, &child);
+          }
+          render_partial(item, &given);
+          break;
+        }
+        case tag_kind::block: {
+          // The outermost template's block wins, as in class inheritance.
+          const node* chosen = &item;
+          for (const auto& level : overrides_) {
+            if (const auto found = level.find(item.text); found != level.end()) {
+              chosen = found->second;
+              break;
+            }
+          }
+          render_nodes(chosen->children);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  const partial_map& partials_;
+  escaping mode_;
+  std::vector<const json*> stack_;
+  std::vector<std::map<std::string, const node*, std::less<>>> overrides_;
+  std::map<std::string, std::vector<node>> parsed_;
+  std::string out_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+std::string render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode) {
+  renderer engine(partials, mode);
+  engine.run(tree, data);
+  return engine.take();
+}
+
+}  // namespace dispatch::mustache
