@@ -55,13 +55,15 @@ export class Core {
 
   // Renders the message a payload would produce under event `key`, without verifying or filtering (the
   // preview). Returns {code:"rendered", message} or {code, reason, line?, column?}.
-  render(key, payload) {
-    return this.#callJson('dispatch_render', { event: key }, toBytes(payload));
+  // With `template` (its JSON source text), renders that template instead of the auto-formatted embed.
+  render(key, payload, template) {
+    return JSON.parse(this.renderText(key, payload, template));
   }
 
   // As render, but returns the answer's JSON text exactly as the core wrote it.
-  renderText(key, payload) {
-    return this.#call('dispatch_render', { event: key }, toBytes(payload));
+  renderText(key, payload, template) {
+    const envelope = template === undefined ? { event: key } : { event: key, template };
+    return this.#call('dispatch_render', envelope, toBytes(payload));
   }
 
   // Answers a preview request from its raw body bytes {event, payload}: the core parses it, so payload

@@ -53,7 +53,8 @@ char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std
 }
 
 // Renders the message for a payload without verifying or filtering (the preview). `envelope` is
-// {"event":"<key>"}; `body` the payload bytes. Returns dispatch::preview_json's answer.
+// {"event":"<key>","template"?:"<template source>"}; `body` the payload bytes. Returns
+// dispatch::preview_json's answer.
 char* dispatch_render(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                       std::size_t body_size) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
@@ -66,8 +67,13 @@ char* dispatch_render(const char* envelope, std::size_t envelope_size, const std
     return answer(
         dispatch::dump_json({{"code", "envelope_invalid"}, {"reason", "envelope must be {\"event\":\"<key>\"}"}}));
   }
-  return answer(
-      dispatch::dump_json(dispatch::preview_json(event->get_ref<const std::string&>(), bytes(body, body_size))));
+  const auto& key = event->get_ref<const std::string&>();
+  const auto source = parsed.value().find("template");
+  if (source != parsed.value().end() && source->is_string()) {
+    return answer(dispatch::dump_json(
+        dispatch::preview_json(key, bytes(body, body_size), source->get_ref<const std::string&>())));
+  }
+  return answer(dispatch::dump_json(dispatch::preview_json(key, bytes(body, body_size))));
 }
 
 // Answers POST /api/preview from its raw request body {event, payload} (`body`); `envelope` is unused.

@@ -19,8 +19,10 @@ constexpr std::string_view usage_text =
     "        check an X-Hub-Signature value against the bytes of FILE\n"
     "  handle --endpoint ENDPOINT.json --headers HEADERS.json FILE\n"
     "        run the whole pipeline and print the outcome\n"
-    "  render --event KEY FILE\n"
-    "        print the Discord message for a payload\n"
+    "  render --event KEY [--template T] FILE\n"
+    "        print the Discord message for a payload (auto-formatted, or from template T)\n"
+    "  template check T\n"
+    "        check a template: valid, or the error with its line and column\n"
     "  events\n"
     "        print the event catalogue\n"
     "\n"
@@ -88,6 +90,18 @@ std::string position_suffix(const error& failure) {
   return " (at line " + std::to_string(failure.line) + ", column " + std::to_string(failure.column) + ")";
 }
 
+cli_output run_template_check(const std::vector<std::string>& files) {
+  const auto compiled = compile_template(files[0]);
+  if (compiled.ok()) return {print({{"valid", true}}), "", 0};
+  const auto& failure = compiled.error();
+  return {print({{"valid", false},
+                 {"code", failure.code},
+                 {"reason", failure.message},
+                 {"line", failure.line},
+                 {"column", failure.column}}),
+          "", 1};
+}
+
 cli_output run_events() { return {print(catalogue_json()), "", 0}; }
 
 cli_output run_verify(const parsed_args& parsed, const std::vector<std::string>& files) {
@@ -137,7 +151,18 @@ cli_output run_render(const parsed_args& parsed, const std::vector<std::string>&
   if (!is_well_formed_event_key(key)) {
     return usage_error("--event " + key + " is not an event key (category:action, see `dispatch events`)");
   }
-  const auto message = preview(key, as_bytes(files[0]));
+  std::optional<message_template> custom;
+  if (parsed.options.count("template") > 0) {
+    auto compiled = compile_template(files[0]);
+    if (!compiled.ok()) {
+      return {"",
+              "dispatch: " + parsed.options.find("template")->second + ": " + compiled.error().message +
+                  position_suffix(compiled.error()) + "\n",
+              1};
+    }
+    custom = std::move(compiled).value();
+  }
+  const auto message = preview(key, as_bytes(files.back()), custom ? &*custom : nullptr);
   if (!message.ok()) {
     return {
         "",
@@ -177,7 +202,14 @@ cli_plan plan_cli(const std::vector<std::string>& args) {
     plan.files.push_back(parsed->options.find("endpoint")->second);
     plan.files.push_back(parsed->options.find("headers")->second);
   } else if (command == "render") {
-    if (auto bad = check_shape(*parsed, {"event"}, {"event"})) return finish(*bad);
+    if (auto bad = check_shape(*parsed, {"event"}, {"event", "template"})) return finish(*bad);
+    if (parsed->options.count("template") > 0) plan.files.push_back(parsed->options.find("template")->second);
+  } else if (command == "template") {
+    if (parsed->positional.size() != 2 || parsed->positional[0] != "check" || !parsed->options.empty()) {
+      return finish(usage_error("usage: dispatch template check T"));
+    }
+    plan.files.push_back(parsed->positional[1]);
+    return plan;
   } else {
     return finish(usage_error("unknown command \"" + command + "\""));
   }
@@ -193,6 +225,7 @@ cli_output run_cli(const std::vector<std::string>& args, const std::vector<std::
   const auto parsed = parse_args(args, failure);
   if (parsed->command == "verify") return run_verify(*parsed, files);
   if (parsed->command == "handle") return run_handle(plan.files, files);
+  if (parsed->command == "template") return run_template_check(files);
   return run_render(*parsed, files);
 }
 

@@ -7,15 +7,16 @@ namespace {
 
 // Builds the DOM like nlohmann's own parser, but records where and why parsing failed and refuses
 // nesting past max_json_depth.
+template <class Json>
 class recording_parser {
  public:
-  using number_integer_t = json::number_integer_t;
-  using number_unsigned_t = json::number_unsigned_t;
-  using number_float_t = json::number_float_t;
-  using string_t = json::string_t;
-  using binary_t = json::binary_t;
+  using number_integer_t = typename Json::number_integer_t;
+  using number_unsigned_t = typename Json::number_unsigned_t;
+  using number_float_t = typename Json::number_float_t;
+  using string_t = typename Json::string_t;
+  using binary_t = typename Json::binary_t;
 
-  explicit recording_parser(json& root) : dom_(root, false) {}
+  explicit recording_parser(Json& root) : dom_(root, false) {}
 
   bool null() { return dom_.null(); }
   bool boolean(bool value) { return dom_.boolean(value); }
@@ -57,7 +58,7 @@ class recording_parser {
     return true;
   }
 
-  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
   int depth_ = 0;
   bool too_deep_ = false;
   std::size_t position_ = 0;
@@ -79,12 +80,11 @@ std::pair<int, int> line_and_column(std::string_view text, std::size_t position)
   return {line, std::max(column, 1)};
 }
 
-}  // namespace
-
-result<json> parse_json(std::string_view text) {
-  json root;
-  recording_parser handler(root);
-  const bool parsed = json::sax_parse(text.begin(), text.end(), &handler, json::input_format_t::json, true);
+template <class Json>
+result<Json> parse_document(std::string_view text) {
+  Json root;
+  recording_parser<Json> handler(root);
+  const bool parsed = Json::sax_parse(text.begin(), text.end(), &handler, Json::input_format_t::json, true);
   if (parsed) return root;
   if (handler.too_deep()) {
     return make_error("json_too_deep", "JSON nests deeper than " + std::to_string(max_json_depth) + " levels");
@@ -92,6 +92,12 @@ result<json> parse_json(std::string_view text) {
   const auto [line, column] = line_and_column(text, handler.position());
   return make_error("json_syntax", handler.reason(), line, column);
 }
+
+}  // namespace
+
+result<json> parse_json(std::string_view text) { return parse_document<json>(text); }
+
+result<ordered_json> parse_ordered_json(std::string_view text) { return parse_document<ordered_json>(text); }
 
 std::string dump_json(const ordered_json& value) {
   return value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);

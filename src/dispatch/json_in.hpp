@@ -19,6 +19,9 @@ inline constexpr int max_json_depth = 128;
 // `json_syntax` or `json_too_deep`, the parser's reason, and the 1-based line and column of the fault.
 result<json> parse_json(std::string_view text);
 
+// As parse_json, keeping objects' members in document order (for templates, whose order is the output's).
+result<ordered_json> parse_ordered_json(std::string_view text);
+
 // Writes `value` compactly, replacing invalid UTF-8 with U+FFFD instead of failing.
 std::string dump_json(const ordered_json& value);
 

@@ -85,7 +85,20 @@ result<endpoint_settings> parse_endpoint(const json& endpoint) {
   }
   auto selection = make_selection(mode->get_ref<const std::string&>(), custom);
   if (!selection.ok()) return invalid("endpoint." + selection.error().message);
-  return endpoint_settings{secret->get<std::string>(), std::move(selection).value()};
+  json templates = json::object();
+  if (const auto it = endpoint.find("templates"); it != endpoint.end() && !it->is_null()) templates = *it;
+  if (const auto it = endpoint.find("template"); it != endpoint.end() && !it->is_null()) {
+    if (templates.is_object() && templates.contains("default")) {
+      return invalid("endpoint.template and endpoint.templates.default are both given; keep one");
+    }
+    if (templates.is_object()) templates["default"] = *it;
+  }
+  auto set = parse_template_set(templates);
+  if (!set.ok()) {
+    const auto& failure = set.error();
+    return make_error("endpoint_invalid", "endpoint." + failure.message, failure.line, failure.column);
+  }
+  return endpoint_settings{secret->get<std::string>(), std::move(selection).value(), std::move(set).value()};
 }
 
 void header_map::add(std::string_view name, std::string_view value) {
@@ -120,6 +133,23 @@ ordered_json render_message(std::string_view key, const json& payload) {
   return finalize_message(render_auto(key, payload));
 }
 
+namespace {
+
+rendered_message render_custom(std::string_view key, const json& payload, const message_template& custom) {
+  auto automatic = render_message(key, payload);
+  auto message = render_template(custom, template_context(key, payload, automatic));
+  if (!message.ok()) return {std::move(automatic), message.error()};
+  return {finalize_message(std::move(message).value()), std::nullopt};
+}
+
+}  // namespace
+
+rendered_message render_with(std::string_view key, const json& payload, const template_set& templates) {
+  const auto* custom = templates.find(key);
+  if (custom == nullptr) return {render_message(key, payload), std::nullopt};
+  return render_custom(key, payload, *custom);
+}
+
 outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body) {
   const std::string event(headers.find("X-Event-Key").value_or(""));
 
@@ -140,23 +170,43 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
 
   auto payload = parse_payload(body);
   if (!payload.ok()) return refuse(400, payload.error(), event);
+  auto rendered = render_with(event, payload.value(), endpoint.templates);
+  if (rendered.fallback) {
+    return outcome{"deliver",
+                   202,
+                   "template_fallback",
+                   "event " + event + " accepted; the template was not used (" + rendered.fallback->message +
+                       "), so the auto-formatted embed is sent",
+                   event,
+                   std::move(rendered.message)};
+  }
   std::string reason = find_event(event) != nullptr
                            ? "event " + event + " accepted"
                            : "event " + event + " accepted (not in Bitbucket's catalogue: generic embed)";
-  return outcome{"deliver", 202, "accepted", std::move(reason), event, render_message(event, payload.value())};
+  return outcome{"deliver", 202, "accepted", std::move(reason), event, std::move(rendered.message)};
 }
 
-result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body) {
+result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom) {
   if (body.size() > max_body_bytes) return body_too_large(body.size());
   if (!is_well_formed_event_key(key)) return event_key_invalid();
   auto payload = parse_payload(body);
   if (!payload.ok()) return payload.error();
-  return render_message(key, payload.value());
+  if (custom == nullptr) return render_message(key, payload.value());
+  // A preview shows the template's own fault rather than quietly showing the auto embed.
+  auto rendered = render_custom(key, payload.value(), *custom);
+  if (rendered.fallback) return *rendered.fallback;
+  return std::move(rendered.message);
 }
 
-ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body) {
-  const auto message = preview(key, body);
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom) {
+  const auto message = preview(key, body, custom);
   return message.ok() ? preview_answer(message.value()) : preview_answer(message.error());
+}
+
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, std::string_view template_source) {
+  const auto compiled = compile_template(template_source);
+  if (!compiled.ok()) return preview_answer(compiled.error());
+  return preview_json(key, body, &compiled.value());
 }
 
 ordered_json preview_request_json(std::span<const std::uint8_t> request) {
@@ -180,7 +230,13 @@ ordered_json preview_request_json(std::span<const std::uint8_t> request) {
   const auto payload = root.find("payload");
   if (payload == root.end() || !payload->is_object()) return invalid("payload must be the JSON object Bitbucket sent");
   if (const auto tmpl = root.find("template"); tmpl != root.end() && !tmpl->is_null()) {
-    return invalid("template: custom templates are not supported yet; omit it to preview the auto-formatted embed");
+    if (!tmpl->is_string() && !tmpl->is_object()) return invalid("template must be a template object or its JSON text");
+    const auto compiled =
+        compile_template(tmpl->is_string() ? tmpl->get<std::string>() : dump_json_pretty(ordered_json(*tmpl)));
+    if (!compiled.ok()) return preview_answer(compiled.error());
+    auto rendered = render_custom(key, *payload, compiled.value());
+    if (rendered.fallback) return preview_answer(*rendered.fallback);
+    return preview_answer(rendered.message);
   }
   return preview_answer(render_message(key, *payload));
 }

@@ -11,6 +11,7 @@
 
 #include "dispatch/events.hpp"
 #include "dispatch/json_in.hpp"
+#include "dispatch/message_template.hpp"
 #include "dispatch/result.hpp"
 
 namespace dispatch {
@@ -22,10 +23,13 @@ inline constexpr std::size_t max_body_bytes = 1024 * 1024;
 struct endpoint_settings {
   std::string secret;
   event_selection events;
+  template_set templates;  // empty: the auto-formatted embeds
 };
 
-// Reads `{secret, events:{mode, custom?}}` (other members, such as name or destination_url, are ignored).
-// Returns the settings; otherwise an error with code `endpoint_invalid` whose message names the field.
+// Reads `{secret, events:{mode, custom?}, template?, templates?}` (other members, such as name or
+// destination_url, are ignored). `template` is the default template; `templates` maps "default", event keys
+// and families ("pullrequest:*") to templates. Returns the settings; otherwise an error with code
+// `endpoint_invalid` whose message names the field (and, for a template, the line and column).
 result<endpoint_settings> parse_endpoint(const json& endpoint);
 
 // Request headers, looked up by name without regard to case.
@@ -68,16 +72,32 @@ ordered_json outcome_json(const outcome& result);
 // Renders the message for an event whose payload is already parsed and verified.
 ordered_json render_message(std::string_view key, const json& payload);
 
+// The message for an event: the endpoint's template when it has one for the key and it renders a valid
+// message, else the auto-formatted embed. `fallback` says why a template was not used, when it was not.
+struct rendered_message {
+  ordered_json message;
+  std::optional<error> fallback;
+};
+
+// Renders a parsed payload with `templates` (finalized either way).
+rendered_message render_with(std::string_view key, const json& payload, const template_set& templates);
+
 // Renders the message a payload would produce, without verifying or filtering: the preview. Returns the
 // finalized message; otherwise an error with code `event_key_invalid`, `body_too_large`, `body_not_json`
-// (with line and column), `body_too_deep` or `body_not_object`.
-result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body);
+// (with line and column), `body_too_deep`, `body_not_object`, or the template's error.
+result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body,
+                             const message_template* custom = nullptr);
 
 // Returns the preview's answer as JSON: {"code":"rendered","message":{…}} or
 // {"code":"<error code>","reason":"…","line":L,"column":C} (line and column only where known).
-ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body);
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body,
+                          const message_template* custom = nullptr);
 
-// Answers POST /api/preview: `request` is the raw body {"event":"<key>","payload":{…}}. Returns what
+// As preview_json, with the template given as its source text: a template that does not compile is
+// answered with its error (`template_syntax` or `template_invalid`, with line and column).
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, std::string_view template_source);
+
+// Answers POST /api/preview: `request` is the raw body {"event":"<key>","payload":{…},"template"?:T}. Returns what
 // preview_json returns for that event and payload, or {"code":"request_invalid","reason":…} naming the field
 // at fault (or "body_not_json" with line and column).
 ordered_json preview_request_json(std::span<const std::uint8_t> request);

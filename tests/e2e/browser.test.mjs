@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { comparisonCases, comparisonLines, root, wasmPath } from '../js/helpers.mjs';
+import { comparisonCases, comparisonLines, root, templateSource, wasmPath } from '../js/helpers.mjs';
 
 const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
 const nativePath = process.env.DISPATCH_VECTORS_NATIVE ?? resolve(root, 'build/native/vectors-native.txt');
@@ -59,11 +59,13 @@ test('the page loads the core without console errors', async () => {
 
 test('every comparison case answers in Chromium exactly as in the native build', async () => {
   const cases = comparisonCases();
-  const transfer = cases.map((c) => ({ ...c, body: c.body === null ? null : Buffer.from(c.body).toString('base64') }));
-  const answers = await page.evaluate((list) => list.map(({ endpoint, headers, event, body }) => {
+  const transfer = cases.map((c) => ({
+    ...c, body: c.body === null ? null : Buffer.from(c.body).toString('base64'), template: templateSource(c.template),
+  }));
+  const answers = await page.evaluate((list) => list.map(({ endpoint, headers, event, body, template }) => {
     if (body === null) return null;
     const bytes = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
-    return endpoint ? window.core.handleText(endpoint, headers, bytes) : window.core.renderText(event, bytes);
+    return endpoint ? window.core.handleText(endpoint, headers, bytes) : window.core.renderText(event, bytes, template);
   }), transfer);
   assert.ok(existsSync(nativePath), `${nativePath} missing: run the Catch2 vectors first`);
   const native = readFileSync(nativePath, 'utf8').split('\n');

@@ -63,3 +63,12 @@ test('a 1 MiB body is handled and its memory returned', () => {
   assert.equal(core.handle(endpoint, headers, body).status, 202);
   assert.equal(core.heapInUse(), before);
 });
+
+test('the module imports only what core.mjs provides', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { wasmPath } = await import('./helpers.mjs');
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmPath)))
+    .map(({ module, name }) => `${module}.${name}`).sort();
+  // Anything more (fd_write, fd_close, clock_time_get …) means I/O or a clock crept into the core.
+  assert.deepEqual(imports, ['env.emscripten_notify_memory_growth', 'wasi_snapshot_preview1.proc_exit']);
+});

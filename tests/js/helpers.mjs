@@ -49,8 +49,14 @@ export function comparisonCases() {
 }
 
 // Runs one comparison case through a core and returns its raw JSON answer.
-export function runCase(core, { endpoint, headers, event, body }) {
-  return endpoint ? core.handleText(endpoint, headers, body) : core.renderText(event, body);
+// A vector's template is its source text, or an object written out as the native runner writes it.
+export function templateSource(value) {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+}
+
+export function runCase(core, { endpoint, headers, event, body, template }) {
+  return endpoint ? core.handleText(endpoint, headers, body) : core.renderText(event, body, templateSource(template));
 }
 
 // Returns the comparison file's lines for cases and their raw answers (null for a skipped case).

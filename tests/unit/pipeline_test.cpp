@@ -12,7 +12,7 @@ namespace {
 endpoint_settings endpoint(std::string_view mode, std::vector<std::string> custom = {}) {
   auto selection = make_selection(mode, custom);
   REQUIRE(selection.ok());
-  return {"s3cret", selection.value()};
+  return {"s3cret", selection.value(), {}};
 }
 
 header_map signed_headers(std::string_view key, std::string_view body, std::string_view secret = "s3cret") {
@@ -134,8 +134,11 @@ TEST_CASE("preview_request_json answers POST /api/preview and names the field at
         R"({"code":"request_invalid","reason":"event \"Push\" is not category:action"})");
   CHECK(answer(R"({"event":"repo:push","payload":[]})") ==
         R"({"code":"request_invalid","reason":"payload must be the JSON object Bitbucket sent"})");
-  CHECK(
-      answer(R"({"event":"repo:push","payload":{},"template":{"content":"x"}})") ==
-      R"({"code":"request_invalid","reason":"template: custom templates are not supported yet; omit it to preview the auto-formatted embed"})");
+  CHECK(answer(R"({"event":"repo:push","payload":{},"template":{"content":"x"}})") ==
+        R"({"code":"rendered","message":{"content":"x","allowed_mentions":{"parse":[]}}})");
+  CHECK(answer(R"({"event":"repo:push","payload":{},"template":"{\"content\": \"{{#a}}\"}"})") ==
+        R"({"code":"template_syntax","reason":"content: {{#a}} is never closed with {{/a}}","line":1,"column":14})");
+  CHECK(answer(R"({"event":"repo:push","payload":{},"template":7})") ==
+        R"({"code":"request_invalid","reason":"template must be a template object or its JSON text"})");
   CHECK(preview_request_json(as_bytes(R"({"event":"repo:push","payload":{},"template":null})"))["code"] == "rendered");
 }

@@ -57,6 +57,10 @@ enum class escaping { html, discord, none };
 
 using partial_map = std::map<std::string, std::string, std::less<>>;
 
+// Resolves `name` ("." , "a", "a.b.c") against `data` as a template would at its top level. Returns the
+// value, or nullptr when there is none.
+const json* find_value(const json& data, std::string_view name);
+
 // Renders a parsed template against `data`. Partials are parsed when first used; a missing partial renders
 // as nothing, and recursion deeper than 64 partials stops there.
 std::string render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode);

@@ -51,6 +51,34 @@ std::string indent_lines(std::string_view text, std::string_view indent) {
   return out;
 }
 
+// Resolves a name: "." is the top of the stack; otherwise the first part is looked up from the top down, and
+// the rest within what it found.
+const json* lookup_in(const std::vector<const json*>& stack, std::string_view name) {
+  if (name == ".") return stack.back();
+  std::string_view rest = name;
+  const auto next_part = [&rest]() {
+    const auto dot = rest.find('.');
+    const auto part = rest.substr(0, dot);
+    rest = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
+    return part;
+  };
+  const auto first = next_part();
+  const json* found = nullptr;
+  for (auto it = stack.rbegin(); it != stack.rend() && found == nullptr; ++it) {
+    if ((*it)->is_object()) {
+      const auto member = (*it)->find(first);
+      if (member != (*it)->end()) found = &*member;
+    }
+  }
+  while (found != nullptr && !rest.empty()) {
+    const auto part = next_part();
+    if (!found->is_object()) return nullptr;
+    const auto member = found->find(part);
+    found = member == found->end() ? nullptr : &*member;
+  }
+  return found;
+}
+
 class renderer {
  public:
   renderer(const partial_map& partials, escaping mode) : partials_(partials), mode_(mode) {}
@@ -63,33 +91,7 @@ class renderer {
   std::string take() { return std::move(out_); }
 
  private:
-  // Resolves a name: "." is the top of the stack; otherwise the first part is looked up from the top down,
-  // and the rest within what it found.
-  const json* lookup(std::string_view name) const {
-    if (name == ".") return stack_.back();
-    std::string_view rest = name;
-    const auto next_part = [&rest]() {
-      const auto dot = rest.find('.');
-      const auto part = rest.substr(0, dot);
-      rest = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
-      return part;
-    };
-    const auto first = next_part();
-    const json* found = nullptr;
-    for (auto it = stack_.rbegin(); it != stack_.rend() && found == nullptr; ++it) {
-      if ((*it)->is_object()) {
-        const auto member = (*it)->find(first);
-        if (member != (*it)->end()) found = &*member;
-      }
-    }
-    while (found != nullptr && !rest.empty()) {
-      const auto part = next_part();
-      if (!found->is_object()) return nullptr;
-      const auto member = found->find(part);
-      found = member == found->end() ? nullptr : &*member;
-    }
-    return found;
-  }
+  const json* lookup(std::string_view name) const { return lookup_in(stack_, name); }
 
   std::string text_of(const json* value) const {
     if (value == nullptr || value->is_null()) return {};
@@ -207,6 +209,8 @@ class renderer {
 };
 
 }  // namespace
+
+const json* find_value(const json& data, std::string_view name) { return lookup_in({&data}, name); }
 
 std::string render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode) {
   renderer engine(partials, mode);

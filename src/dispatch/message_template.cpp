@@ -1,0 +1,314 @@
+#include "dispatch/message_template.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "dispatch/events.hpp"
+#include "dispatch/payload_view.hpp"
+#include "dispatch/render/common.hpp"
+
+namespace dispatch {
+namespace {
+
+using part = message_template::part;
+
+// The members Discord's Execute Webhook takes, by where they may appear ("" is the message itself).
+bool known_member(std::string_view where, std::string_view key) {
+  static constexpr std::pair<std::string_view, std::string_view> known[] = {
+      {"", "content"},          {"", "username"},       {"", "avatar_url"},     {"", "embeds"},
+      {"", "allowed_mentions"}, {"embed", "title"},     {"embed", "url"},       {"embed", "description"},
+      {"embed", "color"},       {"embed", "fields"},    {"embed", "author"},    {"embed", "footer"},
+      {"embed", "timestamp"},   {"embed", "thumbnail"}, {"embed", "image"},     {"field", "name"},
+      {"field", "value"},       {"field", "inline"},    {"author", "name"},     {"author", "url"},
+      {"author", "icon_url"},   {"footer", "text"},     {"footer", "icon_url"}, {"thumbnail", "url"},
+      {"image", "url"},
+  };
+  return std::any_of(std::begin(known), std::end(known),
+                     [&](const auto& entry) { return entry.first == where && entry.second == key; });
+}
+
+// What kind of object a member holds, for checking its members in turn.
+std::string_view child_context(std::string_view where, std::string_view key) {
+  if (where.empty() && key == "embeds") return "embed";
+  if (where == "embed" && key == "fields") return "field";
+  if (where == "embed" && (key == "author" || key == "footer" || key == "thumbnail" || key == "image")) return key;
+  return "opaque";  // allowed_mentions: replaced by finalize anyway
+}
+
+// Finds, in document order, where each key and string stands in the source, to give errors a position.
+class locator {
+ public:
+  explicit locator(std::string_view source) : source_(source) {}
+
+  // Moves past the next occurrence of `text` written as JSON; returns its 1-based line and column (the
+  // current place when it cannot be found, e.g. written with other escapes).
+  std::pair<int, int> find(const std::string& text) {
+    const auto encoded = dump_json(ordered_json(text));
+    const auto at = source_.find(encoded, cursor_);
+    if (at != std::string_view::npos) cursor_ = at;
+    const auto place = position(cursor_);
+    if (at != std::string_view::npos) cursor_ = at + encoded.size();
+    return place;
+  }
+
+ private:
+  std::pair<int, int> position(std::size_t offset) const {
+    int line = 1;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < offset && i < source_.size(); ++i) {
+      if (source_[i] == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    }
+    return {line, static_cast<int>(offset - line_start) + 1};
+  }
+
+  std::string_view source_;
+  std::size_t cursor_ = 0;
+};
+
+result<part> compile_part(const ordered_json& value, std::string_view where, const std::string& path, locator& at) {
+  part out;
+  if (value.is_object()) {
+    out.type = part::kind::object;
+    for (const auto& [key, member] : value.items()) {
+      const auto [line, column] = at.find(key);
+      if (where != "opaque" && !known_member(where, key)) {
+        return make_error("template_invalid",
+                          path + (path.empty() ? "" : ".") + key + " is not a member Discord takes" +
+                              (where.empty() ? " (a message has content, username, avatar_url, embeds)" : ""),
+                          line, column);
+      }
+      auto compiled = compile_part(member, child_context(where, key), path + (path.empty() ? "" : ".") + key, at);
+      if (!compiled.ok()) return compiled.error();
+      out.members.emplace_back(key, std::move(compiled).value());
+    }
+  } else if (value.is_array()) {
+    out.type = part::kind::array;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      auto compiled = compile_part(value[i], where, path + "[" + std::to_string(i) + "]", at);
+      if (!compiled.ok()) return compiled.error();
+      out.items.push_back(std::move(compiled).value());
+    }
+  } else if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    const auto [line, column] = at.find(text);
+    auto tree = mustache::parse(text);
+    if (!tree.ok()) {
+      // Place the fault in the document: the string starts after its quote.
+      const auto& fault = tree.error();
+      const int fault_line = line + fault.line - 1;
+      const int fault_column = fault.line == 1 ? column + fault.column : fault.column;
+      return make_error("template_syntax", path + ": " + fault.message, fault_line, fault_column);
+    }
+    out.type = part::kind::text;
+    out.tree = std::move(tree).value();
+    if (out.tree.size() == 1 && !out.tree[0].is_text &&
+        (out.tree[0].kind == mustache::tag_kind::variable || out.tree[0].kind == mustache::tag_kind::unescaped)) {
+      out.single_tag = out.tree[0].text;
+    }
+  } else {
+    out.literal = value;
+  }
+  return out;
+}
+
+ordered_json render_part(const part& item, const json& context) {
+  switch (item.type) {
+    case part::kind::object: {
+      ordered_json out = ordered_json::object();
+      for (const auto& [key, member] : item.members) out[key] = render_part(member, context);
+      return out;
+    }
+    case part::kind::array: {
+      ordered_json out = ordered_json::array();
+      for (const auto& element : item.items) out.push_back(render_part(element, context));
+      return out;
+    }
+    case part::kind::text:
+      if (!item.single_tag.empty()) {
+        const auto* value = mustache::find_value(context, item.single_tag);
+        // Numbers and booleans keep their type ("color"), and so do objects and arrays, so that a template
+        // can place the auto-formatted embeds ("embeds": "{{dispatch.auto.embeds}}").
+        if (value != nullptr && !value->is_string() && !value->is_null()) return ordered_json(*value);
+      }
+      return mustache::render(item.tree, context, {}, mustache::escaping::discord);
+    case part::kind::literal:
+      return item.literal;
+  }
+  return nullptr;
+}
+
+// "#36B37E" or "3584894" written as text becomes the number Discord wants; anything else is dropped.
+void normalise_colour(ordered_json& embed) {
+  const auto it = embed.find("color");
+  if (it == embed.end() || it->is_number_integer()) return;
+  if (it->is_string()) {
+    const auto& text = it->get_ref<const std::string&>();
+    const bool hex = text.size() == 7 && text[0] == '#' && std::all_of(text.begin() + 1, text.end(), [](char c) {
+                       return std::isxdigit(static_cast<unsigned char>(c));
+                     });
+    const bool decimal = !text.empty() && text.size() <= 8 &&
+                         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (hex || decimal) {
+      // Checked above to be 6 hex or at most 8 decimal digits: no overflow, nothing to throw.
+      int value = 0;
+      for (const char c : std::string_view(text).substr(hex ? 1 : 0)) {
+        const int digit = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+        value = value * (hex ? 16 : 10) + digit;
+      }
+      *it = value;
+      return;
+    }
+  }
+  embed.erase(it);
+}
+
+bool has_text(const ordered_json& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() && !render::trim(it->get_ref<const std::string&>()).empty();
+}
+
+}  // namespace
+
+result<message_template> compile_template(std::string_view source) {
+  auto document = parse_ordered_json(source);
+  if (!document.ok()) {
+    auto failure = document.error();
+    failure.code = "template_syntax";
+    failure.message = "template is not JSON: " + failure.message;
+    return failure;
+  }
+  if (!document.value().is_object()) {
+    return make_error("template_invalid", "a template is a JSON object shaped like a Discord message", 1, 1);
+  }
+  locator at(source);
+  auto root = compile_part(document.value(), "", "", at);
+  if (!root.ok()) return root.error();
+  return message_template{std::move(root).value()};
+}
+
+json template_context(std::string_view key, const json& payload, const ordered_json& auto_message) {
+  json context = payload.is_object() ? payload : json::object();
+  const payload_view root(payload);
+  const auto* info = find_event(key);
+  json derived = {{"event", key},
+                  {"category", info != nullptr ? info->category : std::string_view("Other")},
+                  {"label", info != nullptr ? info->label : key},
+                  {"action", key.substr(key.find(':') + 1)},
+                  {"repository", render::repository_name(root["repository"])},
+                  {"actor", render::person_name(root["actor"])}};
+  if (auto_message.contains("embeds") && !auto_message["embeds"].empty() &&
+      auto_message["embeds"][0].contains("color")) {
+    derived["color"] = auto_message["embeds"][0]["color"];
+  }
+  json commits = json::array();
+  const auto changes = root["push"]["changes"];
+  for (std::size_t c = 0; c < changes.size(); ++c) {
+    const auto change = changes[c];
+    const auto ref = change["new"].present() ? change["new"] : change["old"];
+    if (c == 0) derived["branch"] = ref["name"].str();
+    const auto list = change["commits"];
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto commit = list[i];
+      const auto hash = commit["hash"].str();
+      const auto raw_author = commit["author"]["raw"].str();
+      auto author = std::string(render::person_name(commit["author"]["user"]));
+      if (author.empty()) author = std::string(render::trim(raw_author.substr(0, raw_author.find('<'))));
+      commits.push_back({{"hash", hash},
+                         {"short_hash", render::short_hash(hash)},
+                         {"subject", render::first_line(commit["message"].str())},
+                         {"message", commit["message"].str()},
+                         {"author", author},
+                         {"url", render::html_link(commit)},
+                         {"branch", ref["name"].str()}});
+    }
+  }
+  derived["commit_count"] = commits.size();
+  derived["commits"] = std::move(commits);
+  if (const auto pr = root["pullrequest"]; pr.is_object()) {
+    derived["source_branch"] = pr["source"]["branch"]["name"].str();
+    derived["destination_branch"] = pr["destination"]["branch"]["name"].str();
+    if (!derived.contains("branch")) derived["branch"] = pr["source"]["branch"]["name"].str();
+  }
+  if (const auto status = root["commit_status"]; status.is_object() && !derived.contains("branch")) {
+    derived["branch"] = status["refname"].str();
+  }
+  derived["auto"] = json(auto_message);
+  context["dispatch"] = std::move(derived);
+  return context;
+}
+
+result<ordered_json> render_template(const message_template& compiled, const json& context) {
+  auto message = render_part(compiled.root, context);
+  bool has_something = has_text(message, "content");
+  if (auto embeds = message.find("embeds"); embeds != message.end() && embeds->is_array()) {
+    for (auto& embed : *embeds) {
+      if (!embed.is_object()) continue;
+      normalise_colour(embed);
+      if (auto fields = embed.find("fields"); fields != embed.end() && fields->is_array()) {
+        for (auto& field : *fields) {
+          if (field.is_object() && field.contains("inline") && field["inline"].is_string()) {
+            field["inline"] = field["inline"] == "true";
+          }
+        }
+      }
+      has_something = has_something || has_text(embed, "title") || has_text(embed, "description") ||
+                      (embed.contains("fields") && embed["fields"].is_array() && !embed["fields"].empty());
+    }
+  }
+  if (!has_something) {
+    return make_error("template_empty",
+                      "the template rendered an empty message (no content, and no embed with a title, description or "
+                      "fields)");
+  }
+  return message;
+}
+
+const message_template* template_set::find(std::string_view key) const {
+  if (const auto exact = by_selector.find(key); exact != by_selector.end()) return &exact->second;
+  const auto family = std::string(key.substr(0, key.find(':'))) + ":*";
+  if (const auto wide = by_selector.find(family); wide != by_selector.end()) return &wide->second;
+  if (const auto fallback = by_selector.find("default"); fallback != by_selector.end()) return &fallback->second;
+  return nullptr;
+}
+
+result<template_set> parse_template_set(const json& templates) {
+  if (!templates.is_object()) {
+    return make_error("template_invalid",
+                      "templates must be an object {\"default\"?: T, \"<event key>\" or \"<family>:*\": T}");
+  }
+  template_set set;
+  for (const auto& item : templates.items()) {
+    // Named copies: lambdas below may not capture structured bindings in every compiler we build with.
+    const std::string selector = item.key();
+    const auto& value = item.value();
+    const bool family = selector.size() > 2 && selector.compare(selector.size() - 2, 2, ":*") == 0;
+    const bool known =
+        selector == "default" || find_event(selector) != nullptr ||
+        (family && std::any_of(event_catalogue().begin(), event_catalogue().end(), [&](const event_info& e) {
+           return e.key.substr(0, e.key.find(':') + 1) == std::string_view(selector).substr(0, selector.size() - 1);
+         }));
+    if (!known) {
+      return make_error("template_invalid",
+                        "templates names \"" + selector.substr(0, 64) +
+                            "\", which is not default, an event key or a family such as pullrequest:*");
+    }
+    if (!value.is_string() && !value.is_object()) {
+      return make_error("template_invalid",
+                        "templates[\"" + selector + "\"] must be a template object or its JSON text");
+    }
+    auto compiled =
+        compile_template(value.is_string() ? value.get<std::string>() : dump_json_pretty(ordered_json(value)));
+    if (!compiled.ok()) {
+      auto failure = compiled.error();
+      failure.message = "templates[\"" + selector + "\"]: " + failure.message;
+      return failure;
+    }
+    set.by_selector.emplace(selector, std::move(compiled).value());
+  }
+  return set;
+}
+
+}  // namespace dispatch

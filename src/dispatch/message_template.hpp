@@ -1,0 +1,62 @@
+#pragma once
+// Custom templates: a JSON document shaped like the Discord message whose every string is a Mustache
+// template, rendered against the payload and a few derived values.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dispatch/json_in.hpp"
+#include "dispatch/mustache/ast.hpp"
+#include "dispatch/result.hpp"
+
+namespace dispatch {
+
+// A template document, checked and with each string parsed.
+struct message_template {
+  // One value of the document: an object's members or an array's items, a parsed string, or a literal.
+  struct part {
+    enum class kind { object, array, text, literal } type = kind::literal;
+    std::vector<std::pair<std::string, part>> members;
+    std::vector<part> items;
+    std::vector<mustache::node> tree;  // for text
+    std::string single_tag;            // for text that is exactly one interpolation: its name
+    ordered_json literal;
+  };
+  part root;
+};
+
+// Checks and compiles a template document. Returns it; otherwise an error whose position is the line and
+// column in `source`: `template_syntax` (invalid JSON, or a Mustache fault in one of its strings, named by
+// its path) or `template_invalid` (not an object, a member Discord does not know).
+result<message_template> compile_template(std::string_view source);
+
+// Returns the context a template renders against: the payload as Bitbucket sent it, plus `dispatch`,
+// the derived values (event, category, label, action, color, repository, actor, branch, commits and
+// commit_count, the pull request's source_branch and destination_branch, and `auto`, the auto-formatted
+// message).
+json template_context(std::string_view key, const json& payload, const ordered_json& auto_message);
+
+// Renders a template. A string that is exactly one tag whose value is a number, boolean, object or array
+// keeps that type (so "{{dispatch.color}}" is a number and "{{dispatch.auto.embeds}}" the auto embeds);
+// everything else is text with Discord-safe escaping. Returns the message (not yet finalized); otherwise
+// `template_empty` when it has neither content nor an embed with something in it.
+result<ordered_json> render_template(const message_template& compiled, const json& context);
+
+// An endpoint's templates: a default and overrides per event key ("repo:push") or family ("pullrequest:*").
+struct template_set {
+  std::map<std::string, message_template, std::less<>> by_selector;  // "default", a key, or "family:*"
+
+  // Returns the most specific template for `key` (key, then family, then default), or nullptr for the auto
+  // embed.
+  const message_template* find(std::string_view key) const;
+};
+
+// Reads an endpoint's `templates`: {"default"?: T, "<key>"|"<family>:*": T, …}, each T a template document
+// (an object) or its source text (a string). Returns the set; otherwise the first template's error with
+// its selector named.
+result<template_set> parse_template_set(const json& templates);
+
+}  // namespace dispatch
