@@ -28,6 +28,11 @@ const twinHeaders = write('twin.json', JSON.stringify({ 'x-event-key': 'repo:pus
 const badEndpoint = write('bad-endpoint.json', '{"secret":"x","events":{"mode":"custom","custom":["repo:nope"]}}');
 const notJson = write('not.json', '{"a":\n  tru}');
 const secretFile = write('secret.txt', `${realSecret}\n`);
+const goodTemplate = write('good-template.json', JSON.stringify({
+  content: '{{dispatch.actor}} pushed {{dispatch.commit_count}} to {{dispatch.branch}}',
+  embeds: [{ title: '{{dispatch.repository}}', color: '{{dispatch.color}}' }],
+}, null, 2));
+const brokenTemplate = write('broken-template.json', '{\n  "content": "{{#dispatch.commits}}{{subject}}"\n}');
 
 function runBoth(args, input) {
   const native = spawnSync(nativeCli, args, { input, encoding: 'utf8' });
@@ -72,6 +77,13 @@ agree('render: an unknown event key renders generically', ['render', '--event', 
   { exit: 0, stdout: /repo:from_the_future/ });
 agree('render: not JSON, with line and column', ['render', '--event', 'repo:push', notJson],
   { exit: 1, stderr: /at line 2, column/ });
+agree('template check: a good template', ['template', 'check', goodTemplate], { exit: 0, stdout: /"valid": true/ });
+agree('template check: line and column of the fault', ['template', 'check', brokenTemplate],
+  { exit: 1, stdout: /"line": 2,\s+"column": 15/ });
+agree('render with a template', ['render', '--event', 'repo:push', '--template', goodTemplate, ownPush],
+  { exit: 0, stdout: /pushed 2 to main/ });
+agree('render with a broken template', ['render', '--event', 'repo:push', '--template', brokenTemplate, ownPush],
+  { exit: 1, stderr: /never closed .* \(at line 2, column 15\)/ });
 agree('events', ['events'], { exit: 0, stdout: /pullrequest:changes_request_created/ });
 agree('help', ['help'], { exit: 0, stdout: /usage: dispatch/ });
 agree('no command', [], { exit: 2, stderr: /no command given/ });

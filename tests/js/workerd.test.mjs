@@ -90,6 +90,20 @@ test('a bad preview request is 400 naming the field', async () => {
 // The payload's own bytes are spliced into the request, so the core sees exactly what Bitbucket sent.
 const wrap = (key, payload) => Buffer.concat([Buffer.from(`{"event":${JSON.stringify(key)},"payload":`), payload, Buffer.from('}')]);
 
+test('a preview with a template renders it, or names its fault', async () => {
+  const payload = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
+  const template = Buffer.from(JSON.stringify({ content: '{{dispatch.commit_count}} commits on {{dispatch.branch}}' }));
+  const body = Buffer.concat([Buffer.from('{"event":"repo:push","template":'), template, Buffer.from(',"payload":'), payload, Buffer.from('}')]);
+  const response = await preview(body);
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).content, '2 commits on main');
+  const broken = await preview('{"event":"repo:push","payload":{},"template":"{\\"content\\": \\"{{/x}}\\"}"}');
+  assert.equal(broken.status, 400);
+  assert.deepEqual(await broken.json(), {
+    code: 'template_syntax', reason: 'content: {{/x}} closes a section that was never opened', line: 1, column: 14,
+  });
+});
+
 test('render vectors preview in workerd as expected', async () => {
   const suite = JSON.parse(readFileSync(resolve(root, 'tests/vectors/render.json'), 'utf8'));
   let checked = 0;
