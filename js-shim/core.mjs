@@ -72,6 +72,12 @@ export class Core {
     return this.#callJson('dispatch_preview', {}, toBytes(request));
   }
 
+  // Renders a Mustache text template against `dataText` (JSON text). `options`: {partials, escaping:
+  // "html" | "discord" (default) | "none"}. Returns {code:"rendered", text} or {code, reason, line?, column?}.
+  mustache(template, dataText, { partials, escaping } = {}) {
+    return this.#callJson('dispatch_mustache', { template, partials, escaping }, encoder.encode(dataText));
+  }
+
   // Returns the event catalogue: [{key, category, label, description}].
   events() {
     return this.#callJson('dispatch_events', {}, new Uint8Array(0));

@@ -16,6 +16,7 @@
 
 #include "dispatch/cli.hpp"
 #include "dispatch/json_in.hpp"
+#include "dispatch/mustache/ast.hpp"
 #include "dispatch/pipeline.hpp"
 
 namespace {
@@ -80,6 +81,34 @@ char* dispatch_render(const char* envelope, std::size_t envelope_size, const std
 // Returns dispatch::preview_request_json's answer.
 char* dispatch_preview(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
   return answer(dispatch::dump_json(dispatch::preview_request_json(bytes(body, body_size))));
+}
+
+// Renders a Mustache text template. `envelope` is {"template":"…","partials"?:{name:"…"},"escaping"?:
+// "html"|"discord"|"none"} (default discord); `body` the data as JSON text. Returns
+// dispatch::mustache::render_text's answer.
+char* dispatch_mustache(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                        std::size_t body_size) {
+  const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
+  if (!parsed.ok() || !parsed.value().is_object() || !parsed.value().contains("template") ||
+      !parsed.value()["template"].is_string()) {
+    return answer(
+        dispatch::dump_json({{"code", "envelope_invalid"}, {"reason", "envelope must be {\"template\":\"…\"}"}}));
+  }
+  const auto& root = parsed.value();
+  dispatch::mustache::partial_map partials;
+  if (const auto it = root.find("partials"); it != root.end() && it->is_object()) {
+    for (const auto& item : it->items()) {
+      if (item.value().is_string()) partials.emplace(item.key(), item.value().get<std::string>());
+    }
+  }
+  auto mode = dispatch::mustache::escaping::discord;
+  if (const auto it = root.find("escaping"); it != root.end() && it->is_string()) {
+    if (*it == "html") mode = dispatch::mustache::escaping::html;
+    if (*it == "none") mode = dispatch::mustache::escaping::none;
+  }
+  const std::string_view data(reinterpret_cast<const char*>(body), body == nullptr ? 0 : body_size);
+  return answer(dispatch::dump_json(
+      dispatch::mustache::render_text(root["template"].get_ref<const std::string&>(), data, partials, mode)));
 }
 
 // Returns the event catalogue [{key, category, label, description}]; the arguments are unused.

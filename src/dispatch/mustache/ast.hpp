@@ -65,4 +65,9 @@ const json* find_value(const json& data, std::string_view name);
 // as nothing, and recursion deeper than 64 partials stops there.
 std::string render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode);
 
+// Renders a Mustache text template against JSON data given as text: {"code":"rendered","text":…}, or
+// {"code":…,"reason":…,"line":L,"column":C} for a template that does not parse (template_syntax) or data that
+// is not JSON (data_not_json). For the preview's template editor and for benchmarks.
+ordered_json render_text(std::string_view source, std::string_view data, const partial_map& partials, escaping mode);
+
 }  // namespace dispatch::mustache

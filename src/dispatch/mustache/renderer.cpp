@@ -218,4 +218,20 @@ std::string render(const std::vector<node>& tree, const json& data, const partia
   return engine.take();
 }
 
+ordered_json render_text(std::string_view source, std::string_view data, const partial_map& partials, escaping mode) {
+  const auto failed = [](const error& failure, std::string_view code) {
+    ordered_json out = {{"code", code}, {"reason", failure.message}};
+    if (failure.line > 0) {
+      out["line"] = failure.line;
+      out["column"] = failure.column;
+    }
+    return out;
+  };
+  const auto tree = parse(source);
+  if (!tree.ok()) return failed(tree.error(), "template_syntax");
+  const auto values = parse_json(data);
+  if (!values.ok()) return failed(values.error(), "data_not_json");
+  return {{"code", "rendered"}, {"text", render(tree.value(), values.value(), partials, mode)}};
+}
+
 }  // namespace dispatch::mustache
