@@ -82,7 +82,8 @@ result<part> compile_part(const ordered_json& value, std::string_view where, con
       }
       auto compiled = compile_part(member, child_context(where, key), path + (path.empty() ? "" : ".") + key, at);
       if (!compiled.ok()) return compiled.error();
-      out.members.emplace_back(key, std::move(compiled).value());
+      out.keys.push_back(key);
+      out.items.push_back(std::move(compiled).value());
     }
   } else if (value.is_array()) {
     out.type = part::kind::array;
@@ -118,7 +119,7 @@ ordered_json render_part(const part& item, const json& context) {
   switch (item.type) {
     case part::kind::object: {
       ordered_json out = ordered_json::object();
-      for (const auto& [key, member] : item.members) out[key] = render_part(member, context);
+      for (std::size_t i = 0; i < item.keys.size(); ++i) out[item.keys[i]] = render_part(item.items[i], context);
       return out;
     }
     case part::kind::array: {

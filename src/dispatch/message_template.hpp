@@ -19,8 +19,8 @@ struct message_template {
   // One value of the document: an object's members or an array's items, a parsed string, or a literal.
   struct part {
     enum class kind { object, array, text, literal } type = kind::literal;
-    std::vector<std::pair<std::string, part>> members;
-    std::vector<part> items;
+    std::vector<std::string> keys;     // an object's member names, in order; `items` holds their values
+    std::vector<part> items;           // an object's member values or an array's elements
     std::vector<mustache::node> tree;  // for text
     std::string single_tag;            // for text that is exactly one interpolation: its name
     ordered_json literal;
