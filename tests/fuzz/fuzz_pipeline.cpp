@@ -11,6 +11,7 @@
 
 #include "dispatch/cli.hpp"
 #include "dispatch/discord_limits.hpp"
+#include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
@@ -67,6 +68,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     mustache::render(tree.value(), data.ok() ? data.value() : json::object(), partials, mustache::escaping::discord);
   } else {
     assert(tree.error().code == "template_syntax" && tree.error().line >= 1 && tree.error().column >= 1);
+  }
+
+  // The same bytes as a message template: compiled, then rendered against the body's payload and finalized.
+  const auto compiled = compile_template(envelope);
+  if (compiled.ok()) {
+    const auto data = parse_json(body);
+    const json payload = data.ok() && data.value().is_object() ? data.value() : json::object();
+    const auto key = is_well_formed_event_key(event_key) ? event_key : std::string("repo:push");
+    const auto message =
+        render_template(compiled.value(), template_context(key, payload, render_message(key, payload)));
+    if (message.ok()) assert(finalize_message(message.value())["allowed_mentions"]["parse"].empty());
+  } else {
+    assert(compiled.error().line >= 1 && compiled.error().column >= 1);
   }
 
   // Strings cut anywhere stay valid UTF-8 and within their limit.
