@@ -80,6 +80,29 @@ std::pair<int, int> line_and_column(std::string_view text, std::size_t position)
   return {line, std::max(column, 1)};
 }
 
+// Returns the offset of the bracket that nests past max_json_depth (outside strings), or text.size().
+std::size_t too_deep_at(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_json_depth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return text.size();
+}
+
 template <class Json>
 result<Json> parse_document(std::string_view text) {
   Json root;
@@ -87,7 +110,9 @@ result<Json> parse_document(std::string_view text) {
   const bool parsed = Json::sax_parse(text.begin(), text.end(), &handler, Json::input_format_t::json, true);
   if (parsed) return root;
   if (handler.too_deep()) {
-    return make_error("json_too_deep", "JSON nests deeper than " + std::to_string(max_json_depth) + " levels");
+    const auto [line, column] = line_and_column(text, too_deep_at(text) + 1);
+    return make_error("json_too_deep", "JSON nests deeper than " + std::to_string(max_json_depth) + " levels", line,
+                      column);
   }
   const auto [line, column] = line_and_column(text, handler.position());
   return make_error("json_syntax", handler.reason(), line, column);

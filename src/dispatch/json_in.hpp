@@ -16,7 +16,8 @@ using ordered_json = nlohmann::ordered_json;
 inline constexpr int max_json_depth = 128;
 
 // Parses one JSON document (UTF-8, nothing after it). Returns the value; otherwise an error with code
-// `json_syntax` or `json_too_deep`, the parser's reason, and the 1-based line and column of the fault.
+// `json_syntax` or `json_too_deep`, the reason, and the 1-based line and column of the fault (for too deep,
+// the bracket that goes one level past the limit).
 result<json> parse_json(std::string_view text);
 
 // As parse_json, keeping objects' members in document order (for templates, whose order is the output's).

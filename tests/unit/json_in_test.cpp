@@ -42,6 +42,13 @@ TEST_CASE("parse_json refuses nesting past the limit", "[json]") {
   REQUIRE_FALSE(parsed.ok());
   CHECK(parsed.error().code == "json_too_deep");
   CHECK(parsed.error().message == "JSON nests deeper than 128 levels");
+  CHECK(parsed.error().line == 1);
+  CHECK(parsed.error().column == 129);
+  // Brackets inside strings do not count.
+  CHECK(parse_json("{\"a\": \"" + std::string(500, '[') + "\"}").ok());
+  const auto multiline = parse_json("[\n" + std::string(200, '['));
+  CHECK(multiline.error().line == 2);
+  CHECK(multiline.error().column == 128);
   // A megabyte of brackets does not exhaust the stack.
   CHECK(parse_json(std::string(1 << 20, '[')).error().code == "json_too_deep");
 }
