@@ -4,16 +4,16 @@
 
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/payload_view.hpp"
+#include "dispatch/render/common.hpp"
 
 namespace dispatch {
 
 int category_colour(std::string_view category) {
-  if (category == "Repository") return 0x2684FF;    // Atlassian blue
-  if (category == "Pull Request") return 0x6C8EBF;  // grey-blue
-  if (category == "Issue") return 0xFFAB00;         // amber
-  if (category == "Pipeline") return 0x00B8D9;      // teal
-  if (category == "Project") return 0x5243AA;       // indigo
-  return 0x97A0AF;                                  // neutral grey, for keys we do not know
+  // The families' palette (render/common.hpp): the generic embed reads like the rest.
+  if (category == "Repository") return render::colour::blue;
+  if (category == "Pull Request") return render::colour::slate;
+  if (category == "Issue") return render::colour::yellow;
+  return render::colour::grey;  // pipelines, projects, and keys we do not know
 }
 
 ordered_json render_generic(std::string_view key, const event_info* info, const json& payload) {
