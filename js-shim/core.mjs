@@ -41,6 +41,12 @@ export class Core {
     this.#exports = instance.exports;
   }
 
+  // False once the instance has trapped or aborted: its memory can no longer be trusted, so the caller
+  // should instantiate a fresh one.
+  get usable() {
+    return this.#broken === null;
+  }
+
   // Runs the pipeline on one delivery. `endpoint` is {secret, events:{mode, custom?}}, `headers` an object
   // of name -> value, `body` the exact bytes received (Uint8Array or ArrayBuffer). Returns the outcome
   // {verdict, status, code, reason, event?, message?}.

@@ -10,10 +10,14 @@ import { instantiateCore } from './core.mjs';
 const maxRequestBytes = 2 * 1024 * 1024;  // a 1 MiB payload inside a preview request, with room to spare
 let corePromise = null;
 
-// One instance per isolate; a failed instance is dropped so the next request starts a fresh one.
+// One instance per isolate. An instance that failed to start, or that trapped since, is dropped so the
+// next request starts a fresh one.
 async function core() {
   corePromise ??= instantiateCore(wasmModule);
   try {
+    const instance = await corePromise;
+    if (instance.usable) return instance;
+    corePromise = instantiateCore(wasmModule);
     return await corePromise;
   } catch (error) {
     corePromise = null;

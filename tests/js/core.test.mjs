@@ -33,6 +33,23 @@ test('refusals are data, not exceptions', () => {
   assert.equal(core.handle(endpoint, headers, body).code, 'body_not_json');
 });
 
+test('an instance that trapped says it is unusable and refuses further calls', async () => {
+  // A real trap needs memory exhaustion; an instance whose export traps stands in for it.
+  const fresh = await loadCore();
+  assert.equal(fresh.usable, true);
+  const { Core, CoreFailure } = await import('../../js-shim/core.mjs');
+  const exports = {
+    memory: new WebAssembly.Memory({ initial: 1 }),
+    dispatch_alloc: () => 8,
+    dispatch_free: () => {},
+    dispatch_events: () => { throw new WebAssembly.RuntimeError('unreachable'); },
+  };
+  const trapped = new Core({ exports });
+  assert.throws(() => trapped.events(), WebAssembly.RuntimeError);
+  assert.equal(trapped.usable, false);
+  assert.throws(() => trapped.events(), CoreFailure);
+});
+
 test('a decoded string is refused as a TypeError: the signature is over bytes', () => {
   assert.throws(() => core.handle(endpoint, {}, '{}'), TypeError);
 });
