@@ -85,11 +85,6 @@ std::optional<cli_output> check_shape(const parsed_args& parsed, std::initialize
 
 std::string print(const ordered_json& value) { return dump_json_pretty(value) + "\n"; }
 
-std::string position_suffix(const error& failure) {
-  if (failure.line == 0) return "";
-  return " (at line " + std::to_string(failure.line) + ", column " + std::to_string(failure.column) + ")";
-}
-
 cli_output run_template_check(const std::vector<std::string>& files) {
   const auto compiled = compile_template(files[0]);
   if (compiled.ok()) return {print({{"valid", true}}), "", 0};

@@ -190,6 +190,12 @@ result<message_template> compile_template(std::string_view source) {
   return message_template{std::move(root).value()};
 }
 
+result<message_template> compile_template_value(const json& value) {
+  if (value.is_string()) return compile_template(value.get_ref<const std::string&>());
+  if (!value.is_object()) return make_error("template_invalid", "a template is a template object or its JSON text");
+  return compile_template(dump_json_pretty(ordered_json(value)));
+}
+
 json template_context(std::string_view key, const json& payload, const ordered_json& auto_message) {
   json context = payload.is_object() ? payload : json::object();
   const payload_view root(payload);
@@ -300,8 +306,7 @@ result<template_set> parse_template_set(const json& templates) {
       return make_error("template_invalid",
                         "templates[\"" + selector + "\"] must be a template object or its JSON text");
     }
-    auto compiled =
-        compile_template(value.is_string() ? value.get<std::string>() : dump_json_pretty(ordered_json(value)));
+    auto compiled = compile_template_value(value);
     if (!compiled.ok()) {
       auto failure = compiled.error();
       failure.message = "templates[\"" + selector + "\"]: " + failure.message;

@@ -33,6 +33,10 @@ struct message_template {
 // its path) or `template_invalid` (not an object, a member Discord does not know).
 result<message_template> compile_template(std::string_view source);
 
+// Compiles a template given inside another document: its JSON source text (a string), or the template object
+// itself (positions then refer to that object written out with two-space indentation).
+result<message_template> compile_template_value(const json& value);
+
 // Returns the context a template renders against: the payload as Bitbucket sent it, plus `dispatch`,
 // the derived values (event, category, label, action, color, repository, actor, branch, commits and
 // commit_count, the pull request's source_branch and destination_branch, and `auto`, the auto-formatted

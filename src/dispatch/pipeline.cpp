@@ -16,11 +16,8 @@ std::string lowercase(std::string_view text) {
 }
 
 outcome refuse(int status, const error& failure, std::string event = {}) {
-  std::string reason = failure.message;
-  if (failure.line > 0) {
-    reason += " (at line " + std::to_string(failure.line) + ", column " + std::to_string(failure.column) + ")";
-  }
-  return outcome{"reject", status, failure.code, std::move(reason), std::move(event), std::nullopt};
+  return outcome{"reject",         status,      failure.code, failure.message + position_suffix(failure),
+                 std::move(event), std::nullopt};
 }
 
 error body_too_large(std::size_t size) {
@@ -33,16 +30,23 @@ error event_key_invalid() {
                     "X-Event-Key is not of the form category:action (lowercase letters, digits, _)");
 }
 
+// Parses bytes received as JSON; a fault becomes `body_not_json` or `body_too_deep`, its message naming
+// `what` ("body", "request") and keeping the position.
+result<json> parse_input(std::span<const std::uint8_t> bytes, std::string_view what) {
+  auto parsed = parse_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (parsed.ok()) return parsed;
+  auto failure = parsed.error();
+  const bool too_deep = failure.code == "json_too_deep";
+  failure.code = too_deep ? "body_too_deep" : "body_not_json";
+  // json_in says "JSON nests deeper than …": keep what follows "JSON".
+  failure.message = std::string(what) + (too_deep ? failure.message.substr(4) : " is not JSON: " + failure.message);
+  return failure;
+}
+
 // Parses the body as the JSON object a payload must be; errors carry a position when there is one.
 result<json> parse_payload(std::span<const std::uint8_t> body) {
-  auto payload = parse_json(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
-  if (!payload.ok()) {
-    auto failure = payload.error();
-    const bool too_deep = failure.code == "json_too_deep";
-    failure.code = too_deep ? "body_too_deep" : "body_not_json";
-    failure.message = too_deep ? "body " + failure.message.substr(5) : "body is not JSON: " + failure.message;
-    return failure;
-  }
+  auto payload = parse_input(body, "body");
+  if (!payload.ok()) return payload.error();
   if (!payload.value().is_object()) return make_error("body_not_object", "body is JSON but not an object");
   return payload;
 }
@@ -144,6 +148,15 @@ rendered_message render_custom(std::string_view key, const json& payload, const 
 
 }  // namespace
 
+// The preview's message: with a template, that template's result, or its fault rather than quietly the auto
+// embed a delivery would fall back to.
+result<ordered_json> render_preview(std::string_view key, const json& payload, const message_template* custom) {
+  if (custom == nullptr) return render_message(key, payload);
+  auto rendered = render_custom(key, payload, *custom);
+  if (rendered.fallback) return *rendered.fallback;
+  return std::move(rendered.message);
+}
+
 rendered_message render_with(std::string_view key, const json& payload, const template_set& templates) {
   const auto* custom = templates.find(key);
   if (custom == nullptr) return {render_message(key, payload), std::nullopt};
@@ -191,11 +204,7 @@ result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t>
   if (!is_well_formed_event_key(key)) return event_key_invalid();
   auto payload = parse_payload(body);
   if (!payload.ok()) return payload.error();
-  if (custom == nullptr) return render_message(key, payload.value());
-  // A preview shows the template's own fault rather than quietly showing the auto embed.
-  auto rendered = render_custom(key, payload.value(), *custom);
-  if (rendered.fallback) return *rendered.fallback;
-  return std::move(rendered.message);
+  return render_preview(key, payload.value(), custom);
 }
 
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom) {
@@ -211,13 +220,8 @@ ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> bo
 
 ordered_json preview_request_json(std::span<const std::uint8_t> request) {
   if (request.size() > 2 * max_body_bytes) return preview_answer(body_too_large(request.size()));
-  const auto parsed = parse_json(std::string_view(reinterpret_cast<const char*>(request.data()), request.size()));
-  if (!parsed.ok()) {
-    auto failure = parsed.error();
-    failure.code = failure.code == "json_too_deep" ? "body_too_deep" : "body_not_json";
-    failure.message = "request is not JSON: " + failure.message;
-    return preview_answer(failure);
-  }
+  const auto parsed = parse_input(request, "request");
+  if (!parsed.ok()) return preview_answer(parsed.error());
   const auto invalid = [](std::string message) {
     return preview_answer(make_error("request_invalid", std::move(message)));
   };
@@ -231,12 +235,10 @@ ordered_json preview_request_json(std::span<const std::uint8_t> request) {
   if (payload == root.end() || !payload->is_object()) return invalid("payload must be the JSON object Bitbucket sent");
   if (const auto tmpl = root.find("template"); tmpl != root.end() && !tmpl->is_null()) {
     if (!tmpl->is_string() && !tmpl->is_object()) return invalid("template must be a template object or its JSON text");
-    const auto compiled =
-        compile_template(tmpl->is_string() ? tmpl->get<std::string>() : dump_json_pretty(ordered_json(*tmpl)));
+    const auto compiled = compile_template_value(*tmpl);
     if (!compiled.ok()) return preview_answer(compiled.error());
-    auto rendered = render_custom(key, *payload, compiled.value());
-    if (rendered.fallback) return preview_answer(*rendered.fallback);
-    return preview_answer(rendered.message);
+    const auto message = render_preview(key, *payload, &compiled.value());
+    return message.ok() ? preview_answer(message.value()) : preview_answer(message.error());
   }
   return preview_answer(render_message(key, *payload));
 }

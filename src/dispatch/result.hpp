@@ -38,4 +38,10 @@ inline error make_error(std::string code, std::string message, int line = 0, int
   return error{std::move(code), std::move(message), line, column};
 }
 
+// Returns " (at line L, column C)" for an error with a position, or "" for one without.
+inline std::string position_suffix(const error& failure) {
+  if (failure.line == 0) return {};
+  return " (at line " + std::to_string(failure.line) + ", column " + std::to_string(failure.column) + ")";
+}
+
 }  // namespace dispatch
