@@ -59,6 +59,18 @@ export class Core {
     return this.#call('dispatch_handle', { endpoint, headers }, toBytes(body));
   }
 
+  // Runs the pipeline after the signature on a recorded body (a redelivery): the endpoint's current
+  // selection and templates apply. Returns the outcome, as handle does.
+  redeliver(endpoint, event, body) {
+    return this.#callJson('dispatch_redeliver', { endpoint, event }, toBytes(body));
+  }
+
+  // Checks endpoint settings {secret, events, template?, templates?}. Returns {code:"valid"} or
+  // {code:"endpoint_invalid", reason:"endpoint.<field> …", line?, column?}.
+  checkEndpoint(endpoint) {
+    return this.#callJson('dispatch_endpoint_check', endpoint, new Uint8Array(0));
+  }
+
   // Renders the message a payload would produce under event `key`, without verifying or filtering (the
   // preview). Returns {code:"rendered", message} or {code, reason, line?, column?}.
   // With `template` (its JSON source text), renders that template instead of the auto-formatted embed.

@@ -1,17 +1,24 @@
-// The dispatch Worker. It loads the core once per isolate from the precompiled module wrangler hands it
-// and routes requests; the core decides, this file only does I/O.
+// The dispatch Worker. The core decides (verify, filter, render); this shim does every I/O: routing,
+// D1, the queue, outbound delivery and the static pages.
 //
-// Served so far: the stateless part of the admin API (GET /api/events, POST /api/preview). The receive
-// path (/hooks/{endpoint}), storage and delivery arrive with the worker issue.
+//   POST /hooks/{endpoint}   Bitbucket's webhooks (hooks.mjs)
+//   /api/…                   the admin API (admin.mjs)
+//   anything else            static assets
+// The queue consumer delivers (deliver.mjs); the scheduled task sweeps the outbox and applies retention.
 
 import wasmModule from '../build/wasm/dispatch.wasm';
 import { instantiateCore } from './core.mjs';
+import { adminApi } from './admin.mjs';
+import { consume, logEvent, maintain, sweep } from './deliver.mjs';
+import { problem } from './http.mjs';
+import { deliveryConfig } from './policy.mjs';
+import { receive } from './hooks.mjs';
 
-const maxRequestBytes = 2 * 1024 * 1024;  // a 1 MiB payload inside a preview request, with room to spare
 let corePromise = null;
+let lastSweep = 0;
 
-// One instance per isolate. An instance that failed to start, or that trapped since, is dropped so the
-// next request starts a fresh one.
+// One core instance per isolate. An instance that failed to start, or that trapped since, is dropped so
+// the next request starts a fresh one.
 async function core() {
   corePromise ??= instantiateCore(wasmModule);
   try {
@@ -25,77 +32,42 @@ async function core() {
   }
 }
 
-function json(status, body) {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-  });
+// The outbox sweep runs on the scheduled trigger, and also when an isolate starts and then at most once
+// per SWEEP_INTERVAL_SECONDS while requests come in: after a restart (or locally, where cron does not
+// fire) whatever D1 still holds as pending is re-enqueued without waiting for the next cron tick.
+function sweepNowAndThen(env, ctx) {
+  const now = Date.now();
+  if (now - lastSweep < deliveryConfig(env).sweepIntervalSeconds * 1000) return;
+  lastSweep = now;
+  ctx.waitUntil(sweep(env, now).catch((error) => logEvent('sweep_failed', { error: String(error?.message ?? error) })));
 }
 
-// Compares two strings in time that depends only on their lengths.
-function sameSecret(given, expected) {
-  const a = new TextEncoder().encode(given);
-  const b = new TextEncoder().encode(expected);
-  let difference = a.length ^ b.length;
-  for (let i = 0; i < b.length; i += 1) difference |= (a[i % (a.length || 1)] ?? 0) ^ b[i];
-  return difference === 0;
+async function route(request, env) {
+  const url = new URL(request.url);
+  const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
+  if (hook) return receive(request, env, core, hook[1]);
+  if (url.pathname.startsWith('/api/')) return adminApi(request, env, core, url);
+  if (env.ASSETS) return env.ASSETS.fetch(request);
+  return problem(404, 'not_found', `no route ${url.pathname}`);
 }
-
-function authorized(request, env) {
-  const header = request.headers.get('authorization') ?? '';
-  const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-  return token.length > 0 && sameSecret(token, env.ADMIN_TOKEN);
-}
-
-// Reads a request body without buffering more than `limit` bytes; returns null when it is larger.
-async function readLimited(request, limit) {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > limit) return null;
-  if (!request.body) return new Uint8Array(0);
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.byteLength;
-    if (size > limit) return null;
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
-async function preview(request) {
-  const body = await readLimited(request, maxRequestBytes);
-  if (body === null) return json(413, { code: 'body_too_large', reason: `request is over ${maxRequestBytes} bytes` });
-  const answer = (await core()).previewRequest(body);
-  return answer.code === 'rendered' ? json(200, answer.message) : json(400, answer);
-}
-
-const routes = {
-  'GET /api/events': async () => json(200, (await core()).events()),
-  'POST /api/preview': preview,
-};
 
 export default {
-  async fetch(request, env) {
-    if (typeof env.ADMIN_TOKEN !== 'string' || env.ADMIN_TOKEN.length < 16) {
-      // Misconfiguration is loud: no admin API without a real token.
-      return json(500, { code: 'misconfigured', reason: 'ADMIN_TOKEN is not set (or shorter than 16 characters)' });
+  async fetch(request, env, ctx) {
+    sweepNowAndThen(env, ctx);
+    try {
+      return await route(request, env);
+    } catch (error) {
+      // D1 or the core failed: 503 asks Bitbucket to retry, and nothing was recorded as accepted.
+      logEvent('request_failed', { path: new URL(request.url).pathname, error: String(error?.message ?? error) });
+      return problem(503, 'unavailable', 'dispatch could not take this request just now; try again');
     }
-    const url = new URL(request.url);
-    const known = Object.keys(routes).filter((route) => route.endsWith(` ${url.pathname}`));
-    if (known.length === 0) return json(404, { code: 'not_found', reason: `no route ${url.pathname}` });
-    const handler = routes[`${request.method} ${url.pathname}`];
-    if (!handler) {
-      return new Response(null, { status: 405, headers: { allow: known.map((route) => route.split(' ')[0]).join(', ') } });
-    }
-    if (!authorized(request, env)) {
-      return json(401, { code: 'unauthorized', reason: 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong' });
-    }
-    return handler(request, env);
+  },
+
+  async queue(batch, env) {
+    await consume(batch, env);
+  },
+
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(maintain(env, controller.scheduledTime));
   },
 };

@@ -53,6 +53,20 @@ char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std
   return answer(dispatch::dump_json(dispatch::outcome_json(result)));
 }
 
+// Runs the pipeline after the signature on a recorded body, for a redelivery. `envelope` is
+// {"endpoint":{…},"event":"<key>"}. Returns the outcome JSON.
+char* dispatch_redeliver(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                         std::size_t body_size) {
+  const auto result = dispatch::redeliver_envelope(view(envelope, envelope_size), bytes(body, body_size));
+  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+}
+
+// Checks endpoint settings (`envelope`, the endpoint JSON; `body` unused). Returns
+// dispatch::endpoint_check_json's answer.
+char* dispatch_endpoint_check(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+  return answer(dispatch::dump_json(dispatch::endpoint_check_json(view(envelope, envelope_size))));
+}
+
 // Renders the message for a payload without verifying or filtering (the preview). `envelope` is
 // {"event":"<key>","template"?:"<template source>"}; `body` the payload bytes. Returns
 // dispatch::preview_json's answer.

@@ -176,6 +176,12 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
   if (!verified.ok()) return refuse(401, verified.error());
 
   if (event.empty()) return refuse(400, make_error("event_key_missing", "X-Event-Key header is missing"));
+  return handle_verified(endpoint, event, body);
+}
+
+outcome handle_verified(const endpoint_settings& endpoint, const std::string& event,
+                        std::span<const std::uint8_t> body) {
+  if (body.size() > max_body_bytes) return refuse(413, body_too_large(body.size()));
   if (!is_well_formed_event_key(event)) return refuse(400, event_key_invalid());
   if (!endpoint.events.selects(event)) {
     return outcome{"ignore", 200, "event_not_selected", "event " + event + " not selected", event, std::nullopt};
@@ -265,6 +271,30 @@ outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t>
   const auto headers = parse_headers(headers_node == root.end() ? json() : *headers_node);
   if (!headers.ok()) return refuse(500, headers.error());
   return handle(endpoint.value(), headers.value(), body);
+}
+
+outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {
+  const auto parsed = parse_json(envelope);
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return refuse(500, make_error("envelope_invalid", "envelope must be a JSON object {endpoint, event}"));
+  }
+  const auto& root = parsed.value();
+  const auto endpoint_node = root.find("endpoint");
+  const auto endpoint = parse_endpoint(endpoint_node == root.end() ? json() : *endpoint_node);
+  if (!endpoint.ok()) return refuse(500, endpoint.error());
+  const auto event = root.find("event");
+  if (event == root.end() || !event->is_string()) {
+    return refuse(500, make_error("envelope_invalid", "envelope.event must be the recorded event key"));
+  }
+  return handle_verified(endpoint.value(), event->get<std::string>(), body);
+}
+
+ordered_json endpoint_check_json(std::string_view endpoint) {
+  const auto parsed = parse_json(endpoint);
+  if (!parsed.ok()) return preview_answer(make_error("endpoint_invalid", "endpoint must be a JSON object"));
+  const auto settings = parse_endpoint(parsed.value());
+  if (!settings.ok()) return preview_answer(settings.error());
+  return {{"code", "valid"}};
 }
 
 ordered_json outcome_json(const outcome& result) {

@@ -61,6 +61,19 @@ struct outcome {
 // Runs the pipeline over the exact bytes received. Never throws; every refusal is an outcome.
 outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body);
 
+// The pipeline after the signature: for a body whose signature was verified when it was received (a
+// redelivery re-renders the recorded body with the endpoint's current selection and templates).
+outcome handle_verified(const endpoint_settings& endpoint, const std::string& event,
+                        std::span<const std::uint8_t> body);
+
+// Runs handle_verified from a JSON envelope `{"endpoint":{…},"event":"<key>"}` and the recorded body. A bad
+// envelope is an outcome with status 500, as in handle_envelope.
+outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body);
+
+// Checks endpoint settings as the admin API receives them (`{secret, events, template?, templates?}`).
+// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"endpoint.<field> …","line"?,"column"?}.
+ordered_json endpoint_check_json(std::string_view endpoint);
+
 // Runs the pipeline from a JSON envelope `{"endpoint":{…},"headers":{…}}` and the body bytes, as the wasm
 // boundary and the CLI receive them. A bad envelope is an outcome with status 500 and code
 // `endpoint_invalid`, `headers_invalid` or `envelope_invalid`.

@@ -111,6 +111,42 @@ TEST_CASE("handle_envelope refuses a broken envelope as data", "[pipeline]") {
   CHECK(handle_envelope(R"({"headers":{}})", {}).code == "endpoint_invalid");
 }
 
+TEST_CASE("redeliver_envelope runs the pipeline after the signature with the endpoint's current settings",
+          "[pipeline]") {
+  const std::string body = R"({"repository":{"full_name":"acme/api"},"actor":{"display_name":"Zoë"}})";
+  const auto run = [&](std::string_view envelope) { return redeliver_envelope(envelope, as_bytes(body)); };
+  const auto delivered = run(R"({"endpoint":{"secret":"rotated","events":{"mode":"all"}},"event":"repo:fork"})");
+  CHECK(delivered.verdict == "deliver");
+  CHECK(delivered.code == "accepted");
+  REQUIRE(delivered.message);
+  CHECK(dump_json(*delivered.message) ==
+        dump_json(*handle(endpoint("all"), signed_headers("repo:fork", body), as_bytes(body)).message));
+  const auto deselected = run(R"({"endpoint":{"secret":"s","events":{"mode":"push"}},"event":"repo:fork"})");
+  CHECK(deselected.verdict == "ignore");
+  CHECK(deselected.reason == "event repo:fork not selected");
+  const auto templated =
+      run(R"({"endpoint":{"secret":"s","events":{"mode":"all"},"template":{"content":"{{dispatch.actor}}"}},)"
+          R"("event":"repo:fork"})");
+  CHECK(dump_json(*templated.message) == R"({"content":"Zoë","allowed_mentions":{"parse":[]}})");
+  CHECK(run(R"({"endpoint":{"secret":"s","events":{"mode":"all"}}})").code == "envelope_invalid");
+  CHECK(run(R"({"endpoint":{"events":{"mode":"all"}},"event":"repo:fork"})").status == 500);
+  CHECK(redeliver_envelope(R"({"endpoint":{"secret":"s","events":{"mode":"all"}},"event":"repo:fork"})",
+                           as_bytes(std::string_view("[1]")))
+            .code == "body_not_object");
+}
+
+TEST_CASE("endpoint_check_json names the field at fault, with the template's line and column", "[pipeline]") {
+  CHECK(dump_json(endpoint_check_json(R"({"secret":"s","events":{"mode":"custom","custom":["repo:push"]}})")) ==
+        R"({"code":"valid"})");
+  CHECK(dump_json(endpoint_check_json(R"({"secret":"s","events":{"mode":"some"}})")) ==
+        R"({"code":"endpoint_invalid","reason":"endpoint.events.mode \"some\" is not one of push, all, custom"})");
+  CHECK(
+      dump_json(
+          endpoint_check_json(R"({"secret":"s","events":{"mode":"all"},"template":"{\"content\":\"{{#a}}\"}"})")) ==
+      R"({"code":"endpoint_invalid","reason":"endpoint.templates[\"default\"]: content: {{#a}} is never closed with {{/a}}","line":1,"column":13})");
+  CHECK(endpoint_check_json("{").at("code") == "endpoint_invalid");
+}
+
 TEST_CASE("outcome_json has DESIGN.md's shape and order", "[pipeline]") {
   const outcome ignored{"ignore", 200, "event_not_selected", "event repo:fork not selected", "repo:fork", std::nullopt};
   CHECK(

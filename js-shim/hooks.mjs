@@ -1,0 +1,76 @@
+// The receive path, POST /hooks/{endpoint}: read the body once, let the core decide, record the outcome in
+// D1, enqueue what is to be delivered, and answer Bitbucket without waiting on the destination.
+
+import { enqueue, logEvent } from './deliver.mjs';
+import { json, methodNotAllowed, readLimited } from './http.mjs';
+import { getEndpoint, recordRequest } from './store.mjs';
+
+export const maxBodyBytes = 1024 * 1024; // DESIGN.md: 413 past 1 MiB (Bitbucket's own cap is 256 KB)
+
+// What the core needs of an endpoint row.
+export function coreSettings(endpoint) {
+  const settings = { secret: endpoint.secret, events: endpoint.events };
+  if (endpoint.template !== null) settings.template = endpoint.template;
+  if (endpoint.templates !== null) settings.templates = endpoint.templates;
+  return settings;
+}
+
+const refusal = (status, code, reason) => json(status, { status: 'rejected', code, reason });
+
+export async function receive(request, env, core, endpointId) {
+  if (request.method !== 'POST') return methodNotAllowed(['POST']);
+  const endpoint = await getEndpoint(env.DB, endpointId);
+  if (!endpoint) {
+    logEvent('hook_refused', { endpoint: endpointId, status: 404, code: 'endpoint_unknown' });
+    return refusal(404, 'endpoint_unknown', 'no endpoint has this URL');
+  }
+  const received = Date.now();
+  const header = (name) => request.headers.get(name) ?? undefined;
+  const attempt = Number.parseInt(header('x-attempt-number') ?? '', 10);
+  const row = {
+    id: crypto.randomUUID(),
+    endpoint_id: endpoint.id,
+    request_uuid: header('x-request-uuid')?.slice(0, 200),
+    hook_uuid: header('x-hook-uuid')?.slice(0, 200),
+    bitbucket_attempt: Number.isFinite(attempt) ? attempt : null,
+    event: header('x-event-key')?.slice(0, 200),
+    received_at: received,
+  };
+  // Refusals are recorded too, so a user can see why a hook "did nothing".
+  const refuse = async (status, code, reason) => {
+    await recordRequest(env.DB, { ...row, verdict: 'reject', code, reason, answered: status, status: 'rejected' });
+    logEvent('hook_refused', { endpoint: endpoint.id, delivery: row.id, status, code });
+    return refusal(status, code, reason);
+  };
+
+  if (!endpoint.active) return refuse(410, 'endpoint_inactive', 'this endpoint was disconnected');
+  const body = await readLimited(request, maxBodyBytes);
+  if (body === null) {
+    return refuse(413, 'body_too_large', `body is over ${maxBodyBytes} bytes (Bitbucket's own cap is 256 KB)`);
+  }
+  const headers = {};
+  for (const name of ['x-event-key', 'x-hub-signature']) {
+    if (request.headers.has(name)) headers[name] = request.headers.get(name);
+  }
+  const outcome = (await core()).handle(coreSettings(endpoint), headers, body);
+  if (outcome.verdict === 'reject') return refuse(outcome.status, outcome.code, outcome.reason);
+  if (outcome.verdict === 'ignore') {
+    await recordRequest(env.DB, { ...row, verdict: 'ignore', code: outcome.code, reason: outcome.reason, answered: 200, status: 'ignored' });
+    logEvent('hook_ignored', { endpoint: endpoint.id, delivery: row.id, event: outcome.event, code: outcome.code });
+    return json(200, { status: 'ignored', reason: outcome.reason });
+  }
+
+  const recorded = await recordRequest(env.DB, {
+    ...row, verdict: 'deliver', code: outcome.code, reason: outcome.reason, answered: 202, status: 'pending',
+    next_attempt_at: received, message: outcome.message, body,
+  });
+  if (recorded.duplicate) {
+    const reason = `X-Request-UUID ${row.request_uuid} was already accepted as delivery ${recorded.id}`;
+    await recordRequest(env.DB, { ...row, verdict: 'ignore', code: 'duplicate', reason, answered: 200, status: 'ignored' });
+    logEvent('hook_duplicate', { endpoint: endpoint.id, delivery: recorded.id });
+    return json(200, { status: 'duplicate', delivery: recorded.id });
+  }
+  await enqueue(env, recorded.id);
+  logEvent('hook_accepted', { endpoint: endpoint.id, delivery: recorded.id, event: outcome.event, code: outcome.code });
+  return json(202, { status: 'accepted', delivery: recorded.id });
+}

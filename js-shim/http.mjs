@@ -1,0 +1,64 @@
+// Small HTTP helpers shared by the Worker's routes.
+
+export function json(status, body, headers = {}) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+// A refusal with a stable code and a reason for people; `extra` adds members such as `field`.
+export function problem(status, code, reason, extra = {}) {
+  return json(status, { code, reason, ...extra });
+}
+
+export function methodNotAllowed(allowed) {
+  return new Response(null, { status: 405, headers: { allow: allowed.join(', ') } });
+}
+
+// Compares two strings in time that depends only on their lengths.
+export function sameSecret(given, expected) {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < b.length; i += 1) difference |= (a[i % (a.length || 1)] ?? 0) ^ b[i];
+  return difference === 0;
+}
+
+// Reads a request body without buffering more than `limit` bytes; returns null when it is larger.
+export async function readLimited(request, limit) {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) return null;
+  if (!request.body) return new Uint8Array(0);
+  const chunks = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+// Returns `count` random bytes as URL-safe base64 without padding.
+export function randomToken(count) {
+  const bytes = crypto.getRandomValues(new Uint8Array(count));
+  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+export function isoTime(milliseconds) {
+  return milliseconds == null ? null : new Date(milliseconds).toISOString();
+}

@@ -1,0 +1,129 @@
+// What to do after each POST to a destination: the retry policy of DESIGN.md ("Delivery"), as pure
+// functions of the answer, the delivery's counts and the configuration (no I/O, randomness passed in).
+
+// Reads the knobs from the Worker's vars; every one has a production default.
+export function deliveryConfig(env = {}) {
+  const number = (name, fallback) => {
+    const value = Number(env[name]);
+    return Number.isFinite(value) && value >= 0 ? value : fallback;
+  };
+  return {
+    maxFailures: number('MAX_FAILURES', 10),            // 5xx and network errors before `failed`
+    maxAttempts: number('MAX_ATTEMPTS', 30),            // every POST, 429s included
+    retryBaseSeconds: number('RETRY_BASE_SECONDS', 10), // first backoff after a 5xx
+    retryMaxSeconds: number('RETRY_MAX_SECONDS', 1800),
+    blockedBackoffSeconds: number('BLOCKED_BACKOFF_SECONDS', 300), // a 429 that says nothing: Cloudflare's block
+    timeoutSeconds: number('DESTINATION_TIMEOUT_SECONDS', 15),
+    leaseSeconds: number('LEASE_SECONDS', 60),          // a consumer that died mid-POST is presumed gone after
+    sweepGraceSeconds: number('SWEEP_GRACE_SECONDS', 30),
+    sweepIntervalSeconds: number('SWEEP_INTERVAL_SECONDS', 60),
+    retentionDays: number('RETENTION_DAYS', 7),         // raw bodies; the log itself is kept 4 times longer
+  };
+}
+
+const maxQueueDelaySeconds = 43_200; // Cloudflare Queues' limit on delaySeconds
+
+// Seconds to wait before the next try after a 5xx or network error: exponential with equal jitter, so it
+// never retries at once and a burst of failures spreads out. `failures` counts this one.
+export function backoffSeconds(failures, config, random) {
+  const ceiling = Math.min(config.retryMaxSeconds, config.retryBaseSeconds * 2 ** (failures - 1));
+  return Math.min(maxQueueDelaySeconds, Math.max(1, Math.ceil(ceiling / 2 + (random * ceiling) / 2)));
+}
+
+// Seconds a 429 asks us to wait: the body's `retry_after` (Discord, fractional seconds), else the
+// Retry-After header (seconds or an HTTP date), else X-RateLimit-Reset-After; null when none is given.
+export function rateLimitSeconds(headers, bodyText, now) {
+  try {
+    const body = JSON.parse(bodyText);
+    if (typeof body?.retry_after === 'number' && body.retry_after >= 0) return body.retry_after;
+  } catch {
+    // Not JSON: Cloudflare's block page, for one.
+  }
+  const header = headers.get('retry-after');
+  if (header !== null && header.trim() !== '') {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+    const date = Date.parse(header);
+    if (Number.isFinite(date)) return Math.max(0, (date - now) / 1000);
+  }
+  const resetAfter = Number(headers.get('x-ratelimit-reset-after') ?? NaN);
+  return Number.isFinite(resetAfter) && resetAfter >= 0 ? resetAfter : null;
+}
+
+// Decides what follows one POST. `answer` is {status, headers, bodyText} or {error} (network error or
+// timeout); `counts` is {attempts, failures} including this POST's attempt. Returns one of
+//   {outcome:'delivered', messageId}
+//   {outcome:'retry', delaySeconds, failures, why}
+//   {outcome:'failed', why, broken}   (broken: the destination itself is gone or refuses us)
+export function decide(answer, counts, config, random, now) {
+  const failed = (why, broken = false) => ({ outcome: 'failed', why, broken });
+  const retry = (delaySeconds, failures, why) => {
+    if (counts.attempts >= config.maxAttempts) return failed(`${why}; gave up after ${counts.attempts} attempts`);
+    return { outcome: 'retry', delaySeconds: Math.min(maxQueueDelaySeconds, Math.max(1, Math.ceil(delaySeconds))), failures, why };
+  };
+  const serverTrouble = (why) => {
+    const failures = counts.failures + 1;
+    if (failures >= config.maxFailures) return failed(`${why}; gave up after ${failures} failed attempts`);
+    return retry(backoffSeconds(failures, config, random), failures, why);
+  };
+
+  if (answer.error !== undefined) return serverTrouble(`network error: ${answer.error}`);
+  const { status } = answer;
+  if (status >= 200 && status < 300) {
+    let messageId = null;
+    try {
+      messageId = JSON.parse(answer.bodyText)?.id ?? null;
+    } catch {
+      // 204 (no wait=true honoured) or a non-Discord sink: delivered without an id.
+    }
+    return { outcome: 'delivered', messageId: messageId === null ? null : String(messageId) };
+  }
+  if (status === 429) {
+    const seconds = rateLimitSeconds(answer.headers, answer.bodyText, now);
+    if (seconds === null) {
+      const jitter = Math.round(random * 60);
+      return retry(config.blockedBackoffSeconds + jitter, counts.failures,
+        '429 without retry_after or Retry-After (a Cloudflare block): backing off for minutes');
+    }
+    return retry(seconds, counts.failures, `429 rate limited: retry after ${seconds} s`);
+  }
+  if (status >= 500) return serverTrouble(`${status} from the destination`);
+  if (status === 404 || status === 401) {
+    return failed(`${status} from the destination: ${destinationError(answer.bodyText)}; the destination is marked broken`, true);
+  }
+  return failed(`${status} from the destination: ${destinationError(answer.bodyText)}`);
+}
+
+// Discord's error in a line: {"message":"Unknown Webhook","code":10015} -> "Unknown Webhook (code 10015)".
+function destinationError(bodyText) {
+  try {
+    const body = JSON.parse(bodyText);
+    if (typeof body?.message === 'string') return body.code === undefined ? body.message : `${body.message} (code ${body.code})`;
+  } catch {
+    // Fall through to the text itself.
+  }
+  const text = String(bodyText ?? '').replace(/\s+/g, ' ').trim();
+  return text === '' ? 'no body' : text.slice(0, 200);
+}
+
+// The destination URL with wait=true, so Discord answers with the message it created (and its id).
+export function waitUrl(destination) {
+  const url = new URL(destination);
+  url.searchParams.set('wait', 'true');
+  return url.toString();
+}
+
+// A destination URL for people: a Discord webhook URL holds its token (anyone with it can post), so all
+// but the last 4 characters of the last path segment are hidden, and the query is dropped.
+export function maskDestination(destination) {
+  try {
+    const url = new URL(destination);
+    const segments = url.pathname.split('/');
+    const last = segments.pop() ?? '';
+    const shown = last.length > 8 ? last.slice(-4) : '';
+    segments.push(last === '' ? '' : `${'•'.repeat(8)}${shown}`);
+    return `${url.protocol}//${url.host}${segments.join('/')}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}

@@ -1,0 +1,152 @@
+// D1, the record of truth: endpoints, and deliveries (the log and the outbox). Every SQL statement of the
+// Worker is here; callers pass times in milliseconds since the epoch.
+
+const endpointColumns = `id, name, secret, events, template, templates, destination_url, destination_status,
+  destination_error, active, created_at, updated_at`;
+
+// Parses the JSON columns of an endpoint row.
+function endpointFromRow(row) {
+  if (!row) return null;
+  return {
+    ...row,
+    events: JSON.parse(row.events),
+    template: row.template === null ? null : JSON.parse(row.template),
+    templates: row.templates === null ? null : JSON.parse(row.templates),
+    active: row.active === 1,
+  };
+}
+
+const orNull = (value) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+export async function getEndpoint(db, id) {
+  return endpointFromRow(await db.prepare(`SELECT ${endpointColumns} FROM endpoints WHERE id = ?`).bind(id).first());
+}
+
+export async function listEndpoints(db) {
+  const { results } = await db.prepare(`SELECT ${endpointColumns} FROM endpoints ORDER BY created_at, id`).all();
+  return results.map(endpointFromRow);
+}
+
+export async function insertEndpoint(db, endpoint, now) {
+  await db.prepare(`INSERT INTO endpoints (id, name, secret, events, template, templates, destination_url, active,
+      created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .bind(endpoint.id, endpoint.name, endpoint.secret, JSON.stringify(endpoint.events), orNull(endpoint.template),
+      orNull(endpoint.templates), endpoint.destination_url, endpoint.active === false ? 0 : 1, now, now)
+    .run();
+}
+
+// Writes an endpoint's changed settings back (the whole row but its id and creation time).
+export async function saveEndpoint(db, endpoint, now) {
+  await db.prepare(`UPDATE endpoints SET name = ?, secret = ?, events = ?, template = ?, templates = ?,
+      destination_url = ?, destination_status = ?, destination_error = ?, active = ?, updated_at = ? WHERE id = ?`)
+    .bind(endpoint.name, endpoint.secret, JSON.stringify(endpoint.events), orNull(endpoint.template),
+      orNull(endpoint.templates), endpoint.destination_url, endpoint.destination_status,
+      endpoint.destination_error ?? null, endpoint.active ? 1 : 0, now, endpoint.id)
+    .run();
+}
+
+export async function deleteEndpoint(db, id) {
+  // Deliveries go with it (ON DELETE CASCADE); a queued message for one then finds nothing and is dropped.
+  const { meta } = await db.prepare('DELETE FROM endpoints WHERE id = ?').bind(id).run();
+  return meta.changes > 0;
+}
+
+export async function markDestinationBroken(db, endpointId, why, now) {
+  await db.prepare(`UPDATE endpoints SET destination_status = 'broken', destination_error = ?, updated_at = ?
+      WHERE id = ?`).bind(why, now, endpointId).run();
+}
+
+// Records one request to /hooks/{endpoint}. A delivery to be sent is inserted unless the endpoint already
+// accepted the same X-Request-UUID; returns {id, duplicate}, where `id` is the existing delivery's for a
+// duplicate.
+export async function recordRequest(db, row) {
+  const statement = db.prepare(`INSERT INTO deliveries (id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt,
+      event, verdict, code, reason, answered, status, next_attempt_at, message, body, redelivery_of, received_at,
+      updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (endpoint_id, request_uuid) WHERE verdict = 'deliver' AND request_uuid IS NOT NULL DO NOTHING
+      RETURNING id`)
+    .bind(row.id, row.endpoint_id, row.request_uuid ?? null, row.hook_uuid ?? null, row.bitbucket_attempt ?? null,
+      row.event ?? null, row.verdict, row.code, row.reason, row.answered, row.status, row.next_attempt_at ?? null,
+      row.message === undefined ? null : JSON.stringify(row.message), row.body ?? null, row.redelivery_of ?? null,
+      row.received_at, row.received_at);
+  const inserted = await statement.first();
+  if (inserted) return { id: inserted.id, duplicate: false };
+  const existing = await db.prepare(`SELECT id FROM deliveries WHERE endpoint_id = ? AND request_uuid = ?
+      AND verdict = 'deliver'`).bind(row.endpoint_id, row.request_uuid).first();
+  return { id: existing.id, duplicate: true };
+}
+
+export async function findAccepted(db, endpointId, requestUuid) {
+  if (!requestUuid) return null;
+  const row = await db.prepare(`SELECT id FROM deliveries WHERE endpoint_id = ? AND request_uuid = ?
+      AND verdict = 'deliver'`).bind(endpointId, requestUuid).first();
+  return row?.id ?? null;
+}
+
+// Takes a delivery for one POST: a pending one that is due (a queue timer may fire a moment early), or one
+// whose previous holder's lease ran out. Returns the delivery with its endpoint's destination, or null
+// when another consumer has it, it is not due, or it is finished.
+export async function claim(db, id, now, leaseMs) {
+  const row = await db.prepare(`UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1,
+      updated_at = ?2
+      WHERE id = ?3 AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?2 + 1000))
+        OR (status = 'sending' AND lease_until <= ?2))
+      RETURNING id, endpoint_id, attempts, failures, message, attempt_log`)
+    .bind(now + leaseMs, now, id).first();
+  if (!row) return null;
+  const endpoint = await db.prepare(`SELECT destination_url, destination_status, destination_error FROM endpoints
+      WHERE id = ?`).bind(row.endpoint_id).first();
+  return { ...row, attempt_log: JSON.parse(row.attempt_log ?? '[]'), endpoint };
+}
+
+// Writes what one POST came to. `fields`: status ('delivered' | 'pending' | 'failed'), and any of
+// failures, next_attempt_at, response_status, response_body, message_id, last_error, attempt_log.
+export async function settle(db, id, fields, now) {
+  await db.prepare(`UPDATE deliveries SET status = ?, failures = ?, next_attempt_at = ?, lease_until = NULL,
+      response_status = COALESCE(?, response_status), response_body = COALESCE(?, response_body),
+      message_id = COALESCE(?, message_id), attempt_log = ?, delivered_at = ?, last_error = ?,
+      updated_at = ? WHERE id = ?`)
+    .bind(fields.status, fields.failures, fields.next_attempt_at ?? null, fields.response_status ?? null,
+      fields.response_body ?? null, fields.message_id ?? null, JSON.stringify(fields.attempt_log),
+      fields.status === 'delivered' ? now : null, fields.last_error ?? null, now, id)
+    .run();
+}
+
+// The outbox sweep: deliveries a queue message should already have taken (pending past due by `graceMs`)
+// or whose consumer died mid-POST (lease run out).
+export async function overdue(db, now, graceMs, limit) {
+  const { results } = await db.prepare(`SELECT id FROM deliveries
+      WHERE (status = 'pending' AND next_attempt_at <= ?1) OR (status = 'sending' AND lease_until <= ?2)
+      ORDER BY next_attempt_at LIMIT ?3`).bind(now - graceMs, now, limit).all();
+  return results.map((row) => row.id);
+}
+
+// Retention: raw bodies go after `bodyMs`, the log rows after `logMs`. Unfinished deliveries are kept.
+export async function purge(db, now, bodyMs, logMs) {
+  const bodies = await db.prepare(`UPDATE deliveries SET body = NULL WHERE body IS NOT NULL AND received_at < ?
+      AND status NOT IN ('pending', 'sending')`).bind(now - bodyMs).run();
+  const rows = await db.prepare(`DELETE FROM deliveries WHERE received_at < ? AND status NOT IN ('pending', 'sending')`)
+    .bind(now - logMs).run();
+  return { bodies: bodies.meta.changes, rows: rows.meta.changes };
+}
+
+const summaryColumns = `id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt, event, verdict, code, reason,
+  answered, status, attempts, failures, next_attempt_at, response_status, message_id, last_error, redelivery_of,
+  received_at,
+  delivered_at, updated_at`;
+
+export async function listDeliveries(db, endpointId, limit) {
+  const { results } = await db.prepare(`SELECT ${summaryColumns} FROM deliveries WHERE endpoint_id = ?
+      ORDER BY received_at DESC, id DESC LIMIT ?`).bind(endpointId, limit).all();
+  return results;
+}
+
+export async function getDelivery(db, id) {
+  return db.prepare(`SELECT ${summaryColumns}, message, response_body, attempt_log, length(body) AS body_bytes
+      FROM deliveries WHERE id = ?`).bind(id).first();
+}
+
+export async function getDeliveryBody(db, id) {
+  return db.prepare('SELECT endpoint_id, event, verdict, body FROM deliveries WHERE id = ?').bind(id).first();
+}
