@@ -81,7 +81,7 @@ export function decide(answer, counts, config, random, now) {
   if (status === 429) {
     const seconds = rateLimitSeconds(answer.headers, answer.bodyText, now);
     if (seconds === null) {
-      const jitter = Math.round(random * 60);
+      const jitter = random * 0.2 * config.blockedBackoffSeconds;
       return retry(config.blockedBackoffSeconds + jitter, counts.failures,
         '429 without retry_after or Retry-After (a Cloudflare block): backing off for minutes');
     }

@@ -51,7 +51,8 @@ let snowflake = 1_300_000_000_000_000_000n;
 
 export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false } = {}) {
   const scripts = new Map();   // token -> [answer…]
-  const received = new Map();  // token -> [{body, query, at}]
+  const received = new Map();  // token -> [{at, query, answered, body, id?}] once answered
+  const arrivals = new Map();  // token -> requests that arrived, answered or not yet
   const bucket = { remaining: 5 };
 
   const send = (response, status, body, headers = {}) => {
@@ -82,6 +83,7 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
     if (url.pathname === '/_sink/reset' && request.method === 'POST') {
       scripts.clear();
       received.clear();
+      arrivals.clear();
       return send(response, 204);
     }
 
@@ -89,12 +91,13 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
     if (!hook) return send(response, 404, { message: '404: Not Found', code: 0 });
     if (request.method !== 'POST') return send(response, 405, { message: '405: Method Not Allowed', code: 0 });
     const [, webhookId, token] = hook;
+    arrivals.set(token, (arrivals.get(token) ?? 0) + 1);
     const scripted = scripts.get(token)?.shift();
     if (scripted?.hang_ms) await new Promise((resume) => setTimeout(resume, scripted.hang_ms));
     const status = scripted?.status ?? 200;
     const log = received.get(token) ?? [];
     received.set(token, log);
-    const record = (answered, body) => log.push({ at: new Date().toISOString(), query: url.search, answered, body });
+    const record = (answered, body, id) => log.push({ at: new Date().toISOString(), query: url.search, answered, body, id });
 
     let body;
     try {
@@ -134,8 +137,8 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
         ? { message: 'Cannot send an empty message', code: 50006 }
         : { message: 'Invalid Form Body', code: 50035, errors }, rateHeaders());
     }
-    record(200, body);
     snowflake += 1n;
+    record(200, body, String(snowflake));
     if (print) {
       const first = body.embeds?.[0];
       console.log(`discord-sink: webhook ${webhookId} got ${first ? `"${first.title ?? first.description ?? ''}"` : `"${body.content}"`}${body.embeds?.length > 1 ? ` (+${body.embeds.length - 1} embeds)` : ''}`);
@@ -158,6 +161,7 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
         webhook: (token, id = '1200000000000000001') => `http://${host}:${bound}/api/webhooks/${id}/${token}`,
         script: (token, answers) => scripts.set(token, [...answers]),
         received: (token) => received.get(token) ?? [],
+        arrivals: (token) => arrivals.get(token) ?? 0,
         close: () => new Promise((done) => { server.closeAllConnections?.(); server.close(done); }),
       });
     });
