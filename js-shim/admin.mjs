@@ -80,7 +80,8 @@ function endpointFault(core, endpoint) {
   const checked = core.checkEndpoint(coreSettings(endpoint));
   if (checked.code === 'valid') return null;
   // The core's reason starts with the member at fault, "endpoint.events.mode …".
-  const reason = checked.reason.replace(/^endpoint\./, '');
+  let reason = checked.reason.replace(/^endpoint\./, '');
+  if (endpoint.template !== null && endpoint.template !== undefined) reason = reason.replace(/^templates\["default"\]/, 'template');
   const field = /^[a-z_]+/.exec(reason)?.[0] ?? null;
   const position = checked.line === undefined ? {} : { line: checked.line, column: checked.column };
   return invalid(field, reason, position);

@@ -44,7 +44,9 @@ async function post(url, message, timeoutSeconds) {
 // 'skipped', 'delivered', 'retry', or 'failed'.
 export async function deliverOne(env, id, { now = Date.now, random = Math.random } = {}) {
   const config = deliveryConfig(env);
-  const delivery = await claim(env.DB, id, now(), config.leaseSeconds * 1000);
+  // The lease outlasts the POST's own timeout, so a live consumer is never presumed dead.
+  const lease = Math.max(config.leaseSeconds, config.timeoutSeconds + 5);
+  const delivery = await claim(env.DB, id, now(), lease * 1000);
   if (!delivery) return 'skipped';
   const attemptLog = delivery.attempt_log.slice(-(keptLogEntries - 1));
   const at = new Date(now()).toISOString();

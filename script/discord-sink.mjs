@@ -93,7 +93,10 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
     const [, webhookId, token] = hook;
     arrivals.set(token, (arrivals.get(token) ?? 0) + 1);
     const scripted = scripts.get(token)?.shift();
-    if (scripted?.hang_ms) await new Promise((resume) => setTimeout(resume, scripted.hang_ms));
+    if (scripted?.hang_ms) {
+      await new Promise((resume) => setTimeout(resume, scripted.hang_ms));
+      if (request.socket.destroyed) return undefined; // the caller gave up or died: nothing was posted
+    }
     const status = scripted?.status ?? 200;
     const log = received.get(token) ?? [];
     received.set(token, log);
@@ -113,6 +116,14 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
     if (status === 401) {
       record(401, body);
       return send(response, 401, { message: 'Invalid Webhook Token', code: 50027 });
+    }
+    if (status === 400) {
+      record(400, body);
+      return send(response, 400, { message: 'Invalid Form Body', code: 50035, errors: { embeds: { 0: { description: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }] } } } } }, rateHeaders());
+    }
+    if (status === 403) {
+      record(403, body);
+      return send(response, 403, { message: 'Missing Permissions', code: 50013 }, rateHeaders());
     }
     if (status === 429 && scripted.bare) {
       record(429, body);

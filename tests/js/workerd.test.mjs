@@ -3,57 +3,24 @@
 // and shared fixture, each compared with what the native core wrote.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { haveShared, nativeCli, root, sharedDir, vectorBody } from './helpers.mjs';
+import { startRelay } from './relay.mjs';
 
 const token = 'workerd-test-token-0123456789';
-const wrangler = resolve(root, 'node_modules/.bin/wrangler');
-let server;
+let relay;
 let base;
-let log = '';
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => done(port));
-    });
-  });
-}
 
 before(async () => {
-  assert.ok(existsSync(wrangler), 'wrangler is not installed: run script/bootstrap');
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--var', `ADMIN_TOKEN:${token}`,
-    '--persist-to', mkdtempSync(join(tmpdir(), 'dispatch-wrangler-'))], {
-    cwd: root, detached: true, env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
-  });
-  server.stdout.on('data', (chunk) => { log += chunk; });
-  server.stderr.on('data', (chunk) => { log += chunk; });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      await fetch(`${base}/api/events`);
-      return;
-    } catch {
-      if (Date.now() > deadline || server.exitCode !== null) assert.fail(`wrangler dev did not start:\n${log}`);
-      await new Promise((wait) => setTimeout(wait, 250));
-    }
-  }
+  relay = await startRelay({ token });
+  base = relay.base;
 });
 
-after(() => {
-  if (server && server.exitCode === null) process.kill(-server.pid, 'SIGTERM');
-});
+after(() => relay?.kill());
 
 const auth = { authorization: `Bearer ${token}` };
 const preview = (body) => fetch(`${base}/api/preview`, { method: 'POST', headers: auth, body });

@@ -1,0 +1,91 @@
+// Starts the relay as script/server does, for the integration suites: the D1 migrations applied to a
+// scratch state folder, then `wrangler dev` (the real workerd runtime) on a free loopback port. The
+// relay can be killed outright and started again on the same state, as a crashed worker would be.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { root } from './helpers.mjs';
+
+const wrangler = resolve(root, 'node_modules/.bin/wrangler');
+const quiet = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' };
+
+export function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+export async function startRelay({ token, vars = {} }) {
+  assert.ok(existsSync(wrangler), 'wrangler is not installed: run script/bootstrap');
+  const state = mkdtempSync(join(tmpdir(), 'dispatch-relay-'));
+  const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'dispatch', '--local', '--persist-to', state],
+    { cwd: root, env: quiet, encoding: 'utf8' });
+  assert.equal(migrate.status, 0, `migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  const port = await freePort();
+  const relay = { base: `http://127.0.0.1:${port}`, token, log: '', process: null, state };
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
+    '--show-interactive-dev-session=false', '--var', `ADMIN_TOKEN:${token}`,
+    ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])];
+
+  relay.start = async () => {
+    const child = spawn(wrangler, args, { cwd: root, detached: true, env: quiet });
+    relay.process = child;
+    child.stdout.on('data', (chunk) => { relay.log += chunk; });
+    child.stderr.on('data', (chunk) => { relay.log += chunk; });
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      try {
+        await fetch(`${relay.base}/api/events`);
+        return;
+      } catch {
+        if (Date.now() > deadline || child.exitCode !== null) assert.fail(`wrangler dev did not start:\n${relay.log}`);
+        await new Promise((wait) => setTimeout(wait, 200));
+      }
+    }
+  };
+
+  // Kills wrangler and workerd at once (SIGKILL: no graceful shutdown, as in a crash).
+  relay.kill = async () => {
+    const child = relay.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((done) => child.once('exit', done));
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    await exited;
+    // workerd may linger a moment after its parent; wait until the port is free again.
+    for (let i = 0; i < 50; i += 1) {
+      try {
+        await fetch(`${relay.base}/api/events`);
+        await new Promise((wait) => setTimeout(wait, 100));
+      } catch {
+        return;
+      }
+    }
+  };
+
+  relay.api = async (method, path, body) => {
+    const response = await fetch(`${relay.base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+  };
+
+  await relay.start();
+  return relay;
+}
