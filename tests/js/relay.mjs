@@ -25,15 +25,18 @@ export function freePort() {
   });
 }
 
-export async function startRelay({ token, vars = {} }) {
+// `config` picks another wrangler configuration (the benchmarks' Workers); `migrate: false` skips D1.
+export async function startRelay({ token, vars = {}, config = 'wrangler.toml', migrate = true }) {
   assert.ok(existsSync(wrangler), 'wrangler is not installed: run script/bootstrap');
   const state = mkdtempSync(join(tmpdir(), 'dispatch-relay-'));
-  const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'dispatch', '--local', '--persist-to', state],
-    { cwd: root, env: quiet, encoding: 'utf8' });
-  assert.equal(migrate.status, 0, `migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  if (migrate) {
+    const applied = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'dispatch', '--local', '--persist-to', state],
+      { cwd: root, env: quiet, encoding: 'utf8' });
+    assert.equal(applied.status, 0, `migrations failed:\n${applied.stdout}\n${applied.stderr}`);
+  }
   const port = await freePort();
   const relay = { base: `http://127.0.0.1:${port}`, token, log: '', process: null, state };
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
+  const args = ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
     '--show-interactive-dev-session=false', '--var', `ADMIN_TOKEN:${token}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])];
 
