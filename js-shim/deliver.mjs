@@ -47,11 +47,11 @@ export async function deliverOne(env, id, { now = Date.now, random = Math.random
   // The lease outlasts the POST's own timeout, so a live consumer is never presumed dead.
   const lease = Math.max(config.leaseSeconds, config.timeoutSeconds + 5);
   const delivery = await claim(env.DB, id, now(), lease * 1000);
-  if (!delivery) return 'skipped';
+  if (!delivery?.endpoint) return 'skipped'; // taken, not due, finished, or its endpoint was deleted
   const attemptLog = delivery.attempt_log.slice(-(keptLogEntries - 1));
   const at = new Date(now()).toISOString();
 
-  if (delivery.endpoint?.destination_status === 'broken') {
+  if (delivery.endpoint.destination_status === 'broken') {
     const why = `not sent: the destination is marked broken (${delivery.endpoint.destination_error}); `
       + 'change destination_url, then redeliver';
     attemptLog.push({ at, outcome: 'failed', error: why });
