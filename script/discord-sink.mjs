@@ -16,34 +16,49 @@
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 
-const limits = { content: 2000, embeds: 10, title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024, footer: 2048, author: 256, total: 6000 };
+const limits = {
+  content: 2000, embeds: 10, title: 256, description: 4096, fields: 25, fieldName: 256, fieldValue: 1024,
+  footer: 2048, author: 256, total: 6000,
+};
+
+const fault = (code, message) => ({ _errors: [{ code, message }] });
+const maxLength = (max) => fault('BASE_TYPE_MAX_LENGTH', `Must be ${max} or fewer in length.`);
 
 // Returns Discord's 50035 errors for a message body, or null when it would be accepted.
 export function formErrors(body) {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { _errors: [{ code: 'MODEL_TYPE_CONVERT', message: 'Only dictionaries may be used in a ModelType' }] };
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return fault('MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+  }
   const errors = {};
+  const count = (value) => (typeof value === 'string' ? [...value].length : 0);
+  // Discord nests its errors by path: {"embeds": {"0": {"title": {"_errors": […]}}}}.
+  const put = (path, error) => {
+    const keys = path.split('.');
+    const parent = keys.slice(0, -1).reduce((node, key) => (node[key] ??= {}), errors);
+    parent[keys.at(-1)] = error;
+  };
   const tooLong = (path, value, max) => {
-    if (typeof value === 'string' && [...value].length > max) errors[path] = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${max} or fewer in length.` }] };
+    if (count(value) > max) put(path, maxLength(max));
   };
   tooLong('content', body.content, limits.content);
   const embeds = body.embeds ?? [];
-  if (!Array.isArray(embeds) || embeds.length > limits.embeds) errors.embeds = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${limits.embeds} or fewer in length.` }] };
+  if (!Array.isArray(embeds) || embeds.length > limits.embeds) errors.embeds = maxLength(limits.embeds);
   let total = 0;
-  const count = (value) => (typeof value === 'string' ? [...value].length : 0);
   (Array.isArray(embeds) ? embeds : []).forEach((embed, i) => {
     tooLong(`embeds.${i}.title`, embed.title, limits.title);
     tooLong(`embeds.${i}.description`, embed.description, limits.description);
     tooLong(`embeds.${i}.author.name`, embed.author?.name, limits.author);
     tooLong(`embeds.${i}.footer.text`, embed.footer?.text, limits.footer);
-    if ((embed.fields ?? []).length > limits.fields) errors[`embeds.${i}.fields`] = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${limits.fields} or fewer in length.` }] };
-    (embed.fields ?? []).forEach((field, j) => {
+    const fields = embed.fields ?? [];
+    if (fields.length > limits.fields) put(`embeds.${i}.fields`, maxLength(limits.fields));
+    fields.forEach((field, j) => {
       tooLong(`embeds.${i}.fields.${j}.name`, field.name, limits.fieldName);
       tooLong(`embeds.${i}.fields.${j}.value`, field.value, limits.fieldValue);
       total += count(field.name) + count(field.value);
     });
     total += count(embed.title) + count(embed.description) + count(embed.author?.name) + count(embed.footer?.text);
   });
-  if (total > limits.total) errors.embeds = { _errors: [{ code: 'MAX_EMBED_SIZE_EXCEEDED', message: 'Embed size exceeds maximum size of 6000' }] };
+  if (total > limits.total) errors.embeds = fault('MAX_EMBED_SIZE_EXCEEDED', 'Embed size exceeds maximum size of 6000');
   return Object.keys(errors).length > 0 ? errors : null;
 }
 
@@ -119,7 +134,8 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
     }
     if (status === 400) {
       record(400, body);
-      return send(response, 400, { message: 'Invalid Form Body', code: 50035, errors: { embeds: { 0: { description: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }] } } } } }, rateHeaders());
+      const errors = { embeds: { 0: { description: maxLength(limits.description) } } };
+      return send(response, 400, { message: 'Invalid Form Body', code: 50035, errors }, rateHeaders());
     }
     if (status === 403) {
       record(403, body);
