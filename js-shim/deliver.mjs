@@ -42,7 +42,8 @@ async function post(url, message, timeoutSeconds) {
 
 // Makes one attempt at delivery `id` if it is due and nobody else holds it. Returns what happened:
 // 'skipped', 'delivered', 'retry', or 'failed'.
-export async function deliverOne(env, id, { now = Date.now, random = Math.random } = {}) {
+async function deliverOne(env, id) {
+  const now = Date.now;
   const config = deliveryConfig(env);
   // The lease outlasts the POST's own timeout, so a live consumer is never presumed dead.
   const lease = Math.max(config.leaseSeconds, config.timeoutSeconds + 5);
@@ -61,7 +62,7 @@ export async function deliverOne(env, id, { now = Date.now, random = Math.random
   }
 
   const answer = await post(delivery.endpoint.destination_url, delivery.message, config.timeoutSeconds);
-  const decision = decide(answer, { attempts: delivery.attempts, failures: delivery.failures }, config, random(), now());
+  const decision = decide(answer, { attempts: delivery.attempts, failures: delivery.failures }, config, Math.random(), now());
   const kept = answer.bodyText === undefined ? undefined : answer.bodyText.slice(0, keptAnswerBytes);
   const entry = { at, outcome: decision.outcome };
   if (answer.status !== undefined) entry.status = answer.status;

@@ -5,7 +5,7 @@ import { enqueue, logEvent } from './deliver.mjs';
 import { json, methodNotAllowed, readLimited } from './http.mjs';
 import { getEndpoint, recordRequest } from './store.mjs';
 
-export const maxBodyBytes = 1024 * 1024; // DESIGN.md: 413 past 1 MiB (Bitbucket's own cap is 256 KB)
+const maxBodyBytes = 1024 * 1024; // DESIGN.md: 413 past 1 MiB (Bitbucket's own cap is 256 KB)
 
 // What the core needs of an endpoint row.
 export function coreSettings(endpoint) {

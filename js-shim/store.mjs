@@ -77,13 +77,6 @@ export async function recordRequest(db, row) {
   return { id: existing.id, duplicate: true };
 }
 
-export async function findAccepted(db, endpointId, requestUuid) {
-  if (!requestUuid) return null;
-  const row = await db.prepare(`SELECT id FROM deliveries WHERE endpoint_id = ? AND request_uuid = ?
-      AND verdict = 'deliver'`).bind(endpointId, requestUuid).first();
-  return row?.id ?? null;
-}
-
 // Takes a delivery for one POST: a pending one that is due (a queue timer may fire a moment early), or one
 // whose previous holder's lease ran out. Returns the delivery with its endpoint's destination, or null
 // when another consumer has it, it is not due, or it is finished.
