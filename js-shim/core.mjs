@@ -96,6 +96,30 @@ export class Core {
     return this.#callJson('dispatch_mustache', { template, partials, escaping }, encoder.encode(dataText));
   }
 
+  // Says which event keys a payload's shape fits, for a payload without its X-Event-Key (the preview).
+  // Returns {code:"detected", keys:[…] (most likely first), basis}, {code:"shape_unknown", reason}, or the
+  // body's error {code, reason, line?, column?}.
+  detect(payload) {
+    return JSON.parse(this.detectText(payload));
+  }
+
+  // As detect, but returns the answer's JSON text exactly as the core wrote it.
+  detectText(payload) {
+    return this.#call('dispatch_detect', {}, toBytes(payload));
+  }
+
+  // Checks an X-Hub-Signature value against the exact bytes that were signed and the secret. Returns
+  // {code:"valid", reason} or {code, reason}: signature_mismatch, signature_malformed, algorithm_unsupported,
+  // signature_missing, secret_missing. The reason never holds the expected signature.
+  verify(secret, signature, body) {
+    return JSON.parse(this.verifyText(secret, signature, body));
+  }
+
+  // As verify, but returns the answer's JSON text exactly as the core wrote it.
+  verifyText(secret, signature, body) {
+    return this.#call('dispatch_verify', { secret, signature }, toBytes(body));
+  }
+
   // Returns the event catalogue: [{key, category, label, description}].
   events() {
     return this.#callJson('dispatch_events', {}, new Uint8Array(0));

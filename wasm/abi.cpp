@@ -125,6 +125,20 @@ char* dispatch_mustache(const char* envelope, std::size_t envelope_size, const s
       dispatch::mustache::render_text(root["template"].get_ref<const std::string&>(), data, partials, mode)));
 }
 
+// Says which event keys a payload's shape fits (`body`, the payload bytes; `envelope` unused). Returns
+// dispatch::detect_json's answer.
+char* dispatch_detect(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
+  return answer(dispatch::dump_json(dispatch::detect_json(bytes(body, body_size))));
+}
+
+// Checks a signature: `envelope` is {"secret":"…","signature":"…"}, `body` the signed bytes. Returns
+// dispatch::signature_check_json's answer.
+char* dispatch_verify(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                      std::size_t body_size) {
+  return answer(
+      dispatch::dump_json(dispatch::signature_check_json(view(envelope, envelope_size), bytes(body, body_size))));
+}
+
 // Returns the event catalogue [{key, category, label, description}]; the arguments are unused.
 char* dispatch_events(const char*, std::size_t, const std::uint8_t*, std::size_t) {
   return answer(dispatch::dump_json(dispatch::catalogue_json()));

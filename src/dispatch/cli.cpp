@@ -157,14 +157,20 @@ cli_output run_render(const parsed_args& parsed, const std::vector<std::string>&
     }
     custom = std::move(compiled).value();
   }
-  const auto message = preview(key, as_bytes(files.back()), custom ? &*custom : nullptr);
+  std::vector<cut> cuts;
+  const auto message = preview(key, as_bytes(files.back()), custom ? &*custom : nullptr, &cuts);
   if (!message.ok()) {
     return {
         "",
         "dispatch: " + parsed.positional[0] + ": " + message.error().message + position_suffix(message.error()) + "\n",
         1};
   }
-  return {print(message.value()), "", 0};
+  // What Discord's limits cost the message is worth knowing, but it is not a failure.
+  std::string notes;
+  for (const auto& item : cuts) {
+    notes += "dispatch: note: " + describe_cut(item) + "\n";
+  }
+  return {print(message.value()), notes, 0};
 }
 
 }  // namespace

@@ -40,15 +40,36 @@ std::size_t sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
+// Notes the changes finalize_message makes, when its caller asked for them; paths are built only then.
+struct recorder {
+  std::vector<cut>* cuts = nullptr;
+
+  void note(std::string_view at, std::string_view key, std::string_view rule, std::size_t limit, std::size_t length,
+            bool removed = false) const {
+    if (cuts == nullptr) return;
+    std::string path(at);
+    if (!key.empty()) path.append(path.empty() ? "" : ".").append(key);
+    cuts->push_back({std::move(path), rule, limit, length, removed});
+  }
+};
+
+std::string indexed(std::string_view at, std::string_view member, std::size_t index) {
+  std::string path(at);
+  if (!path.empty()) path += '.';
+  return path.append(member).append("[").append(std::to_string(index)).append("]");
+}
+
 // Cuts the (already cleaned) string at `key` of `object`, if there is one; returns its length in characters.
-std::size_t limit_member(ordered_json& object, std::string_view key, std::size_t limit) {
+std::size_t limit_member(ordered_json& object, std::string_view key, std::size_t limit, std::string_view rule,
+                         const recorder& notes, std::string_view at) {
   if (!object.is_object()) return 0;
   const auto it = object.find(key);
   if (it == object.end() || !it->is_string()) return 0;
-  auto text = truncate_chars(it->get_ref<const std::string&>(), limit);
-  const auto length = count_chars(text);
-  *it = std::move(text);
-  return length;
+  const auto before = count_chars(it->get_ref<const std::string&>());
+  if (before <= limit) return before;
+  notes.note(at, key, rule, limit, before);
+  *it = truncate_chars(it->get_ref<const std::string&>(), limit);
+  return count_chars(it->get_ref<const std::string&>());
 }
 
 // Cleans every string in a value, however it got there (a renderer, a template).
@@ -62,7 +83,7 @@ void clean_all(ordered_json& value) {
 
 // Returns true if Discord would take `text` as a link: http(s), no whitespace or controls, not too long.
 bool acceptable_url(std::string_view text) {
-  constexpr std::size_t max_url = 2048;
+  constexpr std::size_t max_url = 2048;  // also in keep_valid_url
   const bool scheme = text.rfind("https://", 0) == 0 || text.rfind("http://", 0) == 0;
   if (!scheme || text.size() > max_url) return false;
   return std::none_of(text.begin(), text.end(), [](char c) {
@@ -72,10 +93,13 @@ bool acceptable_url(std::string_view text) {
 }
 
 // Removes the link at `key` of `object` unless it is one Discord accepts: a bad link fails the whole message.
-void keep_valid_url(ordered_json& object, std::string_view key) {
+void keep_valid_url(ordered_json& object, std::string_view key, const recorder& notes, std::string_view at) {
+  constexpr std::size_t max_url = 2048;
   if (!object.is_object()) return;
   const auto it = object.find(key);
-  if (it != object.end() && (!it->is_string() || !acceptable_url(it->get_ref<const std::string&>()))) object.erase(it);
+  if (it == object.end() || (it->is_string() && acceptable_url(it->get_ref<const std::string&>()))) return;
+  notes.note(at, key, "url", max_url, it->is_string() ? count_chars(it->get_ref<const std::string&>()) : 0, true);
+  object.erase(it);
 }
 
 // Returns true if `object[key]` is missing or an empty string.
@@ -102,30 +126,37 @@ void fill_or_drop_empty(ordered_json& embed) {
   }
 }
 
-std::size_t limit_embed(ordered_json& embed) {
+// Applies one embed's limits; `at` is its path ("embeds[2]"). Returns its characters toward the total.
+std::size_t limit_embed(ordered_json& embed, const recorder& notes, std::string_view at) {
   std::size_t total = 0;
   if (!embed.is_object()) embed = ordered_json::object();
   fill_or_drop_empty(embed);
-  total += limit_member(embed, "title", discord_limits::title);
-  total += limit_member(embed, "description", discord_limits::description);
-  keep_valid_url(embed, "url");
+  total += limit_member(embed, "title", discord_limits::title, "title", notes, at);
+  total += limit_member(embed, "description", discord_limits::description, "description", notes, at);
+  keep_valid_url(embed, "url", notes, at);
   for (const auto* part : {"author", "footer", "thumbnail", "image"}) {
     if (auto it = embed.find(part); it != embed.end()) {
-      keep_valid_url(*it, "url");
-      keep_valid_url(*it, "icon_url");
+      const auto path = notes.cuts != nullptr ? std::string(at) + "." + part : std::string();
+      keep_valid_url(*it, "url", notes, path);
+      keep_valid_url(*it, "icon_url", notes, path);
     }
   }
   if (auto it = embed.find("footer"); it != embed.end()) {
-    total += limit_member(*it, "text", discord_limits::footer_text);
+    total += limit_member(*it, "text", discord_limits::footer_text, "footer_text", notes, std::string(at) + ".footer");
   }
   if (auto it = embed.find("author"); it != embed.end()) {
-    total += limit_member(*it, "name", discord_limits::author_name);
+    total += limit_member(*it, "name", discord_limits::author_name, "author_name", notes, std::string(at) + ".author");
   }
   if (auto it = embed.find("fields"); it != embed.end() && it->is_array()) {
-    if (it->size() > discord_limits::fields) it->erase(it->begin() + discord_limits::fields, it->end());
-    for (auto& field : *it) {
-      total += limit_member(field, "name", discord_limits::field_name);
-      total += limit_member(field, "value", discord_limits::field_value);
+    if (it->size() > discord_limits::fields) {
+      notes.note(indexed(at, "fields", discord_limits::fields), "", "fields", discord_limits::fields, it->size(), true);
+      it->erase(it->begin() + discord_limits::fields, it->end());
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      auto& field = (*it)[i];
+      const auto path = notes.cuts != nullptr ? indexed(at, "fields", i) : std::string();
+      total += limit_member(field, "name", discord_limits::field_name, "field_name", notes, path);
+      total += limit_member(field, "value", discord_limits::field_value, "field_value", notes, path);
     }
   }
   return total;
@@ -207,12 +238,13 @@ std::string escape_markdown(std::string_view text) {
   return out;
 }
 
-ordered_json finalize_message(ordered_json message) {
+ordered_json finalize_message(ordered_json message, std::vector<cut>* cuts) {
+  const recorder notes{cuts};
   if (!message.is_object()) message = ordered_json::object();
   clean_all(message);
-  keep_valid_url(message, "avatar_url");
-  limit_member(message, "content", discord_limits::content);
-  limit_member(message, "username", discord_limits::username);
+  keep_valid_url(message, "avatar_url", notes, "");
+  limit_member(message, "content", discord_limits::content, "content", notes, "");
+  limit_member(message, "username", discord_limits::username, "username", notes, "");
   message["allowed_mentions"] = {{"parse", ordered_json::array()}};
 
   auto embeds = message.find("embeds");
@@ -222,12 +254,15 @@ ordered_json finalize_message(ordered_json message) {
     return message;
   }
   if (embeds->size() > discord_limits::embeds) {
+    notes.note(indexed("", "embeds", discord_limits::embeds), "", "embeds", discord_limits::embeds, embeds->size(),
+               true);
     embeds->erase(embeds->begin() + discord_limits::embeds, embeds->end());
   }
   std::vector<std::size_t> sizes;
   std::size_t total = 0;
-  for (auto& embed : *embeds) {
-    sizes.push_back(limit_embed(embed));
+  const auto embed_path = [&](std::size_t k) { return cuts != nullptr ? indexed("", "embeds", k) : std::string(); };
+  for (std::size_t k = 0; k < embeds->size(); ++k) {
+    sizes.push_back(limit_embed((*embeds)[k], notes, embed_path(k)));
     total += sizes.back();
   }
   // Over the shared budget: shorten descriptions from the last embed back, then drop whole embeds.
@@ -238,12 +273,13 @@ ordered_json finalize_message(ordered_json message) {
     const auto length = count_chars(it->get_ref<const std::string&>());
     const auto excess = total - discord_limits::embeds_total;
     const auto keep = length > excess ? length - excess : 0;
+    notes.note(embed_path(k), "description", "embeds_total", discord_limits::embeds_total, total, keep == 0);
     if (keep == 0) {
       embed.erase(it);
     } else {
       *it = truncate_chars(it->get_ref<const std::string&>(), keep);
     }
-    const auto after = limit_embed(embed);
+    const auto after = limit_embed(embed, notes, embed_path(k));
     total = total - sizes[k] + after;
     sizes[k] = after;
   }
@@ -251,18 +287,51 @@ ordered_json finalize_message(ordered_json message) {
     auto& embed = (*embeds)[k];
     auto fields = embed.find("fields");
     while (fields != embed.end() && fields->is_array() && !fields->empty() && total > discord_limits::embeds_total) {
+      notes.note(indexed(embed_path(k), "fields", fields->size() - 1), "", "embeds_total", discord_limits::embeds_total,
+                 total, true);
       fields->erase(fields->end() - 1);
-      const auto after = limit_embed(embed);
+      const auto after = limit_embed(embed, notes, embed_path(k));
       total = total - sizes[k] + after;
       sizes[k] = after;
     }
   }
   while (total > discord_limits::embeds_total && embeds->size() > 1) {
+    notes.note(embed_path(embeds->size() - 1), "", "embeds_total", discord_limits::embeds_total, total, true);
     total -= sizes.back();
     sizes.pop_back();
     embeds->erase(embeds->end() - 1);
   }
   return message;
+}
+
+std::string describe_cut(const cut& item) {
+  const auto limit = std::to_string(item.limit);
+  const auto length = std::to_string(item.length);
+  if (item.rule == "url") {
+    return item.path + " was removed: Discord refuses a link that is not http(s), holds spaces or controls, or is " +
+           "longer than " + limit + " characters, and would refuse the whole message";
+  }
+  if (item.rule == "embeds" || item.rule == "fields") {
+    return item.path + " and after were dropped: " + length + " " + std::string(item.rule) + ", Discord takes " + limit;
+  }
+  if (item.rule == "embeds_total") {
+    return item.path + (item.removed ? " was dropped" : " was shortened") + ": all embeds together held " + length +
+           " characters, Discord takes " + limit;
+  }
+  return item.path + " was " + length + " characters; Discord takes " + limit + ", so it ends in " +
+         std::string(ellipsis);
+}
+
+ordered_json cuts_json(const std::vector<cut>& cuts) {
+  ordered_json list = ordered_json::array();
+  for (const auto& item : cuts) {
+    list.push_back({{"path", item.path},
+                    {"rule", item.rule},
+                    {"limit", item.limit},
+                    {"length", item.length},
+                    {"reason", describe_cut(item)}});
+  }
+  return list;
 }
 
 }  // namespace dispatch

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dispatch/json_in.hpp"
 
@@ -38,11 +39,31 @@ std::string clean_text(std::string_view text);
 // user text that lands where Discord renders markdown (descriptions, field values).
 std::string escape_markdown(std::string_view text);
 
+// One change finalize_message made to keep a limit: `path` names the place ("embeds[0].fields[3].value",
+// "embeds[10]"), `rule` the limit (a discord_limits name, or "url" for a link Discord would refuse), `limit`
+// its value, and `length` what was there before: characters, or a count for embeds and fields; for
+// embeds_total, the characters of all embeds together.
+struct cut {
+  std::string path;
+  std::string_view rule;
+  std::size_t limit = 0;
+  std::size_t length = 0;
+  bool removed = false;  // dropped whole rather than shortened
+};
+
 // Returns the message with every string cleaned, every limit applied (each string cut, surplus embeds and
 // fields dropped, the 6000-character total kept by shortening descriptions from the last embed back), every
 // link Discord would refuse removed (not http(s), whitespace or controls, over 2048 characters), empty
 // texts Discord would refuse dropped or filled (an empty field name or value becomes U+200B), and
 // `allowed_mentions` set to mention nobody.
-ordered_json finalize_message(ordered_json message);
+// When `cuts` is given, each change that shortened or removed something is appended to it, in message order.
+ordered_json finalize_message(ordered_json message, std::vector<cut>* cuts = nullptr);
+
+// Returns a sentence for people saying what was cut and why, e.g. "embeds[0].title was 295 characters; Discord
+// takes 256, so it ends in …".
+std::string describe_cut(const cut& item);
+
+// Returns the cuts as JSON: [{"path","rule","limit","length","reason"}], `reason` as describe_cut words it.
+ordered_json cuts_json(const std::vector<cut>& cuts);
 
 }  // namespace dispatch

@@ -1,5 +1,6 @@
 #include "dispatch/pipeline.hpp"
 
+#include "dispatch/detect.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/render/families.hpp"
 #include "dispatch/signature.hpp"
@@ -133,26 +134,28 @@ result<header_map> parse_headers(const json& headers) {
   return map;
 }
 
-ordered_json render_message(std::string_view key, const json& payload) {
-  return finalize_message(render_auto(key, payload));
+ordered_json render_message(std::string_view key, const json& payload, std::vector<cut>* cuts) {
+  return finalize_message(render_auto(key, payload), cuts);
 }
 
 namespace {
 
-rendered_message render_custom(std::string_view key, const json& payload, const message_template& custom) {
+rendered_message render_custom(std::string_view key, const json& payload, const message_template& custom,
+                               std::vector<cut>* cuts = nullptr) {
   auto automatic = render_message(key, payload);
   auto message = render_template(custom, template_context(key, payload, automatic));
   if (!message.ok()) return {std::move(automatic), message.error()};
-  return {finalize_message(std::move(message).value()), std::nullopt};
+  return {finalize_message(std::move(message).value(), cuts), std::nullopt};
 }
 
 }  // namespace
 
 // The preview's message: with a template, that template's result, or its fault rather than quietly the auto
 // embed a delivery would fall back to.
-result<ordered_json> render_preview(std::string_view key, const json& payload, const message_template* custom) {
-  if (custom == nullptr) return render_message(key, payload);
-  auto rendered = render_custom(key, payload, *custom);
+result<ordered_json> render_preview(std::string_view key, const json& payload, const message_template* custom,
+                                    std::vector<cut>* cuts = nullptr) {
+  if (custom == nullptr) return render_message(key, payload, cuts);
+  auto rendered = render_custom(key, payload, *custom, cuts);
   if (rendered.fallback) return *rendered.fallback;
   return std::move(rendered.message);
 }
@@ -205,17 +208,43 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
   return outcome{"deliver", 202, "accepted", std::move(reason), event, std::move(rendered.message)};
 }
 
-result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom) {
+result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom,
+                             std::vector<cut>* cuts) {
   if (body.size() > max_body_bytes) return body_too_large(body.size());
   if (!is_well_formed_event_key(key)) return event_key_invalid();
   auto payload = parse_payload(body);
   if (!payload.ok()) return payload.error();
-  return render_preview(key, payload.value(), custom);
+  return render_preview(key, payload.value(), custom, cuts);
 }
 
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom) {
-  const auto message = preview(key, body, custom);
-  return message.ok() ? preview_answer(message.value()) : preview_answer(message.error());
+  std::vector<cut> cuts;
+  const auto message = preview(key, body, custom, &cuts);
+  if (!message.ok()) return preview_answer(message.error());
+  auto answer = preview_answer(message.value());
+  if (!cuts.empty()) answer["cuts"] = cuts_json(cuts);
+  return answer;
+}
+
+ordered_json detect_json(std::span<const std::uint8_t> body) {
+  if (body.size() > max_body_bytes) return preview_answer(body_too_large(body.size()));
+  const auto payload = parse_payload(body);
+  if (!payload.ok()) return preview_answer(payload.error());
+  const auto found = detect_event(payload.value());
+  if (found.keys.empty()) {
+    const auto server_key = payload.value().find("eventKey");
+    if (server_key != payload.value().end() && server_key->is_string()) {
+      return {{"code", "shape_unknown"},
+              {"reason", "this is a Bitbucket Server or Data Center payload (eventKey \"" +
+                             server_key->get_ref<const std::string&>().substr(0, 64) +
+                             "\"); dispatch relays Bitbucket Cloud"}};
+    }
+    return {{"code", "shape_unknown"},
+            {"reason",
+             "no member names a Bitbucket Cloud event (push, pullrequest, issue, commit_status, comment, fork, "
+             "repository): choose the event key"}};
+  }
+  return {{"code", "detected"}, {"keys", found.keys}, {"basis", found.basis}};
 }
 
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, std::string_view template_source) {
@@ -247,6 +276,26 @@ ordered_json preview_request_json(std::span<const std::uint8_t> request) {
     return message.ok() ? preview_answer(message.value()) : preview_answer(message.error());
   }
   return preview_answer(render_message(key, *payload));
+}
+
+ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body) {
+  const auto parsed = parse_json(envelope);
+  const auto member = [&](std::string_view key) -> const std::string* {
+    if (!parsed.ok() || !parsed.value().is_object()) return nullptr;
+    const auto it = parsed.value().find(key);
+    return it != parsed.value().end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+  };
+  const auto* secret = member("secret");
+  const auto* header = member("signature");
+  if (secret == nullptr || header == nullptr) {
+    return preview_answer(make_error("envelope_invalid", "envelope must be {\"secret\":\"…\",\"signature\":\"…\"}"));
+  }
+  if (secret->empty())
+    return preview_answer(make_error("secret_missing", "the secret is empty: enter the webhook's secret"));
+  const auto verified = verify_signature(*header, as_bytes(*secret), body);
+  if (!verified.ok()) return preview_answer(verified.error());
+  return {{"code", "valid"},
+          {"reason", "the signature matches these " + std::to_string(body.size()) + " bytes and this secret"}};
 }
 
 ordered_json catalogue_json() {

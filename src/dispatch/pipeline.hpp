@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "dispatch/discord_limits.hpp"
 #include "dispatch/events.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/message_template.hpp"
@@ -82,8 +83,9 @@ outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t>
 // Returns the outcome as DESIGN.md spells it: {verdict, status, code, reason, event?, message?}.
 ordered_json outcome_json(const outcome& result);
 
-// Renders the message for an event whose payload is already parsed and verified.
-ordered_json render_message(std::string_view key, const json& payload);
+// Renders the message for an event whose payload is already parsed and verified. With `cuts`, what the limits
+// shortened or removed is appended to it.
+ordered_json render_message(std::string_view key, const json& payload, std::vector<cut>* cuts = nullptr);
 
 // The message for an event: the endpoint's template when it has one for the key and it renders a valid
 // message, else the auto-formatted embed. `fallback` says why a template was not used, when it was not.
@@ -97,11 +99,13 @@ rendered_message render_with(std::string_view key, const json& payload, const te
 
 // Renders the message a payload would produce, without verifying or filtering: the preview. Returns the
 // finalized message; otherwise an error with code `event_key_invalid`, `body_too_large`, `body_not_json`
-// (with line and column), `body_too_deep`, `body_not_object`, or the template's error.
+// (with line and column), `body_too_deep`, `body_not_object`, or the template's error. With `cuts`, what
+// Discord's limits shortened or removed is appended to it.
 result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body,
-                             const message_template* custom = nullptr);
+                             const message_template* custom = nullptr, std::vector<cut>* cuts = nullptr);
 
-// Returns the preview's answer as JSON: {"code":"rendered","message":{…}} or
+// Returns the preview's answer as JSON: {"code":"rendered","message":{…},"cuts"?:[…]} (`cuts` only when the
+// limits shortened or removed something, as cuts_json writes them) or
 // {"code":"<error code>","reason":"…","line":L,"column":C} (line and column only where known).
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body,
                           const message_template* custom = nullptr);
@@ -114,6 +118,16 @@ ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> bo
 // preview_json returns for that event and payload, or {"code":"request_invalid","reason":…} naming the field
 // at fault (or "body_not_json" with line and column).
 ordered_json preview_request_json(std::span<const std::uint8_t> request);
+
+// Answers "which event is this?" for a payload that came without its X-Event-Key: {"code":"detected",
+// "keys":[…],"basis":"…"} (most likely first; several when Bitbucket sends the same shape for each),
+// {"code":"shape_unknown","reason":"…"}, or the body's error as preview_json words it.
+ordered_json detect_json(std::span<const std::uint8_t> body);
+
+// The signature checker: `envelope` is {"secret":"…","signature":"<X-Hub-Signature value>"}, `body` the exact
+// bytes Bitbucket signed. Returns {"code":"valid","reason":"…"}; otherwise the error verify_signature gives,
+// `secret_missing` for an empty secret, or `envelope_invalid`.
+ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body);
 
 // Returns the event catalogue as [{key, category, label, description}], as GET /api/events serves it.
 ordered_json catalogue_json();

@@ -62,10 +62,13 @@ test('every comparison case answers in Chromium exactly as in the native build',
   const transfer = cases.map((c) => ({
     ...c, body: c.body === null ? null : Buffer.from(c.body).toString('base64'), template: templateSource(c.template),
   }));
-  const answers = await page.evaluate((list) => list.map(({ endpoint, headers, event, body, template }) => {
+  const answers = await page.evaluate((list) => list.map(({ endpoint, headers, event, body, template, detect, verify }) => {
     if (body === null) return null;
     const bytes = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
-    return endpoint ? window.core.handleText(endpoint, headers, bytes) : window.core.renderText(event, bytes, template);
+    if (endpoint) return window.core.handleText(endpoint, headers, bytes);
+    if (detect) return window.core.detectText(bytes);
+    if (verify) return window.core.verifyText(verify.secret, verify.signature, bytes);
+    return window.core.renderText(event, bytes, template);
   }), transfer);
   assert.ok(existsSync(nativePath), `${nativePath} missing: run the Catch2 vectors first`);
   const native = readFileSync(nativePath, 'utf8').split('\n');

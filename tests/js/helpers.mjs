@@ -30,7 +30,8 @@ export function vectorBody(test) {
 
 // Returns every case the native/wasm comparison covers, in the order the native runner writes them:
 // the cases of tests/vectors/*.json (sorted by file), then every shared fixture previewed under its event
-// key. Each is {name, endpoint?, headers?, event?, body (Uint8Array, or null when skipped), expected?}.
+// key and detected. Each is {name, endpoint?, headers?, event?, detect?, verify?, body (Uint8Array, or null
+// when skipped), expected?}.
 export function comparisonCases() {
   const cases = [];
   const files = readdirSync(resolve(root, 'tests/vectors')).filter((name) => name.endsWith('.json')).sort();
@@ -43,7 +44,9 @@ export function comparisonCases() {
   if (!haveShared) return cases;
   const indexDir = resolve(sharedDir, 'fixtures/bitbucket-cloud');
   for (const { file, event_key: event } of JSON.parse(readFileSync(resolve(indexDir, 'index.json'), 'utf8'))) {
-    cases.push({ name: `shared:${file}`, event, body: new Uint8Array(readFileSync(resolve(indexDir, file))) });
+    const body = new Uint8Array(readFileSync(resolve(indexDir, file)));
+    cases.push({ name: `shared:${file}`, event, body });
+    cases.push({ name: `detect:${file}`, event, detect: true, body });
   }
   return cases;
 }
@@ -55,8 +58,11 @@ export function templateSource(value) {
   return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
 
-export function runCase(core, { endpoint, headers, event, body, template }) {
-  return endpoint ? core.handleText(endpoint, headers, body) : core.renderText(event, body, templateSource(template));
+export function runCase(core, { endpoint, headers, event, body, template, detect, verify }) {
+  if (endpoint) return core.handleText(endpoint, headers, body);
+  if (detect) return core.detectText(body);
+  if (verify) return core.verifyText(verify.secret, verify.signature, body);
+  return core.renderText(event, body, templateSource(template));
 }
 
 // Returns the comparison file's lines for cases and their raw answers (null for a skipped case).

@@ -1,5 +1,5 @@
-// Runs every case of tests/vectors/*.json, and every shared fixture as a preview, through the wasm build;
-// checks each against its `expected` (or that the fixture renders), and writes the raw answers where the
+// Runs every case of tests/vectors/*.json, and every shared fixture as a preview and a detection, through the
+// wasm build; checks each against its `expected` (or that the fixture renders and is detected), and writes the raw answers where the
 // agreement test compares them byte for byte with the native build's.
 
 import assert from 'node:assert/strict';
@@ -19,6 +19,8 @@ cases.forEach((c, i) => {
     test(c.name, { skip: `${c.body_file} is not here (../shared absent)` }, () => {});
   } else if (c.expected) {
     test(c.name, () => assert.deepEqual(JSON.parse(answers[i]), c.expected));
+  } else if (c.detect) {
+    test(`${c.name} offers ${c.event}`, () => assert.ok(JSON.parse(answers[i]).keys?.includes(c.event), answers[i]));
   } else {
     test(`${c.name} renders`, () => assert.equal(JSON.parse(answers[i]).code, 'rendered'));
   }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "dispatch/discord_limits.hpp"
 
@@ -147,4 +148,36 @@ TEST_CASE("finalize_message drops or fills the empty texts Discord refuses", "[l
   CHECK(out["fields"][0] == ordered_json({{"name", zero_width}, {"value", "v"}}));
   CHECK(out["fields"][1] == ordered_json({{"name", "n"}, {"value", zero_width}}));
   CHECK(out["fields"][2] == ordered_json({{"name", zero_width}, {"value", zero_width}}));
+}
+
+TEST_CASE("finalize_message reports each cut it makes, and a finalized message has none left", "[limits]") {
+  ordered_json message = {{"username", std::string(81, 'u')}, {"avatar_url", "ftp://host/a.png"}};
+  message["embeds"] = ordered_json::array();
+  for (int k = 0; k < 11; ++k)
+    message["embeds"].push_back({{"title", "embed"}, {"description", std::string(700, 'd')}});
+  std::vector<cut> cuts;
+  const auto finalized = finalize_message(message, &cuts);
+  std::string printed;
+  for (const auto& item : cuts) {
+    printed += item.path + " " + std::string(item.rule) + " " + std::to_string(item.limit) + " " +
+               std::to_string(item.length) + "\n";
+  }
+  CHECK(printed ==
+        "avatar_url url 2048 16\n"
+        "username username 80 81\n"
+        "embeds[10] embeds 10 11\n"
+        "embeds[9].description embeds_total 6000 7050\n"
+        "embeds[8].description embeds_total 6000 6350\n");
+  CHECK(describe_cut(cuts[1]) == "username was 81 characters; Discord takes 80, so it ends in " + ellipsis);
+  CHECK(describe_cut(cuts[2]) == "embeds[10] and after were dropped: 11 embeds, Discord takes 10");
+  CHECK(describe_cut(cuts[3]) ==
+        "embeds[9].description was dropped: all embeds together held 7050 characters, Discord takes 6000");
+  CHECK(describe_cut(cuts[4]) ==
+        "embeds[8].description was shortened: all embeds together held 6350 characters, Discord takes 6000");
+  CHECK(finalized["embeds"].size() == 10);
+  CHECK_FALSE(finalized["embeds"][9].contains("description"));
+
+  std::vector<cut> again;
+  CHECK(finalize_message(finalized, &again) == finalized);
+  CHECK(again.empty());
 }

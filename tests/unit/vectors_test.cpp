@@ -1,6 +1,7 @@
 // Runs every case of tests/vectors/*.json through the native core, checks it against `expected`, and writes
 // each raw outcome to a file that script/test compares byte for byte with the wasm build's. A case with an
-// `endpoint` runs the whole pipeline (handle); one with only an `event` renders a preview.
+// `endpoint` runs the whole pipeline (handle); one with `detect` asks which event the body is; one with
+// `verify` ({secret, signature}) runs the signature checker; one with only an `event` renders a preview.
 
 #include <catch2/catch.hpp>
 
@@ -98,6 +99,10 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
       if (test.contains("endpoint")) {
         const ordered_json envelope = {{"endpoint", test.at("endpoint")}, {"headers", test.at("headers")}};
         actual = dump_json(outcome_json(handle_envelope(dump_json(envelope), bytes)));
+      } else if (test.contains("detect")) {
+        actual = dump_json(detect_json(bytes));
+      } else if (test.contains("verify")) {
+        actual = dump_json(signature_check_json(dump_json(ordered_test.at("verify")), bytes));
       } else {
         const auto key = test.at("event").get<std::string>();
         actual = test.contains("template")
@@ -127,5 +132,10 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
     out << "shared:" << file << "\t" << actual << "\n";
     INFO(file);
     CHECK(json::parse(actual).at("code") == "rendered");
+    // Detection must offer the key each fixture arrived with.
+    const auto detected = dump_json(detect_json(bytes));
+    out << "detect:" << file << "\t" << detected << "\n";
+    const auto keys = json::parse(detected).value("keys", json::array());
+    CHECK(std::find(keys.begin(), keys.end(), entry.at("event_key")) != keys.end());
   }
 }
