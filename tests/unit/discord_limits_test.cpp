@@ -62,6 +62,11 @@ TEST_CASE("escape_markdown neutralises Discord markdown", "[limits]") {
   CHECK(escape_markdown("back\\slash") == "back\\\\slash");
 }
 
+TEST_CASE("issue 6: a numbered line in user text does not become a list", "[limits][regression]") {
+  CHECK(escape_markdown("1. Fix it\n 12. then this\nv1. no\n3.14 is pi") ==
+        "1\\. Fix it\n 12\\. then this\nv1. no\n3.14 is pi");
+}
+
 TEST_CASE("finalize_message enforces every limit and mentions nobody", "[limits]") {
   SECTION("allowed_mentions is always empty") {
     const auto message = finalize_message({{"content", "@everyone"}, {"allowed_mentions", {{"parse", {"everyone"}}}}});

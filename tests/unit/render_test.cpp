@@ -69,6 +69,15 @@ ordered_json render(std::string_view key, const std::string& body) {
 
 }  // namespace
 
+TEST_CASE("issue 6: names in code spans are shown as written, not escaped", "[render][regression]") {
+  // Discord shows inline code literally, so an escape would show its backslash.
+  const auto message =
+      render("repo:push", R"({"actor":{"display_name":"Zoë"},"repository":{"full_name":"acme/relay-api"},
+    "push":{"changes":[{"new":{"type":"branch","name":"feature/my_branch-`x`"},"old":null,"created":true,"commits":[]}]}})");
+  const auto description = dump_json(message["embeds"][0]["description"]);
+  CHECK(description.find("`feature/my_branch-\xCB\x8Bx\xCB\x8B`") != std::string::npos);
+}
+
 TEST_CASE("every shared fixture renders within limits with its facts", "[render][fixtures]") {
   const fs::path dir = fs::path(DISPATCH_SOURCE_DIR) / "../shared/fixtures/bitbucket-cloud";
   if (!fs::exists(dir / "index.json")) {

@@ -47,7 +47,7 @@ ordered_json commit_status(std::string_view, const json& payload) {
   embed["color"] = colour;
   ordered_json fields = ordered_json::array();
   append(fields, field("State", state.empty() ? std::string() : std::string(state)));
-  append(fields, field("Branch", refname.empty() ? std::string() : "`" + escape_markdown(refname) + "`"));
+  append(fields, field("Branch", refname.empty() ? std::string() : code_span(refname)));
   append(fields, field("Commit", commit_text));
   if (!fields.empty()) embed["fields"] = std::move(fields);
   const auto when = first_string({status["updated_on"], status["created_on"]});

@@ -47,6 +47,18 @@ std::string link(std::string_view text, std::string_view url) {
   return "[" + escape_markdown(text) + "](" + std::string(url) + ")";
 }
 
+std::string code_span(std::string_view text) {
+  std::string out = "`";
+  for (const char c : text) {
+    if (c == '`') {
+      out += "\xCB\x8B";  // U+02CB MODIFIER LETTER GRAVE ACCENT
+    } else {
+      out += c;
+    }
+  }
+  return out += '`';
+}
+
 std::string sentence_case(std::string_view text) {
   std::string out(text);
   for (std::size_t i = 0; i < out.size(); ++i) {

@@ -47,6 +47,10 @@ std::string short_hash(std::string_view hash, std::size_t length = 7);
 // Returns "[text](url)" with text escaped, or the escaped text alone when url is empty.
 std::string link(std::string_view text, std::string_view url);
 
+// Returns `text` as inline code: Discord shows code as written, so it is not markdown-escaped; a backtick in
+// it (git allows one in a branch name) becomes U+02CB so it cannot close the span early.
+std::string code_span(std::string_view text);
+
 // Returns a commit hash as code, linked when url is given: "[`abc1234`](url)".
 std::string code_link(std::string_view hash, std::string_view url);
 

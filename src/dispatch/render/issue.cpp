@@ -45,9 +45,8 @@ ordered_json issue(std::string_view key, const json& payload) {
       if (!change.is_object()) continue;
       const auto before = first_string({change["old"], change["old"]["display_name"], change["old"]["name"]});
       const auto after = first_string({change["new"], change["new"]["display_name"], change["new"]["name"]});
-      description += "**" + sentence_case(name) +
-                     "**: " + (before.empty() ? "none" : "`" + escape_markdown(before) + "`") + " \xE2\x86\x92 " +
-                     (after.empty() ? "none" : "`" + escape_markdown(after) + "`") + "\n";
+      description += "**" + sentence_case(name) + "**: " + (before.empty() ? "none" : code_span(before)) +
+                     " \xE2\x86\x92 " + (after.empty() ? "none" : code_span(after)) + "\n";
     }
     if (const auto comment = root["comment"]["content"]["raw"].str(); !trim(comment).empty()) {
       description += "\n" + excerpt(comment, 1000);

@@ -81,14 +81,14 @@ std::string branch(payload_view end, payload_view other) {
   // A branch from a fork names its repository.
   const auto repository = repository_name(end["repository"]);
   const bool fork = !repository.empty() && repository != repository_name(other["repository"]);
-  return "`" + (fork ? std::string(repository) + ":" : "") + std::string(name) + "`";
+  return code_span((fork ? std::string(repository) + ":" : "") + std::string(name));
 }
 
 std::string comment_place(payload_view comment) {
   const auto inline_at = comment["inline"];
   const auto path = inline_at["path"].str();
   if (path.empty()) return {};
-  std::string place = "`" + std::string(path) + "`";
+  std::string place = code_span(path);
   const auto line = inline_at["to"].integer() ? inline_at["to"].integer() : inline_at["from"].integer();
   if (line) place += " line " + std::to_string(*line);
   return place;

@@ -89,8 +89,7 @@ std::string change_description(const change_view& view, payload_view actor, std:
       person_name(actor).empty() ? std::string("Someone") : "**" + escape_markdown(person_name(actor)) + "**";
   const auto target = view.ref["target"];
   const auto target_line = [&](std::string_view verb) {
-    std::string line =
-        who + " " + std::string(verb) + " " + (view.tag ? "tag" : "branch") + " `" + escape_markdown(view.name) + "`";
+    std::string line = who + " " + std::string(verb) + " " + (view.tag ? "tag" : "branch") + " " + code_span(view.name);
     if (const auto hash = target["hash"].str(); !hash.empty()) {
       line += view.deleted ? " (was at " : " at ";
       line += code_link(short_hash(hash), html_link(target));
@@ -147,7 +146,7 @@ ordered_json push(const json& payload) {
       rest.add((views[i].deleted   ? "deleted "
                 : views[i].created ? "created "
                                    : "updated ") +
-               std::string(views[i].tag ? "tag" : "branch") + " `" + escape_markdown(views[i].name) + "`");
+               std::string(views[i].tag ? "tag" : "branch") + " " + code_span(views[i].name));
     }
     const auto count = views.size() - shown;
     ordered_json summary = {{"title", title_prefix(repository) + "and " + std::to_string(count) + " more " +

@@ -23,7 +23,7 @@ ordered_json repository_event(std::string_view key, const json& payload) {
     title = title_prefix(repository) + "New comment on commit " + short_hash(commit["hash"].str());
     description = excerpt(root["comment"]["content"]["raw"].str(), 1500);
     if (const auto path = root["comment"]["inline"]["path"].str(); !path.empty()) {
-      description += "\n\xE2\x80\x94 on `" + escape_markdown(path) + "`";
+      description += "\n\xE2\x80\x94 on " + code_span(path);
       if (const auto line = root["comment"]["inline"]["to"].integer()) description += " line " + std::to_string(*line);
     }
     url = html_link(root["comment"]).empty() ? html_link(commit) : html_link(root["comment"]);
@@ -42,7 +42,7 @@ ordered_json repository_event(std::string_view key, const json& payload) {
       const auto show = [](payload_view value) {
         if (const auto flag = value.boolean()) return std::string(*flag ? "yes" : "no");
         const auto text = first_line(value.str());
-        return text.empty() ? std::string("none") : "`" + escape_markdown(text) + "`";
+        return text.empty() ? std::string("none") : code_span(text);
       };
       description +=
           "**" + std::string(name) + "**: " + show(change["old"]) + " \xE2\x86\x92 " + show(change["new"]) + "\n";
