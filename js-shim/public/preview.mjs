@@ -1,0 +1,507 @@
+// The payload preview page: loads the relay's own wasm core and recomputes everything on each edit, in
+// this browser. The only requests are the page's own files at load (the core, the module, the samples).
+
+import { instantiateCore } from '/core.mjs';
+import { drawMessage } from '/discord-view.mjs';
+
+const $ = (id) => document.getElementById(id);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const limits = {
+  content: 2000, username: 80, embeds: 10, title: 256, description: 4096, fields: 25, field_name: 256,
+  field_value: 1024, footer_text: 2048, author_name: 256, embeds_total: 6000,
+};
+const modeWords = { push: 'pushes only', all: 'all events', custom: 'a list of chosen events' };
+
+// Everything the page shows is derived from this, in update().
+const state = {
+  bytes: new Uint8Array(0),
+  origin: 'empty', // 'sample', 'file' (exact bytes), 'typed'
+  detection: null,
+  key: '',
+  keyPinned: false, // chosen by the user or the sample; kept while the payload's shape still fits it
+  custom: new Set(['repo:push']),
+  renders: 0,
+  firstRenderMs: null,
+};
+
+let pending = false; // an update is scheduled for the next frame
+
+const [core, samples] = await Promise.all([loadCore(), loadSamples()]);
+const catalogue = core.events();
+buildEventControls();
+buildSampleMenu();
+wireInputs();
+choosePayload(encoder.encode(samples[0]?.body ?? ''), 'sample', samples[0]?.event);
+$('sample').value = samples[0]?.id ?? '';
+
+async function loadCore() {
+  const response = fetch('/dispatch.wasm');
+  let module;
+  try {
+    module = await WebAssembly.compileStreaming(response);
+  } catch {
+    // A server that does not label the file application/wasm: compile from the bytes instead.
+    module = await WebAssembly.compile(await (await fetch('/dispatch.wasm')).arrayBuffer());
+  }
+  return instantiateCore(module);
+}
+
+async function loadSamples() {
+  const response = await fetch('/samples.json');
+  if (!response.ok) throw new Error(`samples.json: HTTP ${response.status}`);
+  return response.json();
+}
+
+function buildSampleMenu() {
+  for (const sample of samples) $('sample').append(new Option(`${sample.label} (${sample.event})`, sample.id));
+}
+
+function buildEventControls() {
+  const select = $('event-key');
+  const box = $('custom-events');
+  const byCategory = Map.groupBy
+    ? Map.groupBy(catalogue, (event) => event.category)
+    : catalogue.reduce((map, event) => map.set(event.category, [...(map.get(event.category) ?? []), event]), new Map());
+  for (const [category, events] of byCategory) {
+    const group = document.createElement('optgroup');
+    group.label = category;
+    for (const event of events) group.append(new Option(`${event.key} · ${event.label}`, event.key));
+    select.append(group);
+
+    const set = document.createElement('fieldset');
+    const legend = document.createElement('legend');
+    legend.textContent = category;
+    set.append(legend);
+    for (const event of events) {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = event.key;
+      box.checked = state.custom.has(event.key);
+      label.append(box, ` ${event.label} `);
+      const code = document.createElement('code');
+      code.textContent = event.key;
+      label.append(code);
+      label.title = event.description;
+      set.append(label);
+    }
+    box.append(set);
+  }
+}
+
+function wireInputs() {
+  $('payload').addEventListener('input', () => {
+    state.bytes = encoder.encode($('payload').value);
+    state.origin = 'typed';
+    $('sample').value = '';
+    payloadChanged();
+  });
+  $('sample').addEventListener('change', () => {
+    const sample = samples.find((s) => s.id === $('sample').value);
+    if (sample) choosePayload(encoder.encode(sample.body), 'sample', sample.event);
+  });
+  $('file').addEventListener('change', () => {
+    if ($('file').files[0]) openFile($('file').files[0]);
+    $('file').value = '';
+  });
+  const zone = $('dropzone');
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    const file = event.dataTransfer?.files?.[0];
+    if (file) openFile(file);
+  });
+  $('event-key').addEventListener('change', () => {
+    state.key = $('event-key').value;
+    state.keyPinned = true;
+    schedule();
+  });
+  $('event-status').addEventListener('click', (event) => {
+    const key = event.target.closest('button[data-key]')?.dataset.key;
+    if (!key) return;
+    state.key = key;
+    state.keyPinned = true;
+    schedule();
+  });
+  $('selection').addEventListener('change', (event) => {
+    if (event.target.type === 'checkbox') {
+      if (event.target.checked) state.custom.add(event.target.value);
+      else state.custom.delete(event.target.value);
+    }
+    $('custom-events').hidden = selectedMode() !== 'custom';
+    schedule();
+  });
+  const template = $('template');
+  template.addEventListener('input', schedule);
+  template.addEventListener('scroll', () => { $('template-gutter').scrollTop = template.scrollTop; });
+  template.addEventListener('keydown', (event) => {
+    // Tab indents inside the editor; Escape first, then Tab, leaves it (keyboard users are never trapped).
+    if (event.key === 'Escape') template.dataset.escaped = 'yes';
+    if (event.key !== 'Tab' || event.shiftKey || template.dataset.escaped === 'yes') {
+      if (event.key === 'Tab') delete template.dataset.escaped;
+      return;
+    }
+    event.preventDefault();
+    template.setRangeText('  ', template.selectionStart, template.selectionEnd, 'end');
+    schedule();
+  });
+  $('template-starter').addEventListener('click', () => {
+    template.value = starterTemplate();
+    template.focus();
+    schedule();
+  });
+  $('template-clear').addEventListener('click', () => {
+    template.value = '';
+    schedule();
+  });
+  for (const id of ['secret', 'signature']) $(id).addEventListener('input', checkSignature);
+  $('checker-form').addEventListener('submit', (event) => event.preventDefault());
+  $('copy-json').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText($('json').textContent);
+      $('copy-status').textContent = 'Copied.';
+    } catch {
+      $('copy-status').textContent = 'The browser refused the clipboard: select the text instead.';
+    }
+  });
+}
+
+async function openFile(file) {
+  if (file.size > 1024 * 1024) {
+    setStatus($('payload-status'), 'error', `${file.name} is ${file.size.toLocaleString()} bytes; the relay refuses bodies over 1 MiB (Bitbucket sends at most 256 KB).`);
+    return;
+  }
+  choosePayload(new Uint8Array(await file.arrayBuffer()), 'file');
+  $('sample').value = '';
+}
+
+function choosePayload(bytes, origin, key) {
+  state.bytes = bytes;
+  state.origin = origin;
+  $('payload').value = decoder.decode(bytes);
+  if (key) {
+    state.key = key;
+    state.keyPinned = true;
+  }
+  payloadChanged();
+}
+
+function payloadChanged() {
+  state.detection = null;
+  schedule();
+}
+
+function schedule() {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    update();
+  });
+}
+
+function selectedMode() {
+  return document.querySelector('input[name="mode"]:checked').value;
+}
+
+// Recomputes every output from the inputs: detection, the message, the verdict, the budget, the checker.
+function update() {
+  const started = performance.now();
+  if (state.detection === null) {
+    state.detection = state.bytes.length ? core.detect(state.bytes) : null;
+    const keys = state.detection?.keys ?? [];
+    if (keys.length && !(state.keyPinned && keys.includes(state.key))) {
+      state.key = keys[0];
+      state.keyPinned = false;
+    }
+  }
+  if (!state.key) state.key = catalogue[0].key;
+  $('event-key').value = state.key;
+
+  const source = $('template').value;
+  const useTemplate = source.trim() !== '';
+  const answer = state.bytes.length ? core.render(state.key, state.bytes, useTemplate ? source : undefined) : null;
+  const templateFailed = answer && answer.code.startsWith('template_');
+  // A delivery whose template fails falls back to the auto-formatted embed: show what would really be sent.
+  const shown = templateFailed ? core.render(state.key, state.bytes) : answer;
+
+  showPayloadStatus(shown);
+  showEventStatus();
+  showTemplateStatus(useTemplate, templateFailed ? answer : null);
+  showVerdict(shown, templateFailed);
+  showMessage(shown);
+  checkSignature();
+
+  const elapsed = performance.now() - started;
+  state.renders += 1;
+  if (state.firstRenderMs === null && shown?.code === 'rendered') state.firstRenderMs = performance.now();
+  $('timing').textContent = `Rendered in ${elapsed.toFixed(1)} ms` +
+    (state.firstRenderMs === null ? '' : ` · first render ${Math.round(state.firstRenderMs)} ms after the page was requested`);
+  window.dispatchPreview = { renders: state.renders, firstRenderMs: state.firstRenderMs, lastRenderMs: elapsed };
+  document.documentElement.dataset.renders = String(state.renders);
+}
+
+function showPayloadStatus(answer) {
+  const status = $('payload-status');
+  if (!state.bytes.length) return setStatus(status, 'info', 'No payload yet.');
+  const size = `${state.bytes.length.toLocaleString()} bytes`;
+  const exact = state.origin === 'file' ? ' · exact bytes of the file' : '';
+  if (answer && answer.code.startsWith('body_')) {
+    return setStatus(status, 'error', answer.reason, positionButton('payload', answer));
+  }
+  setStatus(status, 'ok', `${size}${exact} · valid JSON`);
+}
+
+function showEventStatus() {
+  const status = $('event-status');
+  status.replaceChildren();
+  const detection = state.detection;
+  if (!detection || detection.code.startsWith('body_')) return;
+  if (detection.code === 'shape_unknown') {
+    setStatus(status, 'warn', `${detection.reason}.`);
+    return;
+  }
+  const { keys, basis } = detection;
+  const line = document.createElement('p');
+  if (keys.length === 1) {
+    line.textContent = keys[0] === state.key
+      ? `Detected from the payload's shape (${basis}).`
+      : `This payload looks like ${keys[0]} (${basis}); ${state.key} is your choice.`;
+    status.className = `status ${keys[0] === state.key ? 'ok' : 'warn'}`;
+    status.append(line);
+    return;
+  }
+  line.textContent = `Bitbucket sends this shape for ${keys.length} events (${basis}); ${keys.includes(state.key) ? 'showing' : 'you chose'} ${state.key}. Pick the one it came with:`;
+  status.className = `status ${keys.includes(state.key) ? 'info' : 'warn'}`;
+  const choices = document.createElement('div');
+  choices.className = 'chips';
+  for (const key of keys) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.key = key;
+    button.textContent = key;
+    button.setAttribute('aria-pressed', String(key === state.key));
+    choices.append(button);
+  }
+  status.append(line, choices);
+}
+
+function showTemplateStatus(useTemplate, failure) {
+  const status = $('template-status');
+  const lines = $('template').value.split('\n').length;
+  const gutter = $('template-gutter');
+  gutter.replaceChildren(...Array.from({ length: lines }, (_, i) => {
+    const number = document.createElement('div');
+    number.textContent = String(i + 1);
+    if (failure?.line === i + 1) number.className = 'error-line';
+    return number;
+  }));
+  gutter.scrollTop = $('template').scrollTop;
+  $('template').setAttribute('aria-invalid', String(Boolean(failure)));
+  $('template-editor').classList.toggle('invalid', Boolean(failure));
+  if (!useTemplate) return setStatus(status, 'info', 'No template: the auto-formatted embed is sent.');
+  if (!failure) return setStatus(status, 'ok', 'The template renders.');
+  const where = failure.line ? `Line ${failure.line}, column ${failure.column}: ` : '';
+  setStatus(status, 'error', `${where}${failure.reason}`, positionButton('template', failure));
+}
+
+function showVerdict(answer, templateFailed) {
+  const verdict = $('verdict');
+  verdict.replaceChildren();
+  if (!answer) return setStatus(verdict, 'info', 'Paste a payload, open a file or pick a sample to see its message.');
+  if (answer.code !== 'rendered') return setStatus(verdict, 'error', `Bitbucket would get 400 for this body: ${answer.reason}.`);
+  const events = selectedMode() === 'custom' ? { mode: 'custom', custom: [...state.custom] } : { mode: selectedMode() };
+  if (events.mode === 'custom' && events.custom.length === 0) {
+    return setStatus(verdict, 'warn', 'Choose at least one event for the endpoint.');
+  }
+  const outcome = core.redeliver({ secret: 'preview', events }, state.key, state.bytes);
+  if (outcome.verdict === 'ignore') {
+    return setStatus(verdict, 'warn', `This endpoint would ignore ${state.key}: it selected ${modeWords[events.mode]}, and ${state.key} is not among them. Bitbucket would get 200 and nothing is posted. The message below is what it would look like.`);
+  }
+  const fallback = templateFailed ? ' The template fails, so the relay falls back to the auto-formatted embed shown here.' : '';
+  setStatus(verdict, templateFailed ? 'warn' : 'ok', `This endpoint would deliver ${state.key}: Bitbucket gets 202 and Discord gets the message below.${fallback}`);
+}
+
+function showMessage(answer) {
+  const discord = $('discord');
+  discord.replaceChildren();
+  const json = $('json');
+  if (!answer || answer.code !== 'rendered') {
+    json.textContent = '';
+    $('budget').replaceChildren();
+    return;
+  }
+  drawMessage(discord, answer.message, { cuts: answer.cuts ?? [] });
+  json.textContent = JSON.stringify(answer.message, null, 2);
+  showBudget(answer.message, answer.cuts ?? []);
+}
+
+const characters = (text) => (typeof text === 'string' ? [...text].length : 0);
+
+function showBudget(message, cuts) {
+  const embeds = message.embeds ?? [];
+  const rows = [];
+  const embedTotal = embeds.reduce((sum, embed) => sum + embedCharacters(embed), 0);
+  rows.push({ label: 'All embeds together', used: embedTotal, limit: limits.embeds_total, main: true });
+  if (message.content) rows.push({ label: 'Content', used: characters(message.content), limit: limits.content });
+  if (message.username) rows.push({ label: 'Username', used: characters(message.username), limit: limits.username });
+  rows.push({ label: 'Embeds', used: embeds.length, limit: limits.embeds, unit: 'embeds' });
+  embeds.forEach((embed, index) => {
+    const prefix = embeds.length > 1 ? `Embed ${index + 1}: ` : '';
+    const fields = embed.fields ?? [];
+    if (embed.author?.name) rows.push({ label: `${prefix}author`, used: characters(embed.author.name), limit: limits.author_name });
+    if (embed.title) rows.push({ label: `${prefix}title`, used: characters(embed.title), limit: limits.title });
+    if (embed.description) rows.push({ label: `${prefix}description`, used: characters(embed.description), limit: limits.description });
+    if (fields.length) {
+      rows.push({ label: `${prefix}fields`, used: fields.length, limit: limits.fields, unit: 'fields' });
+      rows.push({ label: `${prefix}longest field name`, used: Math.max(...fields.map((f) => characters(f.name))), limit: limits.field_name });
+      rows.push({ label: `${prefix}longest field value`, used: Math.max(...fields.map((f) => characters(f.value))), limit: limits.field_value });
+    }
+    if (embed.footer?.text) rows.push({ label: `${prefix}footer`, used: characters(embed.footer.text), limit: limits.footer_text });
+  });
+
+  const list = document.createElement('ul');
+  list.className = 'meters';
+  for (const row of rows) {
+    const item = document.createElement('li');
+    if (row.main) item.className = 'main';
+    const share = row.used / row.limit;
+    const label = document.createElement('span');
+    label.className = 'meter-label';
+    label.textContent = row.label;
+    const figure = document.createElement('span');
+    figure.className = 'meter-figure';
+    figure.textContent = `${row.used.toLocaleString()} / ${row.limit.toLocaleString()}`;
+    const bar = document.createElement('span');
+    bar.className = `meter-bar ${share >= 1 ? 'full' : share >= 0.9 ? 'near' : ''}`;
+    bar.setAttribute('role', 'meter');
+    bar.setAttribute('aria-valuemin', '0');
+    bar.setAttribute('aria-valuemax', String(row.limit));
+    bar.setAttribute('aria-valuenow', String(row.used));
+    bar.setAttribute('aria-label', `${row.label}: ${row.used} of ${row.limit} ${row.unit ?? 'characters'}`);
+    const fill = document.createElement('span');
+    fill.style.width = `${Math.min(100, share * 100)}%`;
+    bar.append(fill);
+    item.append(label, figure, bar);
+    list.append(item);
+  }
+  const cutList = document.createElement('div');
+  cutList.className = 'cuts';
+  const heading = document.createElement('h3');
+  heading.textContent = cuts.length ? `Cut to fit (${cuts.length})` : 'Nothing was cut to fit.';
+  cutList.append(heading);
+  if (cuts.length) {
+    const items = document.createElement('ol');
+    for (const cut of cuts) {
+      const item = document.createElement('li');
+      item.textContent = `✂ ${cut.reason}`;
+      items.append(item);
+    }
+    cutList.append(items);
+  }
+  $('budget').replaceChildren(list, cutList);
+}
+
+// The characters Discord counts toward an embed's share of the 6000 total.
+function embedCharacters(embed) {
+  return characters(embed.title) + characters(embed.description) + characters(embed.footer?.text) +
+    characters(embed.author?.name) + (embed.fields ?? []).reduce((sum, f) => sum + characters(f.name) + characters(f.value), 0);
+}
+
+// The checker runs on the payload's bytes as they are now: exact for an opened file, UTF-8 of the text otherwise.
+function checkSignature() {
+  const result = $('checker-result');
+  const secret = $('secret').value;
+  const header = $('signature').value;
+  if (!secret && !header) return setStatus(result, 'info', 'Enter the secret and the X-Hub-Signature value.');
+  const answer = core.verify(secret, header, state.bytes);
+  if (answer.code === 'valid') return setStatus(result, 'ok', `Valid: ${answer.reason}.`);
+  const hints = [];
+  if (answer.code === 'signature_mismatch') {
+    for (const [words, bytes, key] of variants(state.bytes, secret)) {
+      if (core.verify(key, header, bytes).code === 'valid') hints.push(`It would match ${words}, so the bytes changed on their way here.`);
+    }
+    if (!hints.length) {
+      hints.push(state.origin === 'file'
+        ? 'These are the exact bytes of the file: the secret is wrong, or the file is not the body Bitbucket signed.'
+        : 'The secret is wrong, or these are not the exact bytes Bitbucket signed: a paste or an editor can change them. Open the saved body as a file to check its exact bytes.');
+    }
+  }
+  setStatus(result, 'error', `Not valid (${answer.code}): ${answer.reason}. ${hints.join(' ')}`);
+}
+
+// The usual ways a body or a secret changes between Bitbucket and this page, each with its words.
+function variants(bytes, secret) {
+  const text = decoder.decode(bytes);
+  const out = [];
+  if (text.endsWith('\n')) out.push(['the payload without its final newline', encoder.encode(text.replace(/\r?\n$/, '')), secret]);
+  else out.push(['the payload with a final newline', encoder.encode(`${text}\n`), secret]);
+  if (text.includes('\r\n')) out.push(['the payload with CRLF line ends turned into LF', encoder.encode(text.replaceAll('\r\n', '\n')), secret]);
+  else if (text.includes('\n')) out.push(['the payload with CRLF line ends (Windows)', encoder.encode(text.replaceAll('\n', '\r\n')), secret]);
+  if (secret.trim() !== secret) out.push(['the secret without its surrounding spaces', bytes, secret.trim()]);
+  return out;
+}
+
+function setStatus(element, tone, text, extra) {
+  element.className = `${element.classList.contains('verdict') ? 'verdict' : 'status'} ${tone}`;
+  const line = document.createElement('p');
+  line.textContent = text;
+  element.replaceChildren(line);
+  if (extra) element.append(extra);
+}
+
+// A button that puts the caret at an error's line and column in the given textarea.
+function positionButton(id, failure) {
+  if (!failure.line) return null;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'link';
+  button.textContent = `Go to line ${failure.line}, column ${failure.column}`;
+  button.addEventListener('click', () => {
+    const area = $(id);
+    const offset = offsetOf(area.value, failure.line, failure.column);
+    area.focus();
+    area.setSelectionRange(offset, Math.min(offset + 1, area.value.length));
+  });
+  return button;
+}
+
+// The core counts columns in bytes of UTF-8; a textarea counts UTF-16 units.
+function offsetOf(text, line, column) {
+  let offset = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+  const current = lines[line - 1] ?? '';
+  let bytes = 0;
+  let index = 0;
+  for (const char of current) {
+    if (bytes >= column - 1) break;
+    bytes += encoder.encode(char).length;
+    index += char.length;
+  }
+  return offset + index;
+}
+
+function starterTemplate() {
+  return `{
+  "username": "{{dispatch.repository}}",
+  "embeds": [
+    {
+      "author": { "name": "{{dispatch.actor}}" },
+      "title": "{{dispatch.label}}{{#dispatch.branch}} on {{dispatch.branch}}{{/dispatch.branch}}",
+      "url": "{{repository.links.html.href}}",
+      "description": "{{#dispatch.commits}}[\`{{short_hash}}\`]({{url}}) {{subject}} ({{author}})\\n{{/dispatch.commits}}",
+      "color": "{{dispatch.color}}",
+      "footer": { "text": "{{dispatch.event}}" }
+    }
+  ]
+}
+`;
+}

@@ -1,0 +1,256 @@
+// The payload preview page in real Chromium (Debian's, driven by playwright-core), served by the relay
+// itself under `wrangler dev` as script/server runs it. Expected titles, lines and error positions come from
+// the native build's `dispatch` command, not from the page. Screenshots and the measured time to first
+// render are written to build/artifacts/.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { haveShared, nativeCli, root, sharedDir } from '../js/helpers.mjs';
+import { startRelay } from '../js/relay.mjs';
+
+const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
+const artifacts = resolve(root, 'build/artifacts');
+const fixtures = resolve(sharedDir, 'fixtures/bitbucket-cloud');
+const scratch = mkdtempSync(join(tmpdir(), 'dispatch-preview-'));
+const sharedNote = '../shared is not beside the repository; the own vectors stand in';
+
+let relay;
+let browser;
+let page;
+const consoleErrors = [];
+const requests = [];
+let renderingStarted = false;
+
+// What the native build says about the same input: the message, or a template's error.
+function native(args) {
+  const run = spawnSync(nativeCli, args, { encoding: 'utf8' });
+  return { out: run.stdout, err: run.stderr, exit: run.status };
+}
+
+function nativeMessage(key, path) {
+  const run = native(['render', '--event', key, path]);
+  assert.equal(run.exit, 0, run.err);
+  return JSON.parse(run.out);
+}
+
+async function rendersAfter(action) {
+  const before = await page.evaluate(() => window.dispatchPreview?.renders ?? 0);
+  await action();
+  await page.waitForFunction((count) => (window.dispatchPreview?.renders ?? 0) > count, before);
+}
+
+async function paste(selector, text) {
+  await page.evaluate((value) => navigator.clipboard.writeText(value), text);
+  await rendersAfter(async () => {
+    await page.focus(selector);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Control+V');
+  });
+}
+
+async function shot(name) {
+  await page.screenshot({ path: resolve(artifacts, `preview-${name}.png`), fullPage: true });
+}
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  relay = await startRelay({ token: 'preview-test-token-0123456789' });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1500, height: 1100 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: relay.base });
+  page = await context.newPage();
+  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  page.on('request', (request) => requests.push({ url: request.url(), whileRendering: renderingStarted }));
+  await page.goto(`${relay.base}/preview`);
+  await page.waitForFunction(() => window.dispatchPreview?.firstRenderMs > 0, null, { timeout: 30_000 });
+  renderingStarted = true;
+});
+
+after(async () => {
+  await browser?.close();
+  await relay?.kill();
+});
+
+test('the page draws its first sample as Discord would, and says how long that took', async (t) => {
+  const sample = resolve(root, 'js-shim/public/samples/push.json');
+  const expected = nativeMessage('repo:push', sample);
+  assert.equal(await page.textContent('.dc-username'), 'Bitbucket');
+  assert.equal(await page.textContent('.dc-title'), expected.embeds[0].title);
+  assert.equal(await page.textContent('.dc-author-name'), expected.embeds[0].author.name);
+  assert.equal(await page.inputValue('#event-key'), 'repo:push');
+  const { firstRenderMs } = await page.evaluate(() => window.dispatchPreview);
+  t.diagnostic(`time to first render: ${firstRenderMs.toFixed(0)} ms after navigation start`);
+  await shot('wide');
+  assert.deepEqual(consoleErrors, []);
+});
+
+test(`a pasted shared fixture draws its title and every commit line${haveShared ? '' : ` (${sharedNote})`}`, async () => {
+  const path = haveShared ? resolve(fixtures, 'B-AROL-O__ble-testsuite/2023-05-11-120942-webhook-site.json')
+    : resolve(root, 'tests/vectors/bodies/push.json');
+  const body = readFileSync(path, 'utf8');
+  await paste('#payload', body);
+  assert.equal(await page.inputValue('#event-key'), 'repo:push');
+  assert.match(await page.textContent('#event-status'), /Detected from the payload's shape/);
+  const expected = nativeMessage('repo:push', path);
+  assert.equal(await page.textContent('.dc-title'), expected.embeds[0].title);
+  const drawn = await page.innerText('.dc-description');
+  const payload = JSON.parse(body);
+  const commits = payload.push.changes.flatMap((change) => change.commits);
+  assert.ok(commits.length >= 2);
+  for (const commit of commits) {
+    const subject = commit.message.split('\n')[0].trim();
+    const line = drawn.split('\n').find((text) => text.startsWith(commit.hash.slice(0, 7)));
+    assert.ok(line, `no line for ${commit.hash.slice(0, 7)} in:\n${drawn}`);
+    assert.ok(line.includes(subject.slice(0, 40)), `${line} lacks "${subject}"`);
+  }
+  // The commit hashes are links to the commits, as in Discord.
+  const links = await page.$$eval('.dc-description a.md-link:has(code)', (anchors) => anchors.map((a) => a.href));
+  assert.deepEqual(links.map((href) => href.slice(-40)), commits.map((commit) => commit.hash));
+  assert.equal(await page.textContent('#json'), JSON.stringify(expected, null, 2));
+  await shot('pasted-fixture');
+});
+
+test('a shape Bitbucket sends for two events offers both, and the choice changes the message', async () => {
+  await rendersAfter(() => page.selectOption('#sample', 'pullrequest-approved'));
+  const chips = await page.$$eval('#event-status button', (buttons) => buttons.map((b) => b.textContent));
+  assert.deepEqual(chips, ['pullrequest:approved', 'pullrequest:unapproved']);
+  await rendersAfter(() => page.click('#event-status button[data-key="pullrequest:unapproved"]'));
+  assert.equal(await page.inputValue('#event-key'), 'pullrequest:unapproved');
+  const expected = nativeMessage('pullrequest:unapproved', resolve(root, 'js-shim/public/samples/pullrequest-approved.json'));
+  assert.equal(await page.textContent('.dc-title'), expected.embeds[0].title);
+});
+
+test('the endpoint\'s selection decides: pushes only ignores a pull request, all events delivers it', async () => {
+  assert.equal(await page.$eval('input[name="mode"]:checked', (radio) => radio.value), 'push');
+  await rendersAfter(() => page.selectOption('#sample', 'pullrequest-created'));
+  assert.match(await page.textContent('#verdict'), /This endpoint would ignore pullrequest:created/);
+  await rendersAfter(() => page.check('input[name="mode"][value="custom"]'));
+  await rendersAfter(() => page.check('#custom-events input[value="pullrequest:created"]'));
+  assert.match(await page.textContent('#verdict'), /would deliver pullrequest:created/);
+  await rendersAfter(() => page.check('input[name="mode"][value="all"]'));
+  assert.match(await page.textContent('#verdict'), /would deliver pullrequest:created/);
+});
+
+test('a broken template is marked at the line and column the core reports', async () => {
+  await rendersAfter(() => page.selectOption('#sample', 'push'));
+  const template = '{\n  "content": "ok",\n  "embeds": [{"title": "{{#dispatch.commits}}x"}]\n}\n';
+  const file = join(scratch, 'broken.json');
+  writeFileSync(file, template);
+  const check = JSON.parse(native(['template', 'check', file]).out);
+  assert.equal(check.line, 3);
+  await paste('#template', template);
+  const status = await page.textContent('#template-status');
+  assert.ok(status.includes(`Line ${check.line}, column ${check.column}: ${check.reason}`), status);
+  assert.equal(await page.getAttribute('#template', 'aria-invalid'), 'true');
+  assert.equal(await page.textContent('#template-gutter .error-line'), String(check.line));
+  assert.match(await page.textContent('#verdict'), /falls back to the auto-formatted embed/);
+  await page.click('#template-status button');
+  const caret = await page.evaluate(() => {
+    const area = document.getElementById('template');
+    const before = area.value.slice(0, area.selectionStart).split('\n');
+    return { line: before.length, column: before.at(-1).length + 1, focused: document.activeElement === area };
+  });
+  assert.deepEqual(caret, { line: check.line, column: check.column, focused: true });
+  await shot('template-error');
+
+  // Mended, the template's own message is drawn, and what the limits cut is listed and marked.
+  await paste('#template', `{"embeds": [{"title": "{{dispatch.repository}} ${'x'.repeat(300)}", "color": "{{dispatch.color}}"}]}`);
+  assert.equal(await page.textContent('#template-status'), 'The template renders.');
+  assert.match(await page.textContent('#budget .cuts'), /Cut to fit \(1\)[\s\S]*embeds\[0\]\.title was 315 characters; Discord takes 256/);
+  assert.equal(await page.$$eval('.dc-title.dc-cut .dc-cut-badge', (nodes) => nodes.length), 1);
+  await shot('template-cut');
+  await rendersAfter(() => page.click('#template-clear'));
+});
+
+test(`the signature checker: the shared signed vector is valid, one character changed is not${haveShared ? '' : ` (${sharedNote})`}`, async () => {
+  const vector = haveShared
+    ? { path: resolve(fixtures, 'jenkinsci__bitbucket-branch-source-plugin/impl_webhook_cloud__signed_payload.json'),
+      secret: 'Gkvl$k$wyNpQAF42', header: 'sha256=f205c729821c6954aff2afe72b965c34015b4baf96ea8ddc2cc44999c014a035' }
+    : { path: resolve(root, 'tests/vectors/bodies/push.json'), secret: 'relay-demo-secret',
+      header: 'sha256=81ee956f373f07aa7ceab0e0e70981ab317420fd717606aadb9ee59e02b783a3' };
+  await rendersAfter(() => page.setInputFiles('#file', vector.path));
+  assert.match(await page.textContent('#payload-status'), /exact bytes of the file/);
+  await page.fill('#secret', vector.secret);
+  await page.fill('#signature', vector.header);
+  assert.match(await page.textContent('#checker-result'), /^Valid: the signature matches these \d+ bytes/);
+  await shot('signature-valid');
+
+  const changed = vector.header.slice(0, -1) + (vector.header.endsWith('5') ? '6' : '5');
+  await page.fill('#signature', changed);
+  assert.match(await page.textContent('#checker-result'), /^Not valid \(signature_mismatch\)/);
+  assert.ok(!(await page.textContent('#checker-result')).includes(vector.header.slice(7)), 'the answer must not show the expected signature');
+
+  // One character more in the body: also refused, with the likely cause named.
+  await page.fill('#signature', vector.header);
+  await rendersAfter(async () => {
+    await page.focus('#payload');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n');
+  });
+  assert.match(await page.textContent('#checker-result'),
+    /^Not valid \(signature_mismatch\).*It would match the payload without its final newline/);
+  await page.fill('#secret', '');
+  await page.fill('#signature', '');
+});
+
+test('no request left the page while it rendered, and none ever went past its own origin', async () => {
+  const during = requests.filter((request) => request.whileRendering);
+  assert.deepEqual(during, []);
+  const origins = new Set(requests.map((request) => new URL(request.url).origin));
+  assert.deepEqual([...origins], [relay.base]);
+  const paths = requests.map((request) => new URL(request.url).pathname).sort();
+  assert.deepEqual(paths, ['/core.mjs', '/discord-markdown.mjs', '/discord-view.mjs', '/dispatch.wasm', '/preview',
+    '/preview.css', '/preview.mjs', '/samples.json']);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('every control has a name, the keyboard reaches the inputs, and a phone-sized screen does not scroll sideways', async () => {
+  const unnamed = await page.$$eval('input, select, textarea, button', (controls) => controls
+    .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || c.textContent.trim()))
+    .map((c) => c.outerHTML.slice(0, 80)));
+  assert.deepEqual(unnamed, []);
+  await page.evaluate(() => document.activeElement?.blur());
+  const reached = [];
+  for (let i = 0; i < 6; i += 1) {
+    await page.keyboard.press('Tab');
+    reached.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName));
+  }
+  assert.ok(reached.includes('payload'), `Tab reached ${reached.join(', ')}`);
+
+  await page.setViewportSize({ width: 390, height: 900 });
+  await rendersAfter(() => page.selectOption('#sample', 'pullrequest-created'));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0);
+  await shot('narrow');
+  await page.setViewportSize({ width: 1500, height: 1100 });
+});
+
+test('time to first render over five fresh loads (recorded, not judged)', async (t) => {
+  const times = [];
+  for (let i = 0; i < 5; i += 1) {
+    const fresh = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
+    await fresh.goto(`${relay.base}/preview`);
+    await fresh.waitForFunction(() => window.dispatchPreview?.firstRenderMs > 0, null, { timeout: 30_000 });
+    times.push(await fresh.evaluate(() => window.dispatchPreview.firstRenderMs));
+    await fresh.close();
+  }
+  times.sort((a, b) => a - b);
+  const summary = { loads: times.map((ms) => Math.round(ms)), medianMs: Math.round(times[2]),
+    wasmBytes: readFileSync(resolve(root, 'build/site/dispatch.wasm')).length };
+  writeFileSync(resolve(artifacts, 'preview-timing.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  t.diagnostic(`time to first render (ms after navigation start, 5 loads): ${summary.loads.join(', ')}; median ${summary.medianMs}`);
+  assert.ok(times.every((ms) => Number.isFinite(ms) && ms > 0));
+  assert.ok(existsSync(resolve(artifacts, 'preview-wide.png')));
+});
