@@ -53,6 +53,7 @@ dispatch is running on ${base}
   demo endpoint   ${endpoint.url}
   its secret      ${state.secret}
   delivers to     the local Discord stand-in on ${sink} (messages are printed below)
+  preview page    ${base}/preview  (see a payload as Discord will draw it)
 
 Send a signed sample push (from the repository folder):
 

@@ -29,6 +29,7 @@ const state = {
 let pending = false; // an update is scheduled for the next frame
 
 const [core, samples] = await Promise.all([loadCore(), loadSamples()]);
+const coreReadyMs = performance.now();
 const catalogue = core.events();
 buildEventControls();
 buildSampleMenu();
@@ -141,11 +142,15 @@ function wireInputs() {
   const template = $('template');
   template.addEventListener('input', schedule);
   template.addEventListener('scroll', () => { $('template-gutter').scrollTop = template.scrollTop; });
+  // Tab indents inside the editor; Escape, then Tab, leaves it (keyboard users are never trapped).
+  let leaving = false;
   template.addEventListener('keydown', (event) => {
-    // Tab indents inside the editor; Escape first, then Tab, leaves it (keyboard users are never trapped).
-    if (event.key === 'Escape') template.dataset.escaped = 'yes';
-    if (event.key !== 'Tab' || event.shiftKey || template.dataset.escaped === 'yes') {
-      if (event.key === 'Tab') delete template.dataset.escaped;
+    if (event.key === 'Escape') {
+      leaving = true;
+      return;
+    }
+    if (event.key !== 'Tab' || event.shiftKey || leaving) {
+      leaving = false;
       return;
     }
     event.preventDefault();
@@ -244,7 +249,7 @@ function update() {
   if (state.firstRenderMs === null && shown?.code === 'rendered') state.firstRenderMs = performance.now();
   $('timing').textContent = `Rendered in ${elapsed.toFixed(1)} ms` +
     (state.firstRenderMs === null ? '' : ` · first render ${Math.round(state.firstRenderMs)} ms after the page was requested`);
-  window.dispatchPreview = { renders: state.renders, firstRenderMs: state.firstRenderMs, lastRenderMs: elapsed };
+  window.dispatchPreview = { renders: state.renders, coreReadyMs, firstRenderMs: state.firstRenderMs, lastRenderMs: elapsed };
   document.documentElement.dataset.renders = String(state.renders);
 }
 
