@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view ellipsis = "\xE2\x80\xA6";     // U+2026
 constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+constexpr std::size_t max_url = 2048;                     // Discord's longest link
 
 // Returns the length of the well-formed UTF-8 sequence at text[i], or 0 if it is malformed.
 std::size_t sequence_length(std::string_view text, std::size_t i) {
@@ -53,6 +54,12 @@ struct recorder {
   }
 };
 
+// Returns the path "at.member" when cuts are being recorded, and "" otherwise (the delivery path pays nothing).
+std::string member_path(const recorder& notes, std::string_view at, std::string_view member) {
+  if (notes.cuts == nullptr) return {};
+  return std::string(at).append(".").append(member);
+}
+
 std::string indexed(std::string_view at, std::string_view member, std::size_t index) {
   std::string path(at);
   if (!path.empty()) path += '.';
@@ -83,7 +90,6 @@ void clean_all(ordered_json& value) {
 
 // Returns true if Discord would take `text` as a link: http(s), no whitespace or controls, not too long.
 bool acceptable_url(std::string_view text) {
-  constexpr std::size_t max_url = 2048;  // also in keep_valid_url
   const bool scheme = text.rfind("https://", 0) == 0 || text.rfind("http://", 0) == 0;
   if (!scheme || text.size() > max_url) return false;
   return std::none_of(text.begin(), text.end(), [](char c) {
@@ -94,7 +100,6 @@ bool acceptable_url(std::string_view text) {
 
 // Removes the link at `key` of `object` unless it is one Discord accepts: a bad link fails the whole message.
 void keep_valid_url(ordered_json& object, std::string_view key, const recorder& notes, std::string_view at) {
-  constexpr std::size_t max_url = 2048;
   if (!object.is_object()) return;
   const auto it = object.find(key);
   if (it == object.end() || (it->is_string() && acceptable_url(it->get_ref<const std::string&>()))) return;
@@ -136,16 +141,18 @@ std::size_t limit_embed(ordered_json& embed, const recorder& notes, std::string_
   keep_valid_url(embed, "url", notes, at);
   for (const auto* part : {"author", "footer", "thumbnail", "image"}) {
     if (auto it = embed.find(part); it != embed.end()) {
-      const auto path = notes.cuts != nullptr ? std::string(at) + "." + part : std::string();
+      const auto path = member_path(notes, at, part);
       keep_valid_url(*it, "url", notes, path);
       keep_valid_url(*it, "icon_url", notes, path);
     }
   }
   if (auto it = embed.find("footer"); it != embed.end()) {
-    total += limit_member(*it, "text", discord_limits::footer_text, "footer_text", notes, std::string(at) + ".footer");
+    total +=
+        limit_member(*it, "text", discord_limits::footer_text, "footer_text", notes, member_path(notes, at, "footer"));
   }
   if (auto it = embed.find("author"); it != embed.end()) {
-    total += limit_member(*it, "name", discord_limits::author_name, "author_name", notes, std::string(at) + ".author");
+    total +=
+        limit_member(*it, "name", discord_limits::author_name, "author_name", notes, member_path(notes, at, "author"));
   }
   if (auto it = embed.find("fields"); it != embed.end() && it->is_array()) {
     if (it->size() > discord_limits::fields) {
