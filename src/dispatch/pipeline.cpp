@@ -217,13 +217,22 @@ result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t>
   return render_preview(key, payload.value(), custom, cuts);
 }
 
-ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom) {
-  std::vector<cut> cuts;
-  const auto message = preview(key, body, custom, &cuts);
+namespace {
+
+// The preview's answer for a rendered message, with what the limits cut when they cut anything.
+ordered_json preview_answer(const result<ordered_json>& message, const std::vector<cut>& cuts) {
   if (!message.ok()) return preview_answer(message.error());
   auto answer = preview_answer(message.value());
   if (!cuts.empty()) answer["cuts"] = cuts_json(cuts);
   return answer;
+}
+
+}  // namespace
+
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom) {
+  std::vector<cut> cuts;
+  const auto message = preview(key, body, custom, &cuts);
+  return preview_answer(message, cuts);
 }
 
 ordered_json detect_json(std::span<const std::uint8_t> body) {
@@ -268,14 +277,16 @@ ordered_json preview_request_json(std::span<const std::uint8_t> request) {
   if (!is_well_formed_event_key(key)) return invalid("event \"" + key.substr(0, 64) + "\" is not category:action");
   const auto payload = root.find("payload");
   if (payload == root.end() || !payload->is_object()) return invalid("payload must be the JSON object Bitbucket sent");
+  std::optional<message_template> custom;
   if (const auto tmpl = root.find("template"); tmpl != root.end() && !tmpl->is_null()) {
     if (!tmpl->is_string() && !tmpl->is_object()) return invalid("template must be a template object or its JSON text");
-    const auto compiled = compile_template_value(*tmpl);
+    auto compiled = compile_template_value(*tmpl);
     if (!compiled.ok()) return preview_answer(compiled.error());
-    const auto message = render_preview(key, *payload, &compiled.value());
-    return message.ok() ? preview_answer(message.value()) : preview_answer(message.error());
+    custom = std::move(compiled).value();
   }
-  return preview_answer(render_message(key, *payload));
+  std::vector<cut> cuts;
+  const auto message = render_preview(key, *payload, custom ? &*custom : nullptr, &cuts);
+  return preview_answer(message, cuts);
 }
 
 ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body) {
@@ -307,35 +318,49 @@ ordered_json catalogue_json() {
   return list;
 }
 
-outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {
-  const auto parsed = parse_json(envelope);
+namespace {
+
+// An envelope from the wasm boundary or the CLI, parsed, with its endpoint's settings read.
+struct endpoint_envelope {
+  json root;
+  endpoint_settings endpoint;
+};
+
+// Parses `{"endpoint":{…}, …}`; `members` names them all for the error. Returns the envelope; otherwise
+// `envelope_invalid` or the endpoint's error.
+result<endpoint_envelope> parse_endpoint_envelope(std::string_view envelope, std::string_view members) {
+  auto parsed = parse_json(envelope);
   if (!parsed.ok() || !parsed.value().is_object()) {
-    return refuse(500, make_error("envelope_invalid", "envelope must be a JSON object {endpoint, headers}"));
+    return make_error("envelope_invalid", "envelope must be a JSON object {" + std::string(members) + "}");
   }
   const auto& root = parsed.value();
-  const auto endpoint_node = root.find("endpoint");
-  const auto endpoint = parse_endpoint(endpoint_node == root.end() ? json() : *endpoint_node);
-  if (!endpoint.ok()) return refuse(500, endpoint.error());
+  const auto node = root.find("endpoint");
+  auto endpoint = parse_endpoint(node == root.end() ? json() : *node);
+  if (!endpoint.ok()) return endpoint.error();
+  return endpoint_envelope{std::move(parsed).value(), std::move(endpoint).value()};
+}
+
+}  // namespace
+
+outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {
+  const auto parsed = parse_endpoint_envelope(envelope, "endpoint, headers");
+  if (!parsed.ok()) return refuse(500, parsed.error());
+  const auto& root = parsed.value().root;
   const auto headers_node = root.find("headers");
   const auto headers = parse_headers(headers_node == root.end() ? json() : *headers_node);
   if (!headers.ok()) return refuse(500, headers.error());
-  return handle(endpoint.value(), headers.value(), body);
+  return handle(parsed.value().endpoint, headers.value(), body);
 }
 
 outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {
-  const auto parsed = parse_json(envelope);
-  if (!parsed.ok() || !parsed.value().is_object()) {
-    return refuse(500, make_error("envelope_invalid", "envelope must be a JSON object {endpoint, event}"));
-  }
-  const auto& root = parsed.value();
-  const auto endpoint_node = root.find("endpoint");
-  const auto endpoint = parse_endpoint(endpoint_node == root.end() ? json() : *endpoint_node);
-  if (!endpoint.ok()) return refuse(500, endpoint.error());
+  const auto parsed = parse_endpoint_envelope(envelope, "endpoint, event");
+  if (!parsed.ok()) return refuse(500, parsed.error());
+  const auto& root = parsed.value().root;
   const auto event = root.find("event");
   if (event == root.end() || !event->is_string()) {
     return refuse(500, make_error("envelope_invalid", "envelope.event must be the recorded event key"));
   }
-  return handle_verified(endpoint.value(), event->get<std::string>(), body);
+  return handle_verified(parsed.value().endpoint, event->get<std::string>(), body);
 }
 
 ordered_json endpoint_check_json(std::string_view endpoint) {

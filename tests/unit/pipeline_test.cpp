@@ -177,4 +177,11 @@ TEST_CASE("preview_request_json answers POST /api/preview and names the field at
   CHECK(answer(R"({"event":"repo:push","payload":{},"template":7})") ==
         R"({"code":"request_invalid","reason":"template must be a template object or its JSON text"})");
   CHECK(preview_request_json(as_bytes(R"({"event":"repo:push","payload":{},"template":null})"))["code"] == "rendered");
+  // What the limits cut is reported here as in the browser preview.
+  const auto cut = preview_request_json(as_bytes(
+      R"({"event":"repo:push","payload":{},"template":{"content":"x","username":")" + std::string(81, 'u') + R"("}})"));
+  REQUIRE(cut.contains("cuts"));
+  CHECK(dump_json(cut.at("cuts")) ==
+        R"([{"path":"username","rule":"username","limit":80,"length":81,"reason":"username was 81 characters; Discord )"
+        R"(takes 80, so it ends in …"}])");
 }
