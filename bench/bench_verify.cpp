@@ -15,7 +15,7 @@
 int main(int argc, char** argv) {
   using clock = std::chrono::steady_clock;
   const auto selection = dispatch::make_selection("all", {});
-  const dispatch::endpoint_settings endpoint{"bench-secret", selection.value(), {}};
+  const dispatch::endpoint_settings endpoint{{"bench-secret"}, selection.value(), {}};
   dispatch::header_map headers;
   headers.add("X-Event-Key", "repo:push");
   headers.add("X-Hub-Signature", "sha256=" + std::string(64, '0'));

@@ -68,9 +68,27 @@ ordered_json preview_answer(const error& failure) {
 result<endpoint_settings> parse_endpoint(const json& endpoint) {
   const auto invalid = [](std::string message) { return make_error("endpoint_invalid", std::move(message)); };
   if (!endpoint.is_object()) return invalid("endpoint must be a JSON object");
+  std::vector<std::string> secrets;
   const auto secret = endpoint.find("secret");
-  if (secret == endpoint.end() || !secret->is_string() || secret->get_ref<const std::string&>().empty()) {
+  const auto secret_list = endpoint.find("secrets");
+  if (secret != endpoint.end() && secret_list != endpoint.end()) {
+    return invalid("endpoint.secret and endpoint.secrets are both given; keep one");
+  }
+  if (secret_list != endpoint.end()) {
+    constexpr std::size_t max_secrets = 4;
+    if (!secret_list->is_array() || secret_list->empty() || secret_list->size() > max_secrets) {
+      return invalid("endpoint.secrets must be a list of 1 to 4 non-empty strings");
+    }
+    for (const auto& item : *secret_list) {
+      if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
+        return invalid("endpoint.secrets must be a list of 1 to 4 non-empty strings");
+      }
+      secrets.push_back(item.get<std::string>());
+    }
+  } else if (secret == endpoint.end() || !secret->is_string() || secret->get_ref<const std::string&>().empty()) {
     return invalid("endpoint.secret must be a non-empty string");
+  } else {
+    secrets.push_back(secret->get<std::string>());
   }
   const auto events = endpoint.find("events");
   if (events == endpoint.end() || !events->is_object()) {
@@ -103,7 +121,7 @@ result<endpoint_settings> parse_endpoint(const json& endpoint) {
     const auto& failure = set.error();
     return make_error("endpoint_invalid", "endpoint." + failure.message, failure.line, failure.column);
   }
-  return endpoint_settings{secret->get<std::string>(), std::move(selection).value(), std::move(set).value()};
+  return endpoint_settings{std::move(secrets), std::move(selection).value(), std::move(set).value()};
 }
 
 void header_map::add(std::string_view name, std::string_view value) {
@@ -175,7 +193,7 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
   if (!signature) {
     return refuse(401, make_error("signature_missing", "X-Hub-Signature header is missing"));
   }
-  const auto verified = verify_signature(*signature, as_bytes(endpoint.secret), body);
+  const auto verified = verify_signature_any(*signature, endpoint.secrets, body);
   if (!verified.ok()) return refuse(401, verified.error());
 
   if (event.empty()) return refuse(400, make_error("event_key_missing", "X-Event-Key header is missing"));

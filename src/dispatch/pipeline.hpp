@@ -22,15 +22,16 @@ inline constexpr std::size_t max_body_bytes = 1024 * 1024;
 
 // What the core needs to know of an endpoint.
 struct endpoint_settings {
-  std::string secret;
+  std::vector<std::string> secrets;  // any of them verifies (after a rotation, the previous one too)
   event_selection events;
   template_set templates;  // empty: the auto-formatted embeds
 };
 
-// Reads `{secret, events:{mode, custom?}, template?, templates?}` (other members, such as name or
-// destination_url, are ignored). `template` is the default template; `templates` maps "default", event keys
-// and families ("pullrequest:*") to templates. Returns the settings; otherwise an error with code
-// `endpoint_invalid` whose message names the field (and, for a template, the line and column).
+// Reads `{secret | secrets, events:{mode, custom?}, template?, templates?}` (other members, such as name
+// or destination_url, are ignored). `secrets` lists 1 to 4 secrets that each verify (a rotation's window).
+// `template` is the default template; `templates` maps "default", event keys and families ("pullrequest:*")
+// to templates. Returns the settings; otherwise an error with code `endpoint_invalid` whose message names
+// the field (and, for a template, the line and column).
 result<endpoint_settings> parse_endpoint(const json& endpoint);
 
 // Request headers, looked up by name without regard to case.

@@ -133,6 +133,25 @@ result<bool> verify_signature(std::string_view header, std::span<const std::uint
   return true;
 }
 
+result<bool> verify_signature_any(std::string_view header, std::span<const std::string> secrets,
+                                  std::span<const std::uint8_t> body) {
+  auto parsed = parse_signature(header);
+  if (!parsed.ok()) return parsed.error();
+  bool matched = false;
+  for (const auto& secret : secrets) {
+    // No early exit: which secret matched must not show in the time taken.
+    matched |= digests_equal(hmac_sha256(as_bytes(secret), body), parsed.value().digest);
+  }
+  if (!matched) {
+    return make_error("signature_mismatch",
+                      secrets.size() > 1
+                          ? "X-Hub-Signature does not match the body signed with any of this endpoint's " +
+                                std::to_string(secrets.size()) + " current secrets"
+                          : std::string("X-Hub-Signature does not match the body signed with this endpoint's secret"));
+  }
+  return true;
+}
+
 std::string to_hex(const sha256_digest& digest) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;

@@ -35,6 +35,12 @@ bool digests_equal(const sha256_digest& a, const sha256_digest& b);
 result<bool> verify_signature(std::string_view header, std::span<const std::uint8_t> secret,
                               std::span<const std::uint8_t> body);
 
+// Verifies `header` against the body under each of `secrets` (after a rotation: the current secret and the
+// previous one). Returns true if any matches; every secret is checked, each in constant time, wherever a
+// match is. Otherwise the parse errors above, or `signature_mismatch` (also for an empty list).
+result<bool> verify_signature_any(std::string_view header, std::span<const std::string> secrets,
+                                  std::span<const std::uint8_t> body);
+
 // Returns the lowercase hex spelling of a digest.
 std::string to_hex(const sha256_digest& digest);
 

@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto parsed = parse_signature(signature_value);
   if (parsed.ok()) assert(to_hex(parsed.value().digest).size() == 64);
 
-  endpoint_settings endpoint{"fuzz-secret",
+  // Two secrets, as after a rotation: both are checked on every delivery.
+  endpoint_settings endpoint{{"fuzz-secret", "fuzz-previous-secret"},
                              make_selection(mode == 0   ? "push"
                                             : mode == 1 ? "all"
                                                         : "custom",
@@ -41,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   header_map headers;
   headers.add("X-Event-Key", event_key);
   headers.add("X-Hub-Signature",
-              sign ? "sha256=" + to_hex(hmac_sha256(as_bytes(endpoint.secret), bytes)) : signature_value);
+              sign ? "sha256=" + to_hex(hmac_sha256(as_bytes(endpoint.secrets.front()), bytes)) : signature_value);
   const auto result = handle(endpoint, headers, bytes);
   assert(result.status == 200 || result.status == 202 || result.status == 400 || result.status == 401 ||
          result.status == 413);

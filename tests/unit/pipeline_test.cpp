@@ -12,7 +12,7 @@ namespace {
 endpoint_settings endpoint(std::string_view mode, std::vector<std::string> custom = {}) {
   auto selection = make_selection(mode, custom);
   REQUIRE(selection.ok());
-  return {"s3cret", selection.value(), {}};
+  return {{"s3cret"}, selection.value(), {}};
 }
 
 header_map signed_headers(std::string_view key, std::string_view body, std::string_view secret = "s3cret") {

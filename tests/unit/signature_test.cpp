@@ -156,3 +156,21 @@ TEST_CASE("digests_equal compares every byte", "[signature]") {
     CHECK_FALSE(digests_equal(a, b));
   }
 }
+
+TEST_CASE("verify_signature_any accepts any of the current secrets", "[signature]") {
+  const std::vector<std::string> secrets = {"new-secret", "old-secret"};
+  const auto tag = [](std::string_view secret) {
+    return "sha256=" + to_hex(hmac_sha256(as_bytes(secret), as_bytes("{}")));
+  };
+  CHECK(verify_signature_any(tag("new-secret"), secrets, as_bytes("{}")).ok());
+  CHECK(verify_signature_any(tag("old-secret"), secrets, as_bytes("{}")).ok());
+  const auto neither = verify_signature_any(tag("third-secret"), secrets, as_bytes("{}"));
+  REQUIRE_FALSE(neither.ok());
+  CHECK(neither.error().code == "signature_mismatch");
+  CHECK(neither.error().message ==
+        "X-Hub-Signature does not match the body signed with any of this endpoint's 2 current secrets");
+  const auto none = verify_signature_any(tag("new-secret"), std::vector<std::string>{}, as_bytes("{}"));
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().code == "signature_mismatch");
+  CHECK(verify_signature_any("md5=00", secrets, as_bytes("{}")).error().code == "algorithm_unsupported");
+}
