@@ -1,12 +1,19 @@
-// The admin API of DESIGN.md: endpoints, their secrets and delivery logs, redelivery, the event catalogue
-// and the preview. Every call needs `Authorization: Bearer $ADMIN_TOKEN`.
+// The admin API of DESIGN.md: endpoints and sources, their secrets and delivery logs, redelivery, the
+// Bitbucket connections, the event catalogue and the preview. Every call needs `Authorization: Bearer
+// $ADMIN_TOKEN` or the Sources page's session (session.mjs).
 
+import { BitbucketError, bitbucketConfig } from './bitbucket.mjs';
+import { connectFault, connectionsApi } from './connections.mjs';
 import { enqueue, logEvent } from './deliver.mjs';
-import { isoTime, json, methodNotAllowed, problem, randomToken, readLimited, sameSecret } from './http.mjs';
+import { isoTime, json, methodNotAllowed, problem, randomToken, readLimited } from './http.mjs';
 import { maskDestination } from './policy.mjs';
-import { coreSettings } from './hooks.mjs';
+import { coreSettings, messageTitle, receive } from './hooks.mjs';
+import { adminTokenFault, authorize, sessionApi } from './session.mjs';
 import {
-  deleteEndpoint, getDelivery, getDeliveryBody, getEndpoint, insertEndpoint, listDeliveries, listEndpoints,
+  manualSteps, registerHook, removeHook, rotationGraceSeconds, sampleDelivery, sourceFault, updateHook,
+} from './sources.mjs';
+import {
+  deleteEndpoint, dueNow, getDelivery, getDeliveryBody, getEndpoint, insertEndpoint, listDeliveries, listEndpoints,
   recordRequest, saveEndpoint,
 } from './store.mjs';
 
@@ -15,12 +22,6 @@ const endpointFields = ['name', 'destination_url', 'events', 'template', 'templa
 const changeableFields = ['name', 'destination_url', 'events', 'template', 'templates', 'active'];
 
 const invalid = (field, reason, extra = {}) => problem(400, 'request_invalid', reason, { field, ...extra });
-
-function authorized(request, env) {
-  const header = request.headers.get('authorization') ?? '';
-  const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-  return token.length > 0 && sameSecret(token, env.ADMIN_TOKEN);
-}
 
 // Reads a JSON object body; returns [value] or [null, response].
 async function readObject(request, { optional = false } = {}) {
@@ -92,13 +93,36 @@ function unknownField(body, allowed) {
   return unknown === undefined ? null : invalid(unknown, `unknown field "${unknown}"; expected ${allowed.join(', ')}`);
 }
 
-function baseUrl(request, env) {
-  const configured = (env.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '');
+export function baseUrl(request, env) {
+  const configured = (env.PUBLIC_BASE_URL ?? '').trim().replace(/\/+$/, '');
   return configured === '' ? new URL(request.url).origin : configured;
 }
 
+// What a person reads first: disconnected; needs reconnect (the source's account); destination broken; active.
+function endpointState(endpoint) {
+  if (endpoint.active === false) return 'disconnected';
+  if (endpoint.provider && endpoint.connection_status !== undefined && endpoint.connection_status !== 'ok') return 'needs_reconnect';
+  if (endpoint.destination_status === 'broken') return 'destination_broken';
+  return 'active';
+}
+
+function sourceView(endpoint, base, env) {
+  const source = {
+    provider: endpoint.provider,
+    connection: endpoint.connection_id,
+    repository: endpoint.repository,
+    repository_url: `${bitbucketConfig(env).oauthBase}/${endpoint.repository}`,
+    hook_uuid: endpoint.hook_uuid ?? null,
+    status: endpoint.source_status,
+  };
+  if (endpoint.source_status === 'left_behind') {
+    source.left_behind = { reason: endpoint.source_error, steps: manualSteps(endpoint, base) };
+  }
+  return source;
+}
+
 // An endpoint as the API shows it: never the secret, the destination masked (its token is a credential).
-function endpointView(endpoint, base) {
+function endpointView(endpoint, base, env) {
   const view = {
     id: endpoint.id,
     name: endpoint.name,
@@ -113,6 +137,11 @@ function endpointView(endpoint, base) {
   if (endpoint.templates !== null && endpoint.templates !== undefined) view.templates = endpoint.templates;
   view.created_at = isoTime(endpoint.created_at);
   view.updated_at = isoTime(endpoint.updated_at);
+  view.state = endpointState(endpoint);
+  if (endpoint.provider) view.source = sourceView(endpoint, base, env);
+  if (endpoint.last_delivery) {
+    view.last_delivery = { ...endpoint.last_delivery, received_at: isoTime(endpoint.last_delivery.received_at) };
+  }
   return view;
 }
 
@@ -146,10 +175,13 @@ function deliveryView(row, full) {
     response_status: row.response_status,
     last_error: row.last_error,
     redelivery_of: row.redelivery_of,
+    title: row.title,
+    test: row.test === 1,
   };
   if (!full) return view;
   return {
     ...view,
+    request_headers: parseMaybeJson(row.request_headers) ?? {},
     message: parseMaybeJson(row.message),
     response: parseMaybeJson(row.response_body),
     attempt_log: parseMaybeJson(row.attempt_log) ?? [],
@@ -158,15 +190,41 @@ function deliveryView(row, full) {
   };
 }
 
+// Runs `work` (registering, changing or removing a hook) and turns Bitbucket's refusal into the answer.
+async function withBitbucket(work) {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof BitbucketError)) throw error;
+    return bitbucketProblem(error);
+  }
+}
+
+export function bitbucketProblem(error) {
+  const headers = error.extra?.retry_after ? { 'retry-after': String(error.extra.retry_after) } : {};
+  return json(error.status, { code: error.code, reason: error.message, ...error.extra }, headers);
+}
+
+const hexSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+
 async function createEndpoint(request, env, core) {
   const [body, fault] = await readObject(request);
   if (fault) return fault;
-  const unknown = unknownField(body, endpointFields);
+  const unknown = unknownField(body, [...endpointFields, 'source']);
   if (unknown) return unknown;
+  const isSource = body.source !== undefined;
+  if (isSource) {
+    const why = await sourceFault(env, body.source);
+    if (why) return invalid('source', why);
+    const notReady = connectFault(env);
+    if (notReady) return problem(409, 'bitbucket_not_configured', `connecting Bitbucket is not configured: ${notReady}`);
+    if (body.secret !== undefined) return invalid('secret', 'a source\'s secret is generated by dispatch and given to Bitbucket; leave it out');
+  }
   const endpoint = {
     id: randomToken(12),
-    name: body.name,
-    secret: body.secret ?? randomToken(32),
+    name: body.name ?? (isSource ? body.source.repository : undefined),
+    // DESIGN.md: a source gets 32 random bytes, hex; a hand-made endpoint may bring its own.
+    secret: body.secret ?? (isSource ? hexSecret() : randomToken(32)),
     events: body.events,
     template: body.template ?? null,
     templates: body.templates ?? null,
@@ -176,10 +234,31 @@ async function createEndpoint(request, env, core) {
   };
   const bad = endpointFault(core, endpoint);
   if (bad) return bad;
+  if (isSource) {
+    Object.assign(endpoint, {
+      provider: 'bitbucket', connection_id: body.source.connection, repository: body.source.repository,
+      source_status: 'registering',
+    });
+  }
   const now = Date.now();
-  await insertEndpoint(env.DB, endpoint, now);
-  logEvent('endpoint_created', { endpoint: endpoint.id });
-  const view = endpointView({ ...endpoint, created_at: now, updated_at: now }, baseUrl(request, env));
+  const base = baseUrl(request, env);
+  await insertEndpoint(env, endpoint, now);
+  if (isSource) {
+    try {
+      const registered = await registerHook(env, endpoint, base, core.events());
+      Object.assign(endpoint, { ...registered, source_status: 'registered' });
+      delete endpoint.reused;
+      await saveEndpoint(env, endpoint, now);
+    } catch (error) {
+      // Nothing is left behind when Bitbucket refuses: the endpoint goes again.
+      await deleteEndpoint(env.DB, endpoint.id);
+      logEvent('source_refused', { endpoint: endpoint.id, code: error?.code ?? 'error' });
+      if (error instanceof BitbucketError) return bitbucketProblem(error);
+      throw error;
+    }
+  }
+  logEvent('endpoint_created', { endpoint: endpoint.id, source: isSource });
+  const view = endpointView({ ...endpoint, created_at: now, updated_at: now }, base, env);
   return json(201, { ...view, secret: endpoint.secret }, { location: `/api/endpoints/${endpoint.id}` });
 }
 
@@ -189,6 +268,9 @@ async function changeEndpoint(request, env, core, endpoint) {
   const unknown = unknownField(body, changeableFields);
   if (unknown) return unknown;
   if ('active' in body && typeof body.active !== 'boolean') return invalid('active', 'active must be true or false');
+  if ('active' in body && endpoint.provider) {
+    return invalid('active', 'a source is disconnected with POST /api/endpoints/{id}/disconnect (which also removes its hook), and connected again by creating a new source');
+  }
   const changed = { ...endpoint, ...body };
   if (body.destination_url !== undefined && body.destination_url !== endpoint.destination_url) {
     // A new destination gets a fresh start.
@@ -197,23 +279,85 @@ async function changeEndpoint(request, env, core, endpoint) {
   }
   const bad = endpointFault(core, changed);
   if (bad) return bad;
+  const base = baseUrl(request, env);
+  const hookChanges = body.events !== undefined || (body.name !== undefined && body.name !== endpoint.name);
+  if (endpoint.provider && endpoint.active && endpoint.hook_uuid && hookChanges) {
+    // Bitbucket first: if it refuses, nothing changes here either.
+    const refused = await withBitbucket(async () => updateHook(env, changed, base, core.events()));
+    if (refused) return refused;
+  }
   const now = Date.now();
-  await saveEndpoint(env.DB, changed, now);
+  await saveEndpoint(env, changed, now);
   logEvent('endpoint_changed', { endpoint: endpoint.id, fields: Object.keys(body) });
-  return json(200, endpointView({ ...changed, updated_at: now }, baseUrl(request, env)));
+  return json(200, endpointView({ ...changed, updated_at: now }, base, env));
 }
 
-async function rotateSecret(request, env, endpoint) {
+async function rotateSecret(request, env, core, endpoint) {
   const [body, fault] = await readObject(request, { optional: true });
   if (fault) return fault;
   const unknown = unknownField(body, ['secret']);
   if (unknown) return unknown;
-  const secret = body.secret ?? randomToken(32);
+  const secret = body.secret ?? (endpoint.provider ? hexSecret() : randomToken(32));
   const bad = secretFault(secret);
   if (bad) return invalid('secret', bad);
-  await saveEndpoint(env.DB, { ...endpoint, secret }, Date.now());
-  logEvent('secret_rotated', { endpoint: endpoint.id });
-  return json(200, { id: endpoint.id, secret });
+  const now = Date.now();
+  if (!endpoint.provider || !endpoint.active || !endpoint.hook_uuid) {
+    // A hand-made endpoint's old secret stops at once: the person rotating it may be shutting out a leak.
+    await saveEndpoint(env, { ...endpoint, secret, previous_secret: null, previous_secret_until: null }, now);
+    logEvent('secret_rotated', { endpoint: endpoint.id });
+    return json(200, { id: endpoint.id, secret });
+  }
+  // Both secrets verify before Bitbucket hears of the new one, so no delivery in flight is refused.
+  const until = now + rotationGraceSeconds(env) * 1000;
+  const rotated = { ...endpoint, secret, previous_secret: endpoint.secret, previous_secret_until: until };
+  await saveEndpoint(env, rotated, now);
+  const refused = await withBitbucket(async () => updateHook(env, rotated, baseUrl(request, env), core.events(), { withSecret: true }));
+  if (refused) {
+    await saveEndpoint(env, endpoint, Date.now());
+    return refused;
+  }
+  logEvent('secret_rotated', { endpoint: endpoint.id, source: true });
+  return json(200, { id: endpoint.id, secret, previous_valid_until: isoTime(until) });
+}
+
+async function disconnect(request, env, endpoint) {
+  const now = Date.now();
+  if (!endpoint.provider) {
+    await saveEndpoint(env, { ...endpoint, active: false }, now);
+    logEvent('endpoint_disconnected', { endpoint: endpoint.id });
+    return json(200, { id: endpoint.id, active: false });
+  }
+  const base = baseUrl(request, env);
+  // A hook already removed stays removed; one left behind is tried again.
+  const outcome = endpoint.source_status === 'removed' ? { status: 'removed' } : await removeHook(env, endpoint, base);
+  await saveEndpoint(env, {
+    ...endpoint, active: false, source_status: outcome.status, source_error: outcome.reason ?? null,
+    previous_secret: null, previous_secret_until: null,
+  }, now);
+  logEvent('source_disconnected', { endpoint: endpoint.id, hook: outcome.status });
+  return json(200, { id: endpoint.id, active: false, source: outcome });
+}
+
+async function sendTestEvent(request, env, core, endpoint) {
+  const [body, fault] = await readObject(request);
+  if (fault) return fault;
+  const unknown = unknownField(body, ['event']);
+  if (unknown) return unknown;
+  const catalogue = (await core()).events();
+  if (!catalogue.some((entry) => entry.key === body.event)) {
+    return invalid('event', `event must be one of the catalogue's keys (GET /api/events), not ${JSON.stringify(body.event)}`);
+  }
+  if (!endpoint.active) return problem(409, 'endpoint_inactive', 'the endpoint is disconnected: Bitbucket would get 410');
+  const samples = await (await env.ASSETS.fetch(new URL('/samples.json', request.url))).json();
+  const sample = await sampleDelivery(samples, endpoint, body.event);
+  const signed = new Request(`${new URL(request.url).origin}/hooks/${endpoint.id}`, { method: 'POST', headers: sample.headers, body: sample.body });
+  const answered = await receive(signed, env, core, endpoint.id, { test: true });
+  const answer = await answered.json();
+  logEvent('test_event', { endpoint: endpoint.id, event: body.event, answered: answered.status });
+  const result = { event: body.event, answered: answered.status, status: answer.status };
+  if (answer.delivery) result.delivery = answer.delivery;
+  if (answer.reason) result.reason = answer.reason;
+  return json(200, result);
 }
 
 async function redeliver(request, env, core, id) {
@@ -225,7 +369,7 @@ async function redeliver(request, env, core, id) {
   if (recorded.body === null) {
     return problem(410, 'body_expired', 'the raw body is kept for RETENTION_DAYS days and this one is gone');
   }
-  const endpoint = await getEndpoint(env.DB, recorded.endpoint_id);
+  const endpoint = await getEndpoint(env, recorded.endpoint_id);
   if (!endpoint.active) return problem(409, 'endpoint_inactive', 'the endpoint is disconnected; set active to true first');
   const body = new Uint8Array(recorded.body);
   const outcome = core.redeliver(coreSettings(endpoint), recorded.event, body);
@@ -234,7 +378,7 @@ async function redeliver(request, env, core, id) {
   const { id: newId } = await recordRequest(env.DB, {
     id: crypto.randomUUID(), endpoint_id: endpoint.id, event: recorded.event, verdict: 'deliver', code: outcome.code,
     reason: `redelivery of ${id}: ${outcome.reason}`, answered: 202, status: 'pending', next_attempt_at: now,
-    message: outcome.message, body, redelivery_of: id, received_at: now,
+    message: outcome.message, body, redelivery_of: id, received_at: now, title: messageTitle(outcome.message),
   });
   await enqueue(env, newId);
   logEvent('redelivery', { endpoint: endpoint.id, delivery: newId, of: id });
@@ -255,35 +399,84 @@ function deliveryLimit(url) {
   return Number.isInteger(limit) && limit >= 1 && limit <= 500 ? limit : null;
 }
 
-// The routes: [pattern, {METHOD: handler(request, env, core, params, url)}].
+const deliveryStatuses = ['pending', 'sending', 'delivered', 'failed', 'ignored', 'rejected'];
+const writeCursor = (row) => btoa(`${row.received_at}.${row.id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+
+function readCursor(text) {
+  try {
+    const [at, ...id] = atob(text.replaceAll('-', '+').replaceAll('_', '/')).split('.');
+    const receivedAt = Number(at);
+    return Number.isInteger(receivedAt) && id.length > 0 ? { received_at: receivedAt, id: id.join('.') } : null;
+  } catch {
+    return null;
+  }
+}
+
+// GET /api/endpoints/{id}/deliveries?limit&cursor&status&event: a page of the log, newest first; the next
+// page's cursor in `Link: <…>; rel="next"` and `X-Next-Cursor` (the body stays a plain array).
+async function deliveryPage(env, endpoint, url) {
+  const limit = deliveryLimit(url);
+  if (limit === null) return invalid('limit', 'limit must be an integer from 1 to 500');
+  const cursorText = url.searchParams.get('cursor');
+  const before = cursorText === null ? null : readCursor(cursorText);
+  if (cursorText !== null && before === null) return invalid('cursor', 'cursor is not one this API gave (X-Next-Cursor)');
+  const status = url.searchParams.get('status') || null;
+  if (status !== null && !deliveryStatuses.includes(status)) {
+    return invalid('status', `status must be one of ${deliveryStatuses.join(', ')}`);
+  }
+  const event = url.searchParams.get('event') || null;
+  if (event !== null && event.length > 200) return invalid('event', 'event is longer than 200 characters');
+  const { rows, more } = await listDeliveries(env.DB, endpoint.id, { limit, before, status, event });
+  const headers = {};
+  if (more) {
+    const cursor = writeCursor(rows.at(-1));
+    const next = new URL(url);
+    next.searchParams.set('cursor', cursor);
+    headers.link = `<${next.pathname}${next.search}>; rel="next"`;
+    headers['x-next-cursor'] = cursor;
+  }
+  return json(200, rows.map((row) => deliveryView(row, false)), headers);
+}
+
+
+// The routes: [pattern, {METHOD: handler(request, env, core, param, url)}, loads?]. `core` is the loaded core,
+// except for handlers marked `lazyCore`, which get the function that loads it (the receive path's way).
 const routes = [
   [/^\/api\/events$/, { GET: (request, env, core) => json(200, core.events()) }],
   [/^\/api\/preview$/, { POST: (request, env, core) => preview(request, core) }],
   [/^\/api\/endpoints$/, {
     GET: async (request, env) => {
       const base = baseUrl(request, env);
-      return json(200, (await listEndpoints(env.DB)).map((endpoint) => endpointView(endpoint, base)));
+      return json(200, (await listEndpoints(env.DB)).map((endpoint) => endpointView(endpoint, base, env)));
     },
     POST: (request, env, core) => createEndpoint(request, env, core),
   }],
   [/^\/api\/endpoints\/([^/]+)$/, {
-    GET: (request, env, core, endpoint) => json(200, endpointView(endpoint, baseUrl(request, env))),
+    GET: async (request, env, core, endpoint) => {
+      const [listed] = await listEndpoints(env.DB, endpoint.id);
+      return json(200, endpointView(listed, baseUrl(request, env), env));
+    },
     PATCH: (request, env, core, endpoint) => changeEndpoint(request, env, core, endpoint),
     DELETE: async (request, env, core, endpoint) => {
+      if (endpoint.provider && endpoint.active) {
+        return problem(409, 'source_connected', 'disconnect the source first (POST /api/endpoints/{id}/disconnect removes its hook from Bitbucket)');
+      }
       await deleteEndpoint(env.DB, endpoint.id);
       logEvent('endpoint_deleted', { endpoint: endpoint.id });
       return new Response(null, { status: 204 });
     },
   }, 'endpoint'],
   [/^\/api\/endpoints\/([^/]+)\/secret$/, {
-    POST: (request, env, core, endpoint) => rotateSecret(request, env, endpoint),
+    POST: (request, env, core, endpoint) => rotateSecret(request, env, core, endpoint),
   }, 'endpoint'],
+  [/^\/api\/endpoints\/([^/]+)\/disconnect$/, {
+    POST: (request, env, core, endpoint) => disconnect(request, env, endpoint),
+  }, 'endpoint'],
+  [/^\/api\/endpoints\/([^/]+)\/test$/, {
+    POST: (request, env, core, endpoint) => sendTestEvent(request, env, core, endpoint),
+  }, 'endpoint', 'lazyCore'],
   [/^\/api\/endpoints\/([^/]+)\/deliveries$/, {
-    GET: async (request, env, core, endpoint, url) => {
-      const limit = deliveryLimit(url);
-      if (limit === null) return invalid('limit', 'limit must be an integer from 1 to 500');
-      return json(200, (await listDeliveries(env.DB, endpoint.id, limit)).map((row) => deliveryView(row, false)));
-    },
+    GET: (request, env, core, endpoint, url) => deliveryPage(env, endpoint, url),
   }, 'endpoint'],
   [/^\/api\/deliveries\/([^/]+)$/, {
     GET: async (request, env, core, id) => {
@@ -291,34 +484,77 @@ const routes = [
       return row ? json(200, deliveryView(row, true)) : problem(404, 'not_found', `no delivery ${id}`);
     },
   }],
+  [/^\/api\/deliveries\/([^/]+)\/payload$/, {
+    GET: async (request, env, core, id) => {
+      const row = await getDeliveryBody(env.DB, id);
+      if (!row) return problem(404, 'not_found', `no delivery ${id}`);
+      if (row.body === null) {
+        return problem(410, 'body_expired', 'this request\'s body was not kept: it was refused or ignored, or RETENTION_DAYS passed');
+      }
+      return new Response(row.body, {
+        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+      });
+    },
+  }],
   [/^\/api\/deliveries\/([^/]+)\/redeliver$/, {
     POST: (request, env, core, id) => redeliver(request, env, core, id),
   }],
+  [/^\/api\/deliveries\/([^/]+)\/retry$/, {
+    POST: async (request, env, core, id) => {
+      if (!(await dueNow(env.DB, id, Date.now()))) {
+        return problem(409, 'not_waiting', `delivery ${id} is not waiting for a retry (only a pending one can be sent now)`);
+      }
+      await enqueue(env, id);
+      logEvent('retry_now', { delivery: id });
+      return json(202, { status: 'pending', delivery: id });
+    },
+  }],
 ];
 
+// What the Sources page needs to know of the configuration.
+function describe(request, env) {
+  const config = bitbucketConfig(env);
+  const base = baseUrl(request, env);
+  return {
+    bitbucket: {
+      configured: connectFault(env) === null, fault: connectFault(env), oauth_base: config.oauthBase,
+      callback_url: `${base}/oauth/bitbucket/callback`,
+    },
+    public_base_url: base,
+  };
+}
+
 export async function adminApi(request, env, core, url) {
-  const route = routes.find(([pattern]) => pattern.test(url.pathname));
-  if (!route) return problem(404, 'not_found', `no route ${url.pathname}`);
-  const [pattern, methods, loads] = route;
-  const handler = methods[request.method];
-  if (!handler) return methodNotAllowed(Object.keys(methods));
-  if (typeof env.ADMIN_TOKEN !== 'string' || env.ADMIN_TOKEN.length < 16) {
+  const tokenFault = adminTokenFault(env);
+  if (tokenFault) {
     // Misconfiguration is loud: no admin API without a real token.
-    return problem(500, 'misconfigured', 'ADMIN_TOKEN is not set (or shorter than 16 characters)');
+    return problem(500, 'misconfigured', tokenFault);
   }
-  if (!authorized(request, env)) {
-    return problem(401, 'unauthorized', 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong');
-  }
-  let id;
+  if (url.pathname === '/api/session') return sessionApi(request, env, describe);
+  const route = routes.find(([pattern]) => pattern.test(url.pathname));
+  const connectionsRoute = url.pathname.startsWith('/api/connections');
+  if (!route && !connectionsRoute) return problem(404, 'not_found', `no route ${url.pathname}`);
+  const methods = route?.[1];
+  if (route && !methods[request.method]) return methodNotAllowed(Object.keys(methods));
+  const refused = await authorize(request, env);
+  if (refused) return refused;
   try {
-    id = decodeURIComponent(pattern.exec(url.pathname)[1] ?? '');
-  } catch {
-    return problem(404, 'not_found', `no route ${url.pathname}`);
+    if (connectionsRoute) return (await connectionsApi(request, env, url)) ?? problem(404, 'not_found', `no route ${url.pathname}`);
+    const [pattern, , loads, lazy] = route;
+    let id;
+    try {
+      id = decodeURIComponent(pattern.exec(url.pathname)[1] ?? '');
+    } catch {
+      return problem(404, 'not_found', `no route ${url.pathname}`);
+    }
+    let param = id;
+    if (loads === 'endpoint') {
+      param = await getEndpoint(env, id);
+      if (!param) return problem(404, 'not_found', `no endpoint ${id}`);
+    }
+    return await methods[request.method](request, env, lazy ? core : await core(), param, url);
+  } catch (error) {
+    if (error instanceof BitbucketError) return bitbucketProblem(error);
+    throw error;
   }
-  let param = id;
-  if (loads === 'endpoint') {
-    param = await getEndpoint(env.DB, id);
-    if (!param) return problem(404, 'not_found', `no endpoint ${id}`);
-  }
-  return handler(request, env, await core(), param, url);
 }

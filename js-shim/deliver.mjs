@@ -6,6 +6,7 @@ import { claim, markDestinationBroken, overdue, purge, settle } from './store.mj
 
 const keptAnswerBytes = 4096;
 const keptLogEntries = 50;
+const keptAnswerInLog = 512; // of each attempt's answer; the last one is kept whole (4 KiB) beside the log
 
 // One line of JSON per event on the console (Workers Logs, `wrangler tail`, the dev terminal). Never
 // given a secret, a token or a destination URL.
@@ -24,8 +25,14 @@ export async function enqueue(env, id, delaySeconds = 0) {
   }
 }
 
-// POSTs the message; returns {status, headers, bodyText} or {error} for a network error or timeout.
+// POSTs the message; returns {status, headers, bodyText, ms} or {error, ms} for a network error or timeout.
 async function post(url, message, timeoutSeconds) {
+  const started = Date.now();
+  const answer = await postOnce(url, message, timeoutSeconds);
+  return { ...answer, ms: Date.now() - started };
+}
+
+async function postOnce(url, message, timeoutSeconds) {
   try {
     const response = await fetch(waitUrl(url), {
       method: 'POST',
@@ -64,8 +71,9 @@ async function deliverOne(env, id) {
   const answer = await post(delivery.endpoint.destination_url, delivery.message, config.timeoutSeconds);
   const decision = decide(answer, { attempts: delivery.attempts, failures: delivery.failures }, config, Math.random(), now());
   const kept = answer.bodyText === undefined ? undefined : answer.bodyText.slice(0, keptAnswerBytes);
-  const entry = { at, outcome: decision.outcome };
+  const entry = { at, outcome: decision.outcome, duration_ms: answer.ms };
   if (answer.status !== undefined) entry.status = answer.status;
+  if (kept !== undefined && kept !== '') entry.answer = kept.slice(0, keptAnswerInLog);
   if (decision.why) entry.error = decision.why;
   const settled = { failures: delivery.failures, response_status: answer.status, response_body: kept };
 

@@ -1,8 +1,11 @@
 // D1, the record of truth: endpoints, and deliveries (the log and the outbox). Every SQL statement of the
 // Worker is here; callers pass times in milliseconds since the epoch.
 
-const endpointColumns = `id, name, secret, events, template, templates, destination_url, destination_status,
-  destination_error, active, created_at, updated_at`;
+import { openEndpointSecret, sealEndpointSecret } from './secrets.mjs';
+
+const endpointColumns = `id, name, events, template, templates, destination_url, destination_status,
+  destination_error, active, provider, connection_id, repository, repository_uuid, hook_uuid, source_status,
+  source_error, previous_secret_until, created_at, updated_at`;
 
 // Parses the JSON columns of an endpoint row.
 function endpointFromRow(row) {
@@ -18,30 +21,53 @@ function endpointFromRow(row) {
 
 const orNull = (value) => (value === undefined || value === null ? null : JSON.stringify(value));
 
-export async function getEndpoint(db, id) {
-  return endpointFromRow(await db.prepare(`SELECT ${endpointColumns} FROM endpoints WHERE id = ?`).bind(id).first());
+// Returns an endpoint with its secrets decrypted (`secret`, and `previous_secret` inside its window), or null.
+export async function getEndpoint(env, id) {
+  const row = await env.DB.prepare(`SELECT ${endpointColumns}, secret, previous_secret FROM endpoints WHERE id = ?`)
+    .bind(id).first();
+  if (!row) return null;
+  const endpoint = endpointFromRow(row);
+  endpoint.secret = await openEndpointSecret(env, id, row.secret);
+  endpoint.previous_secret = await openEndpointSecret(env, id, row.previous_secret);
+  return endpoint;
 }
 
-export async function listEndpoints(db) {
-  const { results } = await db.prepare(`SELECT ${endpointColumns} FROM endpoints ORDER BY created_at, id`).all();
-  return results.map(endpointFromRow);
+// Returns every endpoint, or the one with `id` (never a secret), with its connection's status and its
+// latest delivery.
+export async function listEndpoints(db, id = null) {
+  const { results } = await db.prepare(`SELECT ${endpointColumns.split(/,\s*/).map((name) => `e.${name}`).join(', ')},
+      c.status AS connection_status,
+      (SELECT json_object('id', d.id, 'received_at', d.received_at, 'verdict', d.verdict, 'status', d.status,
+         'code', d.code, 'event', d.event, 'title', d.title)
+       FROM deliveries d WHERE d.endpoint_id = e.id ORDER BY d.received_at DESC, d.id DESC LIMIT 1) AS last_delivery
+      FROM endpoints e LEFT JOIN connections c ON c.id = e.connection_id WHERE ?1 IS NULL OR e.id = ?1
+      ORDER BY e.created_at, e.id`).bind(id).all();
+  return results.map((row) => ({ ...endpointFromRow(row), last_delivery: row.last_delivery === null ? null : JSON.parse(row.last_delivery) }));
 }
 
-export async function insertEndpoint(db, endpoint, now) {
-  await db.prepare(`INSERT INTO endpoints (id, name, secret, events, template, templates, destination_url, active,
-      created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .bind(endpoint.id, endpoint.name, endpoint.secret, JSON.stringify(endpoint.events), orNull(endpoint.template),
-      orNull(endpoint.templates), endpoint.destination_url, endpoint.active === false ? 0 : 1, now, now)
+const sourceColumns = ['provider', 'connection_id', 'repository', 'repository_uuid', 'hook_uuid', 'source_status',
+  'source_error', 'previous_secret_until'];
+
+export async function insertEndpoint(env, endpoint, now) {
+  await env.DB.prepare(`INSERT INTO endpoints (id, name, secret, events, template, templates, destination_url, active,
+      ${sourceColumns.join(', ')}, previous_secret, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${sourceColumns.map(() => '?').join(', ')}, ?, ?, ?)`)
+    .bind(endpoint.id, endpoint.name, await sealEndpointSecret(env, endpoint.id, endpoint.secret),
+      JSON.stringify(endpoint.events), orNull(endpoint.template), orNull(endpoint.templates), endpoint.destination_url,
+      endpoint.active === false ? 0 : 1, ...sourceColumns.map((name) => endpoint[name] ?? null),
+      await sealEndpointSecret(env, endpoint.id, endpoint.previous_secret), now, now)
     .run();
 }
 
 // Writes an endpoint's changed settings back (the whole row but its id and creation time).
-export async function saveEndpoint(db, endpoint, now) {
-  await db.prepare(`UPDATE endpoints SET name = ?, secret = ?, events = ?, template = ?, templates = ?,
-      destination_url = ?, destination_status = ?, destination_error = ?, active = ?, updated_at = ? WHERE id = ?`)
-    .bind(endpoint.name, endpoint.secret, JSON.stringify(endpoint.events), orNull(endpoint.template),
-      orNull(endpoint.templates), endpoint.destination_url, endpoint.destination_status,
-      endpoint.destination_error ?? null, endpoint.active ? 1 : 0, now, endpoint.id)
+export async function saveEndpoint(env, endpoint, now) {
+  await env.DB.prepare(`UPDATE endpoints SET name = ?, secret = ?, events = ?, template = ?, templates = ?,
+      destination_url = ?, destination_status = ?, destination_error = ?, active = ?,
+      ${sourceColumns.map((name) => `${name} = ?`).join(', ')}, previous_secret = ?, updated_at = ? WHERE id = ?`)
+    .bind(endpoint.name, await sealEndpointSecret(env, endpoint.id, endpoint.secret), JSON.stringify(endpoint.events),
+      orNull(endpoint.template), orNull(endpoint.templates), endpoint.destination_url, endpoint.destination_status,
+      endpoint.destination_error ?? null, endpoint.active ? 1 : 0, ...sourceColumns.map((name) => endpoint[name] ?? null),
+      await sealEndpointSecret(env, endpoint.id, endpoint.previous_secret), now, endpoint.id)
     .run();
 }
 
@@ -61,15 +87,15 @@ export async function markDestinationBroken(db, endpointId, why, now) {
 // duplicate.
 export async function recordRequest(db, row) {
   const statement = db.prepare(`INSERT INTO deliveries (id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt,
-      event, verdict, code, reason, answered, status, next_attempt_at, message, body, redelivery_of, received_at,
-      updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      event, verdict, code, reason, answered, status, next_attempt_at, message, body, redelivery_of, request_headers,
+      title, test, received_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (endpoint_id, request_uuid) WHERE verdict = 'deliver' AND request_uuid IS NOT NULL DO NOTHING
       RETURNING id`)
     .bind(row.id, row.endpoint_id, row.request_uuid ?? null, row.hook_uuid ?? null, row.bitbucket_attempt ?? null,
       row.event ?? null, row.verdict, row.code, row.reason, row.answered, row.status, row.next_attempt_at ?? null,
       row.message === undefined ? null : JSON.stringify(row.message), row.body ?? null, row.redelivery_of ?? null,
-      row.received_at, row.received_at);
+      orNull(row.request_headers), row.title ?? null, row.test ? 1 : 0, row.received_at, row.received_at);
   const inserted = await statement.first();
   if (inserted) return { id: inserted.id, duplicate: false };
   const existing = await db.prepare(`SELECT id FROM deliveries WHERE endpoint_id = ? AND request_uuid = ?
@@ -126,20 +152,33 @@ export async function purge(db, now, bodyMs, logMs) {
 
 const summaryColumns = `id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt, event, verdict, code, reason,
   answered, status, attempts, failures, next_attempt_at, response_status, message_id, last_error, redelivery_of,
-  received_at,
-  delivered_at, updated_at`;
+  title, test, received_at, delivered_at, updated_at`;
 
-export async function listDeliveries(db, endpointId, limit) {
-  const { results } = await db.prepare(`SELECT ${summaryColumns} FROM deliveries WHERE endpoint_id = ?
-      ORDER BY received_at DESC, id DESC LIMIT ?`).bind(endpointId, limit).all();
-  return results;
+// Returns up to `limit` deliveries of an endpoint, newest first, after `before` ({received_at, id} of the
+// last one of the previous page) and matching `status` and `event` when given; and whether more follow.
+export async function listDeliveries(db, endpointId, { limit, before = null, status = null, event = null }) {
+  const where = ['endpoint_id = ?1'];
+  if (before) where.push('(received_at < ?2 OR (received_at = ?2 AND id < ?3))');
+  if (status) where.push('status = ?4');
+  if (event) where.push('event = ?5');
+  const { results } = await db.prepare(`SELECT ${summaryColumns} FROM deliveries WHERE ${where.join(' AND ')}
+      ORDER BY received_at DESC, id DESC LIMIT ?6`)
+    .bind(endpointId, before?.received_at ?? null, before?.id ?? null, status, event, limit + 1).all();
+  return { rows: results.slice(0, limit), more: results.length > limit };
 }
 
 export async function getDelivery(db, id) {
-  return db.prepare(`SELECT ${summaryColumns}, message, response_body, attempt_log, length(body) AS body_bytes
-      FROM deliveries WHERE id = ?`).bind(id).first();
+  return db.prepare(`SELECT ${summaryColumns}, message, response_body, attempt_log, request_headers,
+      length(body) AS body_bytes FROM deliveries WHERE id = ?`).bind(id).first();
 }
 
 export async function getDeliveryBody(db, id) {
   return db.prepare('SELECT endpoint_id, event, verdict, body FROM deliveries WHERE id = ?').bind(id).first();
+}
+
+// Makes a delivery that waits on a backoff due now. Returns true if it was pending.
+export async function dueNow(db, id, now) {
+  const { meta } = await db.prepare(`UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ?
+      AND status = 'pending'`).bind(now, now, id).run();
+  return meta.changes > 0;
 }

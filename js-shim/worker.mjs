@@ -1,18 +1,23 @@
 // The dispatch Worker. The core decides (verify, filter, render); this shim does every I/O: routing,
 // D1, the queue, outbound delivery and the static pages.
 //
-//   POST /hooks/{endpoint}   Bitbucket's webhooks (hooks.mjs)
-//   /api/…                   the admin API (admin.mjs)
-//   anything else            static assets
+//   POST /hooks/{endpoint}             Bitbucket's webhooks (hooks.mjs)
+//   /api/…                             the admin API and the Sources page's session (admin.mjs)
+//   GET /connect/bitbucket             a signed-in browser starts connecting an account (connections.mjs)
+//   GET /oauth/bitbucket/callback      Bitbucket sends the browser back here
+//   anything else                      static assets (/sources, /preview, …); / leads to /sources
 // The queue consumer delivers (deliver.mjs); the scheduled task sweeps the outbox and applies retention.
 
 import wasmModule from '../build/wasm/dispatch.wasm';
 import { instantiateCore } from './core.mjs';
-import { adminApi } from './admin.mjs';
+import { adminApi, baseUrl } from './admin.mjs';
+import { connectFault, oauthCallback, startAuthorization } from './connections.mjs';
 import { consume, logEvent, maintain, sweep } from './deliver.mjs';
-import { problem } from './http.mjs';
+import { methodNotAllowed, problem } from './http.mjs';
 import { deliveryConfig } from './policy.mjs';
 import { receive } from './hooks.mjs';
+import { currentSession, purgeSessions } from './session.mjs';
+import { removeLeftBehind } from './sources.mjs';
 
 let corePromise = null;
 let lastSweep = 0;
@@ -42,11 +47,31 @@ function sweepNowAndThen(env, ctx) {
   ctx.waitUntil(sweep(env, now).catch((error) => logEvent('sweep_failed', { error: String(error?.message ?? error) })));
 }
 
-async function route(request, env) {
+const redirect = (status, location) => new Response(null, { status, headers: { location, 'cache-control': 'no-store' } });
+
+// GET /connect/bitbucket: for a signed-in browser, a fresh authorisation; otherwise back to sign in.
+async function connect(request, env) {
+  if (request.method !== 'GET') return methodNotAllowed(['GET']);
+  if (!(await currentSession(request, env))) return redirect(303, '/sources?signin=connect');
+  if (connectFault(env)) return redirect(303, '/sources?connect_error=not_configured');
+  return redirect(302, await startAuthorization(env));
+}
+
+async function route(request, env, ctx) {
   const url = new URL(request.url);
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
   if (hook) return receive(request, env, core, hook[1]);
   if (url.pathname.startsWith('/api/')) return adminApi(request, env, core, url);
+  if (url.pathname === '/connect/bitbucket') return connect(request, env);
+  if (url.pathname === '/oauth/bitbucket/callback') {
+    if (request.method !== 'GET') return methodNotAllowed(['GET']);
+    // The same account connected again: the hooks its disconnected sources left behind can go now.
+    const base = baseUrl(request, env);
+    const onReconnect = (id) => ctx.waitUntil(removeLeftBehind(env, id, base)
+      .catch((error) => logEvent('left_behind_cleanup_failed', { connection: id, error: String(error?.message ?? error) })));
+    return oauthCallback(request, env, { onReconnect });
+  }
+  if (url.pathname === '/') return redirect(302, '/sources');
   if (env.ASSETS) return env.ASSETS.fetch(request);
   return problem(404, 'not_found', `no route ${url.pathname}`);
 }
@@ -55,7 +80,7 @@ export default {
   async fetch(request, env, ctx) {
     sweepNowAndThen(env, ctx);
     try {
-      return await route(request, env);
+      return await route(request, env, ctx);
     } catch (error) {
       // D1 or the core failed: 503 asks Bitbucket to retry, and nothing was recorded as accepted.
       logEvent('request_failed', { path: new URL(request.url).pathname, error: String(error?.message ?? error) });
@@ -69,5 +94,6 @@ export default {
 
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(maintain(env, controller.scheduledTime));
+    ctx.waitUntil(purgeSessions(env.DB, controller.scheduledTime));
   },
 };

@@ -25,8 +25,9 @@ export function freePort() {
   });
 }
 
-// `config` picks another wrangler configuration (the benchmarks' Workers); `migrate: false` skips D1.
-export async function startRelay({ token, vars = {}, config = 'wrangler.toml', migrate = true }) {
+// `config` picks another wrangler configuration (the benchmarks' Workers); `migrate: false` skips D1; `port`
+// a port picked beforehand (freePort), for a peer that must know the relay's URL before it starts.
+export async function startRelay({ token, vars = {}, config = 'wrangler.toml', migrate = true, port: chosen }) {
   assert.ok(existsSync(wrangler), 'wrangler is not installed: run script/bootstrap');
   const state = mkdtempSync(join(tmpdir(), 'dispatch-relay-'));
   if (migrate) {
@@ -34,7 +35,7 @@ export async function startRelay({ token, vars = {}, config = 'wrangler.toml', m
       { cwd: root, env: quiet, encoding: 'utf8' });
     assert.equal(applied.status, 0, `migrations failed:\n${applied.stdout}\n${applied.stderr}`);
   }
-  const port = await freePort();
+  const port = chosen ?? await freePort();
   const relay = { base: `http://127.0.0.1:${port}`, token, log: '', process: null, state };
   const args = ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
     '--show-interactive-dev-session=false', '--var', `ADMIN_TOKEN:${token}`,

@@ -1,0 +1,316 @@
+// Connections: Bitbucket accounts authorised through OAuth 2.0 (authorization code). Starting an
+// authorisation, the callback, the tokens at rest (encrypted) and their refresh. Refresh tokens rotate on
+// every use, so a refresh stores the new pair before anything uses it, and one connection is never
+// refreshed twice at once: within an isolate concurrent callers share one refresh, and across isolates a
+// lease in D1 lets one refresh while the others wait for the new token.
+
+import {
+  apiClient, BitbucketError, bitbucketConfig, NeedsReconnect, sameOriginNext, TokenRefused, tokenRequest,
+} from './bitbucket.mjs';
+import { logEvent } from './deliver.mjs';
+import { isoTime, json, problem, randomToken } from './http.mjs';
+import { open, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+
+const stateSeconds = 10 * 60;
+const refreshMarginMs = 60_000;   // refresh an access token this long before it expires
+const leaseMs = 30_000;           // longer than the token request's own timeout
+const waitStepMs = 200;
+const inflight = new Map();       // "<connection>:<token version>" -> the refresh this isolate is making
+
+// Returns why connecting cannot work with this configuration, or null.
+export function connectFault(env) {
+  const config = bitbucketConfig(env);
+  return config.fault ?? secretsKeyFault(env);
+}
+
+// Creates a single-use state and returns the authorize URL to send the browser to.
+export async function startAuthorization(env) {
+  const config = bitbucketConfig(env);
+  const state = randomToken(32);
+  const now = Date.now();
+  await env.DB.prepare('INSERT INTO oauth_states (state_hash, created_at, expires_at) VALUES (?, ?, ?)')
+    .bind(await sha256Hex(state), now, now + stateSeconds * 1000).run();
+  const params = new URLSearchParams({ client_id: config.clientId, response_type: 'code', state });
+  return `${config.oauthBase}/site/oauth2/authorize?${params}`;
+}
+
+// Takes a state: true if it was handed out, unused and not expired (it can never be used again).
+async function takeState(env, state) {
+  if (typeof state !== 'string' || state.length < 20 || state.length > 200) return false;
+  const row = await env.DB.prepare('DELETE FROM oauth_states WHERE state_hash = ? RETURNING expires_at')
+    .bind(await sha256Hex(state)).first();
+  return row !== null && row.expires_at > Date.now();
+}
+
+const columns = `id, provider, account_uuid, account_name, account_nickname, expires_at, scopes, status, reason,
+  token_version, created_at, updated_at`;
+
+export async function getConnection(db, id) {
+  return db.prepare(`SELECT ${columns}, access_token, refresh_token FROM connections WHERE id = ?`).bind(id).first();
+}
+
+// The connection as the API shows it: never a token.
+export function connectionView(row, sources = 0) {
+  const view = {
+    id: row.id,
+    provider: row.provider,
+    account: { uuid: row.account_uuid, display_name: row.account_name },
+    status: row.status,
+    created_at: isoTime(row.created_at),
+    sources,
+  };
+  if (row.account_nickname) view.account.nickname = row.account_nickname;
+  if (row.reason) view.reason = row.reason;
+  return view;
+}
+
+async function storeTokens(env, id, tokens, now) {
+  return {
+    access: await seal(env, tokens.access_token, `connection:${id}:access`),
+    refresh: await seal(env, tokens.refresh_token, `connection:${id}:refresh`),
+    expiresAt: now + tokens.expires_in * 1000,
+  };
+}
+
+async function markNeedsReconnect(env, id, reason) {
+  await env.DB.prepare(`UPDATE connections SET status = 'needs_reconnect', reason = ?, refresh_lease = NULL,
+      refresh_lease_until = NULL, updated_at = ? WHERE id = ?`).bind(reason, Date.now(), id).run();
+  logEvent('connection_needs_reconnect', { connection: id });
+}
+
+function refusedReason(error) {
+  if (error.error === 'invalid_client' || error.error === 'unauthorized_client') {
+    return 'Bitbucket no longer accepts the OAuth consumer (it was deleted or its secret changed)';
+  }
+  return 'Bitbucket refused the refresh token (access was revoked, or the token expired): connect the account again';
+}
+
+const sleep = (ms) => new Promise((resume) => setTimeout(resume, ms));
+
+// Refreshes the tokens of `row` (as read at token_version `row.token_version`), or waits for whoever is
+// refreshing them. Returns the access token of the next version.
+async function refreshShared(env, row) {
+  const deadline = Date.now() + leaseMs + 5000;
+  for (;;) {
+    const now = Date.now();
+    const lease = randomToken(12);
+    const won = await env.DB.prepare(`UPDATE connections SET refresh_lease = ?1, refresh_lease_until = ?2
+        WHERE id = ?3 AND token_version = ?4 AND status = 'ok' AND (refresh_lease_until IS NULL OR refresh_lease_until < ?5)
+        RETURNING refresh_token`).bind(lease, now + leaseMs, row.id, row.token_version, now).first();
+    if (won) return refreshWith(env, row, await open(env, won.refresh_token, `connection:${row.id}:refresh`));
+    const current = await getConnection(env.DB, row.id);
+    if (!current) throw new NeedsReconnect('the connection was removed');
+    if (current.status !== 'ok') throw new NeedsReconnect(current.reason ?? 'the connection needs reconnecting');
+    if (current.token_version !== row.token_version) return open(env, current.access_token, `connection:${row.id}:access`);
+    if (Date.now() > deadline) {
+      throw new BitbucketError(503, 'bitbucket_unavailable', 'a refresh of this connection\'s token is taking too long; try again');
+    }
+    await sleep(waitStepMs);
+  }
+}
+
+async function refreshWith(env, row, refreshToken) {
+  const config = bitbucketConfig(env);
+  let tokens;
+  try {
+    tokens = await tokenRequest(config, { grant_type: 'refresh_token', refresh_token: refreshToken });
+  } catch (error) {
+    if (error instanceof TokenRefused) {
+      const reason = refusedReason(error);
+      await markNeedsReconnect(env, row.id, reason);
+      throw new NeedsReconnect(reason);
+    }
+    await env.DB.prepare('UPDATE connections SET refresh_lease = NULL, refresh_lease_until = NULL WHERE id = ?').bind(row.id).run();
+    throw error;
+  }
+  // Stored before it is used: the old refresh token is spent, this pair is the only one that works now.
+  const now = Date.now();
+  const stored = await storeTokens(env, row.id, tokens, now);
+  await env.DB.prepare(`UPDATE connections SET access_token = ?, refresh_token = ?, expires_at = ?, scopes = ?,
+      token_version = token_version + 1, refresh_lease = NULL, refresh_lease_until = NULL, updated_at = ? WHERE id = ?`)
+    .bind(stored.access, stored.refresh, stored.expiresAt, tokens.scopes, now, row.id).run();
+  logEvent('connection_refreshed', { connection: row.id });
+  return tokens.access_token;
+}
+
+function refreshed(env, row) {
+  const key = `${row.id}:${row.token_version}`;
+  if (!inflight.has(key)) inflight.set(key, refreshShared(env, row).finally(() => inflight.delete(key)));
+  return inflight.get(key);
+}
+
+// Returns a Bitbucket API client acting as connection `id`; throws NeedsReconnect when it cannot.
+export function connectionClient(env, id) {
+  const config = bitbucketConfig(env);
+  const current = async () => {
+    const row = await getConnection(env.DB, id);
+    if (!row) throw new NeedsReconnect('the connection was removed');
+    if (row.status !== 'ok') throw new NeedsReconnect(row.reason ?? 'the connection needs reconnecting');
+    return row;
+  };
+  return apiClient(config, {
+    async get() {
+      const row = await current();
+      if (row.expires_at - Date.now() > refreshMarginMs) return open(env, row.access_token, `connection:${id}:access`);
+      return refreshed(env, row);
+    },
+    // After a 401 with `stale`: a newer token when someone refreshed meanwhile, else a refresh.
+    async renew(stale) {
+      const row = await current();
+      const access = await open(env, row.access_token, `connection:${id}:access`);
+      return access !== stale ? access : refreshed(env, row);
+    },
+    async dead(reason) {
+      await markNeedsReconnect(env, id, reason);
+      return new NeedsReconnect(reason);
+    },
+  });
+}
+
+const page = (status, title, text) => new Response(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · dispatch</title>
+<link rel="stylesheet" href="/sources.css"></head><body class="notice-page"><main><h1>${title}</h1><p>${text}</p>
+<p><a href="/sources">Back to Sources</a></p></main></body></html>`,
+{ status, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
+
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// GET /oauth/bitbucket/callback?code&state: exchanges the code, reads the account and stores the connection
+// (the same account's row when it was connected before, which brings its sources back).
+export async function oauthCallback(request, env, ctx) {
+  const url = new URL(request.url);
+  const state = url.searchParams.get('state');
+  const error = url.searchParams.get('error');
+  if (!(await takeState(env, state))) {
+    logEvent('oauth_state_refused', { with_error: error !== null });
+    return page(400, 'This authorisation link is not valid',
+      'It was already used, it expired (links last 10 minutes), or it did not come from this dispatch. Start again from Connect Bitbucket.');
+  }
+  if (error !== null) {
+    logEvent('oauth_denied', { error: error.slice(0, 40) });
+    const target = error === 'access_denied' ? 'access_denied' : 'failed';
+    return new Response(null, { status: 303, headers: { location: `/sources?connect_error=${target}` } });
+  }
+  const code = url.searchParams.get('code');
+  if (!code) return page(400, 'Bitbucket sent no code', 'Start again from Connect Bitbucket.');
+  const fault = connectFault(env);
+  if (fault) return page(500, 'Connecting Bitbucket is not configured', escapeHtml(fault));
+  const config = bitbucketConfig(env);
+  let tokens;
+  let user;
+  try {
+    tokens = await tokenRequest(config, { grant_type: 'authorization_code', code });
+    user = await apiClient(config, {
+      get: async () => tokens.access_token,
+      renew: async () => { throw new NeedsReconnect('Bitbucket refused the token it just issued'); },
+      dead: async (reason) => new NeedsReconnect(reason),
+    }).user();
+  } catch (problemFound) {
+    logEvent('oauth_exchange_failed', { kind: problemFound?.name, error: problemFound?.error ?? problemFound?.code });
+    const why = problemFound instanceof TokenRefused
+      ? 'Bitbucket refused the authorisation code (it may have expired or been used already).'
+      : escapeHtml(problemFound?.message ?? 'Bitbucket could not be reached.');
+    return page(502, 'Connecting Bitbucket failed', `${why} Start again from Connect Bitbucket.`);
+  }
+  if (typeof user?.uuid !== 'string') return page(502, 'Connecting Bitbucket failed', 'Bitbucket did not say which account this is.');
+
+  const now = Date.now();
+  const existing = await env.DB.prepare(`SELECT id FROM connections WHERE provider = 'bitbucket' AND account_uuid = ?`)
+    .bind(user.uuid).first();
+  const id = existing?.id ?? randomToken(12);
+  const stored = await storeTokens(env, id, tokens, now);
+  const name = String(user.display_name ?? user.nickname ?? user.uuid).slice(0, 200);
+  await env.DB.prepare(`INSERT INTO connections (id, provider, account_uuid, account_name, account_nickname, access_token,
+      refresh_token, expires_at, scopes, status, created_at, updated_at)
+      VALUES (?1, 'bitbucket', ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ok', ?9, ?9)
+      ON CONFLICT (id) DO UPDATE SET account_name = ?3, account_nickname = ?4, access_token = ?5, refresh_token = ?6,
+        expires_at = ?7, scopes = ?8, status = 'ok', reason = NULL, token_version = token_version + 1,
+        refresh_lease = NULL, refresh_lease_until = NULL, updated_at = ?9`)
+    .bind(id, user.uuid, name, user.nickname ?? null, stored.access, stored.refresh, stored.expiresAt, tokens.scopes, now)
+    .run();
+  logEvent(existing ? 'connection_restored' : 'connection_created', { connection: id });
+  if (existing && ctx?.onReconnect) ctx.onReconnect(id);
+  return new Response(null, { status: 303, headers: { location: `/sources?connection=${encodeURIComponent(id)}` } });
+}
+
+function repositoryView(repository) {
+  return {
+    full_name: repository.full_name,
+    name: repository.name,
+    workspace: repository.workspace?.slug ?? repository.full_name?.split('/')[0],
+    uuid: repository.uuid,
+    is_private: repository.is_private === true,
+    url: repository.links?.html?.href ?? null,
+  };
+}
+
+function readCursor(page, apiBase) {
+  if (!page) return { w: 0, next: null };
+  try {
+    const cursor = JSON.parse(atob(page.replaceAll('-', '+').replaceAll('_', '/')));
+    if (!Number.isInteger(cursor.w) || cursor.w < 0) return null;
+    if (cursor.next !== null && (typeof cursor.next !== 'string' || !cursor.next.startsWith(`${apiBase}/repositories/`)
+      || sameOriginNext(cursor.next, new URL(apiBase).origin) === null)) return null;
+    return cursor;
+  } catch {
+    return null;
+  }
+}
+
+const writeCursor = (cursor) => btoa(JSON.stringify(cursor)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+
+// One page of the repositories connection `id` administers, across its workspaces: {values, next?}, where
+// `next` is an opaque cursor for `page`.
+export async function listRepositories(env, id, query, pageCursor) {
+  const config = bitbucketConfig(env);
+  const cursor = readCursor(pageCursor, config.apiBase);
+  if (!cursor) return problem(400, 'request_invalid', 'page is not a cursor this API gave', { field: 'page' });
+  const client = connectionClient(env, id);
+  const workspaces = [...new Set((await client.workspaces()).map((access) => access.workspace?.slug).filter(Boolean))].sort();
+  const values = [];
+  let at = cursor;
+  while (at.w < workspaces.length && values.length === 0) {
+    const answer = await client.adminRepositories(workspaces[at.w], query, at.next);
+    values.push(...(answer?.values ?? []).map(repositoryView));
+    const next = sameOriginNext(answer?.next, new URL(config.apiBase).origin);
+    at = next ? { w: at.w, next } : { w: at.w + 1, next: null };
+  }
+  return json(200, at.w < workspaces.length ? { values, next: writeCursor(at) } : { values });
+}
+
+// The connection routes of the admin API (caller has authorised): returns a Response, or null when the path
+// is not one of them.
+export async function connectionsApi(request, env, url) {
+  if (url.pathname === '/api/connections/bitbucket') {
+    if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
+    const fault = connectFault(env);
+    if (fault) return problem(409, 'bitbucket_not_configured', `connecting Bitbucket is not configured: ${fault}`);
+    return json(201, { authorize_url: await startAuthorization(env) });
+  }
+  if (url.pathname === '/api/connections') {
+    if (request.method !== 'GET') return new Response(null, { status: 405, headers: { allow: 'GET' } });
+    const { results } = await env.DB.prepare(`SELECT ${columns},
+        (SELECT count(*) FROM endpoints e WHERE e.connection_id = c.id AND e.active = 1) AS sources
+        FROM connections c ORDER BY created_at, id`).all();
+    return json(200, results.map((row) => connectionView(row, row.sources)));
+  }
+  const match = /^\/api\/connections\/([^/]+)(\/repositories)?$/.exec(url.pathname);
+  if (!match) return null;
+  const id = decodeURIComponent(match[1]);
+  const row = await getConnection(env.DB, id);
+  if (!row) return problem(404, 'not_found', `no connection ${id}`);
+  if (match[2]) {
+    if (request.method !== 'GET') return new Response(null, { status: 405, headers: { allow: 'GET' } });
+    const query = (url.searchParams.get('q') ?? '').trim().slice(0, 100);
+    return listRepositories(env, id, query, url.searchParams.get('page'));
+  }
+  if (request.method === 'GET') return json(200, connectionView(row));
+  if (request.method !== 'DELETE') return new Response(null, { status: 405, headers: { allow: 'GET, DELETE' } });
+  const using = await env.DB.prepare('SELECT count(*) AS n FROM endpoints WHERE connection_id = ? AND active = 1').bind(id).first();
+  if (using.n > 0) {
+    return problem(409, 'connection_in_use', `${using.n} connected source${using.n === 1 ? '' : 's'} still use${using.n === 1 ? 's' : ''} this connection; disconnect ${using.n === 1 ? 'it' : 'them'} first`);
+  }
+  await env.DB.prepare('DELETE FROM connections WHERE id = ?').bind(id).run();
+  logEvent('connection_deleted', { connection: id });
+  return new Response(null, { status: 204 });
+}

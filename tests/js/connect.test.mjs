@@ -1,0 +1,398 @@
+// Connecting Bitbucket end to end under the real runtime: `wrangler dev` (workerd, local D1 and Queues), the
+// Bitbucket stand-in (script/bitbucket-standin.mjs: OAuth, the REST subset, signed deliveries) and the
+// Discord stand-in. Everything goes through HTTP as a browser, Bitbucket and Discord see it: the consent
+// page, the callback, repositories, a source's hook registered, changed, rotated and removed, tokens
+// refreshed (also by several requests at once), a revoked consumer, and Bitbucket's refusals. At the end,
+// no token, code or secret the test saw may appear in any answer or in wrangler's log.
+
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+
+import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
+import { startDiscordSink } from '../../script/discord-sink.mjs';
+import { freePort, startRelay } from './relay.mjs';
+
+const token = 'connect-test-admin-token-0123456789';
+const clientId = 'connect-test-client';
+const clientSecret = 'connect-test-client-secret-4f9a1c';
+const secretsKey = randomBytes(32).toString('base64');
+const graceSeconds = 4;
+const seen = new Set([token, clientSecret, secretsKey]); // every credential the test saw
+const answers = [];                                        // every answer body the relay gave
+let relay;
+let standin;
+let sink;
+
+before(async () => {
+  sink = await startDiscordSink();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  standin = await startBitbucketStandin({ clientId, clientSecret, callbackUrl: `${base}/oauth/bitbucket/callback` });
+  relay = await startRelay({
+    token, port, vars: {
+      BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: secretsKey,
+      BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
+      SECRET_ROTATION_GRACE_SECONDS: graceSeconds, SWEEP_INTERVAL_SECONDS: 1,
+    },
+  });
+});
+
+after(async () => {
+  await relay?.kill();
+  await standin?.close();
+  await sink?.close();
+});
+
+// Calls the admin API and keeps the answer for the final search, except the two answers that show a
+// secret by design (creating a source, rotating its secret: "shown here and on rotation only").
+async function api(method, path, body, { showsSecret = false } = {}) {
+  const answer = await relay.api(method, path, body);
+  if (!showsSecret) answers.push(JSON.stringify(answer.body ?? ''));
+  else answers.push(JSON.stringify({ ...answer.body, secret: undefined }));
+  return answer;
+}
+
+const control = (method, path, body) => standin.control(method, path, body);
+const state = () => control('GET', '/_standin/state');
+const hooksOf = async (repository) => (await state()).hooks[repository] ?? [];
+
+// Fills in and submits the stand-in's consent form with the button named `choice`; returns the redirect.
+async function consent(authorizeUrl, choice) {
+  const page = await fetch(authorizeUrl);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  assert.ok(form, 'the consent page has a form');
+  const fields = new URLSearchParams();
+  for (const [, name, value] of form[2].matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)) {
+    fields.append(name, value.replaceAll('&amp;', '&').replaceAll('&quot;', '"'));
+  }
+  const button = [...form[2].matchAll(/<button([^>]*)>([\s\S]*?)<\/button>/gi)]
+    .find(([, , label]) => label.replace(/<[^>]+>/g, '').trim() === choice);
+  assert.ok(button, `the consent page has a "${choice}" button`);
+  const name = /name="([^"]+)"/.exec(button[1])?.[1];
+  const value = /value="([^"]*)"/.exec(button[1])?.[1] ?? '';
+  if (name) fields.append(name, value);
+  const action = new URL(form[1].replaceAll('&amp;', '&'), authorizeUrl);
+  const answer = await fetch(action, {
+    method: 'POST', redirect: 'manual', body: fields.toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(answer.status, 302, await answer.text());
+  return new URL(answer.headers.get('location'));
+}
+
+// Runs the whole authorisation as a browser does; returns the callback's answer.
+async function authorize(choice = 'Grant access') {
+  const started = await api('POST', '/api/connections/bitbucket');
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  const authorizeUrl = new URL(started.body.authorize_url);
+  assert.equal(`${authorizeUrl.origin}${authorizeUrl.pathname}`, `${standin.webUrl}/site/oauth2/authorize`);
+  assert.equal(authorizeUrl.searchParams.get('client_id'), clientId);
+  assert.equal(authorizeUrl.searchParams.get('response_type'), 'code');
+  // The state is not a secret (the authorize URL carries it by design); the code is a credential.
+  const back = await consent(authorizeUrl, choice);
+  if (back.searchParams.get('code')) seen.add(back.searchParams.get('code'));
+  assert.equal(`${back.origin}${back.pathname}`, `${relay.base}/oauth/bitbucket/callback`);
+  const callback = await fetch(back, { redirect: 'manual' });
+  answers.push(await callback.text());
+  return { callback, url: back };
+}
+
+async function connect() {
+  const { callback } = await authorize();
+  assert.equal(callback.status, 303);
+  const location = new URL(callback.headers.get('location'), relay.base);
+  assert.equal(location.pathname, '/sources');
+  return location.searchParams.get('connection');
+}
+
+const sign = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+async function eventually(what, check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((wait) => setTimeout(wait, 150));
+  }
+}
+
+async function source(connection, repository, webhook, events = { mode: 'push' }) {
+  seen.add(webhook);
+  return api('POST', '/api/endpoints', {
+    destination_url: sink.webhook(webhook), events, source: { connection, repository },
+  }, { showsSecret: true });
+}
+
+async function endpointIds() {
+  return (await api('GET', '/api/endpoints')).body.map((endpoint) => endpoint.id);
+}
+
+describe('connect and disconnect a Bitbucket repository', () => {
+  let connection;
+  let created;
+
+  test('the admin API starts an authorisation; the callback stores the account', async () => {
+    connection = await connect();
+    assert.ok(connection);
+    const listed = await api('GET', '/api/connections');
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.length, 1);
+    const [first] = listed.body;
+    assert.equal(first.id, connection);
+    assert.equal(first.provider, 'bitbucket');
+    assert.equal(first.status, 'ok');
+    assert.equal(first.account.display_name, 'Ada Lovelace');
+    assert.match(first.account.uuid, /^\{[0-9a-f-]{36}\}$/);
+    const exchange = (await state()).token_requests.find((entry) => entry.grant_type === 'authorization_code');
+    assert.ok(exchange, 'the code was exchanged at the token endpoint');
+  });
+
+  test('the callback refuses a replayed or unknown state, and a missing session at /connect/bitbucket', async () => {
+    const { url } = await authorize();
+    const replay = await fetch(url, { redirect: 'manual' });
+    assert.equal(replay.status, 400);
+    assert.match(await replay.text(), /already used|expired/);
+    url.searchParams.set('state', 'not-a-state-this-relay-handed-out-0123456789');
+    const unknown = await fetch(url, { redirect: 'manual' });
+    assert.equal(unknown.status, 400);
+    const anonymous = await fetch(`${relay.base}/connect/bitbucket`, { redirect: 'manual' });
+    assert.equal(anonymous.status, 303);
+    assert.equal(anonymous.headers.get('location'), '/sources?signin=connect');
+    assert.equal((await api('GET', '/api/connections')).body.length, 1, 'the same account is one connection');
+  });
+
+  test('Deny at the consent page comes back to /sources saying so', async () => {
+    const { callback, url } = await authorize('Deny');
+    assert.equal(url.searchParams.get('error'), 'access_denied');
+    assert.equal(callback.status, 303);
+    assert.equal(callback.headers.get('location'), '/sources?connect_error=access_denied');
+  });
+
+  test('repositories: only those the account administers, paged, searchable', async () => {
+    const all = [];
+    let page = null;
+    let pages = 0;
+    do {
+      const query = page ? `?page=${encodeURIComponent(page)}` : '';
+      const answer = await api('GET', `/api/connections/${connection}/repositories${query}`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      all.push(...answer.body.values);
+      page = answer.body.next;
+      pages += 1;
+    } while (page && pages < 20);
+    assert.ok(pages >= 3, `several pages (${pages})`);
+    const names = all.map((repository) => repository.full_name);
+    assert.ok(names.includes('acme/relay-api'));
+    assert.equal(new Set(names).size, names.length, 'no repository twice');
+    assert.ok(!names.some((name) => name.startsWith('globex/')), 'no repository the account only writes to');
+    const [relayApi] = all.filter((repository) => repository.full_name === 'acme/relay-api');
+    assert.deepEqual(Object.keys(relayApi).sort(), ['full_name', 'is_private', 'name', 'url', 'uuid', 'workspace']);
+
+    const first = await api('GET', `/api/connections/${connection}/repositories?q=service`);
+    assert.equal(first.body.values.length, 10);
+    assert.ok(first.body.next);
+    const second = await api('GET', `/api/connections/${connection}/repositories?q=service&page=${encodeURIComponent(first.body.next)}`);
+    const found = [...first.body.values, ...second.body.values];
+    assert.ok(found.length >= 12);
+    assert.ok(found.every((repository) => /service/i.test(repository.name)));
+
+    const forged = await api('GET', `/api/connections/${connection}/repositories?page=${btoa(JSON.stringify({ w: 0, next: 'http://169.254.169.254/latest' }))}`);
+    assert.equal(forged.status, 400, 'a cursor pointing elsewhere is refused');
+
+    const requests = (await state()).requests;
+    assert.ok(requests.length > 0);
+    assert.ok(requests.every((request) => request.auth === 'bearer'), 'every API call carried a Bearer token, nothing else');
+  });
+
+  test('a source registers exactly one hook, with our URL, the events and a secret', async () => {
+    created = await source(connection, 'acme/relay-api', 'connect-src1', { mode: 'custom', custom: ['repo:push', 'pullrequest:created'] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    seen.add(created.body.secret);
+    assert.match(created.body.secret, /^[0-9a-f]{64}$/);
+    assert.equal(created.body.source.provider, 'bitbucket');
+    assert.equal(created.body.source.repository, 'acme/relay-api');
+    assert.equal(created.body.source.status, 'registered');
+    assert.match(created.body.source.hook_uuid, /^\{[0-9a-f-]{36}\}$/);
+    const hooks = await hooksOf('acme/relay-api');
+    assert.equal(hooks.length, 1);
+    assert.equal(hooks[0].url, `${relay.base}/hooks/${created.body.id}`);
+    assert.deepEqual([...hooks[0].events].sort(), ['pullrequest:created', 'repo:push']);
+    assert.equal(hooks[0].secret, created.body.secret);
+    assert.equal(hooks[0].uuid, created.body.source.hook_uuid);
+    const read = await api('GET', `/api/endpoints/${created.body.id}`);
+    assert.equal(read.body.state, 'active');
+    assert.equal(read.body.secret, undefined);
+  });
+
+  test('a push in Bitbucket is verified and delivered', async () => {
+    const pushed = await control('POST', '/_standin/repositories/acme/relay-api/push', { commits: 2 });
+    assert.equal(pushed.deliveries.length, 1);
+    assert.equal(pushed.deliveries[0].attempts.at(-1).status, 202);
+    const got = await eventually('the message at Discord', () => sink.received('connect-src1').find((entry) => entry.answered === 200));
+    assert.match(got.body.embeds[0].title, /acme\/relay-api/);
+    const [logged] = (await api('GET', `/api/endpoints/${created.body.id}/deliveries`)).body;
+    assert.equal(logged.event, 'repo:push');
+    const full = await api('GET', `/api/deliveries/${logged.id}`);
+    assert.match(full.body.request_headers['x-hub-signature'], /^sha256=[0-9a-f]{8}…$/);
+    assert.equal(full.body.request_headers['x-event-key'], 'repo:push');
+  });
+
+  test('changing the events PUTs them to the hook', async () => {
+    const changed = await api('PATCH', `/api/endpoints/${created.body.id}`, { events: { mode: 'push' } });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const [hook] = await hooksOf('acme/relay-api');
+    assert.deepEqual(hook.events, ['repo:push']);
+    const puts = (await state()).requests.filter((request) => request.method === 'PUT' && request.path.includes('/hooks/'));
+    assert.ok(puts.length >= 1);
+  });
+
+  test('rotation: the hook gets the new secret; the old one verifies inside the window only', async () => {
+    const oldSecret = created.body.secret;
+    const rotated = await api('POST', `/api/endpoints/${created.body.id}/secret`, undefined, { showsSecret: true });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    seen.add(rotated.body.secret);
+    assert.notEqual(rotated.body.secret, oldSecret);
+    assert.ok(rotated.body.previous_valid_until);
+    const [hook] = await hooksOf('acme/relay-api');
+    assert.equal(hook.secret, rotated.body.secret);
+    const body = JSON.stringify({ push: { changes: [] }, repository: { full_name: 'acme/relay-api' }, actor: {} });
+    const post = (secret) => fetch(`${relay.base}/hooks/${created.body.id}`, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/json', 'x-event-key': 'repo:push', 'x-hub-signature': sign(secret, body) },
+    });
+    assert.equal((await post(oldSecret)).status, 202, 'the previous secret, inside the window');
+    assert.equal((await post(rotated.body.secret)).status, 202, 'the new secret');
+    await new Promise((wait) => setTimeout(wait, (graceSeconds + 1) * 1000));
+    assert.equal((await post(oldSecret)).status, 401, 'the previous secret, after the window');
+    assert.equal((await post(rotated.body.secret)).status, 202);
+    created.body.secret = rotated.body.secret;
+  });
+
+  test('an expired token is refreshed once, even when several requests need it at once', async () => {
+    // A new authorisation whose access token expires at once; refreshes take a while to answer.
+    await control('POST', '/_standin/config', { access_token_ttl: 1 });
+    assert.equal(await connect(), connection, 'the same account keeps its connection');
+    await control('POST', '/_standin/config', { access_token_ttl: 7200, token_delay_ms: 500 });
+    const refreshesBefore = (await state()).token_requests.filter((entry) => entry.grant_type === 'refresh_token').length;
+    const results = await Promise.all(Array.from({ length: 6 }, () => api('GET', `/api/connections/${connection}/repositories`)));
+    for (const result of results) assert.equal(result.status, 200, JSON.stringify(result.body));
+    const after = await state();
+    const refreshes = after.token_requests.filter((entry) => entry.grant_type === 'refresh_token');
+    assert.equal(refreshes.length - refreshesBefore, 1, 'one refresh for six requests');
+    assert.deepEqual(after.violations, [], 'no two refreshes of one connection overlapped');
+    await control('POST', '/_standin/config', { token_delay_ms: 0 });
+    // The rotated refresh token was stored: the connection still works afterwards.
+    assert.equal((await api('GET', `/api/connections/${connection}/repositories`)).status, 200);
+  });
+
+  test('disconnect deletes the hook and the hook URL answers 410', async () => {
+    const outcome = await api('POST', `/api/endpoints/${created.body.id}/disconnect`);
+    assert.equal(outcome.status, 200, JSON.stringify(outcome.body));
+    assert.deepEqual(outcome.body.source, { status: 'removed' });
+    assert.deepEqual(await hooksOf('acme/relay-api'), []);
+    assert.ok((await state()).requests.some((request) => request.method === 'DELETE' && request.path.includes('/hooks/')));
+    const gone = await fetch(`${relay.base}/hooks/${created.body.id}`, { method: 'POST', body: '{}', headers: { 'x-event-key': 'repo:push' } });
+    assert.equal(gone.status, 410);
+    const read = await api('GET', `/api/endpoints/${created.body.id}`);
+    assert.equal(read.body.state, 'disconnected');
+    assert.equal(read.body.source.status, 'removed');
+  });
+
+  test('Bitbucket refusals are answered in words, and leave no endpoint behind', async () => {
+    const before = await endpointIds();
+    const notAdmin = await source(connection, 'globex/portal', 'connect-refused');
+    assert.equal(notAdmin.status, 403, JSON.stringify(notAdmin.body));
+    assert.equal(notAdmin.body.code, 'bitbucket_not_admin');
+    assert.match(notAdmin.body.reason, /not an administrator/);
+
+    await control('POST', '/_standin/repositories/acme/billing-service/hooks/fill', { count: 50 });
+    const full = await source(connection, 'acme/billing-service', 'connect-refused');
+    assert.equal(full.status, 409, JSON.stringify(full.body));
+    assert.equal(full.body.code, 'bitbucket_hook_limit');
+    assert.equal((await hooksOf('acme/billing-service')).length, 50);
+
+    await control('POST', '/_standin/fail', { method: 'POST', path: '/hooks$', status: 503, times: 1 });
+    const down = await source(connection, 'acme/relay-api', 'connect-refused');
+    assert.equal(down.status, 502, JSON.stringify(down.body));
+    assert.equal(down.body.code, 'bitbucket_unavailable');
+
+    await control('POST', '/_standin/fail', { method: 'POST', path: '/hooks$', status: 429, times: 1, retry_after: 30 });
+    const limited = await source(connection, 'acme/relay-api', 'connect-refused');
+    assert.equal(limited.status, 429, JSON.stringify(limited.body));
+    assert.equal(limited.body.code, 'bitbucket_rate_limited');
+    assert.equal(limited.headers.get('retry-after'), '30');
+
+    const missing = await source(connection, 'acme/does-not-exist', 'connect-refused');
+    assert.equal(missing.status, 404, JSON.stringify(missing.body));
+    assert.equal(missing.body.code, 'bitbucket_repository_not_found');
+
+    // A consumer without the webhook permission: the missing scope is named.
+    await control('POST', '/_standin/config', { scopes: 'account repository pullrequest issue' });
+    await connect();
+    const noScope = await source(connection, 'acme/relay-api', 'connect-refused');
+    assert.equal(noScope.status, 403, JSON.stringify(noScope.body));
+    assert.equal(noScope.body.code, 'bitbucket_scope_missing');
+    assert.deepEqual(noScope.body.required, ['webhook']);
+    assert.match(noScope.body.reason, /Webhooks/);
+    await control('POST', '/_standin/config', { scopes: 'account repository pullrequest issue webhook' });
+    await connect();
+
+    assert.deepEqual(await endpointIds(), before, 'no endpoint was left behind');
+    assert.deepEqual(await hooksOf('acme/relay-api'), [], 'no hook was left behind');
+  });
+
+  test('a revoked consumer: disconnect leaves the hook behind with the steps; reconnecting removes it', async () => {
+    const second = await source(connection, 'acme/relay-api', 'connect-src2');
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    seen.add(second.body.secret);
+    assert.equal((await api('DELETE', `/api/connections/${connection}`)).status, 409, 'in use');
+    await control('POST', '/_standin/revoke');
+    const outcome = await api('POST', `/api/endpoints/${second.body.id}/disconnect`);
+    assert.equal(outcome.status, 200, JSON.stringify(outcome.body));
+    assert.equal(outcome.body.source.status, 'left_behind');
+    assert.match(outcome.body.source.steps, /Repository settings → Webhooks/);
+    assert.ok(outcome.body.source.steps.includes(`/hooks/${second.body.id}`));
+    assert.equal((await hooksOf('acme/relay-api')).length, 1, 'the hook is still at Bitbucket');
+    const [listed] = (await api('GET', '/api/connections')).body;
+    assert.equal(listed.status, 'needs_reconnect');
+    assert.ok(listed.reason);
+    const gone = await fetch(`${relay.base}/hooks/${second.body.id}`, { method: 'POST', body: '{}' });
+    assert.equal(gone.status, 410);
+
+    assert.equal(await connect(), connection, 'reconnecting restores the same connection');
+    assert.equal((await api('GET', '/api/connections')).body[0].status, 'ok');
+    await eventually('the left-behind hook to be removed', async () => (await hooksOf('acme/relay-api')).length === 0);
+    const read = await eventually('the source to say removed', async () => {
+      const current = await api('GET', `/api/endpoints/${second.body.id}`);
+      return current.body.source.status === 'removed' ? current : null;
+    });
+    assert.equal(read.body.state, 'disconnected');
+  });
+
+  test('a connection without sources can be forgotten', async () => {
+    const removed = await api('DELETE', `/api/connections/${connection}`);
+    assert.equal(removed.status, 204);
+    assert.deepEqual((await api('GET', '/api/connections')).body, []);
+  });
+
+  test('no token, code or secret appears in any answer or in the relay\'s log', async () => {
+    const issued = (await state()).issued ?? [];
+    for (const value of issued) seen.add(value);
+    const hooks = (await state()).hooks;
+    for (const list of Object.values(hooks)) for (const hook of list) if (hook.secret) seen.add(hook.secret);
+    assert.ok(seen.size > 10, 'the test saw credentials to look for');
+    const haystacks = [...answers.map((text, i) => [`answer ${i}`, text]), ['wrangler\'s log', relay.log]];
+    for (const value of seen) {
+      if (!value || value.length < 8) continue;
+      for (const [where, text] of haystacks) {
+        const at = text.indexOf(value);
+        const context = () => `${text.slice(Math.max(0, at - 60), at)}<…>${text.slice(at + value.length, at + value.length + 20)}`;
+        assert.ok(at < 0, `a credential leaked into ${where}: ${at < 0 ? '' : context()}`);
+      }
+    }
+  });
+});
