@@ -491,7 +491,7 @@ const routes = [
       if (row.body === null) {
         return problem(410, 'body_expired', 'this request\'s body was not kept: it was refused or ignored, or RETENTION_DAYS passed');
       }
-      return new Response(row.body, {
+      return new Response(new Uint8Array(row.body), {
         headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
       });
     },

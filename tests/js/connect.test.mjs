@@ -289,6 +289,31 @@ describe('connect and disconnect a Bitbucket repository', () => {
     assert.equal((await api('GET', `/api/connections/${connection}/repositories`)).status, 200);
   });
 
+  test('a 401 from the API refreshes the token and sends the call again', async () => {
+    await control('POST', '/_standin/expire');
+    const before = (await state()).token_requests.length;
+    const answer = await api('GET', `/api/connections/${connection}/repositories`);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const after = await state();
+    assert.deepEqual(after.token_requests.slice(before).map((entry) => entry.grant_type), ['refresh_token']);
+    assert.ok(after.requests.some((request) => request.status === 401), 'Bitbucket did answer 401 first');
+  });
+
+  test('invalid_request on refresh: the connection needs reconnecting, and says so', async () => {
+    // Bitbucket's older answer to a dead refresh token is invalid_request (invalid_grant is covered below).
+    await control('POST', '/_standin/config', { refresh_error: 'invalid_request' });
+    await control('POST', '/_standin/revoke');
+    const answer = await api('GET', `/api/connections/${connection}/repositories`);
+    assert.equal(answer.status, 409, JSON.stringify(answer.body));
+    assert.equal(answer.body.code, 'connection_needs_reconnect');
+    const [listed] = (await api('GET', '/api/connections')).body;
+    assert.equal(listed.status, 'needs_reconnect');
+    assert.equal((await api('GET', `/api/endpoints/${created.body.id}`)).body.state, 'needs_reconnect');
+    await control('POST', '/_standin/config', { refresh_error: 'invalid_grant' });
+    assert.equal(await connect(), connection);
+    assert.equal((await api('GET', `/api/endpoints/${created.body.id}`)).body.state, 'active');
+  });
+
   test('disconnect deletes the hook and the hook URL answers 410', async () => {
     const outcome = await api('POST', `/api/endpoints/${created.body.id}/disconnect`);
     assert.equal(outcome.status, 200, JSON.stringify(outcome.body));
@@ -378,7 +403,168 @@ describe('connect and disconnect a Bitbucket repository', () => {
     assert.equal(removed.status, 204);
     assert.deepEqual((await api('GET', '/api/connections')).body, []);
   });
+});
 
+describe('the Sources page\'s session', () => {
+  const page = (path, init = {}) => fetch(`${relay.base}${path}`, { redirect: 'manual', ...init });
+  let cookie;
+  let csrf;
+
+  test('a wrong token is refused; the right one starts an HttpOnly, SameSite=Strict session', async () => {
+    const wrong = await page('/api/session', { method: 'POST', body: JSON.stringify({ token: 'not-the-admin-token-at-all' }) });
+    assert.equal(wrong.status, 401);
+    assert.equal((await wrong.json()).code, 'token_wrong');
+    const right = await page('/api/session', { method: 'POST', body: JSON.stringify({ token }) });
+    assert.equal(right.status, 200);
+    const setCookie = right.headers.get('set-cookie');
+    assert.match(setCookie, /^dispatch_session=[A-Za-z0-9_-]{40,}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+    assert.doesNotMatch(setCookie, /Secure/, 'plain http locally; Secure on https');
+    cookie = setCookie.split(';')[0];
+    seen.add(cookie.split('=')[1]);
+    const answer = await right.json();
+    csrf = answer.csrf;
+    assert.equal(answer.bitbucket.configured, true);
+    assert.equal(answer.bitbucket.callback_url, `${relay.base}/oauth/bitbucket/callback`);
+    const read = await page('/api/session', { headers: { cookie } });
+    assert.equal(read.status, 200);
+    assert.equal((await read.json()).csrf, csrf);
+  });
+
+  test('with the cookie, reads need nothing more; changes need the CSRF header, from this origin', async () => {
+    assert.equal((await page('/api/endpoints', { headers: { cookie } })).status, 200);
+    const body = JSON.stringify({ name: 'csrf probe', destination_url: sink.webhook('connect-csrf'), events: { mode: 'push' } });
+    const crossSite = await page('/api/endpoints', { method: 'POST', body, headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' } });
+    assert.equal(crossSite.status, 403);
+    assert.equal((await crossSite.json()).code, 'csrf_failed');
+    const noToken = await page('/api/endpoints', { method: 'POST', body, headers: { cookie, origin: relay.base } });
+    assert.equal(noToken.status, 403);
+    const forgedToken = await page('/api/endpoints', { method: 'POST', body, headers: { cookie, origin: relay.base, 'x-dispatch-csrf': 'x'.repeat(32) } });
+    assert.equal(forgedToken.status, 403);
+    const fetchedCrossSite = await page('/api/endpoints', { method: 'POST', body, headers: { cookie, 'x-dispatch-csrf': csrf, 'sec-fetch-site': 'cross-site' } });
+    assert.equal(fetchedCrossSite.status, 403);
+    const good = await page('/api/endpoints', { method: 'POST', body, headers: { cookie, origin: relay.base, 'x-dispatch-csrf': csrf } });
+    assert.equal(good.status, 201);
+    seen.add((await good.json()).secret);
+    const connect = await page('/connect/bitbucket', { headers: { cookie } });
+    assert.equal(connect.status, 302);
+    assert.ok(connect.headers.get('location').startsWith(`${standin.webUrl}/site/oauth2/authorize?client_id=${clientId}&response_type=code&state=`));
+  });
+
+  test('sign-out ends the session', async () => {
+    const out = await page('/api/session', { method: 'DELETE', headers: { cookie, origin: relay.base, 'x-dispatch-csrf': csrf } });
+    assert.equal(out.status, 204);
+    assert.match(out.headers.get('set-cookie'), /^dispatch_session=; .*Max-Age=0/);
+    assert.equal((await page('/api/endpoints', { headers: { cookie } })).status, 401);
+    assert.equal((await page('/api/session', { headers: { cookie } })).status, 401);
+  });
+
+  test('repeated wrong tokens are slowed down: after five, every try waits, even with the right token', async () => {
+    const attempt = (value) => page('/api/session', { method: 'POST', body: JSON.stringify({ token: value }) });
+    const statuses = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await attempt(`wrong-token-number-${i}`)).status);
+    // (The wrong token of the first test was forgiven by the right one that followed it.)
+    assert.deepEqual(statuses, [401, 401, 401, 401, 429]);
+    const blocked = await attempt(token);
+    assert.equal(blocked.status, 429);
+    const seconds = Number(blocked.headers.get('retry-after'));
+    assert.ok(seconds >= 1 && seconds <= 60, `Retry-After ${seconds}`);
+    assert.equal((await blocked.json()).code, 'too_many_attempts');
+  });
+});
+
+describe('the delivery log for the Sources page', () => {
+  let endpoint;
+  const body = (n) => Buffer.from(JSON.stringify({ push: { changes: [] }, repository: { full_name: `acme/log-${n}` }, actor: {} }));
+  const post = (event, payload, secret = endpoint.secret) => fetch(endpoint.url, {
+    method: 'POST', body: payload,
+    headers: { 'content-type': 'application/json', 'x-event-key': event, 'x-hub-signature': sign(secret, payload) },
+  });
+
+  before(async () => {
+    const created = await api('POST', '/api/endpoints', {
+      name: 'log', destination_url: sink.webhook('connect-log'), events: { mode: 'custom', custom: ['repo:push', 'pullrequest:created'] },
+    }, { showsSecret: true });
+    endpoint = created.body;
+    seen.add(endpoint.secret);
+  });
+
+  test('pages with a cursor, filters by status and event', async () => {
+    for (let n = 0; n < 3; n += 1) assert.equal((await post('repo:push', body(n))).status, 202);
+    assert.equal((await post('repo:fork', body(9))).status, 200);
+    assert.equal((await post('repo:push', body(9), 'a-wrong-secret-entirely')).status, 401);
+    const first = await api('GET', `/api/endpoints/${endpoint.id}/deliveries?limit=2`);
+    assert.equal(first.body.length, 2);
+    const cursor = first.headers.get('x-next-cursor');
+    assert.ok(cursor);
+    assert.match(first.headers.get('link'), /rel="next"/);
+    const rest = await api('GET', `/api/endpoints/${endpoint.id}/deliveries?limit=10&cursor=${cursor}`);
+    assert.equal(rest.body.length, 3);
+    assert.equal(rest.headers.get('x-next-cursor'), null);
+    const ids = [...first.body, ...rest.body].map((row) => row.id);
+    assert.equal(new Set(ids).size, 5);
+    const times = [...first.body, ...rest.body].map((row) => row.received_at);
+    assert.deepEqual(times, [...times].sort().reverse(), 'newest first');
+    const ignored = await api('GET', `/api/endpoints/${endpoint.id}/deliveries?status=ignored`);
+    assert.deepEqual(ignored.body.map((row) => row.event), ['repo:fork']);
+    const pushes = await api('GET', `/api/endpoints/${endpoint.id}/deliveries?event=repo:push`);
+    assert.equal(pushes.body.length, 4);
+    assert.equal((await api('GET', `/api/endpoints/${endpoint.id}/deliveries?status=lost`)).status, 400);
+    assert.equal((await api('GET', `/api/endpoints/${endpoint.id}/deliveries?cursor=%%%`)).status, 400);
+  });
+
+  test('the payload as received; a refused request kept no body', async () => {
+    const rows = (await api('GET', `/api/endpoints/${endpoint.id}/deliveries`)).body;
+    const accepted = rows.find((row) => row.verdict === 'deliver');
+    const raw = await fetch(`${relay.base}/api/deliveries/${accepted.id}/payload`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(raw.status, 200);
+    assert.match(Buffer.from(await raw.arrayBuffer()).toString(), /^\{"push":\{"changes":\[\]\},"repository":\{"full_name":"acme\/log-\d"\},"actor":\{\}\}$/);
+    const refused = rows.find((row) => row.verdict === 'reject');
+    const none = await fetch(`${relay.base}/api/deliveries/${refused.id}/payload`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(none.status, 410);
+  });
+
+  test('Send test event goes through the receive path and is marked as a test', async () => {
+    const sent = await api('POST', `/api/endpoints/${endpoint.id}/test`, { event: 'pullrequest:created' });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    assert.equal(sent.body.answered, 202);
+    assert.equal(sent.body.status, 'accepted');
+    const delivered = await eventually('the test event at Discord', async () => {
+      const row = (await api('GET', `/api/deliveries/${sent.body.delivery}`)).body;
+      return row.status === 'delivered' ? row : null;
+    });
+    assert.equal(delivered.test, true);
+    assert.equal(delivered.event, 'pullrequest:created');
+    assert.match(delivered.title, /Pull request opened/);
+    assert.match(delivered.request_headers['x-hub-signature'], /^sha256=[0-9a-f]{8}…$/);
+    const ignored = await api('POST', `/api/endpoints/${endpoint.id}/test`, { event: 'repo:fork' });
+    assert.equal(ignored.body.answered, 200);
+    assert.equal(ignored.body.status, 'ignored');
+    assert.equal((await api('POST', `/api/endpoints/${endpoint.id}/test`, { event: 'repo:nope' })).status, 400);
+  });
+
+  test('a delivery waiting on a backoff can be sent now; others cannot', async () => {
+    sink.script('connect-log', [{ status: 500 }]);
+    const payload = body(42);
+    const accepted = await (await post('repo:push', payload)).json();
+    const waiting = await eventually('the first attempt to fail', async () => {
+      const row = (await api('GET', `/api/deliveries/${accepted.delivery}`)).body;
+      return row.status === 'pending' && row.attempts === 1 ? row : null;
+    });
+    assert.ok(Date.parse(waiting.next_attempt_at) > Date.now(), 'it waits on a backoff');
+    assert.equal(waiting.attempt_log[0].status, 500);
+    assert.ok(Number.isInteger(waiting.attempt_log[0].duration_ms));
+    const now = await api('POST', `/api/deliveries/${accepted.delivery}/retry`);
+    assert.equal(now.status, 202);
+    const done = await eventually('the retry to deliver', async () => {
+      const row = (await api('GET', `/api/deliveries/${accepted.delivery}`)).body;
+      return row.status === 'delivered' ? row : null;
+    }, 8000);
+    assert.equal(done.attempts, 2);
+    assert.equal((await api('POST', `/api/deliveries/${accepted.delivery}/retry`)).status, 409);
+  });
+});
+
+describe('secrets stay secret', () => {
   test('no token, code or secret appears in any answer or in the relay\'s log', async () => {
     const issued = (await state()).issued ?? [];
     for (const value of issued) seen.add(value);
