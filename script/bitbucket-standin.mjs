@@ -1108,7 +1108,24 @@ export async function startBitbucketStandin({
       response.writeHead(405, { allow: path.endsWith('authorize') ? 'GET, POST' : 'POST', 'content-type': 'text/plain' });
       return response.end('Method Not Allowed');
     }
+    const repoPage = /^\/([^/_][^/]*)\/([^/]+)\/?$/.exec(path);
+    const shown = repoPage && request.method === 'GET'
+      ? repositoryOf(decodeURIComponent(repoPage[1]), decodeURIComponent(repoPage[2])) : null;
+    if (shown) return repositoryPage(response, shown);
     return page(response, 404, 'Page not found', '<h1>That link has no power here</h1><p>Page not found.</p>');
+  };
+
+  // The repository's page, as far as a person trying dispatch locally needs it: its webhooks (what
+  // Repository settings → Webhooks shows) and how to make it push.
+  const repositoryPage = (response, repo) => {
+    const rows = hooksOf(repo).map((hook) => `<tr><td>${escapeHtml(hook.description)}</td><td><code>${escapeHtml(hook.url)}</code></td>`
+      + `<td>${hook.active ? 'active' : 'inactive'}</td><td>${escapeHtml(hook.events.join(', '))}</td></tr>`).join('\n');
+    page(response, 200, repo.full_name, `<h1>${escapeHtml(repo.full_name)}</h1>
+<p>The local Bitbucket stand-in's copy of this repository.</p>
+<h2>Webhooks</h2>
+${rows ? `<table><thead><tr><th>Title</th><th>URL</th><th>Status</th><th>Triggers</th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No webhooks.</p>'}
+<h2>Make it push</h2>
+<p><code>curl -sS -X POST ${escapeHtml(webOrigin)}/_standin/repositories/${escapeHtml(repo.full_name)}/push</code></p>`);
   };
 
   const listener = (handle) => createServer(async (request, response) => {

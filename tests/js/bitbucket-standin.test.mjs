@@ -537,6 +537,17 @@ describe('hooks', () => {
     assert.equal(page.body.size, 50);
     assert.equal(page.body.values.length, 50);
   });
+
+  test('the repository\'s web page lists its webhooks, as Repository settings → Webhooks does', async () => {
+    assert.equal((await api(token, 'POST', hooksPath, hookBody())).status, 201);
+    const page = await fetch(`${standin.webUrl}/acme/relay-api`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /<h1>acme\/relay-api<\/h1>/);
+    assert.ok(html.includes(hookBody().url.replaceAll('&', '&amp;')));
+    assert.equal((await fetch(`${standin.webUrl}/acme/no-such-repository`)).status, 404);
+    assert.equal((await fetch(`${standin.apiUrl.replace('/2.0', '')}/acme/relay-api`)).status, 404, 'not on the API host');
+  });
 });
 
 describe('failure injection', () => {

@@ -6,11 +6,12 @@
 // no token, code or secret the test saw may appear in any answer or in wrangler's log.
 
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
 import { startDiscordSink } from '../../script/discord-sink.mjs';
+import { eventually, sign } from './helpers.mjs';
 import { freePort, startRelay } from './relay.mjs';
 
 const token = 'connect-test-admin-token-0123456789';
@@ -106,18 +107,6 @@ async function connect() {
   const location = new URL(callback.headers.get('location'), relay.base);
   assert.equal(location.pathname, '/sources');
   return location.searchParams.get('connection');
-}
-
-const sign = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-
-async function eventually(what, check, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((wait) => setTimeout(wait, 150));
-  }
 }
 
 async function source(connection, repository, webhook, events = { mode: 'push' }) {
@@ -528,9 +517,10 @@ describe('the delivery log for the Sources page', () => {
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     assert.equal(sent.body.answered, 202);
     assert.equal(sent.body.status, 'accepted');
-    const delivered = await eventually('the test event at Discord', async () => {
-      const row = (await api('GET', `/api/deliveries/${sent.body.delivery}`)).body;
-      return row.status === 'delivered' ? row : null;
+    let last;
+    const delivered = await eventually(() => `the test event at Discord (last seen: ${JSON.stringify(last)})`, async () => {
+      last = (await api('GET', `/api/deliveries/${sent.body.delivery}`)).body;
+      return last.status === 'delivered' ? last : null;
     });
     assert.equal(delivered.test, true);
     assert.equal(delivered.event, 'pullrequest:created');

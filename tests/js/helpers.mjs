@@ -1,5 +1,7 @@
 // Paths and loaders shared by the node test suites.
 
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,3 +73,18 @@ export function comparisonLines(cases, answers) {
   if (!haveShared) lines.push('shared fixtures\tskipped');
   return lines.map((line) => `${line}\n`).join('');
 }
+
+// Polls `check` until it returns something truthy, and returns that; fails after `timeoutMs`, saying `what`
+// (a text, or a function that words the last state seen).
+export async function eventually(what, check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await new Promise((wait) => setTimeout(wait, 150));
+  }
+}
+
+// The X-Hub-Signature Bitbucket sends for `body` under `secret`.
+export const sign = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

@@ -6,14 +6,14 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { haveShared, nativeCli, root, sharedDir } from './helpers.mjs';
+import { eventually, haveShared, nativeCli, root, sharedDir, sign } from './helpers.mjs';
 import { startRelay } from './relay.mjs';
 
 const token = 'worker-test-admin-token-0123456789';
@@ -36,8 +36,6 @@ after(async () => {
   await sink?.close();
 });
 
-const sign = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-
 // POSTs to /hooks/{endpoint}, signed with `secret` unless `signature` or `headers` say otherwise.
 async function hook(endpoint, { event = 'repo:push', body = pushBody, uuid = randomUUID(), signature, headers = {} } = {}) {
   const sent = { 'content-type': 'application/json', 'x-request-uuid': uuid, 'x-hook-uuid': '{b1f0c8e2-0000-4000-8000-000000000001}', 'x-attempt-number': '1' };
@@ -57,16 +55,6 @@ async function endpoint(webhookToken, settings = {}) {
   assert.equal(created.status, 201, JSON.stringify(created.body));
   secretsSeen.add(created.body.secret);
   return created.body;
-}
-
-async function eventually(what, check, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((wait) => setTimeout(wait, 150));
-  }
 }
 
 const delivery = async (id) => (await relay.api('GET', `/api/deliveries/${id}`)).body;
