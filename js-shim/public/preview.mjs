@@ -1,5 +1,7 @@
 // The payload preview page: loads the relay's own wasm core and recomputes everything on each edit, in
 // this browser. The only requests are the page's own files at load (the core, the module, the samples).
+// It also exports what the Sources page shares with it: the core's loading, the samples, the event
+// catalogue's grouping and the template editor. The page itself starts only on the preview's document.
 
 import { instantiateCore } from '/core.mjs';
 import { drawMessage } from '/discord-view.mjs';
@@ -28,16 +30,28 @@ const state = {
 
 let pending = false; // an update is scheduled for the next frame
 
-const [core, samples] = await Promise.all([loadCore(), loadSamples()]);
-const coreReadyMs = performance.now();
-const catalogue = core.events();
-buildEventControls();
-buildSampleMenu();
-wireInputs();
-choosePayload(encoder.encode(samples[0]?.body ?? ''), 'sample', samples[0]?.event);
-$('sample').value = samples[0]?.id ?? '';
+let core;
+let samples;
+let coreReadyMs;
+let catalogue;
+let editor;
 
-async function loadCore() {
+if (document.body.dataset.page === 'preview') await startPreview();
+
+async function startPreview() {
+  [core, samples] = await Promise.all([loadCore(), loadSamples()]);
+  coreReadyMs = performance.now();
+  catalogue = core.events();
+  buildEventControls();
+  buildSampleMenu();
+  wireInputs();
+  choosePayload(encoder.encode(samples[0]?.body ?? ''), 'sample', samples[0]?.event);
+  $('sample').value = samples[0]?.id ?? '';
+}
+
+// Returns the relay's core, compiled from /dispatch.wasm while it downloads when the server labels it
+// application/wasm; otherwise compiled from its bytes.
+export async function loadCore() {
   const response = fetch('/dispatch.wasm');
   let module;
   try {
@@ -49,7 +63,8 @@ async function loadCore() {
   return instantiateCore(module);
 }
 
-async function loadSamples() {
+// Returns the built-in sample payloads [{id, label, event, body}]; throws when /samples.json cannot be read.
+export async function loadSamples() {
   const response = await fetch('/samples.json');
   if (!response.ok) throw new Error(`samples.json: HTTP ${response.status}`);
   return response.json();
@@ -59,13 +74,15 @@ function buildSampleMenu() {
   for (const sample of samples) $('sample').append(new Option(`${sample.label} (${sample.event})`, sample.id));
 }
 
+// Returns the event catalogue as a Map of category -> its events, in the catalogue's order.
+export function groupByCategory(events) {
+  return events.reduce((map, event) => map.set(event.category, [...(map.get(event.category) ?? []), event]), new Map());
+}
+
 function buildEventControls() {
   const select = $('event-key');
   const box = $('custom-events');
-  const byCategory = Map.groupBy
-    ? Map.groupBy(catalogue, (event) => event.category)
-    : catalogue.reduce((map, event) => map.set(event.category, [...(map.get(event.category) ?? []), event]), new Map());
-  for (const [category, events] of byCategory) {
+  for (const [category, events] of groupByCategory(catalogue)) {
     const group = document.createElement('optgroup');
     group.label = category;
     for (const event of events) group.append(new Option(`${event.key} · ${event.label}`, event.key));
@@ -140,23 +157,7 @@ function wireInputs() {
     schedule();
   });
   const template = $('template');
-  template.addEventListener('input', schedule);
-  template.addEventListener('scroll', () => { $('template-gutter').scrollTop = template.scrollTop; });
-  // Tab indents inside the editor; Escape, then Tab, leaves it (keyboard users are never trapped).
-  let leaving = false;
-  template.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
-      leaving = true;
-      return;
-    }
-    if (event.key !== 'Tab' || event.shiftKey || leaving) {
-      leaving = false;
-      return;
-    }
-    event.preventDefault();
-    template.setRangeText('  ', template.selectionStart, template.selectionEnd, 'end');
-    schedule();
-  });
+  editor = templateEditor({ area: template, gutter: $('template-gutter'), box: $('template-editor'), onEdit: schedule });
   $('template-starter').addEventListener('click', () => {
     template.value = starterTemplate();
     template.focus();
@@ -259,7 +260,7 @@ function showPayloadStatus(answer) {
   const size = `${state.bytes.length.toLocaleString()} bytes`;
   const exact = state.origin === 'file' ? ' · exact bytes of the file' : '';
   if (answer && answer.code.startsWith('body_')) {
-    return setStatus(status, 'error', answer.reason, positionButton('payload', answer));
+    return setStatus(status, 'error', answer.reason, positionButton($('payload'), answer));
   }
   setStatus(status, 'ok', `${size}${exact} · valid JSON`);
 }
@@ -300,21 +301,11 @@ function showEventStatus() {
 
 function showTemplateStatus(useTemplate, failure) {
   const status = $('template-status');
-  const lines = $('template').value.split('\n').length;
-  const gutter = $('template-gutter');
-  gutter.replaceChildren(...Array.from({ length: lines }, (_, i) => {
-    const number = document.createElement('div');
-    number.textContent = String(i + 1);
-    if (failure?.line === i + 1) number.className = 'error-line';
-    return number;
-  }));
-  gutter.scrollTop = $('template').scrollTop;
-  $('template').setAttribute('aria-invalid', String(Boolean(failure)));
-  $('template-editor').classList.toggle('invalid', Boolean(failure));
+  editor.mark(failure);
   if (!useTemplate) return setStatus(status, 'info', 'No template: the auto-formatted embed is sent.');
   if (!failure) return setStatus(status, 'ok', 'The template renders.');
   const where = failure.line ? `Line ${failure.line}, column ${failure.column}: ` : '';
-  setStatus(status, 'error', `${where}${failure.reason}`, positionButton('template', failure));
+  setStatus(status, 'error', `${where}${failure.reason}`, positionButton($('template'), failure));
 }
 
 function showVerdict(answer, templateFailed) {
@@ -462,15 +453,51 @@ function setStatus(element, tone, text, extra) {
   if (extra) element.append(extra);
 }
 
-// A button that puts the caret at an error's line and column in the given textarea.
-function positionButton(id, failure) {
+// Wires a template editor: `area` (a textarea) beside `gutter` (its line numbers) inside `box`. Tab indents;
+// Escape, then Tab, leaves it (keyboard users are never trapped); `onEdit` runs after every change.
+// Returns {mark(failure)}: numbers the lines and marks a failure's line ({line?} or null) as invalid.
+export function templateEditor({ area, gutter, box, onEdit }) {
+  area.addEventListener('input', onEdit);
+  area.addEventListener('scroll', () => { gutter.scrollTop = area.scrollTop; });
+  let leaving = false;
+  area.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      leaving = true;
+      return;
+    }
+    if (event.key !== 'Tab' || event.shiftKey || leaving) {
+      leaving = false;
+      return;
+    }
+    event.preventDefault();
+    area.setRangeText('  ', area.selectionStart, area.selectionEnd, 'end');
+    onEdit();
+  });
+  return {
+    mark(failure) {
+      const lines = area.value.split('\n').length;
+      gutter.replaceChildren(...Array.from({ length: lines }, (_, i) => {
+        const number = document.createElement('div');
+        number.textContent = String(i + 1);
+        if (failure?.line === i + 1) number.className = 'error-line';
+        return number;
+      }));
+      gutter.scrollTop = area.scrollTop;
+      area.setAttribute('aria-invalid', String(Boolean(failure)));
+      box.classList.toggle('invalid', Boolean(failure));
+    },
+  };
+}
+
+// Returns a button that puts the caret at a failure's line and column in `area` (a textarea), or null
+// when the failure has no position.
+export function positionButton(area, failure) {
   if (!failure.line) return null;
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'link';
   button.textContent = `Go to line ${failure.line}, column ${failure.column}`;
   button.addEventListener('click', () => {
-    const area = $(id);
     const offset = offsetOf(area.value, failure.line, failure.column);
     area.focus();
     area.setSelectionRange(offset, Math.min(offset + 1, area.value.length));
@@ -494,7 +521,8 @@ function offsetOf(text, line, column) {
   return offset + index;
 }
 
-function starterTemplate() {
+// Returns an example template that uses most of what a template can reach, as a starting point.
+export function starterTemplate() {
   return `{
   "username": "{{dispatch.repository}}",
   "embeds": [

@@ -1,0 +1,431 @@
+// Recent deliveries, as GitHub shows a webhook's: newest first, filtered by status and event, paged by the
+// relay's cursor, kept current while the page is open. Opened, a delivery shows the request as received
+// (headers, payload), every attempt and the destination's answers, the message drawn as Discord draws it,
+// and Redeliver / Retry now. Also "Send test event": a signed sample through the real receive path.
+
+import { drawMessage } from '/discord-view.mjs';
+import { groupByCategory } from '/preview.mjs';
+import { api } from '/sources-api.mjs';
+import {
+  copyButton, deliveryStatuses, describeError, exactTime, fill, h, notice, statusIcon, statusWord, timeElement,
+} from '/sources-dom.mjs';
+
+const pageSize = 50;
+const pollMs = 4000;
+const verdictWords = { deliver: 'Accepted', ignore: 'Ignored', reject: 'Refused' };
+
+// Draws the log of `endpoint` into `panel`. Returns a cleanup function (it stops the polling).
+export function renderDeliveries(panel, ctx, endpoint) {
+  const params = ctx.url.searchParams;
+  const filters = { status: params.get('status') ?? '', event: params.get('event') ?? '' };
+  const rows = new Map(); // delivery id -> {item, element}
+  let cursor = null;
+  let openId = params.get('delivery');
+  let stopped = false;
+  let pollTimer = null;
+
+  const list = h('ol', { class: 'delivery-list', 'aria-label': 'Deliveries, newest first' });
+  const older = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Older deliveries');
+  const listStatus = h('p', { class: 'muted list-status', 'aria-live': 'polite' });
+  const empty = h('div', { class: 'empty-log', hidden: true });
+
+  const statusSelect = h('select', { id: 'filter-status' },
+    h('option', { value: '' }, 'All statuses'),
+    deliveryStatuses.map((status) => h('option', { value: status, selected: filters.status === status }, statusWord(status))));
+  const eventSelect = h('select', { id: 'filter-event' }, h('option', { value: '' }, 'All events'), eventOptions(ctx.catalogue, filters.event));
+  const refresh = h('button', { type: 'button', class: 'secondary' }, 'Refresh');
+  const filterBar = h('div', { class: 'filters', role: 'group', 'aria-label': 'Filter deliveries' },
+    h('div', { class: 'field inline' }, h('label', { for: 'filter-status' }, 'Status'), statusSelect),
+    h('div', { class: 'field inline' }, h('label', { for: 'filter-event' }, 'Event'), eventSelect),
+    refresh);
+
+  const testResult = h('div', { class: 'test-result' });
+  const testSelect = h('select', { id: 'test-event' }, eventOptions(ctx.catalogue, defaultTestEvent(endpoint)));
+  const testButton = h('button', { type: 'submit', class: 'primary' }, 'Send test event');
+  const testForm = h('form', { class: 'test-form' },
+    h('div', { class: 'field inline' }, h('label', { for: 'test-event' }, 'Test event'), testSelect),
+    testButton,
+    h('p', { class: 'hint' }, 'Sends a signed sample of that event to the hook URL, through the same path as Bitbucket\'s deliveries. An event this source does not select is answered “ignored”, as Bitbucket\'s would be.'));
+  if (endpoint.state === 'disconnected') {
+    testButton.disabled = true;
+    testSelect.disabled = true;
+  }
+
+  fill(panel, 
+    h('section', { class: 'card log', 'aria-labelledby': 'log-title' },
+      h('div', { class: 'log-head' }, h('h2', { id: 'log-title' }, 'Recent deliveries'), filterBar),
+      testForm, testResult,
+      list, empty,
+      h('div', { class: 'more-row' }, older, listStatus)));
+
+  const query = (extra = {}) => {
+    const search = new URLSearchParams({ limit: String(pageSize) });
+    if (filters.status) search.set('status', filters.status);
+    if (filters.event) search.set('event', filters.event);
+    for (const [key, value] of Object.entries(extra)) search.set(key, value);
+    return `/api/endpoints/${encodeURIComponent(endpoint.id)}/deliveries?${search}`;
+  };
+
+  async function loadFirst() {
+    listStatus.textContent = 'Loading…';
+    const answer = await api('GET', query(), undefined, { signal: ctx.signal });
+    list.replaceChildren();
+    rows.clear();
+    for (const item of answer.body) list.append(addRow(item));
+    cursor = answer.headers.get('x-next-cursor');
+    showListState();
+    ctx.rendered('log');
+    if (openId && rows.has(openId)) await toggle(openId, true);
+    else if (openId) await openAlone(openId);
+  }
+
+  async function loadOlder() {
+    older.disabled = true;
+    listStatus.textContent = 'Loading older deliveries…';
+    try {
+      const answer = await api('GET', query({ cursor }), undefined, { signal: ctx.signal });
+      for (const item of answer.body) if (!rows.has(item.id)) list.append(addRow(item));
+      cursor = answer.headers.get('x-next-cursor');
+      showListState();
+    } catch (error) {
+      ctx.fail(error, testResult);
+    } finally {
+      older.disabled = false;
+    }
+  }
+
+  // The first page again: new deliveries go on top, changed ones are redrawn in place.
+  async function poll() {
+    if (stopped) return;
+    try {
+      const answer = await api('GET', query(), undefined, { signal: ctx.signal });
+      const fresh = [];
+      for (const item of answer.body) {
+        const known = rows.get(item.id);
+        if (!known) fresh.push(item);
+        else if (changed(known.item, item)) await updateRow(known, item);
+      }
+      for (const item of fresh.reverse()) list.prepend(addRow(item, true));
+      if (rows.size > 0 && cursor === null && answer.headers.get('x-next-cursor') && list.children.length <= pageSize) cursor = answer.headers.get('x-next-cursor');
+      showListState();
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      if (error.status === 401) {
+        ctx.fail(error);
+        return;
+      }
+    }
+    schedulePoll();
+  }
+
+  function schedulePoll() {
+    clearTimeout(pollTimer);
+    if (!stopped) pollTimer = setTimeout(poll, document.hidden ? pollMs * 4 : pollMs);
+  }
+
+  function showListState() {
+    older.hidden = !cursor;
+    const count = list.children.length;
+    const filtered = filters.status || filters.event;
+    empty.hidden = count > 0;
+    if (count === 0) {
+      empty.replaceChildren(filtered
+        ? h('p', {}, 'No delivery matches these filters. ', h('button', { type: 'button', class: 'link', onClick: clearFilters }, 'Show every delivery'))
+        : h('div', {}, h('p', {}, h('strong', {}, 'No deliveries yet.')),
+          h('p', { class: 'muted' }, endpoint.source
+            ? `Push to ${endpoint.source.repository}, or send a test event above: each request Bitbucket makes shows up here within seconds, refused ones too.`
+            : 'Once the webhook is added in Bitbucket, each request it makes shows up here, refused ones too. Or send a test event above.')));
+    }
+    listStatus.textContent = count === 0 ? '' : `${count} ${count === 1 ? 'delivery' : 'deliveries'} shown${cursor ? '; older ones below' : ''}.`;
+  }
+
+  function clearFilters() {
+    statusSelect.value = '';
+    eventSelect.value = '';
+    applyFilters();
+  }
+
+  function applyFilters() {
+    filters.status = statusSelect.value;
+    filters.event = eventSelect.value;
+    openId = null;
+    ctx.setQuery({ status: filters.status, event: filters.event, delivery: null });
+    loadFirst().catch((error) => ctx.fail(error, testResult));
+  }
+
+  function addRow(item, fresh = false) {
+    const element = h('li', { class: `delivery status-${item.status}${fresh ? ' fresh' : ''}`, dataset: { id: item.id } });
+    const record = { item, element, detail: null };
+    rows.set(item.id, record);
+    drawRow(record);
+    return element;
+  }
+
+  function drawRow(record) {
+    const { item, element } = record;
+    element.className = `delivery status-${item.status}${element.classList.contains('fresh') ? ' fresh' : ''}`;
+    const expanded = openId === item.id;
+    const detailId = `delivery-${item.id}`;
+    const head = h('button', { type: 'button', class: 'delivery-row', 'aria-expanded': String(expanded), 'aria-controls': detailId },
+      statusIcon(item.status),
+      h('span', { class: 'row-main' },
+        h('span', { class: 'row-title' }, item.title ?? item.reason ?? item.event ?? '—'),
+        h('span', { class: 'row-meta' },
+          h('code', { class: 'event' }, item.event ?? 'no event key'),
+          item.test ? h('span', { class: 'tag' }, 'test') : null,
+          item.redelivery_of ? h('span', { class: 'tag' }, 'redelivery') : null)),
+      h('span', { class: 'row-verdict' }, h('span', { class: 'answered' }, item.answered ? String(item.answered) : ''), ' ', h('code', {}, item.code ?? '')),
+      h('span', { class: `row-status chip status-${item.status}` }, statusWord(item.status)),
+      h('span', { class: 'row-attempts', title: 'Attempts to deliver' }, item.attempts ? `${item.attempts} ${item.attempts === 1 ? 'attempt' : 'attempts'}` : ''),
+      h('span', { class: 'row-time' }, timeElement(item.received_at)));
+    head.addEventListener('click', () => toggle(item.id));
+    const detail = record.detail ?? h('div', { id: detailId, class: 'delivery-detail', hidden: !expanded });
+    record.detail = detail;
+    element.replaceChildren(head, detail);
+  }
+
+  async function updateRow(record, item) {
+    record.item = item;
+    drawRow(record);
+    if (openId === item.id) await showDetail(record);
+  }
+
+  async function toggle(id, open = openId !== id) {
+    if (openId && openId !== id && rows.has(openId)) {
+      const previous = rows.get(openId);
+      previous.detail.hidden = true;
+      previous.element.querySelector('.delivery-row').setAttribute('aria-expanded', 'false');
+    }
+    const record = rows.get(id);
+    openId = open ? id : null;
+    ctx.setQuery({ delivery: openId });
+    record.element.querySelector('.delivery-row').setAttribute('aria-expanded', String(open));
+    record.detail.hidden = !open;
+    if (open) await showDetail(record);
+  }
+
+  // A delivery named in the URL that is not on the first page (an older one, or another filter's).
+  async function openAlone(id) {
+    try {
+      const { body: item } = await api('GET', `/api/deliveries/${encodeURIComponent(id)}`, undefined, { signal: ctx.signal });
+      if (item.endpoint !== endpoint.id) return;
+      list.prepend(addRow(item));
+      showListState();
+      await toggle(id, true);
+    } catch (error) {
+      if (error.status === 404) testResult.replaceChildren(notice('warn', 'The delivery in this link is no longer in the log.'));
+      else ctx.fail(error, testResult);
+    }
+  }
+
+  async function showDetail(record) {
+    const { detail } = record;
+    if (!detail.firstChild) detail.replaceChildren(h('p', { class: 'loading' }, 'Loading the delivery…'));
+    try {
+      const [full, payload] = await Promise.all([
+        api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}`, undefined, { signal: ctx.signal }).then((answer) => answer.body),
+        api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}/payload`, undefined, { signal: ctx.signal, text: true })
+          .then((answer) => ({ text: answer.body })).catch((error) => ({ error })),
+      ]);
+      const wasOpen = detail.querySelector('details.payload')?.open ?? true;
+      detail.replaceChildren(deliveryDetail(full, payload, wasOpen));
+    } catch (error) {
+      ctx.fail(error, detail);
+    }
+  }
+
+  function deliveryDetail(full, payload, payloadOpen) {
+    const result = h('div', { class: 'action-result' });
+    const actions = h('div', { class: 'detail-actions' });
+    if (full.verdict === 'deliver') {
+      const redeliver = h('button', { type: 'button', class: 'secondary' }, 'Redeliver');
+      redeliver.addEventListener('click', async () => {
+        redeliver.disabled = true;
+        try {
+          const { body: answer } = await api('POST', `/api/deliveries/${encodeURIComponent(full.id)}/redeliver`, {});
+          result.replaceChildren(notice('ok', h('p', {}, 'Queued again as a new delivery, rendered with the current settings. ',
+            h('button', { type: 'button', class: 'link', onClick: () => openNew(answer.delivery) }, 'Open it'))));
+          await poll();
+        } catch (error) {
+          if (error.status === 401) return ctx.fail(error);
+          result.replaceChildren(describeError(error));
+        } finally {
+          redeliver.disabled = false;
+        }
+        return undefined;
+      });
+      actions.append(redeliver);
+    }
+    if (full.status === 'pending' && full.next_attempt_at) {
+      const retry = h('button', { type: 'button', class: 'secondary' }, 'Retry now');
+      retry.addEventListener('click', async () => {
+        retry.disabled = true;
+        try {
+          await api('POST', `/api/deliveries/${encodeURIComponent(full.id)}/retry`, {});
+          result.replaceChildren(notice('ok', 'Sending now instead of waiting for the backoff.'));
+          await poll();
+        } catch (error) {
+          if (error.status === 401) return ctx.fail(error);
+          result.replaceChildren(describeError(error));
+        } finally {
+          retry.disabled = false;
+        }
+        return undefined;
+      });
+      actions.append(retry, h('span', { class: 'muted' }, 'Next attempt ', timeElement(full.next_attempt_at)));
+    }
+    actions.append(copyButton(`${location.origin}/sources?endpoint=${encodeURIComponent(endpoint.id)}&delivery=${encodeURIComponent(full.id)}`, 'Copy link'));
+
+    return h('div', { class: 'detail-body' },
+      facts(full),
+      actions, result,
+      h('div', { class: 'detail-grid' },
+        h('div', { class: 'detail-col' },
+          h('section', { 'aria-label': 'Message' }, h('h3', {}, 'Message'), messageView(full)),
+          h('section', { 'aria-label': 'Attempts' }, h('h3', {}, 'Attempts'), attemptsView(full))),
+        h('div', { class: 'detail-col' },
+          h('section', { 'aria-label': 'Request headers' }, h('h3', {}, 'Request headers'), headersView(full.request_headers)),
+          h('section', { 'aria-label': 'Payload' }, payloadView(full, payload, payloadOpen)))));
+  }
+
+  async function openNew(id) {
+    await poll();
+    if (rows.has(id)) {
+      await toggle(id, true);
+      rows.get(id).element.querySelector('.delivery-row').focus();
+    }
+  }
+
+  refresh.addEventListener('click', () => poll());
+  statusSelect.addEventListener('change', applyFilters);
+  eventSelect.addEventListener('change', applyFilters);
+  older.addEventListener('click', loadOlder);
+  testForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    testButton.disabled = true;
+    testResult.replaceChildren(notice('info', `Sending a signed ${testSelect.value} sample…`));
+    try {
+      const { body: answer } = await api('POST', `/api/endpoints/${encodeURIComponent(endpoint.id)}/test`, { event: testSelect.value });
+      const tone = answer.status === 'accepted' ? 'ok' : answer.status === 'ignored' ? 'warn' : 'error';
+      const words = {
+        accepted: `Accepted (${answer.answered}): it is on its way to the destination, at the top of the list.`,
+        ignored: `Ignored (${answer.answered})${answer.reason ? `: ${answer.reason}` : ''}. Bitbucket would get the same answer.`,
+        rejected: `Refused (${answer.answered})${answer.reason ? `: ${answer.reason}` : ''}.`,
+      }[answer.status] ?? `${answer.status} (${answer.answered}).`;
+      testResult.replaceChildren(notice(tone, h('p', {}, h('strong', {}, `Test ${answer.event}: `), words)));
+      await poll();
+    } catch (error) {
+      if (error.status === 401) return ctx.fail(error);
+      testResult.replaceChildren(describeError(error));
+    } finally {
+      testButton.disabled = endpoint.state === 'disconnected';
+    }
+    return undefined;
+  });
+  document.addEventListener('visibilitychange', onVisible);
+  function onVisible() {
+    if (!document.hidden) poll();
+  }
+
+  loadFirst().then(schedulePoll, (error) => ctx.fail(error, testResult));
+  return () => {
+    stopped = true;
+    clearTimeout(pollTimer);
+    document.removeEventListener('visibilitychange', onVisible);
+  };
+}
+
+function defaultTestEvent(endpoint) {
+  if (endpoint.events?.mode === 'custom' && endpoint.events.custom?.length) return endpoint.events.custom[0];
+  return 'repo:push';
+}
+
+function eventOptions(catalogue, selected) {
+  return [...groupByCategory(catalogue)].map(([category, events]) => h('optgroup', { label: category },
+    events.map((event) => h('option', { value: event.key, selected: event.key === selected }, `${event.label} (${event.key})`))));
+}
+
+function changed(before, after) {
+  return ['status', 'attempts', 'delivered_at', 'next_attempt_at', 'response_status', 'title'].some((key) => before[key] !== after[key]);
+}
+
+function facts(full) {
+  const rows = [
+    ['Delivery', h('code', {}, full.id)],
+    ['Received', [timeElement(full.received_at), h('span', { class: 'muted' }, ` · ${exactTime(full.received_at)}`)]],
+    ['Answered Bitbucket', [h('strong', {}, `${full.answered ?? '—'} `), h('code', {}, full.code ?? ''), h('span', { class: 'muted' }, ` (${verdictWords[full.verdict] ?? full.verdict})`)]],
+    full.reason ? ['Reason', full.reason] : null,
+    ['Delivery status', [h('span', { class: `chip status-${full.status}` }, statusWord(full.status)),
+      full.response_status ? h('span', { class: 'muted' }, ` · destination answered ${full.response_status}`) : null,
+      full.last_error ? h('span', { class: 'muted' }, ` · ${full.last_error}`) : null]],
+    full.delivered_at ? ['Delivered', [timeElement(full.delivered_at), h('span', { class: 'muted' }, ` · ${exactTime(full.delivered_at)}`)]] : null,
+    full.message_id ? ['Discord message', h('code', {}, full.message_id)] : null,
+    full.redelivery_of ? ['Redelivery of', h('code', {}, full.redelivery_of)] : null,
+    full.test ? ['Test', 'A signed sample sent from this page'] : null,
+  ].filter(Boolean);
+  return h('dl', { class: 'facts' }, rows.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+}
+
+function messageView(full) {
+  if (!full.message) {
+    return h('p', { class: 'muted' }, full.verdict === 'deliver' ? 'No message was recorded.' : 'Nothing is sent for a delivery that was ignored or refused.');
+  }
+  const box = h('div', { class: 'discord' });
+  const sent = full.delivered_at ? new Date(full.delivered_at) : new Date(full.received_at);
+  drawMessage(box, full.message, { now: Number.isNaN(sent.getTime()) ? new Date() : sent });
+  return box;
+}
+
+function headersView(headers) {
+  const entries = Object.entries(headers ?? {});
+  if (!entries.length) return h('p', { class: 'muted' }, 'No headers were recorded.');
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'headers' },
+    h('tbody', {}, entries.map(([name, value]) => h('tr', {}, h('th', { scope: 'row' }, name), h('td', {}, h('code', {}, String(value))))))));
+}
+
+function payloadView(full, payload, open) {
+  const bytes = full.body_bytes ?? (payload.text ? new TextEncoder().encode(payload.text).length : null);
+  const summary = h('summary', {}, h('h3', {}, 'Payload'), bytes !== null ? h('span', { class: 'muted' }, ` ${bytes.toLocaleString()} bytes`) : null);
+  if (payload.error) {
+    const words = payload.error.code === 'body_expired' || payload.error.status === 410
+      ? 'The body is no longer kept: dispatch keeps bodies RETENTION_DAYS days (7 by default) for redelivery.'
+      : payload.error.status === 404 ? 'No body was recorded for this request.' : payload.error.reason ?? 'The body could not be read.';
+    return h('details', { class: 'payload', open }, summary, h('p', { class: 'muted' }, words));
+  }
+  let pretty = payload.text;
+  try {
+    pretty = JSON.stringify(JSON.parse(payload.text), null, 2);
+  } catch {
+    // Not JSON (a refused body): shown exactly as received.
+  }
+  return h('details', { class: 'payload', open }, summary,
+    h('div', { class: 'json-tools' }, copyButton(payload.text, 'Copy', { 'aria-label': 'Copy the payload exactly as received' }),
+      h('span', { class: 'hint' }, 'Copies the exact bytes received, for the preview\'s signature checker.')),
+    h('pre', { class: 'code-block', tabindex: '0', 'aria-label': 'Payload, pretty-printed' }, pretty));
+}
+
+function attemptsView(full) {
+  const log = full.attempt_log ?? [];
+  if (!log.length) {
+    const why = full.verdict !== 'deliver' ? 'Nothing is sent for a delivery that was ignored or refused.'
+      : full.status === 'pending' ? 'Not sent yet: it is queued.' : 'No attempt was recorded.';
+    return [h('p', { class: 'muted' }, why), full.response ? answerView(full.response) : null];
+  }
+  return h('ol', { class: 'attempts' }, log.map((attempt, index) => h('li', { class: `attempt outcome-${attempt.outcome}` },
+    h('div', { class: 'attempt-head' },
+      h('strong', {}, `#${index + 1}`), ' ',
+      h('span', { class: 'chip' }, attempt.outcome ?? '—'),
+      attempt.status ? h('code', {}, ` HTTP ${attempt.status}`) : null,
+      attempt.duration_ms !== undefined && attempt.duration_ms !== null ? h('span', { class: 'muted' }, ` · ${attempt.duration_ms} ms`) : null,
+      h('span', { class: 'muted' }, ' · '), timeElement(attempt.at),
+      attempt.retry_in ? h('span', { class: 'muted' }, ` · retry in ${attempt.retry_in} s`) : null),
+    attempt.error ? h('p', { class: 'attempt-error' }, attempt.error) : null,
+    attempt.answer !== undefined && attempt.answer !== null ? answerView(attempt.answer) : null)));
+}
+
+function answerView(answer) {
+  const text = typeof answer === 'string' ? answer : JSON.stringify(answer, null, 2);
+  const first = text.replace(/\s+/g, ' ').slice(0, 90);
+  return h('details', { class: 'answer' }, h('summary', {}, 'Destination\'s answer ', h('code', { class: 'muted' }, first.length < text.length ? `${first}…` : first)),
+    h('pre', { class: 'code-block', tabindex: '0' }, text));
+}

@@ -1,0 +1,305 @@
+// The form fields the connect flow, the hand-made endpoint and a source's settings share: the event
+// selection, the destination (checked as a Discord webhook URL) and the optional template, edited with the
+// preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
+
+import { drawMessage } from '/discord-view.mjs';
+import { groupByCategory, loadCore, loadSamples, positionButton, starterTemplate, templateEditor } from '/preview.mjs';
+import { h } from '/sources-dom.mjs';
+
+let fieldCount = 0;
+const nextId = (prefix) => `${prefix}-${++fieldCount}`;
+
+const modes = [
+  ['push', 'Push only', 'Commits pushed, branches and tags created or deleted.'],
+  ['all', 'All events', 'Everything Bitbucket sends for the repository: pushes, pull requests, issues, builds, comments.'],
+  ['custom', 'Custom', 'Choose the events from the list.'],
+];
+
+// Returns the event selection {element, value(), fault(), focus()}: Push only, All events, or Custom with
+// the catalogue's checkboxes grouped by category, each with its description. `value` is the endpoint's
+// events ({mode, custom?}); `onChange` runs after each change.
+// With `expanded` false, the categories with nothing chosen start folded.
+export function eventPicker({ catalogue, value = { mode: 'push' }, expanded = true, onChange = () => {} }) {
+  const name = nextId('events-mode');
+  const chosen = new Set(value.custom ?? (value.mode === 'custom' ? [] : ['repo:push']));
+  const status = h('p', { class: 'field-status', 'aria-live': 'polite' });
+  const groups = h('div', { class: 'event-groups', hidden: value.mode !== 'custom' });
+  const radios = modes.map(([mode, label, hint]) => h('label', { class: 'choice' },
+    h('input', { type: 'radio', name, value: mode, checked: (value.mode ?? 'push') === mode }),
+    h('span', {}, h('strong', {}, label), h('span', { class: 'hint' }, hint))));
+
+  for (const [category, events] of groupByCategory(catalogue)) {
+    const boxes = events.map((event) => h('label', { class: 'event-option' },
+      h('input', { type: 'checkbox', value: event.key, checked: chosen.has(event.key) }),
+      h('span', {},
+        h('span', { class: 'event-label' }, event.label), ' ', h('code', {}, event.key),
+        h('span', { class: 'hint' }, event.description))));
+    const toggle = h('button', { type: 'button', class: 'link small' }, 'Select all');
+    toggle.addEventListener('click', () => {
+      const all = boxes.every((box) => box.querySelector('input').checked);
+      for (const box of boxes) box.querySelector('input').checked = !all;
+      changed();
+    });
+    const some = events.some((event) => chosen.has(event.key));
+    // A category folds when nothing in it is chosen and the whole list is not wanted open (settings).
+    groups.append(h('details', { class: 'event-group', open: expanded || some },
+      h('summary', {}, h('span', { class: 'category' }, category), ' ', h('span', { class: 'muted tally' })),
+      h('div', { class: 'event-group-body', role: 'group', 'aria-label': category }, toggle, h('div', { class: 'event-options' }, boxes))));
+  }
+
+  const element = h('fieldset', { class: 'field event-picker' },
+    h('legend', {}, 'Events'), h('div', { class: 'choices stacked' }, radios), groups, status);
+
+  const mode = () => element.querySelector(`input[name="${name}"]:checked`).value;
+  const picked = () => [...groups.querySelectorAll('input[type="checkbox"]:checked')].map((box) => box.value);
+  const syncToggles = () => {
+    for (const group of groups.querySelectorAll('.event-group')) {
+      const boxes = [...group.querySelectorAll('input[type="checkbox"]')];
+      const ticked = boxes.filter((box) => box.checked).length;
+      group.querySelector('button').textContent = ticked === boxes.length ? 'Clear all' : 'Select all';
+      group.querySelector('.tally').textContent = `${ticked} of ${boxes.length}`;
+    }
+  };
+  function changed() {
+    groups.hidden = mode() !== 'custom';
+    syncToggles();
+    const fault = picker.fault();
+    status.className = `field-status ${fault ? 'error' : ''}`;
+    status.textContent = fault ?? (mode() === 'custom' ? `${picked().length} of ${catalogue.length} events chosen.` : '');
+    onChange();
+  }
+  element.addEventListener('change', changed);
+
+  const picker = {
+    element,
+    value: () => (mode() === 'custom' ? { mode: 'custom', custom: picked() } : { mode: mode() }),
+    fault: () => (mode() === 'custom' && picked().length === 0 ? 'Choose at least one event.' : null),
+    focus: () => element.querySelector('input:checked')?.focus(),
+    showFault: () => changed(),
+  };
+  syncToggles();
+  if (value.mode === 'custom') status.textContent = `${picked().length} of ${catalogue.length} events chosen.`;
+  return picker;
+}
+
+const discordHost = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/;
+const discordPath = /^\/api(?:\/v\d+)?\/webhooks\/(\d{5,25})\/([\w-]{20,})\/?$/;
+
+// Checks `text` as a Discord webhook URL. Returns {kind: "empty" | "not_url" | "discord" | "discord_bad" |
+// "other", reason, webhook?}: "discord" when it is https://discord.com/api/webhooks/{id}/{token} (or
+// discordapp.com, ptb., canary.); "other" for any other URL.
+export function checkDestination(text) {
+  const value = text.trim();
+  if (value === '') return { kind: 'empty', reason: 'Paste the Discord channel\'s webhook URL.' };
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return { kind: 'not_url', reason: 'This is not a URL: it should start with https://discord.com/api/webhooks/.' };
+  }
+  if (url.protocol === 'https:' && discordHost.test(url.hostname)) {
+    const match = discordPath.exec(url.pathname);
+    if (match && !url.username && !url.password) {
+      return { kind: 'discord', reason: `Discord webhook ${match[1]}${url.searchParams.has('thread_id') ? ', posting in a thread' : ''}.`, webhook: match[1] };
+    }
+    return { kind: 'discord_bad', reason: 'This Discord address is not a webhook URL. Copy it from the channel\'s settings: Integrations → Webhooks → Copy Webhook URL. It looks like https://discord.com/api/webhooks/1234…/AbCd….' };
+  }
+  return { kind: 'other', reason: 'This is not a Discord webhook URL. dispatch posts Discord\'s message format; another service may refuse it.' };
+}
+
+// Returns the destination field {element, value(), fault(), focus()}: the URL, checked as a Discord webhook
+// URL as it is typed; any other URL is accepted only once "send to this URL anyway" is ticked. With
+// `optional`, an empty field means "keep the current destination".
+export function destinationField({ optional = false, label = 'Discord webhook URL', onChange = () => {} } = {}) {
+  const id = nextId('destination');
+  const input = h('input', {
+    id, type: 'url', inputmode: 'url', autocomplete: 'off', spellcheck: 'false',
+    placeholder: 'https://discord.com/api/webhooks/…', 'aria-describedby': `${id}-hint ${id}-status`,
+  });
+  const status = h('p', { id: `${id}-status`, class: 'field-status', 'aria-live': 'polite' });
+  const anyway = h('input', { type: 'checkbox', id: `${id}-anyway` });
+  const anywayLabel = h('label', { class: 'anyway', hidden: true, for: `${id}-anyway` }, anyway,
+    ' Not a Discord webhook: send to this URL anyway');
+  const element = h('div', { class: 'field destination-field' },
+    h('label', { for: id }, label, optional ? h('span', { class: 'optional' }, ' (leave empty to keep the current one)') : null),
+    input,
+    h('p', { id: `${id}-hint`, class: 'hint' },
+      'In Discord: the channel\'s settings → Integrations → Webhooks → New Webhook → Copy Webhook URL. The URL holds the webhook\'s token: dispatch never shows it again.'),
+    status, anywayLabel);
+
+  let touched = false;
+  const field = {
+    element,
+    value: () => input.value.trim(),
+    fault: () => {
+      const check = checkDestination(input.value);
+      if (check.kind === 'empty') return optional ? null : check.reason;
+      if (check.kind === 'discord') return null;
+      if (check.kind === 'other' && anyway.checked) return null;
+      return check.kind === 'other' ? `${check.reason} Tick the box below to send to it anyway.` : check.reason;
+    },
+    focus: () => input.focus(),
+    showFault: () => { touched = true; show(); },
+  };
+  function show() {
+    const check = checkDestination(input.value);
+    anywayLabel.hidden = check.kind !== 'other';
+    if (check.kind !== 'other') anyway.checked = false;
+    const fault = field.fault();
+    input.setAttribute('aria-invalid', String(Boolean(fault) && touched));
+    if (check.kind === 'discord') {
+      status.className = 'field-status ok';
+      status.textContent = `✓ ${check.reason}`;
+    } else if (check.kind === 'empty' && (optional || !touched)) {
+      status.className = 'field-status';
+      status.textContent = '';
+    } else if (check.kind === 'other' && anyway.checked) {
+      status.className = 'field-status warn';
+      status.textContent = 'dispatch will POST Discord\'s message format to this URL.';
+    } else {
+      status.className = `field-status ${touched || check.kind === 'other' ? 'error' : ''}`;
+      status.textContent = touched || check.kind === 'other' ? (check.kind === 'other' ? check.reason : fault) : '';
+    }
+  }
+  input.addEventListener('input', () => { show(); onChange(); });
+  input.addEventListener('blur', () => { if (input.value) touched = true; show(); });
+  anyway.addEventListener('change', () => { show(); onChange(); });
+  return field;
+}
+
+// Returns the template field {element, value(), fault(), markFault(failure)}: auto-formatted embeds or a
+// custom template in the preview's editor, and the message drawn live for a sample of one of `events()`.
+// The preview's modules and the wasm core load the first time the field is shown.
+export function templateField({ initial = null, events = () => ({ mode: 'push' }) } = {}) {
+  const id = nextId('template');
+  const name = `${id}-mode`;
+  const source = initial === null || initial === undefined ? '' : typeof initial === 'string' ? initial : JSON.stringify(initial, null, 2);
+  const area = h('textarea', {
+    id, spellcheck: 'false', autocomplete: 'off', rows: '14', wrap: 'off', 'aria-describedby': `${id}-hint ${id}-status`,
+    placeholder: '{"content": "{{dispatch.actor}} pushed to {{dispatch.branch}}"}',
+  });
+  area.value = source;
+  const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
+  const box = h('div', { class: 'editor' }, gutter, area);
+  const status = h('div', { id: `${id}-status`, class: 'status', 'aria-live': 'polite' });
+  const sample = h('select', { id: `${id}-sample` });
+  const drawing = h('div', { class: 'discord', 'aria-live': 'off' }, h('p', { class: 'loading' }, 'Loading the preview…'));
+  const starter = h('button', { type: 'button' }, 'Start from an example');
+  const editorPart = h('div', { class: 'template-editor', hidden: source === '' },
+    h('div', { class: 'group-head' }, h('label', { for: id }, 'Template'), h('div', { class: 'tools' }, starter)),
+    box,
+    h('p', { id: `${id}-hint`, class: 'hint' },
+      'A JSON Discord message whose strings are Mustache over the payload and dispatch.* (event, actor, repository, branch, commits, color, auto). Tab indents; press Esc, then Tab, to move on.'),
+    status);
+  const element = h('fieldset', { class: 'field template-field' },
+    h('legend', {}, 'Message'),
+    h('div', { class: 'choices stacked' },
+      h('label', { class: 'choice' }, h('input', { type: 'radio', name, value: 'auto', checked: source === '' }),
+        h('span', {}, h('strong', {}, 'Auto-formatted embeds'), h('span', { class: 'hint' }, 'dispatch\'s layout for each event: a linked title, the author, the commits or the text, in Bitbucket\'s colours.'))),
+      h('label', { class: 'choice' }, h('input', { type: 'radio', name, value: 'custom', checked: source !== '' }),
+        h('span', {}, h('strong', {}, 'My own template'), h('span', { class: 'hint' }, 'Write the message yourself; the drawing follows as you type.')))),
+    h('div', { class: 'template-grid' },
+      editorPart,
+      h('div', { class: 'template-preview' },
+        h('div', { class: 'group-head' }, h('label', { for: sample.id }, 'Drawn for the sample'), sample),
+        drawing)));
+
+  let shared = null; // {core, samples, editor} once loaded
+  let failure = null;
+  let pending = false;
+  const custom = () => element.querySelector(`input[name="${name}"]:checked`).value === 'custom';
+
+  async function load() {
+    const [core, samples] = await Promise.all([loadCore(), loadSamples()]);
+    shared = { core, samples, editor: templateEditor({ area, gutter, box, onEdit: schedule }) };
+    fillSamples();
+    update();
+  }
+
+  // The samples offered are those of the selected events, the push first; any sample when none fits.
+  function fillSamples() {
+    if (!shared) return;
+    const selection = events();
+    const fits = shared.samples.filter((item) => selection.mode === 'all' || (selection.mode === 'push' ? item.event === 'repo:push' : (selection.custom ?? []).includes(item.event)));
+    const offered = fits.length ? fits : shared.samples;
+    const keep = sample.value;
+    const label = (item) => `${item.label} (${item.event})`;
+    sample.replaceChildren(...offered.map((item) => h('option', { value: item.id }, label(item))));
+    if (offered.some((item) => item.id === keep)) sample.value = keep;
+  }
+
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      update();
+    });
+  }
+
+  function update() {
+    editorPart.hidden = !custom();
+    if (!shared) return;
+    const item = shared.samples.find((candidate) => candidate.id === sample.value) ?? shared.samples[0];
+    const bytes = new TextEncoder().encode(item.body);
+    const text = area.value;
+    const useTemplate = custom() && text.trim() !== '';
+    const answer = shared.core.render(item.event, bytes, useTemplate ? text : undefined);
+    failure = useTemplate && answer.code.startsWith('template_') ? answer : null;
+    const shown = failure ? shared.core.render(item.event, bytes) : answer;
+    shared.editor.mark(failure);
+    status.replaceChildren();
+    if (!custom()) status.className = 'status';
+    else if (!useTemplate) setStatus('info', 'Empty: the auto-formatted embed is sent.');
+    else if (failure) {
+      const where = failure.line ? `Line ${failure.line}, column ${failure.column}: ` : '';
+      setStatus('error', `${where}${failure.reason}. Deliveries would fall back to the auto-formatted embed drawn here.`);
+      const go = positionButton(area, failure);
+      if (go) status.append(go);
+    } else setStatus('ok', 'The template renders.');
+    drawing.replaceChildren();
+    if (shown.code === 'rendered') drawMessage(drawing, shown.message, { cuts: shown.cuts ?? [] });
+    else drawing.append(h('p', { class: 'loading' }, shown.reason));
+    element.dataset.renders = String(Number(element.dataset.renders ?? 0) + 1);
+  }
+
+  function setStatus(tone, text) {
+    status.className = `status ${tone}`;
+    status.replaceChildren(h('p', {}, text));
+  }
+
+  element.addEventListener('change', (event) => {
+    if (event.target.name === name && custom() && area.value.trim() === '' && shared) {
+      area.value = starterTemplate();
+    }
+    schedule();
+  });
+  starter.addEventListener('click', () => {
+    if (!shared) return;
+    area.value = starterTemplate();
+    area.focus();
+    schedule();
+  });
+  sample.addEventListener('change', schedule);
+
+  const loading = load().catch((error) => {
+    drawing.replaceChildren(h('p', { class: 'loading' }, `The preview could not load: ${error.message}`));
+  });
+  return {
+    element,
+    ready: loading,
+    // The template to save: its text, or null for the auto-formatted embeds.
+    value: () => (custom() && area.value.trim() !== '' ? area.value : null),
+    fault: () => (failure && custom() ? `The template does not render: ${failure.reason}` : null),
+    // Marks a fault the relay reported for the template ({reason, line?, column?}).
+    markFault: (fault) => {
+      failure = fault;
+      shared?.editor.mark(fault);
+      const where = fault.line ? `Line ${fault.line}, column ${fault.column}: ` : '';
+      setStatus('error', `${where}${fault.reason}`);
+      area.focus();
+    },
+    eventsChanged: () => { fillSamples(); schedule(); },
+    focus: () => area.focus(),
+  };
+}

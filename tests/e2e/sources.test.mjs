@@ -1,0 +1,517 @@
+// The Sources page in real Chromium (Debian's, driven by playwright-core), served by the relay under
+// `wrangler dev` beside the Bitbucket stand-in and the Discord stand-in, as script/server runs them. One
+// user's afternoon, in order: sign in (a wrong token first), connect a repository through Bitbucket's consent
+// page, find it on the search's second page, choose custom events, send to the Discord stand-in only after
+// saying so, create; a push in Bitbucket shows up in Recent deliveries with its message drawn; open it,
+// redeliver, send a test event, rotate the secret, disconnect. Then the refusals (a cross-site POST without
+// the CSRF token), the headers, the hand-made way, and the time to first render with 50 sources and a
+// 500-delivery log. Screenshots at 1400 and 390 px go to build/artifacts/sources-*.png.
+
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
+import { startDiscordSink } from '../../script/discord-sink.mjs';
+import { root } from '../js/helpers.mjs';
+import { freePort, startRelay } from '../js/relay.mjs';
+
+const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
+const artifacts = resolve(root, 'build/artifacts');
+const token = 'sources-test-admin-token-0123456789';
+const clientId = 'dispatch-sources-test';
+const clientSecret = 'sources-test-consumer-secret-0123456789';
+const wide = { width: 1400, height: 1000 };
+const narrow = { width: 390, height: 844 };
+
+let relay;
+let standin;
+let sink;
+let context;
+let page;
+let crossSite;
+const consoleErrors = [];
+// What the scenario made, for the tests after it.
+const made = {};
+
+// HTTP answers the page expects and handles (a wrong token, a refused forgery): Chromium logs each failed
+// fetch as a console error, which is not a fault of the page.
+const expectedFailure = /^Failed to load resource: the server responded with a status of (401|403|404|409|429)\b/;
+
+function watch(target) {
+  target.on('console', (message) => {
+    if (message.type() === 'error' && !expectedFailure.test(message.text())) consoleErrors.push(`${target.url()}: ${message.text()}`);
+  });
+  target.on('pageerror', (error) => consoleErrors.push(`${target.url()}: ${error}`));
+}
+
+// Saves the page at 1400 px and at 390 px wide (the whole page, or what the window shows for a dialog), and
+// checks the narrow one does not scroll sideways.
+async function shots(name, target = page, { fullPage = true } = {}) {
+  await target.setViewportSize(wide);
+  await target.screenshot({ path: resolve(artifacts, `sources-${name}-1400.png`), fullPage });
+  await target.setViewportSize(narrow);
+  await target.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const overflow = await target.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await target.screenshot({ path: resolve(artifacts, `sources-${name}-390.png`), fullPage });
+  await target.setViewportSize(wide);
+  assert.equal(overflow, 0, `${name}: the page scrolls sideways by ${overflow} px at 390 px wide`);
+}
+
+async function view(name, target = page) {
+  await target.waitForFunction((wanted) => document.documentElement.dataset.view === wanted, name, { timeout: 15_000 });
+}
+
+async function signedFetch(endpoint, event, body, secret) {
+  const bytes = Buffer.from(JSON.stringify(body));
+  const signature = `sha256=${createHmac('sha256', secret).update(bytes).digest('hex')}`;
+  const response = await fetch(`${relay.base}/hooks/${endpoint}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-event-key': event, 'x-hub-signature': signature, 'x-request-uuid': randomUUID() },
+    body: bytes,
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function until(check, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((wait) => setTimeout(wait, 250));
+  }
+}
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  sink = await startDiscordSink();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  standin = await startBitbucketStandin({ webPort: 0, apiPort: 0, clientId, clientSecret, callbackUrl: `${base}/oauth/bitbucket/callback` });
+  relay = await startRelay({
+    token,
+    port,
+    vars: {
+      BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: randomBytes(32).toString('base64'),
+      BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
+    },
+  });
+  // Another origin on the same machine: a page there is cross-origin (and, on 127.0.0.1, same-site, so the
+  // session cookie does travel: only the CSRF token and the Origin check stand in the way).
+  crossSite = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end('<!doctype html><title>elsewhere</title><p>another site</p>');
+  });
+  await new Promise((done) => crossSite.listen(0, '127.0.0.1', done));
+  // A fresh profile each run: no cookie or cache from an earlier one.
+  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dispatch-sources-chromium-')), {
+    executablePath: chromiumPath,
+    viewport: wide,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: relay.base });
+  page = context.pages()[0] ?? await context.newPage();
+  watch(page);
+});
+
+after(async () => {
+  await context?.close();
+  await relay?.kill();
+  await standin?.close();
+  await sink?.close();
+  await new Promise((done) => (crossSite ? crossSite.close(done) : done()));
+});
+
+test('the pages are served with a Content-Security-Policy that allows no inline script, and / leads to /sources', async () => {
+  for (const path of ['/sources', '/preview', '/sources.mjs']) {
+    const response = await fetch(`${relay.base}${path}`);
+    await response.arrayBuffer();
+    assert.equal(response.status, 200, path);
+    const policy = response.headers.get('content-security-policy') ?? '';
+    const scripts = /script-src ([^;]*)/.exec(policy)?.[1] ?? '';
+    assert.match(scripts, /'self'/, `${path}: ${policy}`);
+    assert.doesNotMatch(scripts, /'unsafe-inline'|'unsafe-eval'/, `${path}: ${policy}`);
+    assert.match(policy, /frame-ancestors 'none'/);
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+  }
+  await page.goto(`${relay.base}/`);
+  await page.waitForURL(`${relay.base}/sources`);
+  const html = await (await fetch(`${relay.base}/sources`)).text();
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'an inline script');
+  assert.doesNotMatch(html, /\son[a-z]+=/i, 'an inline event handler');
+});
+
+test('sign in: a wrong token is refused with the reason, the right one opens the empty list', async () => {
+  await page.goto(`${relay.base}/sources`);
+  await page.getByLabel('Admin token').waitFor();
+  await shots('sign-in');
+  await page.getByLabel('Admin token').fill('not-the-token-at-all');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.signin-message .notice.error').waitFor();
+  assert.match(await page.textContent('.signin-message'), /That is not the admin token/);
+  await shots('sign-in-wrong');
+  await page.getByLabel('Admin token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await view('list');
+  assert.match(await page.textContent('main'), /No sources yet/);
+  assert.equal(await page.isVisible('#sign-out'), true);
+  const cookies = await context.cookies(relay.base);
+  const session = cookies.find((cookie) => cookie.name === 'dispatch_session');
+  assert.ok(session, 'no session cookie');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.ok(session.expires > Date.now() / 1000, 'the session cookie must expire');
+  await shots('empty');
+});
+
+test('connect: Bitbucket\'s consent, a repository on the search\'s second page, custom events, a destination sent anyway, created', async () => {
+  await page.getByRole('link', { name: 'Connect Bitbucket' }).first().click();
+  await page.getByRole('button', { name: 'Grant access' }).click();
+  await page.waitForURL(/\/sources\?connection=/);
+  await page.locator('#repo-list li').first().waitFor();
+  await shots('connect-repositories');
+
+  await page.getByLabel('Search repositories').fill('service');
+  await until(async () => (await page.textContent('.more-row p')).includes('matching “service”'), 'the search for "service"');
+  const firstPage = await page.locator('#repo-list li').count();
+  assert.equal(firstPage, 10);
+  await page.getByRole('button', { name: 'More repositories' }).click();
+  await until(async () => (await page.locator('#repo-list li').count()) > firstPage, 'the second page');
+  const names = await page.$$eval('#repo-list input', (inputs) => inputs.map((input) => input.value));
+  assert.ok(names.every((name) => name.includes('service')), names.join(', '));
+  const repository = names.at(-1);
+  made.repository = repository;
+  await page.locator(`#repo-list input[value="${repository}"]`).check();
+  await shots('connect-second-page');
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await page.waitForURL(/step=events/);
+  await page.getByLabel(/Custom/).check();
+  for (const key of ['repo:push', 'pullrequest:created', 'pullrequest:fulfilled']) {
+    await page.locator(`.event-groups input[value="${key}"]`).check();
+  }
+  assert.match(await page.textContent('.event-picker .field-status'), /3 of \d+ events chosen/);
+  await shots('connect-events');
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await page.waitForURL(/step=destination/);
+  const destination = sink.webhook('sources-test-token-abcdefghij');
+  made.sinkToken = 'sources-test-token-abcdefghij';
+  await page.getByLabel('Discord webhook URL').fill(destination);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.match(page.url(), /step=destination/, 'a non-Discord URL must not pass unticked');
+  assert.match(await page.textContent('.destination-field .field-status'), /not a Discord webhook URL/);
+  await shots('connect-destination');
+  await page.getByLabel('Not a Discord webhook: send to this URL anyway').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await page.waitForURL(/step=template/);
+  await page.locator('.template-field .dc-message').waitFor();
+  await page.getByLabel(/My own template/).check();
+  await page.locator('.template-field textarea').waitFor();
+  await page.waitForFunction(() => document.querySelector('.template-field .status.ok'));
+  await shots('connect-template');
+  await page.getByLabel(/Auto-formatted embeds/).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await page.waitForURL(/step=review/);
+  await shots('connect-review');
+  await page.getByRole('button', { name: 'Create source' }).click();
+  await page.waitForURL(/\/sources\?endpoint=/);
+  await page.locator('.notice.created').waitFor();
+  made.endpoint = new URL(page.url()).searchParams.get('endpoint');
+  const created = await page.textContent('.notice.created');
+  assert.match(created, new RegExp(`${repository} is connected`));
+
+  const { hooks } = await standin.control('GET', '/_standin/state');
+  const registered = hooks[repository];
+  assert.equal(registered.length, 1);
+  assert.equal(registered[0].url, `${relay.base}/hooks/${made.endpoint}`);
+  assert.deepEqual([...registered[0].events].sort(), ['pullrequest:created', 'pullrequest:fulfilled', 'repo:push']);
+  assert.ok(created.includes(registered[0].uuid), 'the page shows the hook uuid');
+  assert.ok(created.includes(`${relay.base}/hooks/${made.endpoint}`), 'the page shows the hook URL');
+  made.secret = registered[0].secret;
+  await shots('created');
+});
+
+test('a push in Bitbucket shows up in Recent deliveries; opened, its headers, payload and message as Discord draws it', async () => {
+  const [slugWorkspace, slug] = made.repository.split('/');
+  const pushed = await standin.control('POST', `/_standin/repositories/${slugWorkspace}/${slug}/push`, { message: 'Honour retry_after on 429s' });
+  assert.equal(pushed.deliveries[0].attempts.at(-1).status, 202);
+  const row = page.locator('.delivery', { hasText: 'repo:push' }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await until(async () => (await row.getAttribute('class')).includes('status-delivered'), 'the push to be delivered');
+  const received = await until(() => sink.received(made.sinkToken).length > 0 && sink.received(made.sinkToken), 'Discord to receive it');
+  const title = received[0].body.embeds[0].title;
+  assert.equal((await row.locator('.row-title').textContent()).trim(), title);
+
+  await row.locator('.delivery-row').click();
+  await row.locator('.dc-title').waitFor();
+  assert.equal(await row.locator('.dc-title').first().textContent(), title);
+  const headers = Object.fromEntries(await row.locator('table.headers tr').evaluateAll((trs) => trs.map((tr) => [tr.cells[0].textContent.toLowerCase(), tr.cells[1].textContent])));
+  assert.equal(headers['x-event-key'], 'repo:push');
+  assert.ok(headers['x-hub-signature'], 'the signature header is listed');
+  assert.doesNotMatch(headers['x-hub-signature'], /^sha256=[0-9a-f]{64}$/, 'the signature must be masked');
+  const payload = await row.locator('details.payload pre').textContent();
+  assert.equal(JSON.parse(payload).repository.full_name, made.repository);
+  assert.match(payload, /\n {2}"/, 'the payload is pretty-printed');
+  assert.match(await row.locator('.attempts').textContent(), /HTTP 200/);
+  assert.match(page.url(), /delivery=/, 'the opened delivery is in the URL');
+  await shots('delivery-open');
+
+  // The link of an opened delivery opens it again on a fresh page.
+  const shared = await context.newPage();
+  watch(shared);
+  await shared.goto(page.url());
+  await shared.locator('.delivery-row[aria-expanded="true"]').waitFor();
+  await shared.locator('.delivery-detail:not([hidden]) .dc-title').waitFor();
+  await shared.close();
+});
+
+test('Redeliver queues the same body again as a new delivery', async () => {
+  const row = page.locator('.delivery', { has: page.locator('.delivery-row[aria-expanded="true"]') });
+  await row.getByRole('button', { name: 'Redeliver' }).click();
+  await row.locator('.action-result .notice.ok').waitFor();
+  const again = page.locator('.delivery', { has: page.locator('.tag', { hasText: 'redelivery' }) }).first();
+  await again.waitFor({ timeout: 15_000 });
+  await until(async () => (await again.getAttribute('class')).includes('status-delivered'), 'the redelivery to be delivered');
+  assert.equal(sink.received(made.sinkToken).length, 2);
+});
+
+test('Send test event: a signed sample goes through the receive path and shows up in the log', async () => {
+  await page.getByLabel('Test event').selectOption('pullrequest:created');
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await page.locator('.test-result .notice.ok').waitFor();
+  assert.match(await page.textContent('.test-result'), /Test pullrequest:created: Accepted \(202\)/);
+  const row = page.locator('.delivery', { has: page.locator('.tag', { hasText: 'test' }) }).first();
+  await row.waitFor({ timeout: 15_000 });
+  assert.match(await row.textContent(), /pullrequest:created/);
+  await shots('deliveries');
+
+  // The filters narrow the log, and say so when nothing matches.
+  await page.getByLabel('Event', { exact: true }).selectOption('pullrequest:created');
+  await until(async () => (await page.locator('.delivery').count()) === 1, 'the event filter');
+  assert.match(page.url(), /event=pullrequest%3Acreated/);
+  await page.getByLabel('Status', { exact: true }).selectOption('failed');
+  await page.locator('.empty-log:not([hidden])').waitFor();
+  assert.match(await page.textContent('.empty-log'), /No delivery matches these filters/);
+  await page.getByRole('button', { name: 'Show every delivery' }).click();
+  await until(async () => (await page.locator('.delivery').count()) >= 3, 'every delivery again');
+});
+
+test('Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the old one still verifies for a while', async () => {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.waitForURL(/tab=settings/);
+  await page.locator('.template-field .dc-message').waitFor();
+  await shots('settings');
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await shots('rotate-dialog', page, { fullPage: false });
+  await page.locator('dialog').getByRole('button', { name: 'Rotate secret' }).click();
+  await page.locator('.secret-shown').waitFor();
+  const shown = (await page.textContent('.secret-shown .copyable code')).trim();
+  const { hooks } = await standin.control('GET', '/_standin/state');
+  assert.equal(hooks[made.repository][0].secret, shown);
+  assert.notEqual(shown, made.secret);
+  assert.match(await page.textContent('.secret-shown'), /previous secret still verifies/);
+  // Signed with the previous secret, a delivery is still accepted.
+  assert.equal(await signedFetch(made.endpoint, 'repo:push', { push: { changes: [] }, repository: { full_name: made.repository } }, made.secret), 202);
+  await shots('rotated');
+  // Back in the history is the log, forward the settings again.
+  await page.goBack();
+  await view('log');
+  await page.goForward();
+  await page.waitForURL(/tab=settings/);
+});
+
+test('Disconnect: a confirmation, the hook removed from Bitbucket, the source shown disconnected', async () => {
+  await page.locator('.danger-zone').getByRole('button', { name: 'Disconnect' }).waitFor();
+  await page.locator('.danger-zone').getByRole('button', { name: 'Disconnect' }).click();
+  await page.locator('dialog[open]').waitFor();
+  await shots('disconnect-dialog', page, { fullPage: false });
+  // Cancel first: nothing happens.
+  await page.locator('dialog').getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await standin.control('GET', '/_standin/state')).hooks[made.repository].length, 1);
+  await page.locator('.danger-zone').getByRole('button', { name: 'Disconnect' }).click();
+  await page.locator('dialog').getByRole('button', { name: 'Disconnect' }).click();
+  await page.locator('.notice.ok', { hasText: 'Disconnected.' }).waitFor();
+  assert.match(await page.textContent('.notice.ok'), /removed the webhook from Bitbucket/);
+  assert.equal(await page.textContent('.title-line .badge'), 'Disconnected');
+  assert.deepEqual((await standin.control('GET', '/_standin/state')).hooks[made.repository], []);
+  await shots('disconnected');
+  await page.getByRole('link', { name: 'Sources' }).first().click();
+  await view('list');
+  const row = page.locator('.source-row', { hasText: made.repository });
+  assert.equal(await row.locator('.badge').textContent(), 'Disconnected');
+});
+
+test('a cross-site POST without the CSRF token is refused (403), and the relay did nothing', async () => {
+  const { body: before } = await relay.api('GET', '/api/endpoints');
+  // From the signed-in page itself, without the header.
+  const bare = await page.evaluate(async () => {
+    const response = await fetch('/api/endpoints', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'forged', destination_url: 'https://discord.com/api/webhooks/1/abc', events: { mode: 'all' } }) });
+    return { status: response.status, body: await response.json() };
+  });
+  assert.equal(bare.status, 403);
+  assert.equal(bare.body.code, 'csrf_failed');
+
+  // From another origin's page, with the session cookie riding along.
+  const other = await context.newPage();
+  watch(other);
+  await other.goto(`http://127.0.0.1:${crossSite.address().port}/`);
+  const answered = other.waitForResponse((response) => response.url().startsWith(`${relay.base}/api/`));
+  await other.evaluate(async (target) => {
+    await fetch(`${target}/api/endpoints`, {
+      method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ name: 'forged', destination_url: 'https://discord.com/api/webhooks/1/abc', events: { mode: 'all' } }),
+    }).catch(() => null);
+  }, relay.base);
+  assert.equal((await answered).status(), 403);
+  await other.close();
+  const { body: after } = await relay.api('GET', '/api/endpoints');
+  assert.equal(after.length, before.length);
+});
+
+test('without a Bitbucket OAuth consumer: how to create one, and an endpoint by hand with its secret shown once', async () => {
+  const unconfigured = await context.newPage();
+  watch(unconfigured);
+  await unconfigured.route('**/api/session', async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const response = await route.fetch();
+    const body = await response.json();
+    return route.fulfill({ response, json: { ...body, bitbucket: { ...body.bitbucket, configured: false } } });
+  });
+  await unconfigured.goto(`${relay.base}/sources`);
+  await view('list', unconfigured);
+  await unconfigured.getByRole('link', { name: 'Connect Bitbucket' }).first().click();
+  await view('setup', unconfigured);
+  const setup = await unconfigured.textContent('main');
+  assert.ok(setup.includes(`${relay.base}/oauth/bitbucket/callback`), 'the callback URL is shown');
+  for (const words of ['OAuth consumers', 'Webhooks: Read and write', 'Repositories: Read and Admin', 'BITBUCKET_CLIENT_ID', 'BITBUCKET_CLIENT_SECRET']) {
+    assert.ok(setup.replace(/\s+/g, ' ').includes(words), `the setup page lacks "${words}"`);
+  }
+  await shots('setup', unconfigured);
+  await unconfigured.getByRole('link', { name: 'Add an endpoint by hand' }).click();
+  await view('manual', unconfigured);
+  await unconfigured.getByLabel('Name').fill('acme/docs');
+  await unconfigured.getByLabel('Discord webhook URL').fill('https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyz0123456789');
+  assert.match(await unconfigured.textContent('.destination-field .field-status'), /✓ Discord webhook 123456789012345678/);
+  await shots('manual', unconfigured);
+  await unconfigured.getByRole('button', { name: 'Create endpoint' }).click();
+  await unconfigured.locator('.notice.created').waitFor();
+  const text = await unconfigured.textContent('.notice.created');
+  assert.match(text, /The secret is shown only this once/);
+  const secret = (await unconfigured.locator('.notice.created .copyable code').nth(1).textContent()).trim();
+  assert.match(secret, /^\S{16,}$/);
+  await shots('manual-created', unconfigured);
+  // Reloaded, the secret is gone for good.
+  await unconfigured.reload();
+  await view('log', unconfigured);
+  assert.equal(await unconfigured.locator('.notice.created').count(), 0);
+  assert.ok(!(await unconfigured.textContent('body')).includes(secret));
+  await unconfigured.close();
+});
+
+test('every control has a visible name, and the keyboard reaches the list and the sign-out', async () => {
+  await page.goto(`${relay.base}/sources`);
+  await view('list');
+  const unnamed = await page.$$eval('input, select, textarea, button', (controls) => controls
+    .filter((c) => c.type !== 'hidden' && !(c.labels?.length || c.getAttribute('aria-label') || c.textContent.trim()))
+    .map((c) => c.outerHTML.slice(0, 80)));
+  assert.deepEqual(unnamed, []);
+  const reached = [];
+  for (let i = 0; i < 8; i += 1) {
+    await page.keyboard.press('Tab');
+    reached.push(await page.evaluate(() => document.activeElement?.textContent?.trim().slice(0, 30) || document.activeElement?.id));
+  }
+  assert.ok(reached.includes('Sign out'), reached.join(' | '));
+  assert.ok(reached.includes('Connect Bitbucket'), reached.join(' | '));
+  await shots('list');
+});
+
+test('time to first render with 50 sources, and of a 500-delivery log (recorded, not judged)', async (t) => {
+  const { body: existing } = await relay.api('GET', '/api/endpoints');
+  const destinations = sink.webhook('timing-token-0123456789abcdef');
+  const createdIds = [];
+  for (let i = existing.length; i < 50; i += 1) {
+    const { status, body } = await relay.api('POST', '/api/endpoints', {
+      name: `acme/service-${String(i).padStart(2, '0')}`, destination_url: destinations,
+      events: i % 3 === 0 ? { mode: 'all' } : i % 3 === 1 ? { mode: 'push' } : { mode: 'custom', custom: ['repo:push', 'pullrequest:created', 'issue:created'] },
+    });
+    assert.equal(status, 201, JSON.stringify(body));
+    createdIds.push(body);
+  }
+  const logged = createdIds[0];
+  const push = { push: { changes: [] }, actor: { display_name: 'Timing' }, repository: { full_name: 'acme/service-log' } };
+  // 500 requests: most ignored (fork on a push-only endpoint costs no Discord call), some delivered.
+  const kinds = Array.from({ length: 500 }, (_, i) => (i % 10 === 0 ? 'repo:push' : 'repo:fork'));
+  await relay.api('PATCH', `/api/endpoints/${logged.id}`, { events: { mode: 'push' } });
+  for (let i = 0; i < kinds.length; i += 10) {
+    const statuses = await Promise.all(kinds.slice(i, i + 10).map((event) => signedFetch(logged.id, event, push, logged.secret)));
+    assert.ok(statuses.every((status) => status === 202 || status === 200), statuses.join(','));
+  }
+
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const list = [];
+  const log = [];
+  const allPages = [];
+  for (let i = 0; i < 5; i += 1) {
+    const fresh = await context.newPage();
+    watch(fresh);
+    await fresh.goto(`${relay.base}/sources`);
+    await fresh.waitForFunction(() => window.dispatchSources?.listRenderedMs > 0, null, { timeout: 30_000 });
+    list.push(await fresh.evaluate(() => window.dispatchSources.listRenderedMs));
+    assert.equal(await fresh.locator('.source-row').count(), 50);
+    await fresh.goto(`${relay.base}/sources?endpoint=${logged.id}`);
+    await fresh.waitForFunction(() => window.dispatchSources?.logRenderedMs > 0, null, { timeout: 30_000 });
+    log.push(await fresh.evaluate(() => window.dispatchSources.logRenderedMs));
+    assert.equal(await fresh.locator('.delivery').count(), 50);
+    if (i === 0) {
+      // Then the whole log, page after page with the cursor.
+      const started = Date.now();
+      while (await fresh.isVisible('button:has-text("Older deliveries")')) {
+        const count = await fresh.locator('.delivery').count();
+        await fresh.click('button:has-text("Older deliveries")');
+        await fresh.waitForFunction((n) => document.querySelectorAll('.delivery').length > n, count);
+      }
+      allPages.push(Date.now() - started);
+      assert.equal(await fresh.locator('.delivery').count(), 500);
+      const overflow = await fresh.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.equal(overflow, 0);
+      await fresh.screenshot({ path: resolve(artifacts, 'sources-log-500-1400.png') });
+      await fresh.goto(`${relay.base}/sources`);
+      await fresh.locator('.source-row').first().waitFor();
+      await fresh.screenshot({ path: resolve(artifacts, 'sources-list-50-1400.png') });
+      await fresh.setViewportSize(narrow);
+      await fresh.screenshot({ path: resolve(artifacts, 'sources-list-50-390.png') });
+      assert.equal(await fresh.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0);
+    }
+    await fresh.close();
+  }
+  const summary = {
+    listFirstRenderMs: list.map(Math.round),
+    medianListFirstRenderMs: Math.round(median(list)),
+    logFirstRenderMs: log.map(Math.round),
+    medianLogFirstRenderMs: Math.round(median(log)),
+    wholeLogOf500Ms: allPages[0],
+    sources: 50,
+    deliveries: 500,
+    note: 'ms after navigation start, wrangler dev on loopback, headless Chromium; the log shows 50 per page',
+  };
+  writeFileSync(resolve(artifacts, 'sources-timing.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  t.diagnostic(`/sources with 50 sources: ${summary.listFirstRenderMs.join(', ')} ms (median ${summary.medianListFirstRenderMs}); ` +
+    `a 500-delivery log, first page: ${summary.logFirstRenderMs.join(', ')} ms (median ${summary.medianLogFirstRenderMs}); ` +
+    `all 500 through the cursor in ${summary.wholeLogOf500Ms} ms`);
+});
+
+test('no console errors on any page of the scenario', () => {
+  assert.deepEqual(consoleErrors, []);
+});
