@@ -1,8 +1,8 @@
 // Connections: Bitbucket accounts authorised through OAuth 2.0 (authorization code). Starting an
 // authorisation, the callback, the tokens at rest (encrypted) and their refresh. Refresh tokens rotate on
 // every use, so a refresh stores the new pair before anything uses it, and one connection is never
-// refreshed twice at once: within an isolate concurrent callers share one refresh, and across isolates a
-// lease in D1 lets one refresh while the others wait for the new token.
+// refreshed twice at once: a lease taken in D1 (the only state every isolate shares) lets one request
+// refresh while the others, in this isolate or any other, wait for the new token.
 
 import {
   apiClient, BitbucketError, bitbucketConfig, NeedsReconnect, sameOriginNext, TokenRefused, tokenRequest,
@@ -15,7 +15,6 @@ const stateSeconds = 10 * 60;
 const refreshMarginMs = 60_000;   // refresh an access token this long before it expires
 const leaseMs = 30_000;           // longer than the token request's own timeout
 const waitStepMs = 200;
-const inflight = new Map();       // "<connection>:<token version>" -> the refresh this isolate is making
 
 // Returns why connecting cannot work with this configuration, or null.
 export function connectFault(env) {
@@ -89,7 +88,7 @@ const sleep = (ms) => new Promise((resume) => setTimeout(resume, ms));
 
 // Refreshes the tokens of `row` (as read at token_version `row.token_version`), or waits for whoever is
 // refreshing them. Returns the access token of the next version.
-async function refreshShared(env, row) {
+async function refreshed(env, row) {
   const deadline = Date.now() + leaseMs + 5000;
   for (;;) {
     const now = Date.now();
@@ -131,12 +130,6 @@ async function refreshWith(env, row, refreshToken) {
     .bind(stored.access, stored.refresh, stored.expiresAt, tokens.scopes, now, row.id).run();
   logEvent('connection_refreshed', { connection: row.id });
   return tokens.access_token;
-}
-
-function refreshed(env, row) {
-  const key = `${row.id}:${row.token_version}`;
-  if (!inflight.has(key)) inflight.set(key, refreshShared(env, row).finally(() => inflight.delete(key)));
-  return inflight.get(key);
 }
 
 // Returns a Bitbucket API client acting as connection `id`; throws NeedsReconnect when it cannot.

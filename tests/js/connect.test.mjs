@@ -265,17 +265,18 @@ describe('connect and disconnect a Bitbucket repository', () => {
     // A new authorisation whose access token expires at once; refreshes take a while to answer.
     await control('POST', '/_standin/config', { access_token_ttl: 1 });
     assert.equal(await connect(), connection, 'the same account keeps its connection');
-    await control('POST', '/_standin/config', { access_token_ttl: 7200, token_delay_ms: 500 });
+    await control('POST', '/_standin/config', { access_token_ttl: 7200, token_delay_ms: 600 });
     const refreshesBefore = (await state()).token_requests.filter((entry) => entry.grant_type === 'refresh_token').length;
-    const results = await Promise.all(Array.from({ length: 6 }, () => api('GET', `/api/connections/${connection}/repositories`)));
+    const path = `/api/connections/${connection}/repositories`;
+    const results = await Promise.all(Array.from({ length: 8 }, () => api('GET', path)));
     for (const result of results) assert.equal(result.status, 200, JSON.stringify(result.body));
     const after = await state();
     const refreshes = after.token_requests.filter((entry) => entry.grant_type === 'refresh_token');
-    assert.equal(refreshes.length - refreshesBefore, 1, 'one refresh for six requests');
+    assert.equal(refreshes.length - refreshesBefore, 1, 'one refresh for eight requests');
     assert.deepEqual(after.violations, [], 'no two refreshes of one connection overlapped');
     await control('POST', '/_standin/config', { token_delay_ms: 0 });
     // The rotated refresh token was stored: the connection still works afterwards.
-    assert.equal((await api('GET', `/api/connections/${connection}/repositories`)).status, 200);
+    assert.equal((await api('GET', path)).status, 200);
   });
 
   test('a 401 from the API refreshes the token and sends the call again', async () => {
