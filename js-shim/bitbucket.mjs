@@ -50,7 +50,7 @@ export class NeedsReconnect extends BitbucketError {
 }
 
 const unavailable = (why) => new BitbucketError(502, 'bitbucket_unavailable',
-  `Bitbucket could not be reached (${why}); nothing was changed. Try again in a minute.`,
+  `Bitbucket could not be reached (${why}); try again in a minute.`,
   { action: 'Try again in a minute; https://bitbucket.status.atlassian.com says whether Bitbucket is down.' });
 
 async function send(url, init) {

@@ -360,6 +360,30 @@ describe('connect and disconnect a Bitbucket repository', () => {
     assert.deepEqual(await hooksOf('acme/relay-api'), [], 'no hook was left behind');
   });
 
+  test('a hook left behind is taken over by the next source of its repository, never duplicated', async () => {
+    const first = await source(connection, 'acme/relay-api', 'connect-takeover');
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    seen.add(first.body.secret);
+    const again = await source(connection, 'acme/relay-api', 'connect-takeover');
+    assert.equal(again.status, 409, 'the same repository into the same channel twice');
+    assert.equal(again.body.code, 'source_exists');
+    await control('POST', '/_standin/fail', { method: 'DELETE', path: '/hooks/', status: 503, times: 1 });
+    const left = await api('POST', `/api/endpoints/${first.body.id}/disconnect`);
+    assert.equal(left.body.source.status, 'left_behind', JSON.stringify(left.body));
+    assert.equal(left.body.source.reason, 'Bitbucket could not be reached (it answered 503); try again in a minute.');
+    const next = await source(connection, 'acme/relay-api', 'connect-takeover');
+    assert.equal(next.status, 201, JSON.stringify(next.body));
+    seen.add(next.body.secret);
+    const hooks = await hooksOf('acme/relay-api');
+    assert.equal(hooks.length, 1, 'one hook, not two');
+    assert.equal(hooks[0].uuid, first.body.source.hook_uuid, 'the left-behind hook, taken over with PUT');
+    assert.equal(hooks[0].url, `${relay.base}/hooks/${next.body.id}`);
+    assert.equal(hooks[0].secret, next.body.secret);
+    assert.equal((await api('GET', `/api/endpoints/${first.body.id}`)).body.source.status, 'removed');
+    assert.deepEqual((await api('POST', `/api/endpoints/${next.body.id}/disconnect`)).body.source, { status: 'removed' });
+    assert.deepEqual(await hooksOf('acme/relay-api'), []);
+  });
+
   test('a revoked consumer: disconnect leaves the hook behind with the steps; reconnecting removes it', async () => {
     const second = await source(connection, 'acme/relay-api', 'connect-src2');
     assert.equal(second.status, 201, JSON.stringify(second.body));
