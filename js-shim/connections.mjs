@@ -164,7 +164,13 @@ const page = (status, title, text) => new Response(`<!doctype html><html lang="e
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · dispatch</title>
 <link rel="stylesheet" href="/sources.css"></head><body class="notice-page"><main><h1>${title}</h1><p>${text}</p>
 <p><a href="/sources">Back to Sources</a></p></main></body></html>`,
-{ status, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
+{
+  status,
+  headers: {
+    'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer',
+    'content-security-policy': "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  },
+});
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
