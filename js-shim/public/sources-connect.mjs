@@ -3,7 +3,7 @@
 // around Connect Bitbucket: how to create the OAuth consumer, and an endpoint made by hand.
 
 import { api } from '/sources-api.mjs';
-import { copyable, describeError, eventsInWords, externalLink, fill, h, navLink, notice } from '/sources-dom.mjs';
+import { accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice } from '/sources-dom.mjs';
 import { destinationField, eventPicker, templateField } from '/sources-fields.mjs';
 
 const steps = [
@@ -36,7 +36,7 @@ export async function renderConnect(main, ctx) {
   const connections = (await api('GET', '/api/connections', undefined, { signal: ctx.signal })).body;
   const connection = connections.find((item) => item.id === connectionId);
   const head = [
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, navLink('/sources', 'Sources'), h('span', { 'aria-hidden': 'true' }, ' / '), 'Connect a repository'),
+    crumbs('Connect a repository'),
     h('h1', { tabindex: '-1' }, 'Connect a repository'),
   ];
   if (!connection) {
@@ -86,15 +86,11 @@ function hostOf(url) {
   }
 }
 
-function accountName(connection) {
-  const { display_name: name, nickname } = connection.account ?? {};
-  return nickname && nickname !== name ? `${name} (${nickname})` : name ?? 'Bitbucket account';
-}
 
 function reconnectNotice(connection) {
   return notice('warn', h('p', {}, h('strong', {}, 'Bitbucket no longer accepts dispatch\'s access for this account. '),
     connection.reason ?? '', ' Reconnect, then come back to this step.'),
-  h('p', {}, h('a', { class: 'button', href: '/connect/bitbucket' }, 'Reconnect Bitbucket')));
+  h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Reconnect Bitbucket')));
 }
 
 function stepButtons(back, continueLabel = 'Continue') {
@@ -141,7 +137,12 @@ function stepRepository(body, { ctx, draft, connection, go }) {
     more.disabled = true;
     error.replaceChildren();
     try {
-      const { body: page } = await api('GET', `${base}?${query}`, undefined, { signal: controller.signal });
+      let { body: page } = await api('GET', `${base}?${query}`, undefined, { signal: controller.signal });
+      // The relay pages workspace by workspace: a page may come back empty with more after it.
+      for (let hops = 0; page.values.length === 0 && page.next && hops < 20; hops += 1) {
+        query.set('page', page.next);
+        ({ body: page } = await api('GET', `${base}?${query}`, undefined, { signal: controller.signal }));
+      }
       if (!append) {
         list.replaceChildren();
         shown = 0;
@@ -163,7 +164,7 @@ function stepRepository(body, { ctx, draft, connection, go }) {
       if (failure.name === 'AbortError') return;
       status.textContent = '';
       more.disabled = false;
-      if (failure.code === 'connection_needs_reconnect') error.replaceChildren(reconnectNotice(connection));
+      if (failure.code === 'connection_needs_reconnect') error.replaceChildren(reconnectNotice({ ...connection, reason: failure.reason }));
       else ctx.fail(failure, error);
     }
   }
@@ -379,7 +380,7 @@ export async function renderSetup(main, ctx) {
   const callback = bitbucket.callback_url ?? `${location.origin}/oauth/bitbucket/callback`;
   const ready = bitbucket.configured === true;
   fill(main, 
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, navLink('/sources', 'Sources'), h('span', { 'aria-hidden': 'true' }, ' / '), 'Set up Connect Bitbucket'),
+    crumbs('Set up Connect Bitbucket'),
     h('h1', { tabindex: '-1' }, ready ? 'Connect Bitbucket is set up' : 'Connect Bitbucket: first, an OAuth consumer'),
     ready ? notice('ok', h('p', {}, 'This relay has its OAuth consumer. ', h('a', { href: '/connect/bitbucket' }, 'Connect Bitbucket'), '.')) : null,
     h('section', { class: 'card setup' },
@@ -455,7 +456,7 @@ export async function renderManual(main, ctx) {
     return undefined;
   });
   fill(main, 
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, navLink('/sources', 'Sources'), h('span', { 'aria-hidden': 'true' }, ' / '), 'Add by hand'),
+    crumbs('Add by hand'),
     h('h1', { tabindex: '-1' }, 'Add an endpoint by hand'),
     h('p', { class: 'lede' }, 'dispatch makes a webhook URL and a secret; you add the webhook in Bitbucket yourself. Use this when Connect Bitbucket is not set up, or for a repository you cannot administer through it.'),
     form);

@@ -42,6 +42,18 @@ export function navLink(href, text, props = {}) {
   return h('a', { ...props, href, dataset: { nav: '' } }, text);
 }
 
+// Returns the breadcrumb back to the list, ending with the current page's `title`.
+export function crumbs(title) {
+  return h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+    navLink('/sources', 'Sources'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { class: 'clip', 'aria-current': 'page' }, title));
+}
+
+// Returns a Bitbucket connection's account as people know it: "Ada Lovelace (ada)".
+export function accountName(connection) {
+  const { display_name: name, nickname } = connection.account ?? {};
+  return nickname && nickname !== name ? `${name} (${nickname})` : name ?? 'a Bitbucket account';
+}
+
 // Returns a link that opens another site in a new tab, saying so to screen readers.
 export function externalLink(href, text, props = {}) {
   return h('a', { ...props, href, target: '_blank', rel: 'noopener noreferrer' }, text,

@@ -4,7 +4,8 @@
 
 import { api } from '/sources-api.mjs';
 import {
-  confirmDialog, eventsInWords, externalLink, fill, h, navLink, notice, stateBadge, statusIcon, statusWord, timeElement,
+  accountName, confirmDialog, eventsInWords, externalLink, fill, h, navLink, notice, stateBadge, statusIcon, statusWord,
+  timeElement,
 } from '/sources-dom.mjs';
 
 const stateOrder = { needs_reconnect: 0, destination_broken: 1, active: 2, disconnected: 3 };
@@ -40,7 +41,7 @@ export async function renderList(main, ctx) {
       h('p', {}, h('strong', {}, `Bitbucket no longer accepts dispatch's access for ${accountName(connection)}. `),
         connection.reason ?? 'The authorisation was revoked or expired.',
         ' Its sources still receive events, but dispatch cannot change or remove their webhooks until you reconnect.'),
-      h('p', {}, h('a', { class: 'button', href: '/connect/bitbucket' }, 'Reconnect Bitbucket'))));
+      h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Reconnect Bitbucket'))));
   }
   if (!configured && endpoints.length > 0) {
     banners.push(notice('info', h('p', {}, 'Connect Bitbucket needs an OAuth consumer first. ',
@@ -117,7 +118,7 @@ function sourceRow(endpoint, ctx) {
         ' · ', timeElement(last.received_at)),
       h('div', { class: 'sub clip', title: last.title ?? last.event }, last.title ?? last.event))
     : h('span', { class: 'muted' }, 'Nothing yet');
-  const row = h('tr', { class: `source-row state-${endpoint.state}`, dataset: { id: endpoint.id } },
+  const row = h('tr', { class: `source-row row-${endpoint.state}`, dataset: { id: endpoint.id } },
     h('td', { 'data-label': 'Source' }, navLink(page, endpoint.name || source?.repository || endpoint.id, { class: 'row-title' }), where),
     h('td', { 'data-label': 'Events' }, h('span', { class: 'clip-2', title: events }, events)),
     h('td', { 'data-label': 'Destination' }, h('code', { class: 'destination', title: endpoint.destination_url }, endpoint.destination_url)),
@@ -127,10 +128,6 @@ function sourceRow(endpoint, ctx) {
   return row;
 }
 
-function accountName(connection) {
-  const { display_name: name, nickname } = connection.account ?? {};
-  return nickname && nickname !== name ? `${name} (${nickname})` : name ?? 'a Bitbucket account';
-}
 
 function connectionList(connections, ctx) {
   const items = connections.map((connection) => {

@@ -5,7 +5,7 @@ import { api } from '/sources-api.mjs';
 import { refusalNotice } from '/sources-connect.mjs';
 import { renderDeliveries } from '/sources-deliveries.mjs';
 import {
-  confirmDialog, copyable, describeError, eventsInWords, exactTime, externalLink, fill, h, navLink, notice, stateBadge,
+  confirmDialog, copyable, crumbs, describeError, eventsInWords, exactTime, externalLink, fill, h, navLink, notice, stateBadge,
   timeElement,
 } from '/sources-dom.mjs';
 import { destinationField, eventPicker, templateField } from '/sources-fields.mjs';
@@ -52,9 +52,6 @@ export async function renderSource(main, ctx) {
   return renderDeliveries(panel, ctx, endpoint);
 }
 
-function crumbs(title) {
-  return h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, navLink('/sources', 'Sources'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { class: 'clip' }, title));
-}
 
 function stateNotices(endpoint, flash) {
   const notices = [];
@@ -63,7 +60,7 @@ function stateNotices(endpoint, flash) {
     notices.push(notice('warn',
       h('p', {}, h('strong', {}, 'Bitbucket no longer accepts dispatch\'s access for this source\'s account. '),
         'Events still arrive, but dispatch cannot change or remove the webhook until you reconnect.'),
-      h('p', {}, h('a', { class: 'button', href: '/connect/bitbucket' }, 'Reconnect Bitbucket'))));
+      h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Reconnect Bitbucket'))));
   }
   if (endpoint.destination_status === 'broken') {
     notices.push(notice('error',

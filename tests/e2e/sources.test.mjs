@@ -177,6 +177,7 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
   await page.getByRole('link', { name: 'Connect Bitbucket' }).first().click();
   await page.getByRole('button', { name: 'Grant access' }).click();
   await page.waitForURL(/\/sources\?connection=/);
+  made.connection = new URL(page.url()).searchParams.get('connection');
   await page.locator('#repo-list li').first().waitFor();
   await shots('connect-repositories');
 
@@ -308,6 +309,24 @@ test('Send test event: a signed sample goes through the receive path and shows u
   await until(async () => (await page.locator('.delivery').count()) >= 3, 'every delivery again');
 });
 
+test('Retry now: a delivery waiting on a backoff after Discord failed is sent at once', async () => {
+  sink.script(made.sinkToken, [{ status: 500 }]);
+  await page.getByLabel('Test event').selectOption('repo:push');
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await page.locator('.test-result .notice.ok').waitFor();
+  const row = page.locator('.delivery', { has: page.locator('.tag', { hasText: 'test' }) }).first();
+  await until(async () => (await row.getAttribute('class')).includes('status-pending') && /1 attempt/.test(await row.textContent()), 'a failed first attempt');
+  await row.locator('.delivery-row').click();
+  await row.getByRole('button', { name: 'Retry now' }).click();
+  await row.locator('.action-result .notice.ok').waitFor();
+  await until(async () => (await row.getAttribute('class')).includes('status-delivered'), 'the retry to be delivered', 15_000);
+  await until(async () => /#2/.test(await row.locator('.attempts').textContent()), 'the second attempt in the opened delivery');
+  const attempts = await row.locator('.attempts').textContent();
+  assert.match(attempts, /HTTP 500/);
+  assert.match(attempts, /HTTP 200/);
+  await shots('retried');
+});
+
 test('Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the old one still verifies for a while', async () => {
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.waitForURL(/tab=settings/);
@@ -351,6 +370,19 @@ test('Disconnect: a confirmation, the hook removed from Bitbucket, the source sh
   await view('list');
   const row = page.locator('.source-row', { hasText: made.repository });
   assert.equal(await row.locator('.badge').textContent(), 'Disconnected');
+});
+
+test('a revoked authorisation: the connect flow and the list say so and offer Reconnect', async () => {
+  await standin.control('POST', '/_standin/revoke', {});
+  await page.goto(`${relay.base}/sources?connection=${made.connection}`);
+  await page.locator('.notice.warn a[href="/connect/bitbucket"]').first().waitFor({ timeout: 15_000 });
+  assert.match(await page.textContent('main'), /no longer accepts dispatch's access/);
+  const { body: connections } = await relay.api('GET', '/api/connections');
+  assert.equal(connections.find((item) => item.id === made.connection).status, 'needs_reconnect');
+  await shots('needs-reconnect');
+  await page.goto(`${relay.base}/sources`);
+  await view('list');
+  assert.equal(await page.getByRole('link', { name: 'Reconnect' }).first().getAttribute('href'), '/connect/bitbucket');
 });
 
 test('a cross-site POST without the CSRF token is refused (403), and the relay did nothing', async () => {
