@@ -3,7 +3,9 @@
 // around Connect Bitbucket: how to create the OAuth consumer, and an endpoint made by hand.
 
 import { api } from '/sources-api.mjs';
-import { accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice } from '/sources-dom.mjs';
+import {
+  accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice, sentence,
+} from '/sources-dom.mjs';
 import { destinationField, eventPicker, templateField } from '/sources-fields.mjs';
 
 const steps = [
@@ -89,7 +91,7 @@ function hostOf(url) {
 
 function reconnectNotice(connection) {
   return notice('warn', h('p', {}, h('strong', {}, 'Bitbucket no longer accepts dispatch\'s access for this account. '),
-    connection.reason ?? '', ' Reconnect, then come back to this step.'),
+    connection.reason ? `${sentence(connection.reason)} ` : '', 'Reconnect, then come back to this step.'),
   h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Reconnect Bitbucket')));
 }
 
@@ -306,7 +308,7 @@ export function refusalNotice(error, repository, hrefOf) {
     const [title, action, next] = words(repository, error.body);
     return notice('error',
       h('p', {}, h('strong', {}, title)),
-      error.reason ? h('p', { class: 'muted' }, `Bitbucket: ${error.reason}`) : null,
+      error.reason ? h('p', { class: 'muted' }, sentence(error.reason)) : null,
       h('p', {}, h('strong', {}, 'What to do: '), error.body.action ?? action),
       next === 'reconnect' ? h('p', {}, h('a', { class: 'button', href: '/connect/bitbucket' }, 'Reconnect Bitbucket')) : null,
       next === 'repository' && hrefOf ? h('p', {}, navLink(hrefOf('repository'), 'Choose another repository', { class: 'button' })) : null);

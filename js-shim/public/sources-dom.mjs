@@ -48,6 +48,14 @@ export function crumbs(title) {
     navLink('/sources', 'Sources'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { class: 'clip', 'aria-current': 'page' }, title));
 }
 
+// Returns a reason from the relay as a sentence of running text: a capital first, a full stop last.
+export function sentence(text) {
+  const trimmed = String(text ?? '').trim();
+  if (!trimmed) return '';
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?…)]$/.test(capital) ? capital : `${capital}.`;
+}
+
 // Returns a Bitbucket connection's account as people know it: "Ada Lovelace (ada)".
 export function accountName(connection) {
   const { display_name: name, nickname } = connection.account ?? {};
@@ -136,15 +144,17 @@ const statusWords = {
 };
 const statusIcons = { pending: '◷', sending: '↻', delivered: '✓', failed: '✕', ignored: '–', rejected: '⊘' };
 
-// Returns a delivery's status in words ("Delivered") and as an icon for lists.
+// Returns a delivery's status in words: "Delivered".
 export function statusWord(status) {
   return statusWords[status] ?? status;
 }
 
+// Returns a delivery's status as the icon lists show beside it (hidden from screen readers: the words are there).
 export function statusIcon(status) {
   return h('span', { class: `status-icon status-${status}`, 'aria-hidden': 'true' }, statusIcons[status] ?? '•');
 }
 
+// Every status a delivery can have, in the order the log's filter offers them.
 export const deliveryStatuses = Object.keys(statusWords);
 
 // Returns the endpoint's event selection in words: "Push only", "All events", or the chosen events by
@@ -195,7 +205,7 @@ export function describeError(error) {
   if (error instanceof ApiError) {
     if (error.status === 0) return notice('error', error.reason);
     const extra = error.body.action ? h('p', {}, h('strong', {}, 'What to do: '), error.body.action) : null;
-    return notice('error', error.reason ?? `The relay answered ${error.status}.`, extra);
+    return notice('error', error.reason ? sentence(error.reason) : `The relay answered ${error.status}.`, extra);
   }
   return notice('error', `Something failed in this page: ${error.message}. Reload it to try again.`);
 }

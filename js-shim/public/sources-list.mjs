@@ -4,8 +4,8 @@
 
 import { api } from '/sources-api.mjs';
 import {
-  accountName, confirmDialog, eventsInWords, externalLink, fill, h, navLink, notice, stateBadge, statusIcon, statusWord,
-  timeElement,
+  accountName, confirmDialog, eventsInWords, externalLink, fill, h, navLink, notice, sentence, stateBadge, statusIcon,
+  statusWord, timeElement,
 } from '/sources-dom.mjs';
 
 const stateOrder = { needs_reconnect: 0, destination_broken: 1, active: 2, disconnected: 3 };
@@ -39,8 +39,10 @@ export async function renderList(main, ctx) {
   for (const connection of connections.filter((item) => item.status === 'needs_reconnect')) {
     banners.push(notice('warn',
       h('p', {}, h('strong', {}, `Bitbucket no longer accepts dispatch's access for ${accountName(connection)}. `),
-        connection.reason ?? 'The authorisation was revoked or expired.',
-        ' Its sources still receive events, but dispatch cannot change or remove their webhooks until you reconnect.'),
+        sentence(connection.reason ?? 'The authorisation was revoked or expired'),
+        connection.sources > 0
+          ? ' Its sources still receive events, but dispatch cannot change or remove their webhooks until you reconnect.'
+          : ' Reconnect to add repositories through this account again.'),
       h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Reconnect Bitbucket'))));
   }
   if (!configured && endpoints.length > 0) {

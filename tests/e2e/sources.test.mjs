@@ -372,6 +372,29 @@ test('Disconnect: a confirmation, the hook removed from Bitbucket, the source sh
   assert.equal(await row.locator('.badge').textContent(), 'Disconnected');
 });
 
+test('Bitbucket\'s refusal in words, with what to do: a repository that already has 50 webhooks', async () => {
+  await standin.control('POST', '/_standin/repositories/acme/relay-api/hooks/fill', { count: 50 });
+  await page.goto(`${relay.base}/sources?connection=${made.connection}`);
+  await page.getByLabel('Search repositories').fill('relay-api');
+  await page.locator('#repo-list input[value="acme/relay-api"]').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(/step=events/);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Discord webhook URL').fill('https://discord.com/api/webhooks/223456789012345678/refusal-test-token-abcdefghijklmnop');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(/step=template/);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Create source' }).click();
+  const refusal = page.locator('.create-result .notice.error');
+  await refusal.waitFor();
+  const words = await refusal.textContent();
+  assert.match(words, /acme\/relay-api already has 50 webhooks, Bitbucket's limit/);
+  assert.match(words, /What to do:/);
+  await shots('refused');
+  const { body: endpoints } = await relay.api('GET', '/api/endpoints');
+  assert.ok(!endpoints.some((endpoint) => endpoint.source?.repository === 'acme/relay-api'), 'no endpoint is left behind');
+});
+
 test('a revoked authorisation: the connect flow and the list say so and offer Reconnect', async () => {
   await standin.control('POST', '/_standin/revoke', {});
   await page.goto(`${relay.base}/sources?connection=${made.connection}`);
