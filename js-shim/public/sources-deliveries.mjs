@@ -94,8 +94,15 @@ export function renderDeliveries(panel, ctx, endpoint) {
     }
   }
 
-  // The first page again: new deliveries go on top, changed ones are redrawn in place.
-  async function poll() {
+  // The first page again: new deliveries go on top, changed ones are redrawn in place. Polls run one after
+  // another, so two of them never add the same new delivery twice.
+  let polling = Promise.resolve();
+  function poll() {
+    polling = polling.then(pollOnce, pollOnce);
+    return polling;
+  }
+
+  async function pollOnce() {
     if (stopped) return;
     try {
       const answer = await api('GET', query(), undefined, { signal: ctx.signal });

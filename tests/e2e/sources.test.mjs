@@ -102,6 +102,8 @@ before(async () => {
     vars: {
       BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: randomBytes(32).toString('base64'),
       BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
+      // A failed attempt waits 30–60 s, so "Retry now" is always clicked inside the backoff.
+      RETRY_BASE_SECONDS: '60',
     },
   });
   // Another origin on the same machine: a page there is cross-origin (and, on 127.0.0.1, same-site, so the
@@ -327,11 +329,37 @@ test('Retry now: a delivery waiting on a backoff after Discord failed is sent at
   await shots('retried');
 });
 
-test('Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the old one still verifies for a while', async () => {
+test('Settings: a template in the preview\'s editor, its fault marked where the core finds it, saved, then dropped', async () => {
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.waitForURL(/tab=settings/);
   await page.locator('.template-field .dc-message').waitFor();
   await shots('settings');
+  await page.getByLabel(/My own template/).check();
+  const editor = page.locator('.template-field textarea');
+  await editor.fill('{\n  "content": "{{#dispatch.commits}}x"\n}\n');
+  await page.locator('.template-field .status.error').waitFor();
+  assert.match(await page.textContent('.template-field .status'), /^Line 2, column \d+: .*never closed/);
+  assert.equal(await page.textContent('.template-field .gutter .error-line'), '2');
+  assert.equal(await editor.getAttribute('aria-invalid'), 'true');
+  await shots('template-error');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  assert.match(await page.textContent('.save-result'), /does not render/, 'a failing template is not saved');
+
+  const template = '{"content": "{{dispatch.actor}} pushed to {{dispatch.branch}}"}';
+  await editor.fill(template);
+  await page.locator('.template-field .status.ok').waitFor();
+  assert.match(await page.locator('.template-field .dc-content').textContent(), /pushed to main/);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.save-result .notice.ok').waitFor();
+  assert.equal((await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body.template, template);
+
+  await page.getByLabel(/Auto-formatted embeds/).check();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.save-result .notice.ok', { hasText: 'auto-formatted' }).waitFor();
+  assert.equal((await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body.template ?? null, null);
+});
+
+test('Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the old one still verifies for a while', async () => {
   await page.getByRole('button', { name: 'Rotate secret' }).click();
   await shots('rotate-dialog', page, { fullPage: false });
   await page.locator('dialog').getByRole('button', { name: 'Rotate secret' }).click();
