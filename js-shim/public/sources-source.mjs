@@ -294,5 +294,9 @@ function renderSettings(panel, ctx, endpoint) {
       remove) : null,
     dangerResult);
 
-  fill(panel, webhook, form, secret, danger);
+  // A disconnected endpoint has nothing left to change: its webhook is gone and nothing is delivered.
+  const frozen = notice('info', source
+    ? 'A disconnected source keeps its log, and nothing else: to relay this repository again, connect it again from Sources.'
+    : 'A disconnected endpoint keeps its log, and nothing else: to relay again, add an endpoint and its webhook anew.');
+  fill(panel, webhook, active ? [form, secret] : frozen, danger);
 }

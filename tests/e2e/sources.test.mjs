@@ -298,6 +298,7 @@ test('Send test event: a signed sample goes through the receive path and shows u
   const row = page.locator('.delivery', { has: page.locator('.tag', { hasText: 'test' }) }).first();
   await row.waitFor({ timeout: 15_000 });
   assert.match(await row.textContent(), /pullrequest:created/);
+  await until(async () => (await row.getAttribute('class')).includes('status-delivered'), 'the test event to be delivered');
   await shots('deliveries');
 
   // The filters narrow the log, and say so when nothing matches.
@@ -312,6 +313,8 @@ test('Send test event: a signed sample goes through the receive path and shows u
 });
 
 test('Retry now: a delivery waiting on a backoff after Discord failed is sent at once', async () => {
+  // Nothing else is on its way to Discord, so the scripted failure meets this delivery.
+  await until(async () => (await relay.api('GET', `/api/endpoints/${made.endpoint}/deliveries?status=pending`)).body.length === 0, 'the log to settle');
   sink.script(made.sinkToken, [{ status: 500 }]);
   await page.getByLabel('Test event').selectOption('repo:push');
   await page.getByRole('button', { name: 'Send test event' }).click();
