@@ -205,11 +205,11 @@ export function apiClient(config, token) {
   return {
     user: () => call('GET', '/user', { what: 'read the account' }),
     workspaces: () => all('/user/workspaces?pagelen=100', 'list your workspaces'),
-    // One page of the repositories the account administers in `workspace` whose name contains `query`, or
-    // the page at `next` (an absolute URL, checked to be the API's own).
-    adminRepositories: (workspace, query, next) => {
+    // One page (of `pagelen`) of the repositories the account administers in `workspace` whose name
+    // contains `query`, or the page at `next` (an absolute URL, checked to be the API's own).
+    adminRepositories: (workspace, query, next, pagelen = 10) => {
       if (next) return call('GET', next, { what: 'list repositories' });
-      const params = new URLSearchParams({ role: 'admin', pagelen: '10', sort: 'full_name' });
+      const params = new URLSearchParams({ role: 'admin', pagelen: String(pagelen), sort: 'full_name' });
       if (query) params.set('q', `name ~ "${query.replace(/["\\]/g, '\\$&')}"`);
       return call('GET', `/repositories/${encodeURIComponent(workspace)}?${params}`, { what: 'list repositories' });
     },

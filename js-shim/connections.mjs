@@ -274,6 +274,12 @@ export async function listRepositories(env, id, query, pageCursor) {
     const next = sameOriginNext(answer?.next, new URL(config.apiBase).origin);
     at = next ? { w: at.w, next } : { w: at.w + 1, next: null };
   }
+  // Offer a next page only where there is one: skip the workspaces left that hold no match.
+  while (values.length > 0 && at.next === null && at.w < workspaces.length) {
+    const probe = await client.adminRepositories(workspaces[at.w], query, null, 1);
+    if ((probe?.values ?? []).length > 0) break;
+    at = { w: at.w + 1, next: null };
+  }
   return json(200, at.w < workspaces.length ? { values, next: writeCursor(at) } : { values });
 }
 

@@ -1,10 +1,9 @@
 // The payload preview page: loads the relay's own wasm core and recomputes everything on each edit, in
-// this browser. The only requests are the page's own files at load (the core, the module, the samples).
-// It also exports what the Sources page shares with it: the core's loading, the samples, the event
-// catalogue's grouping and the template editor. The page itself starts only on the preview's document.
+// this browser. The only requests are the page's own files at load (the core, the modules, the samples).
 
-import { instantiateCore } from '/core.mjs';
 import { drawMessage } from '/discord-view.mjs';
+import { groupByCategory, loadCore, loadSamples } from '/page-core.mjs';
+import { positionButton, starterTemplate, templateEditor } from '/template-editor.mjs';
 
 const $ = (id) => document.getElementById(id);
 const encoder = new TextEncoder();
@@ -36,7 +35,7 @@ let coreReadyMs;
 let catalogue;
 let editor;
 
-if (document.body.dataset.page === 'preview') await startPreview();
+await startPreview();
 
 async function startPreview() {
   [core, samples] = await Promise.all([loadCore(), loadSamples()]);
@@ -49,34 +48,8 @@ async function startPreview() {
   $('sample').value = samples[0]?.id ?? '';
 }
 
-// Returns the relay's core, compiled from /dispatch.wasm while it downloads when the server labels it
-// application/wasm; otherwise compiled from its bytes.
-export async function loadCore() {
-  const response = fetch('/dispatch.wasm');
-  let module;
-  try {
-    module = await WebAssembly.compileStreaming(response);
-  } catch {
-    // A server that does not label the file application/wasm: compile from the bytes instead.
-    module = await WebAssembly.compile(await (await fetch('/dispatch.wasm')).arrayBuffer());
-  }
-  return instantiateCore(module);
-}
-
-// Returns the built-in sample payloads [{id, label, event, body}]; throws when /samples.json cannot be read.
-export async function loadSamples() {
-  const response = await fetch('/samples.json');
-  if (!response.ok) throw new Error(`samples.json: HTTP ${response.status}`);
-  return response.json();
-}
-
 function buildSampleMenu() {
   for (const sample of samples) $('sample').append(new Option(`${sample.label} (${sample.event})`, sample.id));
-}
-
-// Returns the event catalogue as a Map of category -> its events, in the catalogue's order.
-export function groupByCategory(events) {
-  return events.reduce((map, event) => map.set(event.category, [...(map.get(event.category) ?? []), event]), new Map());
 }
 
 function buildEventControls() {
@@ -451,90 +424,4 @@ function setStatus(element, tone, text, extra) {
   line.textContent = text;
   element.replaceChildren(line);
   if (extra) element.append(extra);
-}
-
-// Wires a template editor: `area` (a textarea) beside `gutter` (its line numbers) inside `box`. Tab indents;
-// Escape, then Tab, leaves it (keyboard users are never trapped); `onEdit` runs after every change.
-// Returns {mark(failure)}: numbers the lines and marks a failure's line ({line?} or null) as invalid.
-export function templateEditor({ area, gutter, box, onEdit }) {
-  area.addEventListener('input', onEdit);
-  area.addEventListener('scroll', () => { gutter.scrollTop = area.scrollTop; });
-  let leaving = false;
-  area.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
-      leaving = true;
-      return;
-    }
-    if (event.key !== 'Tab' || event.shiftKey || leaving) {
-      leaving = false;
-      return;
-    }
-    event.preventDefault();
-    area.setRangeText('  ', area.selectionStart, area.selectionEnd, 'end');
-    onEdit();
-  });
-  return {
-    mark(failure) {
-      const lines = area.value.split('\n').length;
-      gutter.replaceChildren(...Array.from({ length: lines }, (_, i) => {
-        const number = document.createElement('div');
-        number.textContent = String(i + 1);
-        if (failure?.line === i + 1) number.className = 'error-line';
-        return number;
-      }));
-      gutter.scrollTop = area.scrollTop;
-      area.setAttribute('aria-invalid', String(Boolean(failure)));
-      box.classList.toggle('invalid', Boolean(failure));
-    },
-  };
-}
-
-// Returns a button that puts the caret at a failure's line and column in `area` (a textarea), or null
-// when the failure has no position.
-export function positionButton(area, failure) {
-  if (!failure.line) return null;
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'link';
-  button.textContent = `Go to line ${failure.line}, column ${failure.column}`;
-  button.addEventListener('click', () => {
-    const offset = offsetOf(area.value, failure.line, failure.column);
-    area.focus();
-    area.setSelectionRange(offset, Math.min(offset + 1, area.value.length));
-  });
-  return button;
-}
-
-// The core counts columns in bytes of UTF-8; a textarea counts UTF-16 units.
-function offsetOf(text, line, column) {
-  let offset = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
-  const current = lines[line - 1] ?? '';
-  let bytes = 0;
-  let index = 0;
-  for (const char of current) {
-    if (bytes >= column - 1) break;
-    bytes += encoder.encode(char).length;
-    index += char.length;
-  }
-  return offset + index;
-}
-
-// Returns an example template that uses most of what a template can reach, as a starting point.
-export function starterTemplate() {
-  return `{
-  "username": "{{dispatch.repository}}",
-  "embeds": [
-    {
-      "author": { "name": "{{dispatch.actor}}" },
-      "title": "{{dispatch.label}}{{#dispatch.branch}} on {{dispatch.branch}}{{/dispatch.branch}}",
-      "url": "{{repository.links.html.href}}",
-      "description": "{{#dispatch.commits}}[\`{{short_hash}}\`]({{url}}) {{subject}} ({{author}})\\n{{/dispatch.commits}}",
-      "color": "{{dispatch.color}}",
-      "footer": { "text": "{{dispatch.event}}" }
-    }
-  ]
-}
-`;
 }

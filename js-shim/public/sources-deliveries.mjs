@@ -4,7 +4,7 @@
 // and Redeliver / Retry now. Also "Send test event": a signed sample through the real receive path.
 
 import { drawMessage } from '/discord-view.mjs';
-import { groupByCategory } from '/preview.mjs';
+import { groupByCategory } from '/page-core.mjs';
 import { api } from '/sources-api.mjs';
 import {
   copyButton, deliveryStatuses, describeError, exactTime, fill, h, notice, statusIcon, statusWord, timeElement,

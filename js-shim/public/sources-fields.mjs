@@ -3,7 +3,8 @@
 // preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
 
 import { drawMessage } from '/discord-view.mjs';
-import { groupByCategory, loadCore, loadSamples, positionButton, starterTemplate, templateEditor } from '/preview.mjs';
+import { groupByCategory, loadCore, loadSamples } from '/page-core.mjs';
+import { positionButton, starterTemplate, templateEditor } from '/template-editor.mjs';
 import { h } from '/sources-dom.mjs';
 
 let fieldCount = 0;

@@ -233,8 +233,8 @@ test('no request left the page while it rendered, and none ever went past its ow
   const origins = new Set(requests.map((request) => new URL(request.url).origin));
   assert.deepEqual([...origins], [relay.base]);
   const paths = requests.map((request) => new URL(request.url).pathname).sort();
-  assert.deepEqual(paths, ['/core.mjs', '/discord-markdown.mjs', '/discord-view.mjs', '/dispatch.wasm', '/preview',
-    '/preview.css', '/preview.mjs', '/samples.json']);
+  assert.deepEqual(paths, ['/core.mjs', '/discord-markdown.mjs', '/discord-view.mjs', '/dispatch.wasm', '/page-core.mjs',
+    '/preview', '/preview.css', '/preview.mjs', '/samples.json', '/template-editor.mjs']);
   assert.deepEqual(consoleErrors, []);
 });
 

@@ -187,6 +187,7 @@ describe('connect and disconnect a Bitbucket repository', () => {
     const second = await api('GET', `/api/connections/${connection}/repositories?q=service&page=${encodeURIComponent(first.body.next)}`);
     const found = [...first.body.values, ...second.body.values];
     assert.ok(found.length >= 12);
+    assert.equal(second.body.next, undefined, 'no next page is offered when no other workspace has a match');
     assert.ok(found.every((repository) => /service/i.test(repository.name)));
 
     const forged = await api('GET', `/api/connections/${connection}/repositories?page=${btoa(JSON.stringify({ w: 0, next: 'http://169.254.169.254/latest' }))}`);

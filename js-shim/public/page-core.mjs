@@ -1,0 +1,30 @@
+// What the pages that run the relay's core in the browser (the preview, the Sources page) load alike: the
+// wasm core itself, the built-in sample payloads, and the event catalogue grouped for people.
+
+import { instantiateCore } from '/core.mjs';
+
+// Returns the relay's core, compiled from /dispatch.wasm while it downloads when the server labels it
+// application/wasm; otherwise compiled from its bytes.
+export async function loadCore() {
+  const response = fetch('/dispatch.wasm');
+  let module;
+  try {
+    module = await WebAssembly.compileStreaming(response);
+  } catch {
+    // A server that does not label the file application/wasm: compile from the bytes instead.
+    module = await WebAssembly.compile(await (await fetch('/dispatch.wasm')).arrayBuffer());
+  }
+  return instantiateCore(module);
+}
+
+// Returns the built-in sample payloads [{id, label, event, body}]; throws when /samples.json cannot be read.
+export async function loadSamples() {
+  const response = await fetch('/samples.json');
+  if (!response.ok) throw new Error(`samples.json: HTTP ${response.status}`);
+  return response.json();
+}
+
+// Returns the event catalogue as a Map of category -> its events, in the catalogue's order.
+export function groupByCategory(events) {
+  return events.reduce((map, event) => map.set(event.category, [...(map.get(event.category) ?? []), event]), new Map());
+}
