@@ -28,3 +28,16 @@ export async function loadSamples() {
 export function groupByCategory(events) {
   return events.reduce((map, event) => map.set(event.category, [...(map.get(event.category) ?? []), event]), new Map());
 }
+
+// Returns a function that runs `work` on the next animation frame, once however often it is called before.
+export function onNextFrame(work) {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      work();
+    });
+  };
+}

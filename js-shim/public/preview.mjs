@@ -2,7 +2,7 @@
 // this browser. The only requests are the page's own files at load (the core, the modules, the samples).
 
 import { drawMessage } from '/discord-view.mjs';
-import { groupByCategory, loadCore, loadSamples } from '/page-core.mjs';
+import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor } from '/template-editor.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -27,13 +27,12 @@ const state = {
   firstRenderMs: null,
 };
 
-let pending = false; // an update is scheduled for the next frame
-
 let core;
 let samples;
 let coreReadyMs;
 let catalogue;
 let editor;
+const schedule = onNextFrame(() => update()); // updates at most once a frame, however fast the edits come
 
 await startPreview();
 
@@ -175,15 +174,6 @@ function choosePayload(bytes, origin, key) {
 function payloadChanged() {
   state.detection = null;
   schedule();
-}
-
-function schedule() {
-  if (pending) return;
-  pending = true;
-  requestAnimationFrame(() => {
-    pending = false;
-    update();
-  });
 }
 
 function selectedMode() {

@@ -3,7 +3,7 @@
 // preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
 
 import { drawMessage } from '/discord-view.mjs';
-import { groupByCategory, loadCore, loadSamples } from '/page-core.mjs';
+import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor } from '/template-editor.mjs';
 import { h } from '/sources-dom.mjs';
 
@@ -207,7 +207,7 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
 
   let shared = null; // {core, samples, editor} once loaded
   let failure = null;
-  let pending = false;
+  const schedule = onNextFrame(() => update());
   const custom = () => element.querySelector(`input[name="${name}"]:checked`).value === 'custom';
 
   async function load() {
@@ -227,15 +227,6 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
     const label = (item) => `${item.label} (${item.event})`;
     sample.replaceChildren(...offered.map((item) => h('option', { value: item.id }, label(item))));
     if (offered.some((item) => item.id === keep)) sample.value = keep;
-  }
-
-  function schedule() {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => {
-      pending = false;
-      update();
-    });
   }
 
   function update() {
