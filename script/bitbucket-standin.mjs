@@ -37,7 +37,11 @@
 // Seed: users ada (signed in by default) and grace; workspaces acme (ada: member, admin of most
 // repositories), ada-lovelace (ada's own), globex (ada: write only; grace: workspace admin).
 //
-// Module: startBitbucketStandin({webPort, apiPort, host, clientId, clientSecret, callbackUrl, print}) →
+// With --state FILE (script/server: .wrangler/bitbucket-standin.json, mode 0600), the tokens it issued, the
+// hooks and the branch heads are kept across restarts, as Bitbucket keeps them.
+//
+// Module: startBitbucketStandin({webPort, apiPort, host, clientId, clientSecret, callbackUrl, print,
+// stateFile}) →
 // {webUrl, apiUrl, webPort, apiPort, control(method, path, body), state(), authorizeUrl(params),
 // consent(authorizeUrl, "grant"|"deny") → {status, location}, close()}.
 //
@@ -48,7 +52,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 export const eventKeys = [
@@ -202,6 +206,7 @@ export async function startBitbucketStandin({
   webPort = 0, apiPort = 0, host = '127.0.0.1',
   clientId = 'dispatch-local', clientSecret = 'dispatch-local-secret',
   callbackUrl = 'http://127.0.0.1:8787/oauth/bitbucket/callback', consumerName = 'dispatch', print = false,
+  stateFile = null,
 } = {}) {
   const seed = buildSeed();
   let webOrigin = '';
@@ -220,6 +225,29 @@ export async function startBitbucketStandin({
     };
   };
   reset();
+
+  // What outlives a restart when a state file is given: what Bitbucket itself would still hold.
+  const lasting = () => JSON.stringify({
+    chains: state.chains, accessTokens: [...state.accessTokens], refreshTokens: [...state.refreshTokens],
+    hooks: [...state.hooks], branches: [...state.branches],
+  });
+  let saved = null;
+  if (stateFile && existsSync(stateFile)) {
+    const kept = JSON.parse(readFileSync(stateFile, 'utf8'));
+    Object.assign(state, {
+      chains: kept.chains, accessTokens: new Map(kept.accessTokens), refreshTokens: new Map(kept.refreshTokens),
+      hooks: new Map(kept.hooks), branches: new Map(kept.branches),
+    });
+    saved = lasting();
+  }
+  const save = () => {
+    const now = lasting();
+    if (now === saved) return;
+    writeFileSync(stateFile, now, { mode: 0o600 });
+    saved = now;
+  };
+  const saver = stateFile ? setInterval(save, 500) : null;
+  saver?.unref();
 
   const workspaceOf = (slug) => seed.workspaces.find((ws) => ws.slug === slug.toLowerCase() || ws.uuid === slug);
   const repositoryOf = (workspace, slug) => {
@@ -1183,10 +1211,16 @@ ${rows ? `<table><thead><tr><th>Title</th><th>URL</th><th>Status</th><th>Trigger
     authorizeUrl: (params = {}) => `${webOrigin}/site/oauth2/authorize?${new URLSearchParams({ client_id: clientId, response_type: 'code', ...params })}`,
     control, consent,
     state: () => control('GET', '/_standin/state'),
-    close: () => Promise.all([webServer, apiServer].map((server) => new Promise((done) => {
-      server.closeAllConnections?.();
-      server.close(done);
-    }))),
+    close: () => {
+      if (saver) {
+        clearInterval(saver);
+        save();
+      }
+      return Promise.all([webServer, apiServer].map((server) => new Promise((done) => {
+        server.closeAllConnections?.();
+        server.close(done);
+      })));
+    },
   };
 }
 
@@ -1355,7 +1389,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     clientSecret: flag('--client-secret', process.env.STANDIN_CLIENT_SECRET ?? process.env.BITBUCKET_CLIENT_SECRET ?? 'dispatch-local-secret'),
     callbackUrl: flag('--callback', 'http://127.0.0.1:8787/oauth/bitbucket/callback'),
     print: true,
+    stateFile: flag('--state', null),
   });
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, async () => {
+      await standin.close();
+      process.exit(0);
+    });
+  }
   console.log(`bitbucket-standin: web (bitbucket.org) on ${standin.webUrl}, api on ${standin.apiUrl}`);
   console.log(`bitbucket-standin: consumer ${standin.clientId} (secret ${mask(standin.clientSecret)}), callback ${standin.callbackUrl}`);
 }

@@ -4,6 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
@@ -706,5 +709,28 @@ describe('delivery', () => {
     const none = await standin.control('POST', '/_standin/repositories/acme/relay-api/events', { event: 'repo:updated' });
     assert.deepEqual(none.deliveries, []);
     assert.equal(received.length, 3);
+  });
+});
+
+describe('a state file', () => {
+  test('keeps issued tokens, hooks and branch heads across a restart, as Bitbucket would', async () => {
+    const original = standin;
+    const file = join(mkdtempSync(join(tmpdir(), 'standin-state-')), 'state.json');
+    try {
+      standin = await startBitbucketStandin({ clientId, clientSecret, callbackUrl, stateFile: file });
+      const tokens = await connect();
+      assert.equal((await api(tokens.access_token, 'POST', '/repositories/acme/relay-api/hooks', hookBody())).status, 201);
+      await standin.close();
+      assert.equal(statSync(file).mode & 0o777, 0o600, 'the file holds tokens and secrets: owner only');
+      standin = await startBitbucketStandin({ clientId, clientSecret, callbackUrl, stateFile: file });
+      const hooks = await api(tokens.access_token, 'GET', '/repositories/acme/relay-api/hooks');
+      assert.equal(hooks.status, 200);
+      assert.deepEqual(hooks.body.values.map((hook) => hook.url), [hookBody().url]);
+      const renewed = await refresh(tokens.refresh_token);
+      assert.equal(renewed.status, 200, 'the refresh token still works');
+    } finally {
+      await standin.close();
+      standin = original;
+    }
   });
 });
