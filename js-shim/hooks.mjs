@@ -3,11 +3,18 @@
 
 import { enqueue, logEvent } from './deliver.mjs';
 import { json, methodNotAllowed, readLimited } from './http.mjs';
-import { currentSecrets } from './sources.mjs';
 import { getEndpoint, recordRequest } from './store.mjs';
 
 const maxBodyBytes = 1024 * 1024; // DESIGN.md: 413 past 1 MiB (Bitbucket's own cap is 256 KB)
 const keptHeaderBytes = 4096;
+
+// The secrets that verify a delivery to this endpoint now: the current one, and the previous one inside
+// its window after a rotation.
+function currentSecrets(endpoint, now) {
+  const secrets = [endpoint.secret];
+  if (endpoint.previous_secret && endpoint.previous_secret_until > now) secrets.push(endpoint.previous_secret);
+  return secrets;
+}
 
 // What the core needs of an endpoint row: every secret that verifies now (after a rotation, the previous
 // one too, for its window), the selection and the templates.

@@ -135,14 +135,6 @@ export async function removeLeftBehind(env, connectionId, base) {
   return removed;
 }
 
-// The secrets that verify a delivery to this endpoint now: the current one, and the previous one inside
-// its window after a rotation.
-export function currentSecrets(endpoint, now) {
-  const secrets = [endpoint.secret];
-  if (endpoint.previous_secret && endpoint.previous_secret_until > now) secrets.push(endpoint.previous_secret);
-  return secrets;
-}
-
 // Builds the signed request Bitbucket would send for a sample payload of `event` (from the site's samples;
 // the closest one of the event's family), made to look as if it came from the source's repository.
 // Returns {headers, body} or null when no sample fits.
