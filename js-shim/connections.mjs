@@ -9,7 +9,7 @@ import {
 } from './bitbucket.mjs';
 import { logEvent } from './deliver.mjs';
 import { isoTime, json, problem, randomToken } from './http.mjs';
-import { open, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+import { base64url, open, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
 
 const stateSeconds = 10 * 60;
 const refreshMarginMs = 60_000;   // refresh an access token this long before it expires
@@ -22,23 +22,29 @@ export function connectFault(env) {
   return config.fault ?? secretsKeyFault(env);
 }
 
-// Creates a single-use state and returns the authorize URL to send the browser to.
+// Creates a single-use state (and a PKCE verifier, so a code caught on its way back is of no use without
+// it) and returns the authorize URL to send the browser to.
 export async function startAuthorization(env) {
   const config = bitbucketConfig(env);
   const state = randomToken(32);
+  const verifier = randomToken(48);
   const now = Date.now();
-  await env.DB.prepare('INSERT INTO oauth_states (state_hash, created_at, expires_at) VALUES (?, ?, ?)')
-    .bind(await sha256Hex(state), now, now + stateSeconds * 1000).run();
-  const params = new URLSearchParams({ client_id: config.clientId, response_type: 'code', state });
+  await env.DB.prepare('INSERT INTO oauth_states (state_hash, code_verifier, created_at, expires_at) VALUES (?, ?, ?, ?)')
+    .bind(await sha256Hex(state), verifier, now, now + stateSeconds * 1000).run();
+  const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+  const params = new URLSearchParams({
+    client_id: config.clientId, response_type: 'code', state, code_challenge: challenge, code_challenge_method: 'S256',
+  });
   return `${config.oauthBase}/site/oauth2/authorize?${params}`;
 }
 
-// Takes a state: true if it was handed out, unused and not expired (it can never be used again).
+// Takes a state: its PKCE verifier if it was handed out, unused and not expired (it can never be used
+// again); otherwise null.
 async function takeState(env, state) {
-  if (typeof state !== 'string' || state.length < 20 || state.length > 200) return false;
-  const row = await env.DB.prepare('DELETE FROM oauth_states WHERE state_hash = ? RETURNING expires_at')
+  if (typeof state !== 'string' || state.length < 20 || state.length > 200) return null;
+  const row = await env.DB.prepare('DELETE FROM oauth_states WHERE state_hash = ? RETURNING code_verifier, expires_at')
     .bind(await sha256Hex(state)).first();
-  return row !== null && row.expires_at > Date.now();
+  return row !== null && row.expires_at > Date.now() ? row.code_verifier : null;
 }
 
 const columns = `id, provider, account_uuid, account_name, account_nickname, expires_at, scopes, status, reason,
@@ -180,7 +186,8 @@ export async function oauthCallback(request, env, ctx) {
   const url = new URL(request.url);
   const state = url.searchParams.get('state');
   const error = url.searchParams.get('error');
-  if (!(await takeState(env, state))) {
+  const verifier = await takeState(env, state);
+  if (verifier === null) {
     logEvent('oauth_state_refused', { with_error: error !== null });
     return page(400, 'This authorisation link is not valid',
       'It was already used, it expired (links last 10 minutes), or it did not come from this dispatch. Start again from Connect Bitbucket.');
@@ -198,7 +205,7 @@ export async function oauthCallback(request, env, ctx) {
   let tokens;
   let user;
   try {
-    tokens = await tokenRequest(config, { grant_type: 'authorization_code', code });
+    tokens = await tokenRequest(config, { grant_type: 'authorization_code', code, code_verifier: verifier });
     user = await apiClient(config, {
       get: async () => tokens.access_token,
       renew: async () => { throw new NeedsReconnect('Bitbucket refused the token it just issued'); },

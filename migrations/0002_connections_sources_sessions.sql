@@ -24,9 +24,11 @@ CREATE TABLE connections (
 );
 CREATE UNIQUE INDEX connections_account ON connections (provider, account_uuid);
 
--- OAuth `state` values handed out and not yet used (stored as their SHA-256: the value is a credential).
+-- OAuth `state` values handed out and not yet used (stored as their SHA-256: the value is a credential),
+-- each with its PKCE code verifier (RFC 7636, S256), which only the token request reveals.
 CREATE TABLE oauth_states (
   state_hash TEXT PRIMARY KEY,
+  code_verifier TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
 );

@@ -92,6 +92,8 @@ async function authorize(choice = 'Grant access') {
   assert.equal(`${authorizeUrl.origin}${authorizeUrl.pathname}`, `${standin.webUrl}/site/oauth2/authorize`);
   assert.equal(authorizeUrl.searchParams.get('client_id'), clientId);
   assert.equal(authorizeUrl.searchParams.get('response_type'), 'code');
+  assert.equal(authorizeUrl.searchParams.get('code_challenge_method'), 'S256');
+  assert.match(authorizeUrl.searchParams.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
   // The state is not a secret (the authorize URL carries it by design); the code is a credential.
   const back = await consent(authorizeUrl, choice);
   if (back.searchParams.get('code')) seen.add(back.searchParams.get('code'));
