@@ -1,6 +1,13 @@
 #include "dispatch/json_in.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <clocale>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
 
 namespace dispatch {
 namespace {
@@ -103,8 +110,413 @@ std::size_t too_deep_at(std::string_view text) {
   return text.size();
 }
 
+// The fast path: a reader that accepts exactly the documents nlohmann accepts (within max_json_depth) and
+// builds the same tree, directly, with each string copied in runs and allocated once. On any fault it
+// simply answers false: nlohmann then parses again and places the error, so errors cost a second parse
+// but never differ.
 template <class Json>
-result<Json> parse_document(std::string_view text) {
+class fast_reader {
+ public:
+  using string_t = typename Json::string_t;
+  using object_t = typename Json::object_t;
+  using array_t = typename Json::array_t;
+
+  explicit fast_reader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool read(Json& root) {
+    // nlohmann skips a UTF-8 byte order mark at the start (and refuses a broken one).
+    if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
+    if (!value(root, 0)) return false;
+    skip_whitespace();
+    return p_ == end_;
+  }
+
+ private:
+  void skip_whitespace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool literal(const char* word, std::size_t size) {
+    if (static_cast<std::size_t>(end_ - p_) < size || std::memcmp(p_, word, size) != 0) return false;
+    p_ += size;
+    return true;
+  }
+
+  bool value(Json& out, int depth) {
+    skip_whitespace();
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return object(out, depth + 1);
+      case '[':
+        return array(out, depth + 1);
+      case '"': {
+        ++p_;
+        string_t text;
+        if (!string(text)) return false;
+        out = Json(std::move(text));
+        return true;
+      }
+      case 't':
+        out = true;
+        return literal("true", 4);
+      case 'f':
+        out = false;
+        return literal("false", 5);
+      case 'n':
+        out = nullptr;
+        return literal("null", 4);
+      default:
+        return number(out);
+    }
+  }
+
+  bool object(Json& out, int depth) {
+    if (depth > max_json_depth) return false;
+    ++p_;
+    out = Json(nlohmann::detail::value_t::object);
+    auto& members = *out.template get_ptr<object_t*>();
+    skip_whitespace();
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      skip_whitespace();
+      if (p_ == end_ || *p_ != '"') return false;
+      ++p_;
+      string_t key;
+      if (!string(key)) return false;
+      skip_whitespace();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      // A repeated key keeps its first place and takes the last value, as nlohmann's DOM builder does.
+      Json* slot = nullptr;
+      if constexpr (requires { members.try_emplace(members.end(), std::move(key)); }) {
+        slot = &members.try_emplace(members.end(), std::move(key))->second;
+      } else {
+        slot = &members[std::move(key)];
+      }
+      if (!value(*slot, depth)) return false;
+      skip_whitespace();
+      if (p_ == end_) return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+    }
+  }
+
+  bool array(Json& out, int depth) {
+    if (depth > max_json_depth) return false;
+    ++p_;
+    out = Json(nlohmann::detail::value_t::array);
+    auto& items = *out.template get_ptr<array_t*>();
+    skip_whitespace();
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      items.emplace_back();
+      if (!value(items.back(), depth)) return false;
+      skip_whitespace();
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+    }
+  }
+
+  // Advances p_ past bytes that a string holds as they are (printable ASCII other than '"' and '\\'),
+  // eight at a time.
+  void skip_plain() {
+    constexpr std::uint64_t ones = 0x0101010101010101u;
+    constexpr std::uint64_t highs = 0x8080808080808080u;
+    while (end_ - p_ >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p_, 8);
+      const auto zero_in = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+      // Each term may also flag bytes above its first true hit (borrows), never below, so the lowest flag
+      // is a byte that needs attention.
+      const std::uint64_t flags = (word & highs) | ((word - ones * 0x20) & ~word & highs) |
+                                  zero_in(word ^ (ones * '"')) | zero_in(word ^ (ones * '\\'));
+      if (flags != 0) {
+        p_ += std::countr_zero(flags) / 8;
+        return;
+      }
+      p_ += 8;
+    }
+    while (p_ != end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return;
+      ++p_;
+    }
+  }
+
+  static bool in(unsigned char c, unsigned char low, unsigned char high) { return c >= low && c <= high; }
+
+  // Checks one UTF-8 sequence at p_ against the ranges nlohmann's lexer accepts, and steps over it.
+  bool utf8_sequence() {
+    const auto left = end_ - p_;
+    const auto* b = reinterpret_cast<const unsigned char*>(p_);
+    int size = 0;
+    if (in(b[0], 0xC2, 0xDF)) {
+      size = 2;
+    } else if (in(b[0], 0xE0, 0xEF)) {
+      size = 3;
+    } else if (in(b[0], 0xF0, 0xF4)) {
+      size = 4;
+    } else {
+      return false;
+    }
+    if (left < size) return false;
+    const unsigned char low = b[0] == 0xE0 ? 0xA0 : b[0] == 0xF0 ? 0x90 : 0x80;
+    const unsigned char high = b[0] == 0xED ? 0x9F : b[0] == 0xF4 ? 0x8F : 0xBF;
+    if (!in(b[1], low, high)) return false;
+    for (int k = 2; k < size; ++k) {
+      if (!in(b[k], 0x80, 0xBF)) return false;
+    }
+    p_ += size;
+    return true;
+  }
+
+  // Reads four hex digits at p_ into `code`.
+  bool hex4(unsigned& code) {
+    if (end_ - p_ < 4) return false;
+    code = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = p_[k];
+      unsigned digit = 0;
+      if (c >= '0' && c <= '9') {
+        digit = static_cast<unsigned>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        digit = static_cast<unsigned>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        digit = static_cast<unsigned>(c - 'A' + 10);
+      } else {
+        return false;
+      }
+      code = code * 16 + digit;
+    }
+    p_ += 4;
+    return true;
+  }
+
+  static void append_utf8(string_t& out, unsigned code) {
+    if (code < 0x80) {
+      out.push_back(static_cast<char>(code));
+    } else if (code < 0x800) {
+      const char bytes[] = {static_cast<char>(0xC0 | (code >> 6)), static_cast<char>(0x80 | (code & 0x3F))};
+      out.append(bytes, 2);
+    } else if (code < 0x10000) {
+      const char bytes[] = {static_cast<char>(0xE0 | (code >> 12)), static_cast<char>(0x80 | ((code >> 6) & 0x3F)),
+                            static_cast<char>(0x80 | (code & 0x3F))};
+      out.append(bytes, 3);
+    } else {
+      const char bytes[] = {static_cast<char>(0xF0 | (code >> 18)), static_cast<char>(0x80 | ((code >> 12) & 0x3F)),
+                            static_cast<char>(0x80 | ((code >> 6) & 0x3F)), static_cast<char>(0x80 | (code & 0x3F))};
+      out.append(bytes, 4);
+    }
+  }
+
+  // Reads the escape after a backslash (p_ is past the backslash) onto `out`, as nlohmann decodes it.
+  bool escape(string_t& out) {
+    if (p_ == end_) return false;
+    const char c = *p_++;
+    switch (c) {
+      case '"':
+      case '\\':
+      case '/':
+        out.push_back(c);
+        return true;
+      case 'b':
+        out.push_back('\b');
+        return true;
+      case 'f':
+        out.push_back('\f');
+        return true;
+      case 'n':
+        out.push_back('\n');
+        return true;
+      case 'r':
+        out.push_back('\r');
+        return true;
+      case 't':
+        out.push_back('\t');
+        return true;
+      case 'u':
+        break;
+      default:
+        return false;
+    }
+    unsigned code = 0;
+    if (!hex4(code)) return false;
+    if (code >= 0xDC00 && code <= 0xDFFF) return false;
+    if (code >= 0xD800 && code <= 0xDBFF) {
+      unsigned low = 0;
+      if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+      p_ += 2;
+      if (!hex4(low) || low < 0xDC00 || low > 0xDFFF) return false;
+      code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+    }
+    append_utf8(out, code);
+    return true;
+  }
+
+  // Reads a string's contents (p_ is past the opening quote) into `out` and steps past the closing quote.
+  bool string(string_t& out) {
+    const char* run = p_;
+    for (;;) {
+      skip_plain();
+      if (p_ == end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out.append(run, p_);
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        out.append(run, p_);
+        ++p_;
+        if (!escape(out)) return false;
+        run = p_;
+      } else if (c < 0x20 || !utf8_sequence()) {
+        return false;
+      }
+    }
+  }
+
+  static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+  // Reads a number as nlohmann does: an integer that fits 64 bits is unsigned (or, with a minus, signed);
+  // anything else is the double strtod makes of the token; a non-finite one is nlohmann's error.
+  bool number(Json& out) {
+    const char* start = p_;
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    if (p_ == end_) return false;
+    // The mantissa's digits as an integer (while it fits) and how many digits it has.
+    std::uint64_t mantissa = 0;
+    bool mantissa_exact = true;
+    int fraction_digits = 0;
+    const auto take = [&](char c) {
+      if (!mantissa_exact) return;
+      const auto d = static_cast<std::uint64_t>(c - '0');
+      if (mantissa > (UINT64_MAX - d) / 10) {
+        mantissa_exact = false;
+      } else {
+        mantissa = mantissa * 10 + d;
+      }
+    };
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ != end_ && digit(*p_)) take(*p_++);
+    } else {
+      return false;
+    }
+    bool integral = true;
+    if (p_ != end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (p_ == end_ || !digit(*p_)) return false;
+      while (p_ != end_ && digit(*p_)) {
+        if (mantissa_exact) ++fraction_digits;
+        take(*p_++);
+      }
+    }
+    int exponent = 0;
+    bool exponent_small = true;
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      bool exponent_negative = false;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) exponent_negative = *p_++ == '-';
+      if (p_ == end_ || !digit(*p_)) return false;
+      while (p_ != end_ && digit(*p_)) {
+        if (exponent < 100000) {
+          exponent = exponent * 10 + (*p_ - '0');
+        } else {
+          exponent_small = false;
+        }
+        ++p_;
+      }
+      if (exponent_negative) exponent = -exponent;
+    }
+    if (integral && mantissa_exact) {
+      if (!negative) {
+        out = static_cast<typename Json::number_unsigned_t>(mantissa);
+        return true;
+      }
+      if (mantissa <= std::uint64_t{1} << 63) {
+        out = static_cast<typename Json::number_integer_t>(static_cast<std::int64_t>(0 - mantissa));
+        return true;
+      }
+    }
+    double result = 0;
+    // Clinger's fast path: both operands exact, so the one rounding matches a correctly rounded strtod.
+    const int scale = exponent - fraction_digits;
+    static constexpr double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (mantissa_exact && exponent_small && mantissa <= (std::uint64_t{1} << 53) && scale >= -22 && scale <= 22) {
+      result = static_cast<double>(mantissa);
+      result = scale < 0 ? result / powers[-scale] : result * powers[scale];
+      if (negative) result = -result;
+    } else {
+      // nlohmann hands strtod the token with '.' replaced by the locale's decimal point.
+      std::string token(start, p_);
+      const auto* locale = std::localeconv();
+      const char point = locale == nullptr || locale->decimal_point == nullptr ? '.' : *locale->decimal_point;
+      std::replace(token.begin(), token.end(), '.', point);
+      result = std::strtod(token.c_str(), nullptr);
+    }
+    if (!std::isfinite(result)) return false;
+    out = static_cast<typename Json::number_float_t>(result);
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+template <class Json>
+bool same_tree(const Json& a, const Json& b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case nlohmann::detail::value_t::object: {
+      if (a.size() != b.size()) return false;
+      auto left = a.begin();
+      auto right = b.begin();
+      for (; left != a.end(); ++left, ++right) {
+        if (left.key() != right.key() || !same_tree(left.value(), right.value())) return false;
+      }
+      return true;
+    }
+    case nlohmann::detail::value_t::array: {
+      if (a.size() != b.size()) return false;
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        if (!same_tree(a[k], b[k])) return false;
+      }
+      return true;
+    }
+    case nlohmann::detail::value_t::number_float: {
+      const auto x = a.template get<double>();
+      const auto y = b.template get<double>();
+      return x == y && std::signbit(x) == std::signbit(y);
+    }
+    default:
+      return a == b;
+  }
+}
+
+template <class Json>
+result<Json> reference_parse(std::string_view text) {
   Json root;
   recording_parser<Json> handler(root);
   const bool parsed = Json::sax_parse(text.begin(), text.end(), &handler, Json::input_format_t::json, true);
@@ -118,11 +530,34 @@ result<Json> parse_document(std::string_view text) {
   return make_error("json_syntax", handler.reason(), line, column);
 }
 
+template <class Json>
+result<Json> parse_document(std::string_view text) {
+  Json root;
+  if (fast_reader<Json>(text).read(root)) return root;
+  return reference_parse<Json>(text);
+}
+
 }  // namespace
 
 result<json> parse_json(std::string_view text) { return parse_document<json>(text); }
 
 result<ordered_json> parse_ordered_json(std::string_view text) { return parse_document<ordered_json>(text); }
+
+namespace detail {
+
+bool fast_parse(std::string_view text, json& out) { return fast_reader<json>(text).read(out); }
+
+bool fast_parse(std::string_view text, ordered_json& out) { return fast_reader<ordered_json>(text).read(out); }
+
+result<json> reference_parse_json(std::string_view text) { return reference_parse<json>(text); }
+
+result<ordered_json> reference_parse_ordered_json(std::string_view text) { return reference_parse<ordered_json>(text); }
+
+bool same_json(const json& a, const json& b) { return same_tree(a, b); }
+
+bool same_json(const ordered_json& a, const ordered_json& b) { return same_tree(a, b); }
+
+}  // namespace detail
 
 std::string dump_json(const ordered_json& value) {
   return value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);

@@ -1,8 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <filesystem>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "dispatch/json_in.hpp"
+#include "test_support.hpp"
 
 using namespace dispatch;
 
@@ -56,4 +61,128 @@ TEST_CASE("parse_json refuses nesting past the limit", "[json]") {
 TEST_CASE("dump_json never fails on bad UTF-8", "[json]") {
   ordered_json value = {{"text", std::string("ok\xff")}};
   CHECK(dump_json(value) == "{\"text\":\"ok\xEF\xBF\xBD\"}");
+}
+
+namespace {
+
+// Checks that parse_json answers exactly what nlohmann's own parse answers (the same tree, or the same
+// error), and returns whether the fast reader took the document itself.
+template <class Json>
+bool agrees_with_nlohmann(std::string_view text) {
+  Json fast;
+  const bool took = detail::fast_parse(text, fast);
+  if constexpr (std::is_same_v<Json, json>) {
+    const auto parsed = parse_json(text);
+    const auto reference = detail::reference_parse_json(text);
+    REQUIRE(parsed.ok() == reference.ok());
+    CHECK(took == reference.ok());
+    if (reference.ok()) {
+      CHECK(detail::same_json(parsed.value(), reference.value()));
+      if (took) CHECK(detail::same_json(fast, reference.value()));
+    } else {
+      CHECK(parsed.error().code == reference.error().code);
+      CHECK(parsed.error().message == reference.error().message);
+      CHECK(parsed.error().line == reference.error().line);
+      CHECK(parsed.error().column == reference.error().column);
+    }
+  } else {
+    const auto parsed = parse_ordered_json(text);
+    const auto reference = detail::reference_parse_ordered_json(text);
+    REQUIRE(parsed.ok() == reference.ok());
+    CHECK(took == reference.ok());
+    if (reference.ok()) {
+      CHECK(detail::same_json(parsed.value(), reference.value()));
+      if (took) CHECK(detail::same_json(fast, reference.value()));
+    } else {
+      CHECK(parsed.error().message == reference.error().message);
+      CHECK(parsed.error().line == reference.error().line);
+      CHECK(parsed.error().column == reference.error().column);
+    }
+  }
+  return took;
+}
+
+}  // namespace
+
+TEST_CASE("the fast reader agrees with nlohmann on tricky documents (issue 13)", "[json]") {
+  const std::vector<std::string> cases = {
+      // numbers
+      "0", "-0", "-0.0", "0.0", "1", "-1", "01", "-01", "00", "1.", ".5", "+1", "-", "1e", "1e+", "1E-2", "1e5",
+      "1.5e3", "123.456", "0.1", "0.3", "2.2250738585072014e-308", "4.9e-324", "1e-400", "1e400", "-1e400",
+      "1.7976931348623157e308", "1.7976931348623159e308", "9007199254740993", "9007199254740993.0",
+      "18446744073709551615", "18446744073709551616", "-9223372036854775808", "-9223372036854775809",
+      "123456789012345678901234567890", "0.000000000000000000000000000001", "1e22", "1e23", "8.98846567431158e307",
+      "1e0000000000000000000000001", "[1,2.5,-3e-2,4E+2]", "3.14159265358979323846264338327950288",
+      // strings and escapes
+      R"("")", R"("plain")", R"("\" \\ \/ \b \f \n \r \t")", R"("\u0000")", R"("\u0041\u00e9\u20AC")",
+      R"("\ud83d\ude00")", R"("\uD83D\uDE00 tail")", R"("\ud83d")", R"("\ud83d x")", R"("\ude00")", R"("\ud83d\u0041")",
+      R"("\u12")", R"("\u12g4")", R"("\x")", R"("\)", "\"unterminated", "\"tab\there\"", "\"nul\x01\"", "\"del\x7f\"",
+      "\"caf\xc3\xa9\"", "\"\xe2\x82\xac\"", "\"\xf0\x9f\x98\x80\"", "\"\xc0\xaf\"", "\"\xc2\"", "\"\xe0\x80\xaf\"",
+      "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xf5\x80\x80\x80\"", "\"\x80\"", "\"\xff\"",
+      "\"a long run of plain text that spans several eight-byte words\"",
+      "\"abcdefg\\\"hijklmnop\\\\qrstuvwxyz\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"",
+      // objects, arrays, duplicates, literals
+      "{}", "[]", "{ }", "[ ]", R"({"a":1,"a":2})", R"({"b":1,"a":2,"b":{"c":3}})", R"({"a":[1,{"b":null}]})",
+      R"({"a" 1})", R"({"a":1,})", "[1,]", "[1 2]", R"({1:2})", "{\"a\":1", "[", "]", "true", "false", "null", "tru",
+      "nul", "falsey", "True", "[true,false,null]",
+      // whitespace, empty input, trailing content, BOM
+      "", " ", "\n\t\r ", " {} ", "{}\n", "{} x", "{}{}", "1 2", "\xEF\xBB\xBF{}", "\xEF\xBB\xBF", "\xEF\xBB{}",
+      "\xEF{}", " \xEF\xBB\xBF{}", "{\"a\":1}\x00", std::string("{\"a\":\"x\0y\"}", 11), "/* c */ {}",
+      "\n\n  {\n \"a\": nope }"};
+  for (const auto& text : cases) {
+    INFO("input: " << text);
+    agrees_with_nlohmann<json>(text);
+    agrees_with_nlohmann<ordered_json>(text);
+  }
+  CHECK(agrees_with_nlohmann<json>("-0"));
+  CHECK(parse_json("-0").value().is_number_integer());
+  CHECK(parse_json("18446744073709551615").value().is_number_unsigned());
+  CHECK(parse_json("18446744073709551616").value().is_number_float());
+  CHECK(parse_json("-9223372036854775809").value().is_number_float());
+  CHECK(std::signbit(parse_json("-0.0").value().get<double>()));
+  CHECK(parse_json("1e400").error().message == "[json.exception.out_of_range.406] number overflow parsing '1e400'");
+  CHECK(parse_json("01").error().column == 2);
+  // Duplicates: the last value wins; in document order the key keeps its first place.
+  CHECK(parse_ordered_json(R"({"b":1,"a":2,"b":3})").value().dump() == R"({"b":3,"a":2})");
+}
+
+TEST_CASE("the fast reader agrees with nlohmann on depth", "[json]") {
+  const std::string at_limit = std::string(max_json_depth, '[') + std::string(max_json_depth, ']');
+  CHECK(agrees_with_nlohmann<json>(at_limit));
+  CHECK_FALSE(agrees_with_nlohmann<json>("[" + at_limit + "]"));
+  std::string objects;
+  for (int k = 0; k < max_json_depth; ++k) objects += "{\"a\":";
+  objects += "1" + std::string(max_json_depth, '}');
+  CHECK(agrees_with_nlohmann<json>(objects));
+  CHECK_FALSE(agrees_with_nlohmann<json>("{\"x\":" + objects + "}"));
+  CHECK_FALSE(agrees_with_nlohmann<json>(std::string(1 << 16, '[')));
+}
+
+TEST_CASE("the fast reader takes every vector body and shared fixture as nlohmann does", "[json]") {
+  namespace fs = std::filesystem;
+  const fs::path root(DISPATCH_SOURCE_DIR);
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(root / "tests/vectors/bodies")) files.push_back(entry.path());
+  for (const auto& entry : fs::directory_iterator(root / "tests/vectors")) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  const fs::path shared = root / "../shared/fixtures/bitbucket-cloud";
+  if (fs::is_directory(shared)) {
+    for (const auto& entry : fs::recursive_directory_iterator(shared)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+  } else {
+    WARN("skipped the shared fixtures: ../shared is not beside the repository");
+  }
+  for (const auto& file : files) {
+    INFO("file: " << file.string());
+    const auto text = testing::read_all(file);
+    // sparse.json and the like are meant to be odd, not broken: every file here is valid JSON.
+    CHECK(agrees_with_nlohmann<json>(text));
+    CHECK(agrees_with_nlohmann<ordered_json>(text));
+    // Cut anywhere, a document is refused with nlohmann's exact error.
+    for (const std::size_t cut : {text.size() / 3, text.size() / 2, text.size() - 1}) {
+      agrees_with_nlohmann<json>(std::string_view(text).substr(0, cut));
+    }
+  }
 }

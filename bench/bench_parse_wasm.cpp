@@ -1,0 +1,31 @@
+// A bench-only wasm module for bench/pipeline.mjs: the body's parse alone, with the reader parse_json uses
+// and with nlohmann's own parse (what parse_json was before issue 13), in the same module and memory.
+// Never part of dispatch.wasm.
+
+#include <malloc.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <string_view>
+
+#include "dispatch/json_in.hpp"
+
+extern "C" {
+
+// Returns `size` bytes of wasm memory, or 0.
+void* bench_alloc(std::size_t size) { return std::malloc(size == 0 ? 1 : size); }
+
+// Releases memory from bench_alloc.
+void bench_free(void* pointer) { std::free(pointer); }
+
+// Parses the bytes with parse_json; returns 1 if they are JSON, else 0.
+int bench_parse(const char* data, std::size_t size) { return dispatch::parse_json({data, size}).ok() ? 1 : 0; }
+
+// Parses the bytes with nlohmann's own parser; returns 1 if they are JSON, else 0.
+int bench_parse_nlohmann(const char* data, std::size_t size) {
+  return dispatch::detail::reference_parse_json({data, size}).ok() ? 1 : 0;
+}
+
+// Returns the bytes malloc has handed out and not had back.
+std::size_t bench_heap_in_use() { return mallinfo().uordblks; }
+}

@@ -1,0 +1,312 @@
+// The per-delivery cost (issue 13), contenders interleaved in one process, payload by payload:
+//   wasm call     core.handle(settings, headers, body) exactly as js-shim/hooks.mjs makes it
+//   wasm before   the same call on an older dispatch.wasm (--before-wasm FILE)
+//   native        the same pipeline natively (envelope in, outcome text out: build/native/dispatch_bench_pipeline)
+//   native before the same on an older core (--before-native FILE)
+//   parse wasm    the body's parse alone in wasm: parse_json, and nlohmann's own parse (parse_json before
+//                 issue 13), from build/wasm/dispatch_bench_parse.wasm; natively the same two
+//   JSON.parse    TextDecoder + JSON.parse of the same bytes
+//   JS floor      createHmac + timingSafeEqual + TextDecoder + JSON.parse of the same bytes
+// over ../shared/fixtures/bitbucket-cloud (index.json; tests/vectors/bodies when ../shared is absent) and a
+// ~250 KB push built from a real capture. Prints medians and p95 over payloads of each payload's median, ratios,
+// per-KB slopes, per family; checks that memory stays flat and that every build answers the same bytes.
+//
+//   cmake --build --preset native --target dispatch_bench_pipeline
+//   cmake --build --preset wasm --target dispatch_bench_parse
+//   node bench/pipeline.mjs [--rounds 400] [--before-wasm F] [--before-native F] [--json OUT] [--smoke]
+
+import { spawn } from 'node:child_process';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+
+import { instantiateCore } from '../js-shim/core.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: options } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '400' },
+    warmup: { type: 'string', default: '30' },
+    'before-wasm': { type: 'string' },
+    'before-native': { type: 'string' },
+    json: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+const rounds = options.smoke ? 2 : Number(options.rounds);
+const warmup = options.smoke ? 1 : Number(options.warmup);
+const secret = 'bench-secret-issue-13';
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+// --- payloads ---------------------------------------------------------------------------------------------
+const sharedDir = resolve(root, '../shared/fixtures/bitbucket-cloud');
+const payloads = [];
+if (existsSync(join(sharedDir, 'index.json'))) {
+  for (const entry of JSON.parse(readFileSync(join(sharedDir, 'index.json'), 'utf8'))) {
+    payloads.push({ name: entry.file, event: entry.event_key, file: join(sharedDir, entry.file) });
+  }
+} else {
+  console.log('../shared/fixtures/bitbucket-cloud is absent: using tests/vectors/bodies instead');
+  const keys = { push: 'repo:push', 'push-forced-deleted': 'repo:push', 'pr-push': 'pullrequest:updated',
+    'pr-comment': 'pullrequest:comment_created', 'pr-comment-deleted': 'pullrequest:comment_deleted',
+    'pr-changes-request': 'pullrequest:changes_request_created', 'team-status': 'repo:commit_status_updated',
+    transfer: 'repo:transfer', sparse: 'repo:updated' };
+  const dir = resolve(root, 'tests/vectors/bodies');
+  for (const file of readdirSync(dir).sort()) {
+    const name = file.replace(/\.json$/, '');
+    payloads.push({ name: `bodies/${file}`, event: keys[name] ?? 'repo:updated', file: join(dir, file) });
+  }
+}
+
+// A push near Bitbucket's 256 KB cap from a real capture: its change repeated with five commits each, every
+// commit message long (several paragraphs, quotes, non-ASCII), compact as Bitbucket sends it.
+function bigPush() {
+  const base = existsSync(join(sharedDir, 'index.json'))
+    ? join(sharedDir, 'B-AROL-O__ble-testsuite/2023-05-11-120942-webhook-site.json')
+    : resolve(root, 'tests/vectors/bodies/push.json');
+  const payload = JSON.parse(readFileSync(base, 'utf8'));
+  const change = payload.push.changes[0];
+  const commit = change.commits[0];
+  const paragraph = 'Rework the retry window so that a 429 with "retry_after" is honoured exactly — ' +
+    'and a blocked shared IP backs off for five minutes (Zoë\'s report, see #42).\n';
+  payload.push.changes = [];
+  // One commit at a time, five to a change, until the body reaches 250,000 bytes (under the 262,144 cap).
+  for (let index = 0; encoder.encode(JSON.stringify(payload)).length < 250_000; index += 1) {
+    if (index % 5 === 0) payload.push.changes.push({ ...structuredClone(change), commits: [], truncated: true });
+    const hash = index.toString(16).padStart(40, '0');
+    payload.push.changes.at(-1).commits.push({ ...structuredClone(commit), hash,
+      message: `Commit ${index}: ${paragraph.repeat(6)}`, summary: { ...commit.summary, raw: paragraph.repeat(6) } });
+  }
+  return encoder.encode(JSON.stringify(payload));
+}
+const bigFile = resolve(root, 'build/bench/push-250k.json');
+mkdirSync(dirname(bigFile), { recursive: true });
+writeFileSync(bigFile, bigPush());
+payloads.push({ name: 'push-250k (built)', event: 'repo:push', file: bigFile, big: true });
+
+const settings = { secrets: [secret], events: { mode: 'all' } };
+for (const payload of payloads) {
+  payload.body = new Uint8Array(readFileSync(payload.file));
+  payload.kb = payload.body.byteLength / 1024;
+  payload.family = payload.event === 'repo:push' ? 'push' : payload.event.startsWith('pullrequest:') ? 'pull request' : 'other';
+  const digest = createHmac('sha256', secret).update(payload.body).digest();
+  payload.digest = digest;
+  // hooks.mjs passes the two headers by their lower-case names.
+  payload.headers = { 'x-event-key': payload.event, 'x-hub-signature': `sha256=${digest.toString('hex')}` };
+  payload.envelope = JSON.stringify({ endpoint: settings, headers: payload.headers });
+}
+const measured = payloads;
+
+// --- contenders -------------------------------------------------------------------------------------------
+const core = await instantiateCore(readFileSync(resolve(root, 'build/wasm/dispatch.wasm')));
+const before = options['before-wasm'] ? await instantiateCore(readFileSync(options['before-wasm'])) : null;
+
+const parsePath = resolve(root, 'build/wasm/dispatch_bench_parse.wasm');
+let parser = null;
+if (existsSync(parsePath)) {
+  const module = new WebAssembly.Module(readFileSync(parsePath));
+  const instance = new WebAssembly.Instance(module, {
+    env: { emscripten_notify_memory_growth() {} },
+    wasi_snapshot_preview1: { proc_exit(code) { throw new Error(`bench parse module exited ${code}`); } },
+  });
+  instance.exports._initialize?.();
+  parser = instance.exports;
+  for (const payload of measured) {
+    payload.pointer = parser.bench_alloc(payload.body.byteLength);
+    new Uint8Array(parser.memory.buffer, payload.pointer, payload.body.byteLength).set(payload.body);
+  }
+} else {
+  console.log(`parse alone in wasm: skipped (${parsePath} not built)`);
+}
+
+// A native bench runs as a child that times one call per payload per "round" line.
+function nativeChild(binary) {
+  if (!binary || !existsSync(binary)) return null;
+  const manifest = resolve(root, `build/bench/manifest-${process.pid}.json`);
+  writeFileSync(manifest, JSON.stringify({ payloads: measured.map(({ file, envelope }) => ({ file, envelope })) }));
+  const child = spawn(binary, [manifest], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting = [];
+  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()(JSON.parse(line)));
+  return {
+    round() {
+      return new Promise((resolveRound) => {
+        waiting.push(resolveRound);
+        child.stdin.write('round\n');
+      });
+    },
+    close() { child.stdin.end(); },
+  };
+}
+const nativeBinary = resolve(root, 'build/native/dispatch_bench_pipeline');
+const native = nativeChild(nativeBinary);
+if (!native) console.log(`native: skipped (${nativeBinary} not built)`);
+const nativeBefore = nativeChild(options['before-native']);
+
+const now = () => process.hrtime.bigint();
+const time = (call) => {
+  const start = now();
+  call();
+  return Number(now() - start) / 1000;
+};
+
+let sink = 0;
+const jsContenders = {
+  'wasm call': (p) => time(() => { sink += core.handle(settings, p.headers, p.body).status; }),
+  ...(before && { 'wasm call, before': (p) => time(() => { sink += before.handle(settings, p.headers, p.body).status; }) }),
+  'JS floor': (p) => time(() => {
+    const mac = createHmac('sha256', secret).update(p.body).digest();
+    if (!timingSafeEqual(mac, p.digest)) throw new Error('floor: signature mismatch');
+    sink += JSON.parse(decoder.decode(p.body)) === null ? 0 : 1;
+  }),
+  'JSON.parse (+TextDecoder)': (p) => time(() => { sink += JSON.parse(decoder.decode(p.body)) === null ? 0 : 1; }),
+  ...(parser && {
+    'parse wasm': (p) => time(() => { sink += parser.bench_parse(p.pointer, p.body.byteLength); }),
+    'parse wasm, nlohmann (before)': (p) => time(() => { sink += parser.bench_parse_nlohmann(p.pointer, p.body.byteLength); }),
+  }),
+};
+const samples = {};
+const record = (name, index, value) => {
+  samples[name] ??= measured.map(() => []);
+  samples[name][index].push(value);
+};
+
+// --- agreement and memory: every build answers the same bytes, and the heap is back where it was ---------
+const heapStart = core.heapInUse();
+const memoryStart = core.memoryBytes();
+let heapFaults = 0;
+const outcomeBytes = [];
+for (const [index, payload] of measured.entries()) {
+  const text = core.handleText(settings, payload.headers, payload.body);
+  const outcome = JSON.parse(text);
+  if (outcome.code !== 'accepted' && outcome.code !== 'event_not_selected') {
+    throw new Error(`${payload.name}: ${outcome.code} ${outcome.reason}`);
+  }
+  if (before && before.handleText(settings, payload.headers, payload.body) !== text) {
+    throw new Error(`${payload.name}: the wasm before and after answer differently`);
+  }
+  outcomeBytes[index] = encoder.encode(text).byteLength;
+  if (core.heapInUse() !== heapStart) heapFaults += 1;
+}
+// Memory may grow once for the largest body; after that it must not.
+const memoryAfterFirst = core.memoryBytes();
+
+// --- the run ----------------------------------------------------------------------------------------------
+const names = Object.keys(jsContenders);
+for (let round = 0; round < warmup + rounds; round += 1) {
+  const keep = round >= warmup;
+  for (const [index, payload] of measured.entries()) {
+    // Rotate the order so that no contender always runs right after another.
+    for (let k = 0; k < names.length; k += 1) {
+      const name = names[(k + round + index) % names.length];
+      const heap = name === 'wasm call' ? core.heapInUse() : 0;
+      const micros = jsContenders[name](payload);
+      if (name === 'wasm call' && core.heapInUse() !== heap) heapFaults += 1;
+      if (keep) record(name, index, micros);
+    }
+  }
+  for (const [label, child] of [['native', native], ['native, before', nativeBefore]]) {
+    if (!child) continue;
+    const answer = await child.round();
+    answer.outcome.forEach((size, index) => {
+      if (size !== outcomeBytes[index]) throw new Error(`${measured[index].name}: ${label} answers ${size} bytes, wasm ${outcomeBytes[index]}`);
+    });
+    if (!keep) continue;
+    answer.pipeline.forEach((ns, index) => record(label, index, ns / 1000));
+    answer.parse.forEach((ns, index) => record(`parse ${label}`, index, ns / 1000));
+    answer.parse_nlohmann?.forEach((ns, index) => record('parse native, nlohmann (before)', index, ns / 1000));
+  }
+}
+native?.close();
+nativeBefore?.close();
+if (sink === 0) throw new Error('nothing ran');
+
+// --- the table --------------------------------------------------------------------------------------------
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
+};
+const median = (values) => quantile(values, 0.5);
+// Least squares over the payloads: µs = intercept + slope × KB.
+function slope(indices, perPayload) {
+  const xs = indices.map((i) => measured[i].kb);
+  const ys = indices.map((i) => perPayload[i]);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  xs.forEach((x, k) => { sxy += (x - mx) * (ys[k] - my); sxx += (x - mx) ** 2; });
+  const b = sxx === 0 ? 0 : sxy / sxx;
+  return { intercept: my - b * mx, perKb: b };
+}
+
+const fixtures = measured.map((p, i) => i).filter((i) => !measured[i].big);
+const big = measured.findIndex((p) => p.big);
+const families = ['push', 'pull request', 'other'];
+const contenders = Object.keys(samples);
+const results = {};
+for (const name of contenders) {
+  const perPayload = samples[name].map(median);
+  const row = {
+    median: median(fixtures.map((i) => perPayload[i])),
+    p95: quantile(fixtures.map((i) => perPayload[i]), 0.95),
+    ...slope(fixtures, perPayload),
+    big: perPayload[big],
+    bigP95: quantile(samples[name][big], 0.95),
+    families: Object.fromEntries(families.map((f) => {
+      const members = fixtures.filter((i) => measured[i].family === f);
+      return [f, members.length ? median(members.map((i) => perPayload[i])) : null];
+    })),
+    perPayload,
+  };
+  results[name] = row;
+}
+
+const fmt = (v, width = 8) => (v === null || v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(width);
+const wasmBytes = readFileSync(resolve(root, 'build/wasm/dispatch.wasm'));
+console.log(`${fixtures.length} payloads (${families.map((f) => `${f} ${fixtures.filter((i) => measured[i].family === f).length}`).join(', ')}), ` +
+  `${(measured[big].body.byteLength / 1024).toFixed(0)} KB push; ${rounds} rounds; µs; median (p95) over payloads of each payload's median`);
+console.log(`${'contender'.padEnd(32)}${'median'.padStart(8)}${'(p95)'.padStart(9)}  ${'base µs'.padStart(8)}${'µs/KB'.padStart(8)}  ` +
+  `${'push'.padStart(8)}${'pull req'.padStart(9)}${'other'.padStart(8)}  ${'250 KB'.padStart(8)}${'(p95)'.padStart(9)}`);
+for (const name of contenders) {
+  const r = results[name];
+  console.log(`${name.padEnd(32)}${fmt(r.median)} (${fmt(r.p95, 6)})  ${fmt(r.intercept)}${fmt(r.perKb)}  ` +
+    `${fmt(r.families.push)} ${fmt(r.families['pull request'])}${fmt(r.families.other)}  ${fmt(r.big)} (${fmt(r.bigP95, 6)})`);
+}
+const ratio = (a, b) => {
+  if (!results[a] || !results[b]) return;
+  const x = results[a];
+  const y = results[b];
+  const perPayload = fixtures.map((i) => x.perPayload[i] / y.perPayload[i]);
+  const fam = families.map((f) => (x.families[f] && y.families[f] ? `${f} ${(x.families[f] / y.families[f]).toFixed(2)}` : null)).filter(Boolean);
+  console.log(`${`${a} / ${b}`.padEnd(58)} ${(x.median / y.median).toFixed(2)}× (per-payload median ${median(perPayload).toFixed(2)}×; ` +
+    `${fam.join(', ')}; 250 KB ${(x.big / y.big).toFixed(2)}×)`);
+};
+console.log('ratios (of the medians)');
+ratio('wasm call', 'JS floor');
+ratio('wasm call', 'native');
+ratio('wasm call, before', 'JS floor');
+ratio('wasm call, before', 'native, before');
+ratio('wasm call, before', 'wasm call');
+ratio('native, before', 'native');
+ratio('parse wasm, nlohmann (before)', 'parse wasm');
+ratio('parse wasm', 'JSON.parse (+TextDecoder)');
+ratio('parse native, nlohmann (before)', 'parse native');
+const memoryEnd = core.memoryBytes();
+console.log(`memory: heap in use ${heapStart} → ${core.heapInUse()} bytes, ${heapFaults} calls left the heap changed; ` +
+  `wasm memory ${memoryStart} → ${memoryAfterFirst} after the first pass → ${memoryEnd} after ${warmup + rounds} rounds`);
+console.log(`wasm module: ${wasmBytes.byteLength} bytes raw, ${gzipSync(wasmBytes, { level: 9 }).byteLength} bytes gzip -9`);
+if (options.json) {
+  writeFileSync(options.json, JSON.stringify({ rounds, results: Object.fromEntries(contenders.map((n) => {
+    const { perPayload, ...rest } = results[n];
+    return [n, rest];
+  })) }, null, 1));
+}
+if (heapFaults > 0 || core.heapInUse() !== heapStart || memoryEnd !== memoryAfterFirst) {
+  console.error('memory did not come back to where it started');
+  process.exitCode = 1;
+}
