@@ -18,47 +18,12 @@
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
+#include "json_oracle.hpp"
 
 using namespace dispatch;
 
-namespace {
-
-// The fast JSON reader against nlohmann (issue 13): it takes exactly the documents nlohmann takes and
-// builds the same tree; parse_json answers nlohmann's error, position included, for everything else.
-template <class Json>
-void check_reader(std::string_view text) {
-  Json fast;
-  const bool took = detail::fast_parse(text, fast);
-  const auto reference = [&] {
-    if constexpr (std::is_same_v<Json, json>) {
-      return detail::reference_parse_json(text);
-    } else {
-      return detail::reference_parse_ordered_json(text);
-    }
-  }();
-  const auto parsed = [&] {
-    if constexpr (std::is_same_v<Json, json>) {
-      return parse_json(text);
-    } else {
-      return parse_ordered_json(text);
-    }
-  }();
-  assert(took == reference.ok());
-  assert(parsed.ok() == reference.ok());
-  if (took) {
-    assert(detail::same_json(fast, reference.value()));
-    assert(detail::same_json(parsed.value(), reference.value()));
-  } else {
-    assert(parsed.error().code == reference.error().code);
-    assert(parsed.error().message == reference.error().message);
-    assert(parsed.error().line == reference.error().line && parsed.error().column == reference.error().column);
-  }
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  check_reader<json>(std::string_view(reinterpret_cast<const char*>(data), size));
+  fuzzing::check_reader<json>(std::string_view(reinterpret_cast<const char*>(data), size));
   FuzzedDataProvider input(data, size);
   const auto signature_value = input.ConsumeRandomLengthString(96);
   const auto event_key = input.ConsumeRandomLengthString(48);
@@ -67,8 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto envelope = input.ConsumeRandomLengthString(256);
   const auto body = input.ConsumeRemainingBytesAsString();
   const auto bytes = as_bytes(body);
-  check_reader<json>(body);
-  check_reader<ordered_json>(envelope);
+  fuzzing::check_reader<json>(body);
+  fuzzing::check_reader<ordered_json>(envelope);
 
   const auto parsed = parse_signature(signature_value);
   if (parsed.ok()) assert(to_hex(parsed.value().digest).size() == 64);

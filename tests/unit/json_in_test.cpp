@@ -127,8 +127,9 @@ TEST_CASE("the fast reader agrees with nlohmann on tricky documents (issue 13)",
       "nul", "falsey", "True", "[true,false,null]",
       // whitespace, empty input, trailing content, BOM
       "", " ", "\n\t\r ", " {} ", "{}\n", "{} x", "{}{}", "1 2", "\xEF\xBB\xBF{}", "\xEF\xBB\xBF", "\xEF\xBB{}",
-      "\xEF{}", " \xEF\xBB\xBF{}", "{\"a\":1}\x00", std::string("{\"a\":\"x\0y\"}", 11), "/* c */ {}",
-      "\n\n  {\n \"a\": nope }"};
+      "\xEF{}", " \xEF\xBB\xBF{}", "{\"a\":1}\x00", std::string("{\"a\":\"x\0y\"}", 11), std::string("{}\0 x", 5),
+      std::string("1\0", 2), std::string("[1]\n\0{", 6), std::string("\0{}", 3), std::string("[1,\0]", 5),
+      std::string("tr\0ue", 5), "/* c */ {}", "\n\n  {\n \"a\": nope }"};
   for (const auto& text : cases) {
     INFO("input: " << text);
     agrees_with_nlohmann<json>(text);
@@ -142,6 +143,8 @@ TEST_CASE("the fast reader agrees with nlohmann on tricky documents (issue 13)",
   CHECK(std::signbit(parse_json("-0.0").value().get<double>()));
   CHECK(parse_json("1e400").error().message == "[json.exception.out_of_range.406] number overflow parsing '1e400'");
   CHECK(parse_json("01").error().column == 2);
+  // nlohmann takes a NUL byte after the document as its end (found by the fuzzer).
+  CHECK(parse_json(std::string("{}\0 x", 5)).ok());
   // Duplicates: the last value wins; in document order the key keeps its first place.
   CHECK(parse_ordered_json(R"({"b":1,"a":2,"b":3})").value().dump() == R"({"b":3,"a":2})");
 }

@@ -1,0 +1,44 @@
+#pragma once
+// The fuzzers' oracle for the JSON reader (issue 13): it takes exactly the documents nlohmann takes and builds
+// the same tree; parse_json answers nlohmann's error, position included, for everything else.
+
+#include <cassert>
+#include <string_view>
+#include <type_traits>
+
+#include "dispatch/json_in.hpp"
+
+namespace dispatch::fuzzing {
+
+// Asserts that the fast reader, parse_json (or parse_ordered_json) and nlohmann's parse agree on `text`.
+template <class Json>
+void check_reader(std::string_view text) {
+  Json fast;
+  const bool took = dispatch::detail::fast_parse(text, fast);
+  const auto reference = [&] {
+    if constexpr (std::is_same_v<Json, dispatch::json>) {
+      return dispatch::detail::reference_parse_json(text);
+    } else {
+      return dispatch::detail::reference_parse_ordered_json(text);
+    }
+  }();
+  const auto parsed = [&] {
+    if constexpr (std::is_same_v<Json, dispatch::json>) {
+      return dispatch::parse_json(text);
+    } else {
+      return dispatch::parse_ordered_json(text);
+    }
+  }();
+  assert(took == reference.ok());
+  assert(parsed.ok() == reference.ok());
+  if (took) {
+    assert(dispatch::detail::same_json(fast, reference.value()));
+    assert(dispatch::detail::same_json(parsed.value(), reference.value()));
+  } else {
+    assert(parsed.error().code == reference.error().code);
+    assert(parsed.error().message == reference.error().message);
+    assert(parsed.error().line == reference.error().line && parsed.error().column == reference.error().column);
+  }
+}
+
+}  // namespace dispatch::fuzzing
