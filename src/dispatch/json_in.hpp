@@ -21,6 +21,7 @@ inline constexpr int max_json_depth = 128;
 result<json> parse_json(std::string_view text);
 
 // As parse_json, keeping objects' members in document order (for templates, whose order is the output's).
+// Reads with nlohmann's parser alone.
 result<ordered_json> parse_ordered_json(std::string_view text);
 
 namespace detail {
@@ -29,16 +30,13 @@ namespace detail {
 // max_json_depth, exactly as nlohmann would read it; otherwise false (parse_json then asks nlohmann, which
 // places the fault). Exposed for the differential tests and the fuzzer.
 bool fast_parse(std::string_view text, json& out);
-bool fast_parse(std::string_view text, ordered_json& out);
 
 // nlohmann's own parse with our depth limit and error positions: what parse_json answers for any input.
 result<json> reference_parse_json(std::string_view text);
-result<ordered_json> reference_parse_ordered_json(std::string_view text);
 
 // Returns true if `a` and `b` are the same tree: same types (unsigned, integer and float told apart), same
-// values (the sign of zero included) and, for ordered_json, the same member order.
+// values (the sign of zero included).
 bool same_json(const json& a, const json& b);
-bool same_json(const ordered_json& a, const ordered_json& b);
 
 }  // namespace detail
 

@@ -4,31 +4,17 @@
 
 #include <cassert>
 #include <string_view>
-#include <type_traits>
 
 #include "dispatch/json_in.hpp"
 
 namespace dispatch::fuzzing {
 
-// Asserts that the fast reader, parse_json (or parse_ordered_json) and nlohmann's parse agree on `text`.
-template <class Json>
-void check_reader(std::string_view text) {
-  Json fast;
+// Asserts that the fast reader, parse_json and nlohmann's parse agree on `text`.
+inline void check_reader(std::string_view text) {
+  dispatch::json fast;
   const bool took = dispatch::detail::fast_parse(text, fast);
-  const auto reference = [&] {
-    if constexpr (std::is_same_v<Json, dispatch::json>) {
-      return dispatch::detail::reference_parse_json(text);
-    } else {
-      return dispatch::detail::reference_parse_ordered_json(text);
-    }
-  }();
-  const auto parsed = [&] {
-    if constexpr (std::is_same_v<Json, dispatch::json>) {
-      return dispatch::parse_json(text);
-    } else {
-      return dispatch::parse_ordered_json(text);
-    }
-  }();
+  const auto reference = dispatch::detail::reference_parse_json(text);
+  const auto parsed = dispatch::parse_json(text);
   assert(took == reference.ok());
   assert(parsed.ok() == reference.ok());
   if (took) {
