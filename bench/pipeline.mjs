@@ -44,7 +44,8 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 // --- payloads ---------------------------------------------------------------------------------------------
-const sharedDir = resolve(root, '../shared/fixtures/bitbucket-cloud');
+// DISPATCH_SHARED_FIXTURES points elsewhere (a missing folder shows the fallback).
+const sharedDir = process.env.DISPATCH_SHARED_FIXTURES ?? resolve(root, '../shared/fixtures/bitbucket-cloud');
 const payloads = [];
 if (existsSync(join(sharedDir, 'index.json'))) {
   for (const entry of JSON.parse(readFileSync(join(sharedDir, 'index.json'), 'utf8'))) {
