@@ -244,42 +244,32 @@ export function renderDeliveries(panel, ctx, endpoint) {
   function deliveryDetail(full, payload, payloadOpen) {
     const result = h('div', { class: 'action-result' });
     const actions = h('div', { class: 'detail-actions' });
-    if (full.verdict === 'deliver') {
-      const redeliver = h('button', { type: 'button', class: 'secondary' }, 'Redeliver');
-      redeliver.addEventListener('click', async () => {
-        redeliver.disabled = true;
+    // A button that POSTs `path` once at a time, says what came of it in `result`, then refreshes the log.
+    const action = (label, path, said) => {
+      const button = h('button', { type: 'button', class: 'secondary' }, label);
+      button.addEventListener('click', async () => {
+        button.disabled = true;
         try {
-          const { body: answer } = await api('POST', `/api/deliveries/${encodeURIComponent(full.id)}/redeliver`, {});
-          result.replaceChildren(notice('ok', h('p', {}, 'Queued again as a new delivery, rendered with the current settings. ',
-            h('button', { type: 'button', class: 'link', onClick: () => openNew(answer.delivery) }, 'Open it'))));
+          const { body: answer } = await api('POST', `/api/deliveries/${encodeURIComponent(full.id)}/${path}`, {});
+          result.replaceChildren(notice('ok', said(answer)));
           await poll();
         } catch (error) {
           if (error.status === 401) return ctx.fail(error);
           result.replaceChildren(describeError(error));
         } finally {
-          redeliver.disabled = false;
+          button.disabled = false;
         }
         return undefined;
       });
-      actions.append(redeliver);
+      return button;
+    };
+    if (full.verdict === 'deliver') {
+      actions.append(action('Redeliver', 'redeliver', (answer) => h('p', {}, 'Queued again as a new delivery, rendered with the current settings. ',
+        h('button', { type: 'button', class: 'link', onClick: () => openNew(answer.delivery) }, 'Open it'))));
     }
     if (full.status === 'pending' && full.next_attempt_at) {
-      const retry = h('button', { type: 'button', class: 'secondary' }, 'Retry now');
-      retry.addEventListener('click', async () => {
-        retry.disabled = true;
-        try {
-          await api('POST', `/api/deliveries/${encodeURIComponent(full.id)}/retry`, {});
-          result.replaceChildren(notice('ok', 'Sending now instead of waiting for the backoff.'));
-          await poll();
-        } catch (error) {
-          if (error.status === 401) return ctx.fail(error);
-          result.replaceChildren(describeError(error));
-        } finally {
-          retry.disabled = false;
-        }
-        return undefined;
-      });
-      actions.append(retry, h('span', { class: 'muted' }, 'Next attempt ', timeElement(full.next_attempt_at)));
+      actions.append(action('Retry now', 'retry', () => 'Sending now instead of waiting for the backoff.'),
+        h('span', { class: 'muted' }, 'Next attempt ', timeElement(full.next_attempt_at)));
     }
     actions.append(copyButton(`${location.origin}/sources?endpoint=${encodeURIComponent(endpoint.id)}&delivery=${encodeURIComponent(full.id)}`, 'Copy link'));
 
