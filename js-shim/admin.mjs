@@ -251,9 +251,7 @@ async function createEndpoint(request, env, core) {
   await insertEndpoint(env, endpoint, now);
   if (isSource) {
     try {
-      const registered = await registerHook(env, endpoint, base, core.events());
-      Object.assign(endpoint, { ...registered, source_status: 'registered' });
-      delete endpoint.reused;
+      Object.assign(endpoint, await registerHook(env, endpoint, base, core.events()), { source_status: 'registered' });
       await saveEndpoint(env, endpoint, now);
     } catch (error) {
       // Nothing is left behind when Bitbucket refuses: the endpoint goes again.

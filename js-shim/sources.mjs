@@ -51,7 +51,7 @@ function ourHooks(hooks, base) {
 
 // Registers the hook of a new source (endpoint not yet active at Bitbucket). A hook of the repository that
 // already calls this endpoint, or calls an endpoint of ours that is gone or disconnected (a hook left
-// behind), is taken over with PUT; otherwise one is created. Returns {hook_uuid, repository_uuid, reused}.
+// behind), is taken over with PUT; otherwise one is created. Returns {hook_uuid, repository_uuid}.
 export async function registerHook(env, endpoint, base, catalogue) {
   const client = connectionClient(env, endpoint.connection_id);
   const repository = await client.repository(endpoint.repository);
@@ -83,7 +83,7 @@ export async function registerHook(env, endpoint, base, catalogue) {
     throw new BitbucketError(502, 'bitbucket_refused', 'Bitbucket answered without the webhook\'s uuid');
   }
   logEvent(reusable ? 'hook_taken_over' : 'hook_registered', { endpoint: endpoint.id, repository: endpoint.repository });
-  return { hook_uuid: hook.uuid, repository_uuid: repository?.uuid ?? null, reused: Boolean(reusable) };
+  return { hook_uuid: hook.uuid, repository_uuid: repository?.uuid ?? null };
 }
 
 // PUTs the source's current settings (events, and the secret when `withSecret`) to its hook.
