@@ -6,7 +6,7 @@ import { api } from '/sources-api.mjs';
 import {
   accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice, sentence,
 } from '/sources-dom.mjs';
-import { destinationField, eventPicker, templateField } from '/sources-fields.mjs';
+import { destinationField, eventPicker, showFirstFault, templateField } from '/sources-fields.mjs';
 
 const steps = [
   ['repository', 'Repository'],
@@ -434,14 +434,7 @@ export async function renderManual(main, ctx) {
       name.focus();
       return;
     }
-    for (const field of [picker, destination, template]) {
-      if (field.fault()) {
-        field.showFault?.();
-        field.focus();
-        result.replaceChildren(notice('error', field.fault()));
-        return;
-      }
-    }
+    if (showFirstFault([picker, destination, template], result)) return;
     const request = { name: name.value.trim(), destination_url: destination.value(), events: picker.value() };
     if (template.value()) request.template = template.value();
     create.disabled = true;

@@ -5,7 +5,7 @@
 import { drawMessage } from '/discord-view.mjs';
 import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor } from '/template-editor.mjs';
-import { h } from '/sources-dom.mjs';
+import { h, notice } from '/sources-dom.mjs';
 
 let fieldCount = 0;
 const nextId = (prefix) => `${prefix}-${++fieldCount}`;
@@ -294,4 +294,15 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
     eventsChanged: () => { fillSamples(); schedule(); },
     focus: () => area.focus(),
   };
+}
+
+// Shows the first fault among `fields` (each with fault(), focus() and maybe showFault()) in `where`, and puts
+// the focus on its field. Returns true when there was one.
+export function showFirstFault(fields, where) {
+  const field = fields.find((candidate) => candidate.fault());
+  if (!field) return false;
+  field.showFault?.();
+  field.focus();
+  where.replaceChildren(notice('error', field.fault()));
+  return true;
 }

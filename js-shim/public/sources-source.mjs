@@ -8,7 +8,7 @@ import {
   confirmDialog, copyable, crumbs, describeError, eventsInWords, exactTime, externalLink, fill, h, navLink, notice, stateBadge,
   timeElement,
 } from '/sources-dom.mjs';
-import { destinationField, eventPicker, templateField } from '/sources-fields.mjs';
+import { destinationField, eventPicker, showFirstFault, templateField } from '/sources-fields.mjs';
 
 // Draws the source the URL names. Returns a cleanup function.
 export async function renderSource(main, ctx) {
@@ -161,14 +161,7 @@ function renderSettings(panel, ctx, endpoint) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     saved.replaceChildren();
-    for (const field of [picker, destination, template]) {
-      if (field.fault()) {
-        field.showFault?.();
-        field.focus();
-        saved.replaceChildren(notice('error', field.fault()));
-        return;
-      }
-    }
+    if (showFirstFault([picker, destination, template], saved)) return;
     const changes = {};
     if (name.value.trim() !== (endpoint.name ?? '')) changes.name = name.value.trim();
     if (JSON.stringify(picker.value()) !== JSON.stringify(endpoint.events)) changes.events = picker.value();

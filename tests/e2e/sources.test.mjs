@@ -410,6 +410,8 @@ test('Bitbucket\'s refusal in words, with what to do: a repository that already 
   await page.locator('#repo-list input[value="acme/relay-api"]').check();
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.waitForURL(/step=events/);
+  // The URL changes before the step is drawn: wait for its heading, or Continue may be the old step's.
+  await page.getByRole('heading', { name: /^Which events of/ }).waitFor();
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByLabel('Discord webhook URL').fill('https://discord.com/api/webhooks/223456789012345678/refusal-test-token-abcdefghijklmnop');
   await page.getByRole('button', { name: 'Continue' }).click();
