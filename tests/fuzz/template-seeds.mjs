@@ -138,3 +138,23 @@ seed('content-over-limit', {
   body: 'ten',
   template: { content: '{{#dispatch.commits}}{{message}} {{message}} {{message}} {{url}} {{url}}{{/dispatch.commits}}', embeds: [{ title: '{{#dispatch.commits}}{{hash}}{{/dispatch.commits}}' }] },
 });
+
+// Regressions: a template that asks for more than any message can hold, or nests past max_nesting. Before the
+// render budget each of the first two ran past -timeout=2 (a few hundred bytes asking for gigabytes).
+const commits = (inner, depth) => '{{#dispatch.commits}}'.repeat(depth) + inner + '{{/dispatch.commits}}'.repeat(depth);
+seed('nested-sections-blowup', {
+  event: 'repo:push',
+  body: 'ten',
+  template: { content: commits('{{short_hash}} {{subject}}\n', 7) },
+});
+seed('recursive-partials-blowup', {
+  event: 'repo:push',
+  body: 'ten',
+  template: { content: '{{>p}}' },
+  partials: { p: '{{>p}}{{>p}}' },
+});
+seed('deep-nesting-sections', {
+  event: 'repo:push',
+  body: 'ten',
+  template: { content: `${'{{#.}}'.repeat(200)}x${'{{/.}}'.repeat(200)}` },
+});
