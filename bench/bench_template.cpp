@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
   const auto tree = mustache::parse(template_text);
   const auto values = parse_json(data);
   if (!tree.ok() || !values.ok()) return 1;
-  const auto render_only =
-      rate([&] { sink += mustache::render(tree.value(), values.value(), {}, mustache::escaping::discord).size(); });
+  const auto render_only = rate(
+      [&] { sink += mustache::render(tree.value(), values.value(), {}, mustache::escaping::discord).value().size(); });
   std::printf(
       "{\"push_per_second\":%.1f,\"push_render_only_per_second\":%.1f,\"spec_suites_per_second\":%.1f,"
       "\"spec_tests\":%zu,\"sink\":%zu}\n",

@@ -61,10 +61,24 @@ char* dispatch_redeliver(const char* envelope, std::size_t envelope_size, const 
   return answer(dispatch::dump_json(dispatch::outcome_json(result)));
 }
 
-// Checks endpoint settings (`envelope`, the endpoint JSON; `body` unused). Returns
+// Checks endpoint settings (`envelope`, the endpoint JSON; `body`, when not empty, the text of the admin
+// request they came in, where templates given as objects are placed). Returns
 // dispatch::endpoint_check_json's answer.
-char* dispatch_endpoint_check(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
-  return answer(dispatch::dump_json(dispatch::endpoint_check_json(view(envelope, envelope_size))));
+char* dispatch_endpoint_check(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                              std::size_t body_size) {
+  const std::string_view request(reinterpret_cast<const char*>(body), body == nullptr ? 0 : body_size);
+  return answer(dispatch::dump_json(dispatch::endpoint_check_json(view(envelope, envelope_size), request)));
+}
+
+// Answers whether an endpoint would deliver an event: `envelope` is {"endpoint":{…},"event":"<key>"}; `body`
+// unused. Returns dispatch::selects_json's answer.
+char* dispatch_selects(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+  return answer(dispatch::dump_json(dispatch::selects_json(view(envelope, envelope_size))));
+}
+
+// Returns the core's limits (dispatch::limits_json); the arguments are unused.
+char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t) {
+  return answer(dispatch::dump_json(dispatch::limits_json()));
 }
 
 // Renders the message for a payload without verifying or filtering (the preview). `envelope` is

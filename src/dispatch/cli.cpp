@@ -125,7 +125,7 @@ auto read_json_file(const std::string& name, const std::string& text, Reader rea
   }
   auto value = read(parsed.value());
   if (!value.ok()) {
-    failure = usage_error(name + ": " + value.error().message);
+    failure = usage_error(name + ": " + value.error().message + position_suffix(value.error()));
     return std::nullopt;
   }
   return std::move(value).value();
@@ -133,7 +133,9 @@ auto read_json_file(const std::string& name, const std::string& text, Reader rea
 
 cli_output run_handle(const std::vector<std::string>& names, const std::vector<std::string>& files) {
   cli_output failure;
-  const auto endpoint = read_json_file(names[0], files[0], parse_endpoint, failure);
+  // Templates written as objects in the endpoint file are placed in that file.
+  const auto endpoint = read_json_file(
+      names[0], files[0], [&](const json& value) { return parse_endpoint(value, files[0]); }, failure);
   if (!endpoint) return failure;
   const auto headers = read_json_file(names[1], files[1], parse_headers, failure);
   if (!headers) return failure;

@@ -1,5 +1,7 @@
 #include "dispatch/discord_limits.hpp"
 
+#include "dispatch/text.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -7,39 +9,8 @@
 namespace dispatch {
 namespace {
 
-constexpr std::string_view ellipsis = "\xE2\x80\xA6";     // U+2026
-constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
-constexpr std::size_t max_url = 2048;                     // Discord's longest link
-
-// Returns the length of the well-formed UTF-8 sequence at text[i], or 0 if it is malformed.
-std::size_t sequence_length(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
-  const std::uint8_t lead = byte(i);
-  std::size_t length;
-  std::uint32_t code_point;
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    code_point = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    code_point = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    code_point = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    code_point = code_point << 6 | (byte(i + k) & 0x3F);
-  }
-  const bool overlong = (length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000);
-  const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
-  if (overlong || surrogate || code_point > 0x10FFFF) return 0;
-  return length;
-}
+constexpr std::string_view ellipsis = "\xE2\x80\xA6";  // U+2026
+constexpr std::size_t max_url = 2048;                  // Discord's longest link
 
 // Notes the changes finalize_message makes, when its caller asked for them; paths are built only then.
 struct recorder {
@@ -170,88 +141,6 @@ std::size_t limit_embed(ordered_json& embed, const recorder& notes, std::string_
 }
 
 }  // namespace
-
-std::size_t count_chars(std::string_view text) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    i += std::max<std::size_t>(sequence_length(text, i), 1);
-    ++count;
-  }
-  return count;
-}
-
-std::string truncate_chars(std::string_view text, std::size_t limit) {
-  if (count_chars(text) <= limit) return std::string(text);
-  if (limit == 0) return {};
-  std::size_t i = 0;
-  for (std::size_t kept = 0; kept + 1 < limit && i < text.size(); ++kept) {
-    i += std::max<std::size_t>(sequence_length(text, i), 1);
-  }
-  std::string out(text.substr(0, i));
-  // Whitespace just before the ellipsis reads as a gap; drop it.
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t')) out.pop_back();
-  return out.append(ellipsis);
-}
-
-std::string clean_text(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto length = sequence_length(text, i);
-    if (length == 0) {
-      out.append(replacement);
-      ++i;
-      continue;
-    }
-    const auto c = static_cast<std::uint8_t>(text[i]);
-    const bool c0 = length == 1 && (c < 0x20 || c == 0x7F) && c != '\n' && c != '\t';
-    // C1 controls (U+0080..U+009F) are encoded as C2 80..C2 9F.
-    const bool c1 = length == 2 && c == 0xC2 && static_cast<std::uint8_t>(text[i + 1]) < 0xA0;
-    if (!c0 && !c1) out.append(text.substr(i, length));
-    i += length;
-  }
-  return out;
-}
-
-std::string escape_markdown(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  bool line_start = true;
-  bool line_digits = false;  // only digits since the line's start
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    switch (c) {
-      case '\\':
-      case '*':
-      case '_':
-      case '~':
-      case '`':
-      case '|':
-      case '<':
-      case '>':
-      case '[':
-      case ']':
-        out += '\\';
-        break;
-      case '#':
-      case '-':
-        // Headings and list items only begin a line.
-        if (line_start) out += '\\';
-        break;
-      case '.':
-        // "1. " begins a numbered list only where the digits begin a line.
-        if (line_digits && i + 1 < text.size() && text[i + 1] == ' ') out += '\\';
-        break;
-      default:
-        break;
-    }
-    out += c;
-    const bool digit = c >= '0' && c <= '9';
-    line_digits = digit && (line_start || line_digits);
-    line_start = c == '\n' || (line_start && c == ' ');
-  }
-  return out;
-}
 
 ordered_json finalize_message(ordered_json message, std::vector<cut>* cuts) {
   const recorder notes{cuts};

@@ -1,5 +1,5 @@
 #pragma once
-// Discord's Execute Webhook limits and safety rules, enforced in one place after every renderer.
+// Discord's Execute Webhook limits and safety rules, enforced in one place after every renderer (the finalizer).
 
 #include <cstddef>
 #include <string>
@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "dispatch/json_in.hpp"
+#include "dispatch/markdown.hpp"
+#include "dispatch/text.hpp"
 
 namespace dispatch {
 
@@ -24,20 +26,6 @@ struct discord_limits {
   static constexpr std::size_t username = 80;
   static constexpr std::size_t embeds_total = 6000;
 };
-
-// Returns the number of code points in UTF-8 text (a malformed byte counts as one).
-std::size_t count_chars(std::string_view text);
-
-// Returns `text` cut to at most `limit` code points on a code point boundary, ending in "…" when cut.
-std::string truncate_chars(std::string_view text, std::size_t limit);
-
-// Returns `text` with control characters other than newline and tab removed, and invalid UTF-8 replaced
-// by U+FFFD, so that nothing invisible or undecodable reaches a message.
-std::string clean_text(std::string_view text);
-
-// Returns `text` with Discord markdown's special characters backslash-escaped (# and - only at a line's start), for
-// user text that lands where Discord renders markdown (descriptions, field values).
-std::string escape_markdown(std::string_view text);
 
 // One change finalize_message made to keep a limit: `path` names the place ("embeds[0].fields[3].value",
 // "embeds[10]"), `rule` the limit (a discord_limits name, or "url" for a link Discord would refuse), `limit`

@@ -1,5 +1,7 @@
 #include "dispatch/json_in.hpp"
 
+#include "dispatch/text.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <clocale>
@@ -133,9 +135,8 @@ class fast_reader {
     if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
     if (!value(root, 0)) return false;
     skip_whitespace();
-    // nlohmann's lexer reads a NUL byte where a token would start as the end of the input, and ignores
-    // whatever follows it.
-    return p_ == end_ || *p_ == '\0';
+    // Nothing may follow the document (a NUL byte included, which nlohmann would take as the end).
+    return p_ == end_;
   }
 
  private:
@@ -549,6 +550,12 @@ result<Json> reference_parse(std::string_view text) {
   Json root;
   recording_parser<Json> handler(root);
   const bool parsed = Json::sax_parse(text.begin(), text.end(), &handler, Json::input_format_t::json, true);
+  // nlohmann's lexer takes a NUL byte as the end of the input and ignores what follows; a NUL cannot stand
+  // inside a valid document, so one found means bytes after it, which are refused.
+  if (const auto nul = text.find('\0'); parsed && nul != std::string_view::npos) {
+    const auto [line, column] = line_and_column(text, nul + 1);
+    return make_error("json_syntax", "a NUL byte follows the JSON value; nothing may follow it", line, column);
+  }
   if (parsed) return root;
   if (handler.too_deep()) {
     const auto [line, column] = line_and_column(text, too_deep_at(text) + 1);
@@ -556,7 +563,8 @@ result<Json> reference_parse(std::string_view text) {
                       column);
   }
   const auto [line, column] = line_and_column(text, handler.position());
-  return make_error("json_syntax", handler.reason(), line, column);
+  // nlohmann quotes the bytes it last read, which may be anything: a reason is valid UTF-8 text.
+  return make_error("json_syntax", clean_text(handler.reason()), line, column);
 }
 
 }  // namespace

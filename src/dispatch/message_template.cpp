@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "dispatch/events.hpp"
+#include "dispatch/json_source.hpp"
 #include "dispatch/payload_view.hpp"
 #include "dispatch/render/common.hpp"
 
@@ -27,6 +28,14 @@ bool known_member(std::string_view where, std::string_view key) {
                      [&](const auto& entry) { return entry.first == where && entry.second == key; });
 }
 
+// Whether Discord renders markdown in a member's text: content, an embed's title and description, a field's
+// name and value. Elsewhere (username, author.name, footer.text, URLs, timestamps) text is shown or used as
+// it is, so escaping would show the backslashes or break the link.
+bool renders_markdown(std::string_view where, std::string_view key) {
+  return (where.empty() && key == "content") || (where == "embed" && (key == "title" || key == "description")) ||
+         (where == "field" && (key == "name" || key == "value"));
+}
+
 // What kind of object a member holds, for checking its members in turn.
 std::string_view child_context(std::string_view where, std::string_view key) {
   if (where.empty() && key == "embeds") return "embed";
@@ -35,52 +44,58 @@ std::string_view child_context(std::string_view where, std::string_view key) {
   return "opaque";  // allowed_mentions: replaced by finalize anyway
 }
 
-// Finds, in document order, where each key and string stands in the source, to give errors a position.
-class locator {
- public:
-  explicit locator(std::string_view source) : source_(source) {}
-
-  // Moves past the next occurrence of `text` written as JSON; returns its 1-based line and column (the
-  // current place when it cannot be found, e.g. written with other escapes).
-  std::pair<int, int> find(const std::string& text) {
-    const auto encoded = dump_json(ordered_json(text));
-    const auto at = source_.find(encoded, cursor_);
-    if (at != std::string_view::npos) cursor_ = at;
-    const auto place = position(cursor_);
-    if (at != std::string_view::npos) cursor_ = at + encoded.size();
-    return place;
-  }
-
- private:
-  std::pair<int, int> position(std::size_t offset) const {
-    int line = 1;
-    std::size_t line_start = 0;
-    for (std::size_t i = 0; i < offset && i < source_.size(); ++i) {
-      if (source_[i] == '\n') {
-        ++line;
-        line_start = i + 1;
-      }
-    }
-    return {line, static_cast<int>(offset - line_start) + 1};
-  }
-
-  std::string_view source_;
-  std::size_t cursor_ = 0;
+// The text a template was written in, to place its faults: the whole document (a request body, or the
+// template's own text) and its lines.
+struct source_text {
+  std::string_view document;
+  line_index lines;
 };
 
-result<part> compile_part(const ordered_json& value, std::string_view where, const std::string& path, locator& at) {
+error placed(std::string code, std::string message, const source_text& source, std::size_t offset) {
+  const auto [line, column] = source.lines.position(offset);
+  return make_error(std::move(code), std::move(message), line, column);
+}
+
+result<part> compile_part(const ordered_json& value, const json_span& span, std::string_view where,
+                          const std::string& path, const source_text& source, int depth, bool markdown = false) {
   part out;
+  if (value.is_structured() && depth >= max_template_depth) {
+    return placed("template_too_deep",
+                  (path.empty() ? std::string("the template") : path) + " nests deeper than a Discord message does (" +
+                      std::to_string(max_template_depth) + " levels)",
+                  source, span.begin);
+  }
   if (value.is_object()) {
     out.type = part::kind::object;
-    for (const auto& [key, member] : value.items()) {
-      const auto [line, column] = at.find(key);
-      if (where != "opaque" && !known_member(where, key)) {
-        return make_error("template_invalid",
-                          path + (path.empty() ? "" : ".") + key + " is not a member Discord takes" +
-                              (where.empty() ? " (a message has content, username, avatar_url, embeds)" : ""),
-                          line, column);
+    if (span.keys.size() != value.size()) {
+      // The parser kept one of a repeated member: which was meant is anybody's guess.
+      for (std::size_t i = 1; i < span.keys.size(); ++i) {
+        const auto name = [&](std::size_t k) {
+          return source.document.substr(span.keys[k].first, span.keys[k].second - span.keys[k].first);
+        };
+        for (std::size_t j = 0; j < i; ++j) {
+          if (name(i) == name(j)) {
+            return placed("template_invalid",
+                          (path.empty() ? std::string() : path + ".") + std::string(name(i)) + " is given twice",
+                          source, span.keys[i].first);
+          }
+        }
       }
-      auto compiled = compile_part(member, child_context(where, key), path + (path.empty() ? "" : ".") + key, at);
+    }
+    std::size_t index = 0;
+    for (const auto& [key, member] : value.items()) {
+      const auto& key_span = span.keys[index];
+      const auto& member_span = span.items[index];
+      ++index;
+      const auto member_path = path + (path.empty() ? "" : ".") + key;
+      if (where != "opaque" && !known_member(where, key)) {
+        return placed("template_invalid",
+                      member_path + " is not a member Discord takes" +
+                          (where.empty() ? " (a message has content, username, avatar_url, embeds)" : ""),
+                      source, key_span.first);
+      }
+      auto compiled = compile_part(member, member_span, child_context(where, key), member_path, source, depth + 1,
+                                   renders_markdown(where, key));
       if (!compiled.ok()) return compiled.error();
       out.keys.push_back(key);
       out.items.push_back(std::move(compiled).value());
@@ -88,23 +103,24 @@ result<part> compile_part(const ordered_json& value, std::string_view where, con
   } else if (value.is_array()) {
     out.type = part::kind::array;
     for (std::size_t i = 0; i < value.size(); ++i) {
-      auto compiled = compile_part(value[i], where, path + "[" + std::to_string(i) + "]", at);
+      auto compiled =
+          compile_part(value[i], span.items[i], where, path + "[" + std::to_string(i) + "]", source, depth + 1);
       if (!compiled.ok()) return compiled.error();
       out.items.push_back(std::move(compiled).value());
     }
   } else if (value.is_string()) {
     const auto& text = value.get_ref<const std::string&>();
-    const auto [line, column] = at.find(text);
     auto tree = mustache::parse(text);
     if (!tree.ok()) {
-      // Place the fault in the document: the string starts after its quote.
+      // Place the fault in the document: found in the string as written, escapes and all.
       const auto& fault = tree.error();
-      const int fault_line = line + fault.line - 1;
-      const int fault_column = fault.line == 1 ? column + fault.column : fault.column;
-      return make_error("template_syntax", path + ": " + fault.message, fault_line, fault_column);
+      const auto literal = source.document.substr(span.begin, span.end - span.begin);
+      const auto offset = literal_offset(literal, offset_of(text, fault.line, fault.column));
+      return placed(fault.code, path + ": " + fault.message, source, span.begin + offset);
     }
     out.type = part::kind::text;
     out.tree = std::move(tree).value();
+    out.escape = markdown ? mustache::escaping::discord : mustache::escaping::none;
     if (out.tree.size() == 1 && !out.tree[0].is_text &&
         (out.tree[0].kind == mustache::tag_kind::variable || out.tree[0].kind == mustache::tag_kind::unescaped)) {
       out.single_tag = out.tree[0].text;
@@ -115,26 +131,49 @@ result<part> compile_part(const ordered_json& value, std::string_view where, con
   return out;
 }
 
-ordered_json render_part(const part& item, const json& context) {
+// Renders one value of the document, spending from `spend`; sets `fault` and stops when it runs out.
+ordered_json render_part(const part& item, const json& context, mustache::budget& spend, std::optional<error>& fault) {
+  if (fault) return nullptr;
   switch (item.type) {
     case part::kind::object: {
       ordered_json out = ordered_json::object();
-      for (std::size_t i = 0; i < item.keys.size(); ++i) out[item.keys[i]] = render_part(item.items[i], context);
+      for (std::size_t i = 0; i < item.keys.size() && !fault; ++i) {
+        out[item.keys[i]] = render_part(item.items[i], context, spend, fault);
+      }
       return out;
     }
     case part::kind::array: {
       ordered_json out = ordered_json::array();
-      for (const auto& element : item.items) out.push_back(render_part(element, context));
+      for (const auto& element : item.items) {
+        if (fault) break;
+        out.push_back(render_part(element, context, spend, fault));
+      }
       return out;
     }
-    case part::kind::text:
+    case part::kind::text: {
       if (!item.single_tag.empty()) {
         const auto* value = mustache::find_value(context, item.single_tag);
         // Numbers and booleans keep their type ("color"), and so do objects and arrays, so that a template
-        // can place the auto-formatted embeds ("embeds": "{{dispatch.auto.embeds}}").
-        if (value != nullptr && !value->is_string() && !value->is_null()) return ordered_json(*value);
+        // can place the auto-formatted embeds ("embeds": "{{dispatch.auto.embeds}}"). A copy costs a step
+        // per node.
+        if (value != nullptr && !value->is_string() && !value->is_null()) {
+          const auto nodes = mustache::count_nodes(*value, spend.steps);
+          if (nodes > spend.steps) {
+            fault = make_error("template_too_large",
+                               "rendering stopped: the template copies more of the payload than its budget allows");
+            return nullptr;
+          }
+          spend.steps -= nodes;
+          return ordered_json(*value);
+        }
       }
-      return mustache::render(item.tree, context, {}, mustache::escaping::discord);
+      auto text = mustache::render(item.tree, context, {}, item.escape, spend);
+      if (!text.ok()) {
+        fault = text.error();
+        return nullptr;
+      }
+      return std::move(text).value();
+    }
     case part::kind::literal:
       return item.literal;
   }
@@ -173,26 +212,55 @@ bool has_text(const ordered_json& object, std::string_view key) {
 
 }  // namespace
 
-result<message_template> compile_template(std::string_view source) {
-  auto document = parse_ordered_json(source);
-  if (!document.ok()) {
-    auto failure = document.error();
-    failure.code = "template_syntax";
-    failure.message = "template is not JSON: " + failure.message;
-    return failure;
+result<message_template> compile_template_in(std::string_view document, std::size_t begin, std::size_t end) {
+  const source_text source{document, line_index(document)};
+  const auto text = document.substr(begin, end - begin);
+  auto parsed = parse_ordered_json(text);
+  if (!parsed.ok()) {
+    const auto& fault = parsed.error();
+    return placed(fault.code == "json_too_deep" ? "template_too_deep" : "template_syntax",
+                  "template is not JSON: " + fault.message, source, begin + offset_of(text, fault.line, fault.column));
   }
-  if (!document.value().is_object()) {
-    return make_error("template_invalid", "a template is a JSON object shaped like a Discord message", 1, 1);
+  if (!parsed.value().is_object()) {
+    return placed("template_invalid", "a template is a JSON object shaped like a Discord message", source, begin);
   }
-  locator at(source);
-  auto root = compile_part(document.value(), "", "", at);
+  auto span = map_json(text, max_template_depth + 1);
+  const auto shift = [begin](json_span& node, const auto& self) -> void {
+    node.begin += begin;
+    node.end += begin;
+    for (auto& key : node.keys) {
+      key.first += begin;
+      key.second += begin;
+    }
+    for (auto& item : node.items) self(item, self);
+  };
+  shift(span, shift);
+  auto root = compile_part(parsed.value(), span, "", "", source, 0);
   if (!root.ok()) return root.error();
   return message_template{std::move(root).value()};
+}
+
+namespace {
+
+// Refuses a template longer than max_template_bytes: as written for text, written compactly for an object.
+std::optional<error> too_large(const json& value) {
+  const auto size = value.is_string() ? value.get_ref<const std::string&>().size() : dump_json(value).size();
+  if (size <= max_template_bytes) return std::nullopt;
+  return make_error("template_too_large", "the template is " + std::to_string(size) + " bytes; the limit is " +
+                                              std::to_string(max_template_bytes));
+}
+
+}  // namespace
+
+result<message_template> compile_template(std::string_view source) {
+  if (source.size() > max_template_bytes) return *too_large(json(std::string(source)));
+  return compile_template_in(source, 0, source.size());
 }
 
 result<message_template> compile_template_value(const json& value) {
   if (value.is_string()) return compile_template(value.get_ref<const std::string&>());
   if (!value.is_object()) return make_error("template_invalid", "a template is a template object or its JSON text");
+  if (auto fault = too_large(value)) return *fault;
   return compile_template(dump_json_pretty(ordered_json(value)));
 }
 
@@ -248,7 +316,10 @@ json template_context(std::string_view key, const json& payload, const ordered_j
 }
 
 result<ordered_json> render_template(const message_template& compiled, const json& context) {
-  auto message = render_part(compiled.root, context);
+  mustache::budget spend;
+  std::optional<error> fault;
+  auto message = render_part(compiled.root, context, spend, fault);
+  if (fault) return *fault;
   bool has_something = has_text(message, "content");
   if (auto embeds = message.find("embeds"); embeds != message.end() && embeds->is_array()) {
     for (auto& embed : *embeds) {
@@ -281,12 +352,13 @@ const message_template* template_set::find(std::string_view key) const {
   return nullptr;
 }
 
-result<template_set> parse_template_set(const json& templates) {
+result<template_set> parse_template_set(const json& templates, const template_origin* origin) {
   if (!templates.is_object()) {
     return make_error("template_invalid",
                       "templates must be an object {\"default\"?: T, \"<event key>\" or \"<family>:*\": T}");
   }
   template_set set;
+  std::size_t total = 0;
   for (const auto& item : templates.items()) {
     // Named copies: lambdas below may not capture structured bindings in every compiler we build with.
     const std::string selector = item.key();
@@ -306,7 +378,18 @@ result<template_set> parse_template_set(const json& templates) {
       return make_error("template_invalid",
                         "templates[\"" + selector + "\"] must be a template object or its JSON text");
     }
-    auto compiled = compile_template_value(value);
+    total += value.is_string() ? value.get_ref<const std::string&>().size() : dump_json(value).size();
+    if (total > max_templates_bytes) {
+      return make_error("template_too_large", "templates[\"" + selector +
+                                                  "\"]: an endpoint's templates together may be " +
+                                                  std::to_string(max_templates_bytes) + " bytes");
+    }
+    // Written as an object inside a request: compiled from the request's own text, so faults point there.
+    const auto span = origin != nullptr && value.is_object() ? origin->locate(selector) : json_span{};
+    auto compiled = span.end > span.begin
+                        ? (too_large(value) ? result<message_template>(*too_large(value))
+                                            : compile_template_in(origin->document, span.begin, span.end))
+                        : compile_template_value(value);
     if (!compiled.ok()) {
       auto failure = compiled.error();
       failure.message = "templates[\"" + selector + "\"]: " + failure.message;

@@ -2,8 +2,11 @@
 
 #include "dispatch/detect.hpp"
 #include "dispatch/discord_limits.hpp"
+#include "dispatch/json_source.hpp"
 #include "dispatch/render/families.hpp"
 #include "dispatch/signature.hpp"
+
+#include <algorithm>
 
 namespace dispatch {
 namespace {
@@ -24,6 +27,18 @@ outcome refuse(int status, const error& failure, std::string event = {}) {
 error body_too_large(std::size_t size) {
   return make_error("body_too_large",
                     "body is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_body_bytes));
+}
+
+// What a payload is about, by the member that only its events carry: events with the same subject look
+// alike closely enough (a pull request's state may move between the event and the payload) that only a
+// different subject proves a key wrong. Events of the repository itself share one.
+std::string_view subject_of(std::string_view key) {
+  const auto family = key.substr(0, key.find(':'));
+  if (family == "pullrequest" || family == "issue") return family;
+  if (key == "repo:push" || key == "repo:fork") return key.substr(5);
+  if (key.rfind("repo:commit_status_", 0) == 0) return "commit_status";
+  if (key == "repo:commit_comment_created") return "commit_comment";
+  return "repository";
 }
 
 error event_key_invalid() {
@@ -56,6 +71,7 @@ ordered_json preview_answer(const ordered_json& message) { return {{"code", "ren
 
 ordered_json preview_answer(const error& failure) {
   ordered_json out = {{"code", failure.code}, {"reason", failure.message}};
+  if (!failure.field.empty()) out["field"] = failure.field;
   if (failure.line > 0) {
     out["line"] = failure.line;
     out["column"] = failure.column;
@@ -65,61 +81,77 @@ ordered_json preview_answer(const error& failure) {
 
 }  // namespace
 
-result<endpoint_settings> parse_endpoint(const json& endpoint) {
-  const auto invalid = [](std::string message) { return make_error("endpoint_invalid", std::move(message)); };
-  if (!endpoint.is_object()) return invalid("endpoint must be a JSON object");
+result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request) {
+  const auto invalid = [](std::string field, std::string message) {
+    auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
+    failure.field = std::move(field);
+    return failure;
+  };
+  if (!endpoint.is_object()) return make_error("endpoint_invalid", "endpoint must be a JSON object");
   std::vector<std::string> secrets;
   const auto secret = endpoint.find("secret");
   const auto secret_list = endpoint.find("secrets");
   if (secret != endpoint.end() && secret_list != endpoint.end()) {
-    return invalid("endpoint.secret and endpoint.secrets are both given; keep one");
+    return invalid("secret", " and endpoint.secrets are both given; keep one");
   }
   if (secret_list != endpoint.end()) {
     constexpr std::size_t max_secrets = 4;
-    if (!secret_list->is_array() || secret_list->empty() || secret_list->size() > max_secrets) {
-      return invalid("endpoint.secrets must be a list of 1 to 4 non-empty strings");
-    }
+    const auto list_fault = [&] { return invalid("secrets", " must be a list of 1 to 4 non-empty strings"); };
+    if (!secret_list->is_array() || secret_list->empty() || secret_list->size() > max_secrets) return list_fault();
     for (const auto& item : *secret_list) {
-      if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
-        return invalid("endpoint.secrets must be a list of 1 to 4 non-empty strings");
-      }
+      if (!item.is_string() || item.get_ref<const std::string&>().empty()) return list_fault();
       secrets.push_back(item.get<std::string>());
     }
   } else if (secret == endpoint.end() || !secret->is_string() || secret->get_ref<const std::string&>().empty()) {
-    return invalid("endpoint.secret must be a non-empty string");
+    return invalid("secret", " must be a non-empty string");
   } else {
     secrets.push_back(secret->get<std::string>());
   }
   const auto events = endpoint.find("events");
-  if (events == endpoint.end() || !events->is_object()) {
-    return invalid("endpoint.events must be an object {mode, custom?}");
-  }
+  if (events == endpoint.end() || !events->is_object()) return invalid("events", " must be an object {mode, custom?}");
   const auto mode = events->find("mode");
   if (mode == events->end() || !mode->is_string()) {
-    return invalid("endpoint.events.mode must be one of \"push\", \"all\", \"custom\"");
+    return invalid("events.mode", " must be one of \"push\", \"all\", \"custom\"");
   }
   std::vector<std::string> custom;
   if (const auto list = events->find("custom"); list != events->end() && !list->is_null()) {
-    if (!list->is_array()) return invalid("endpoint.events.custom must be an array of event keys");
+    if (!list->is_array()) return invalid("events.custom", " must be an array of event keys");
     for (const auto& key : *list) {
-      if (!key.is_string()) return invalid("endpoint.events.custom must be an array of event keys");
+      if (!key.is_string()) return invalid("events.custom", " must be an array of event keys");
       custom.push_back(key.get<std::string>());
     }
   }
   auto selection = make_selection(mode->get_ref<const std::string&>(), custom);
-  if (!selection.ok()) return invalid("endpoint." + selection.error().message);
+  if (!selection.ok()) {
+    // make_selection words its fault from "events." on.
+    auto failure = make_error("endpoint_invalid", "endpoint." + selection.error().message);
+    failure.field = selection.error().message.rfind("events.custom", 0) == 0 ? "events.custom" : "events.mode";
+    return failure;
+  }
   json templates = json::object();
   if (const auto it = endpoint.find("templates"); it != endpoint.end() && !it->is_null()) templates = *it;
-  if (const auto it = endpoint.find("template"); it != endpoint.end() && !it->is_null()) {
+  const auto single = endpoint.find("template");
+  const bool has_single = single != endpoint.end() && !single->is_null();
+  if (has_single) {
     if (templates.is_object() && templates.contains("default")) {
-      return invalid("endpoint.template and endpoint.templates.default are both given; keep one");
+      return invalid("template", " and endpoint.templates.default are both given; keep one");
     }
-    if (templates.is_object()) templates["default"] = *it;
+    if (templates.is_object()) templates["default"] = *single;
   }
-  auto set = parse_template_set(templates);
+  // Templates that came as objects in a request are placed in its text.
+  const template_origin origin{request, [&](std::string_view selector) {
+                                 if (has_single && selector == "default") return find_member(request, {"template"});
+                                 return find_member(request, {"templates", selector});
+                               }};
+  auto set = parse_template_set(templates, request.empty() ? nullptr : &origin);
   if (!set.ok()) {
-    const auto& failure = set.error();
-    return make_error("endpoint_invalid", "endpoint." + failure.message, failure.line, failure.column);
+    auto failure = set.error();
+    const bool from_single = has_single && failure.message.rfind("templates[\"default\"]", 0) == 0;
+    if (from_single) failure.message.replace(0, std::string_view("templates[\"default\"]").size(), "template");
+    failure.message = "endpoint." + failure.message;
+    failure.code = "endpoint_invalid";
+    failure.field = from_single ? "template" : "templates";
+    return failure;
   }
   return endpoint_settings{std::move(secrets), std::move(selection).value(), std::move(set).value()};
 }
@@ -210,6 +242,20 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
 
   auto payload = parse_payload(body);
   if (!payload.ok()) return refuse(400, payload.error(), event);
+  // Bitbucket signs the body, not X-Event-Key: a signed body replayed under another key of the catalogue
+  // is refused when its shape says otherwise (a push posted as "pull request merged").
+  if (find_event(event) != nullptr) {
+    const auto shape = detect_event(payload.value());
+    const auto fits = [&](std::string_view key) { return subject_of(key) == subject_of(event); };
+    if (!shape.keys.empty() && std::none_of(shape.keys.begin(), shape.keys.end(), fits)) {
+      std::string keys;
+      for (const auto key : shape.keys) keys += (keys.empty() ? "" : ", ") + std::string(key);
+      return refuse(400,
+                    make_error("event_key_mismatch", "X-Event-Key is " + event + " but the body is shaped like " +
+                                                         keys + " (" + std::string(shape.basis) + ")"),
+                    event);
+    }
+  }
   auto rendered = render_with(event, payload.value(), endpoint.templates);
   if (rendered.fallback) {
     return outcome{"deliver",
@@ -298,8 +344,21 @@ ordered_json preview_request_json(std::span<const std::uint8_t> request) {
   std::optional<message_template> custom;
   if (const auto tmpl = root.find("template"); tmpl != root.end() && !tmpl->is_null()) {
     if (!tmpl->is_string() && !tmpl->is_object()) return invalid("template must be a template object or its JSON text");
-    auto compiled = compile_template_value(*tmpl);
-    if (!compiled.ok()) return preview_answer(compiled.error());
+    // A template object is compiled from the request's own text, so its faults point at what was sent.
+    const std::string_view text(reinterpret_cast<const char*>(request.data()), request.size());
+    const auto span = tmpl->is_object() ? find_member(text, {"template"}) : json_span{};
+    auto compiled = span.end > span.begin && dump_json(*tmpl).size() <= max_template_bytes
+                        ? compile_template_in(text, span.begin, span.end)
+                        : compile_template_value(*tmpl);
+    if (!compiled.ok()) {
+      auto failure = compiled.error();
+      failure.field = "template";
+      if (failure.line > 0) {
+        failure.message += span.end > span.begin ? " (line and column in the request body)"
+                                                 : " (line and column in the template's text)";
+      }
+      return preview_answer(failure);
+    }
     custom = std::move(compiled).value();
   }
   std::vector<cut> cuts;
@@ -381,12 +440,49 @@ outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8
   return handle_verified(parsed.value().endpoint, event->get<std::string>(), body);
 }
 
-ordered_json endpoint_check_json(std::string_view endpoint) {
+ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request) {
   const auto parsed = parse_json(endpoint);
   if (!parsed.ok()) return preview_answer(make_error("endpoint_invalid", "endpoint must be a JSON object"));
-  const auto settings = parse_endpoint(parsed.value());
-  if (!settings.ok()) return preview_answer(settings.error());
+  // The request's text places template faults only when it is JSON (the admin API has parsed it already).
+  const bool placeable = !request.empty() && parse_json(request).ok();
+  auto settings = parse_endpoint(parsed.value(), placeable ? request : std::string_view());
+  if (!settings.ok()) {
+    auto failure = settings.error();
+    if (failure.line > 0 && (failure.field == "template" || failure.field == "templates")) {
+      const bool in_request = placeable && [&] {
+        const auto member = find_member(request, {failure.field});
+        return member.end > member.begin && request[member.begin] == '{';
+      }();
+      failure.message +=
+          in_request ? " (line and column in the request body)" : " (line and column in the template's text)";
+    }
+    return preview_answer(failure);
+  }
   return {{"code", "valid"}};
+}
+
+ordered_json selects_json(std::string_view envelope) {
+  const auto parsed = parse_endpoint_envelope(envelope, "endpoint, event");
+  if (!parsed.ok()) return preview_answer(parsed.error());
+  const auto& root = parsed.value().root;
+  const auto event = root.find("event");
+  if (event == root.end() || !event->is_string()) {
+    return preview_answer(make_error("envelope_invalid", "envelope.event must be an event key"));
+  }
+  const auto& key = event->get_ref<const std::string&>();
+  if (!is_well_formed_event_key(key)) return preview_answer(event_key_invalid());
+  if (!parsed.value().endpoint.events.selects(key)) {
+    return {{"code", "event_not_selected"}, {"reason", "event " + key + " not selected"}};
+  }
+  return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
+}
+
+ordered_json limits_json() {
+  return {{"max_body_bytes", max_body_bytes},
+          {"max_template_bytes", max_template_bytes},
+          {"max_templates_bytes", max_templates_bytes},
+          {"max_template_depth", max_template_depth},
+          {"max_section_nesting", mustache::max_nesting}};
 }
 
 ordered_json outcome_json(const outcome& result) {

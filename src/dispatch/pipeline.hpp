@@ -32,7 +32,9 @@ struct endpoint_settings {
 // `template` is the default template; `templates` maps "default", event keys and families ("pullrequest:*")
 // to templates. Returns the settings; otherwise an error with code `endpoint_invalid` whose message names
 // the field (and, for a template, the line and column).
-result<endpoint_settings> parse_endpoint(const json& endpoint);
+// With `request` (the text of the admin request the settings came in), a template written there as an
+// object is placed in that text. Errors name the member at fault in `field`.
+result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request = {});
 
 // Request headers, looked up by name without regard to case.
 class header_map {
@@ -73,8 +75,16 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
 outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body);
 
 // Checks endpoint settings as the admin API receives them (`{secret, events, template?, templates?}`).
-// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"endpoint.<field> …","line"?,"column"?}.
-ordered_json endpoint_check_json(std::string_view endpoint);
+// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"endpoint.<field> …","field","line"?,
+// "column"?}. With `request`, the admin request's text: templates it holds as objects are placed there.
+ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request = {});
+
+// Answers "would this endpoint deliver event K?" for `{"endpoint":{…},"event":"<key>"}`: {"code":"selected"
+// | "event_not_selected","reason"}, or the envelope's error.
+ordered_json selects_json(std::string_view envelope);
+
+// The limits the core applies, for the shim and the pages: {max_body_bytes, max_template_bytes, …}.
+ordered_json limits_json();
 
 // Runs the pipeline from a JSON envelope `{"endpoint":{…},"headers":{…}}` and the body bytes, as the wasm
 // boundary and the CLI receive them. A bad envelope is an outcome with status 500 and code

@@ -8,12 +8,14 @@
 namespace dispatch {
 
 // What went wrong: a stable snake_case `code` for programs, a human `message`, and where (1-based line and
-// column) when the input has positions; 0 when it does not.
+// column) when the input has positions; 0 when it does not. `field` names the member of a request or
+// setting at fault ("events.mode", "templates"), when there is one.
 struct error {
   std::string code;
   std::string message;
   int line = 0;
   int column = 0;
+  std::string field = {};
 };
 
 // Holds either a T or an error. ok() says which; value() and error() may be called only on the matching side.
@@ -35,7 +37,7 @@ class result {
 
 // Returns an error with `code` and `message`, and a position when one is known.
 inline error make_error(std::string code, std::string message, int line = 0, int column = 0) {
-  return error{std::move(code), std::move(message), line, column};
+  return error{std::move(code), std::move(message), line, column, {}};
 }
 
 // Returns " (at line L, column C)" for an error with a position, or "" for one without.

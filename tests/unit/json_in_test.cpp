@@ -125,8 +125,14 @@ TEST_CASE("the fast reader agrees with nlohmann on tricky documents (issue 13)",
   CHECK(std::signbit(parse_json("-0.0").value().get<double>()));
   CHECK(parse_json("1e400").error().message == "[json.exception.out_of_range.406] number overflow parsing '1e400'");
   CHECK(parse_json("01").error().column == 2);
-  // nlohmann takes a NUL byte after the document as its end (found by the fuzzer).
-  CHECK(parse_json(std::string("{}\0 x", 5)).ok());
+  // nlohmann takes a NUL byte after the document as its end (found by the fuzzer); nothing may follow a
+  // document, so both readers refuse it, at the NUL.
+  const auto trailing = parse_json(std::string("{}\0 x", 5));
+  REQUIRE_FALSE(trailing.ok());
+  CHECK(trailing.error().code == "json_syntax");
+  CHECK(trailing.error().column == 3);
+  CHECK_FALSE(parse_json(std::string("[1]\0", 4)).ok());
+  CHECK_FALSE(parse_ordered_json(std::string("{}\0{}", 5)).ok());
   // Duplicates: the last value wins; in document order the key keeps its first place.
   CHECK(parse_ordered_json(R"({"b":1,"a":2,"b":3})").value().dump() == R"({"b":3,"a":2})");
 }

@@ -4,8 +4,11 @@
 
 #include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
+#include "test_support.hpp"
 
 using namespace dispatch;
+using dispatch::testing::read_all;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -113,7 +116,8 @@ TEST_CASE("handle_envelope refuses a broken envelope as data", "[pipeline]") {
 
 TEST_CASE("redeliver_envelope runs the pipeline after the signature with the endpoint's current settings",
           "[pipeline]") {
-  const std::string body = R"({"repository":{"full_name":"acme/api"},"actor":{"display_name":"Zoë"}})";
+  const std::string body =
+      R"({"repository":{"full_name":"acme/api"},"actor":{"display_name":"Zoë"},"fork":{"full_name":"z/api"}})";
   const auto run = [&](std::string_view envelope) { return redeliver_envelope(envelope, as_bytes(body)); };
   const auto delivered = run(R"({"endpoint":{"secret":"rotated","events":{"mode":"all"}},"event":"repo:fork"})");
   CHECK(delivered.verdict == "deliver");
@@ -139,11 +143,13 @@ TEST_CASE("endpoint_check_json names the field at fault, with the template's lin
   CHECK(dump_json(endpoint_check_json(R"({"secret":"s","events":{"mode":"custom","custom":["repo:push"]}})")) ==
         R"({"code":"valid"})");
   CHECK(dump_json(endpoint_check_json(R"({"secret":"s","events":{"mode":"some"}})")) ==
-        R"({"code":"endpoint_invalid","reason":"endpoint.events.mode \"some\" is not one of push, all, custom"})");
+        R"({"code":"endpoint_invalid","reason":"endpoint.events.mode \"some\" is not one of push, all, custom",)"
+        R"("field":"events.mode"})");
   CHECK(
       dump_json(
           endpoint_check_json(R"({"secret":"s","events":{"mode":"all"},"template":"{\"content\":\"{{#a}}\"}"})")) ==
-      R"({"code":"endpoint_invalid","reason":"endpoint.templates[\"default\"]: content: {{#a}} is never closed with {{/a}}","line":1,"column":13})");
+      R"({"code":"endpoint_invalid","reason":"endpoint.template: content: {{#a}} is never closed with {{/a}} (line and )"
+      R"x(column in the template's text)","field":"template","line":1,"column":13})x");
   CHECK(endpoint_check_json("{").at("code") == "endpoint_invalid");
 }
 
@@ -173,7 +179,8 @@ TEST_CASE("preview_request_json answers POST /api/preview and names the field at
   CHECK(answer(R"({"event":"repo:push","payload":{},"template":{"content":"x"}})") ==
         R"({"code":"rendered","message":{"content":"x","allowed_mentions":{"parse":[]}}})");
   CHECK(answer(R"({"event":"repo:push","payload":{},"template":"{\"content\": \"{{#a}}\"}"})") ==
-        R"({"code":"template_syntax","reason":"content: {{#a}} is never closed with {{/a}}","line":1,"column":14})");
+        R"({"code":"template_syntax","reason":"content: {{#a}} is never closed with {{/a}} (line and column in the )"
+        R"x(template's text)","field":"template","line":1,"column":14})x");
   CHECK(answer(R"({"event":"repo:push","payload":{},"template":7})") ==
         R"({"code":"request_invalid","reason":"template must be a template object or its JSON text"})");
   CHECK(preview_request_json(as_bytes(R"({"event":"repo:push","payload":{},"template":null})"))["code"] == "rendered");
@@ -184,4 +191,40 @@ TEST_CASE("preview_request_json answers POST /api/preview and names the field at
   CHECK(dump_json(cut.at("cuts")) ==
         R"([{"path":"username","rule":"username","limit":80,"length":81,"reason":"username was 81 characters; Discord )"
         R"(takes 80, so it ends in …"}])");
+}
+
+TEST_CASE("a signed body under an X-Event-Key its shape contradicts is refused", "[pipeline]") {
+  const std::string push = R"({"push":{"changes":[]},"repository":{"full_name":"acme/api"},"actor":{}})";
+  const auto as = [&](std::string_view key) {
+    return handle(endpoint("all"), signed_headers(key, push), as_bytes(push));
+  };
+  CHECK(as("repo:push").verdict == "deliver");
+  for (const auto key : {"repo:fork", "pullrequest:fulfilled", "issue:created", "repo:updated"}) {
+    const auto replayed = as(key);
+    INFO(key);
+    CHECK(replayed.status == 400);
+    CHECK(replayed.code == "event_key_mismatch");
+    CHECK(replayed.reason == "X-Event-Key is " + std::string(key) + " but the body is shaped like repo:push (push)");
+  }
+  // A key outside the catalogue is rendered generically, and a body of no known shape proves nothing.
+  CHECK(as("repo:something_new").verdict == "deliver");
+  const std::string bare = R"({"actor":{}})";
+  CHECK(handle(endpoint("all"), signed_headers("repo:fork", bare), as_bytes(bare)).verdict == "deliver");
+  // Within one subject the shape is a guess (a state may move between event and payload): not refused.
+  const std::string merged = R"({"pullrequest":{"id":1,"state":"MERGED"},"repository":{},"actor":{}})";
+  CHECK(handle(endpoint("all"), signed_headers("pullrequest:approved", merged), as_bytes(merged)).verdict == "deliver");
+}
+
+TEST_CASE("every shared fixture passes the shape check under the key it arrived with", "[pipeline][fixtures]") {
+  const fs::path dir = fs::path(DISPATCH_SOURCE_DIR) / "../shared/fixtures/bitbucket-cloud";
+  if (!fs::exists(dir / "index.json")) {
+    WARN("skipped: ../shared is not beside the repository");
+    return;
+  }
+  for (const auto& entry : json::parse(read_all(dir / "index.json"))) {
+    const auto key = entry.at("event_key").get<std::string>();
+    const auto body = read_all(dir / entry.at("file").get<std::string>());
+    INFO(entry.at("file").get<std::string>() << " as " << key);
+    CHECK(handle_verified(endpoint("all"), key, as_bytes(body)).code != "event_key_mismatch");
+  }
 }

@@ -148,3 +148,149 @@ TEST_CASE("an endpoint's broken template is a configuration error with its place
   CHECK(endpoint.error().line == 2);
   CHECK(endpoint.error().column == 13);
 }
+
+namespace {
+
+// A push of `count` commits, each with a short message.
+std::string push_of(int count) {
+  std::string commits;
+  for (int i = 0; i < count; ++i) {
+    commits += std::string(i == 0 ? "" : ",") + R"({"hash":"7a1f3c2b9d8e4f6a5b0c1d2e3f4a5b6c7d8e9f0)" +
+               std::to_string(i % 10) + R"(","message":"m)" + std::to_string(i) + R"(","author":{"raw":"a <a@x>"}})";
+  }
+  return R"({"actor":{"display_name":"Zoë"},"repository":{"full_name":"acme/relay_api"},"push":{"changes":[)"
+         R"({"new":{"type":"branch","name":"main"},"commits":[)" +
+         commits + "]}]}}";
+}
+
+// A template whose content nests `depth` sections over the commits, writing `text` innermost.
+std::string nested_commits(int depth, std::string_view text) {
+  std::string content;
+  for (int i = 0; i < depth; ++i) content += "{{#dispatch.commits}}";
+  content += text;
+  for (int i = 0; i < depth; ++i) content += "{{/dispatch.commits}}";
+  return R"({"content":")" + content + R"("})";
+}
+
+}  // namespace
+
+TEST_CASE("a template cannot multiply its way past the render budget", "[template][budget]") {
+  const auto payload = push_of(10);
+  // Seven sections over ten commits ask for 10^7 copies of the text: stopped, and the auto embed is sent.
+  const auto compiled = compile_template(nested_commits(7, "0123456789abcdef"));
+  REQUIRE(compiled.ok());
+  const auto refused = preview("repo:push", as_bytes(payload), &compiled.value());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "template_too_large");
+  template_set set;
+  set.by_selector.emplace("default", compiled.value());
+  const auto delivered =
+      handle_verified(endpoint_settings{{"s"}, make_selection("all", {}).value(), set}, "repo:push", as_bytes(payload));
+  CHECK(delivered.code == "template_fallback");
+  CHECK(delivered.reason.find("rendering stopped") != std::string::npos);
+  // Writing nothing does not help: the steps run out as well.
+  const auto silent = compile_template(nested_commits(7, ""));
+  REQUIRE(silent.ok());
+  CHECK(preview("repo:push", as_bytes(payload), &silent.value()).error().code == "template_too_large");
+  // Copying the payload whole in many places is paid for too.
+  std::string copies = R"({"content":"x","embeds":[)";
+  for (int i = 0; i < 400; ++i) copies += std::string(i == 0 ? "" : ",") + R"({"title":"t","fields":"{{push}}"})";
+  const auto copying = compile_template(copies + "]}");
+  REQUIRE(copying.ok());
+  CHECK(preview("repo:push", as_bytes(push_of(100)), &copying.value()).error().code == "template_too_large");
+  // A real template over a large push is well within it.
+  const auto listing =
+      compile_template(R"({"content":"{{#dispatch.commits}}`{{short_hash}}` {{subject}}\n{{/dispatch.commits}}"})");
+  REQUIRE(listing.ok());
+  CHECK(preview("repo:push", as_bytes(push_of(100)), &listing.value()).ok());
+}
+
+TEST_CASE("sections nest at most 64 deep, refused where the 65th opens", "[template][budget]") {
+  CHECK(compile_template(nested_commits(64, "x")).ok());
+  const auto deep = compile_error(nested_commits(65, "x"));
+  CHECK(deep.code == "template_too_deep");
+  CHECK(deep.line == 1);
+  CHECK(deep.column == 13 + 64 * 21);  // {"content":" is 12 bytes; each {{#dispatch.commits}} 21
+  std::string five_thousand;
+  for (int i = 0; i < 5000; ++i) five_thousand += "{{#a}}";
+  CHECK(mustache::parse(five_thousand).error().code == "template_too_deep");
+  // A message nests eight levels at most.
+  CHECK(compile_error(R"({"embeds":[{"fields":[{"name":"a","value":{"a":{"b":{"c":{"d":1}}}}}]}]})").code ==
+        "template_too_deep");
+  // Partials recurse at most 64 deep, sections and partials together 128: stopped, not overflowed.
+  const auto looping = mustache::parse("{{#a}}{{>p}}{{/a}}");
+  REQUIRE(looping.ok());
+  const auto data = json::parse(R"({"a":true})");
+  const auto text =
+      mustache::render(looping.value(), data, {{"p", "{{#a}}{{#a}}{{>p}}{{/a}}{{/a}}"}}, mustache::escaping::none);
+  REQUIRE_FALSE(text.ok());
+  CHECK(text.error().code == "template_too_deep");
+}
+
+TEST_CASE("templates are limited in size, each and together", "[template][budget]") {
+  const std::string big = R"({"content":")" + std::string(max_template_bytes, 'x') + R"("})";
+  CHECK(compile_error(big).code == "template_too_large");
+  json templates = json::object();
+  for (const auto* key : {"default", "repo:push", "repo:fork", "issue:*", "pullrequest:*"}) {
+    templates[key] = R"({"content":")" + std::string(max_template_bytes - 20, 'x') + R"("})";
+  }
+  const auto set = parse_template_set(templates);
+  REQUIRE_FALSE(set.ok());
+  CHECK(set.error().code == "template_too_large");
+  CHECK(set.error().message.find("together") != std::string::npos);
+}
+
+TEST_CASE("a fault is placed where it is written, escapes and all", "[template][positions]") {
+  // The section opens on line 2 of the string, but the template is one line: \n is two bytes there.
+  const std::string escaped = R"({"content":"line one\nline two {{#open}}"})";
+  const auto fault = compile_error(escaped);
+  CHECK(fault.line == 1);
+  CHECK(fault.column == static_cast<int>(escaped.find("{{#open}}")) + 1);
+  for (const std::string before : {R"(\u0041\"\\)", R"(\ud83d\ude00 é)", R"(\t\/)"}) {
+    const std::string source = R"({"content":")" + before + R"( {{#open}}"})";
+    INFO(source);
+    CHECK(compile_error(source).column == static_cast<int>(source.find("{{#open}}")) + 1);
+  }
+  // Over several lines of the document.
+  const std::string lines = "{\n  \"embeds\": [{\n    \"title\": \"a\\\"b {{/x}}\"\n  }]\n}";
+  const auto closing = compile_error(lines);
+  CHECK(closing.line == 3);
+  CHECK(closing.column == 20);
+  // A repeated member is refused where it repeats.
+  const auto twice = compile_error(R"({"content":"a","content":"b"})");
+  CHECK(twice.code == "template_invalid");
+  CHECK(twice.column == 16);
+}
+
+TEST_CASE("a template sent inside a request is placed in the request's text", "[template][positions]") {
+  const std::string request =
+      R"({"event":"repo:push","payload":{},"template":{"content":"{{#dispatch.commits}} oops"}})";
+  const auto answer = preview_request_json(as_bytes(request));
+  CHECK(answer.at("code") == "template_syntax");
+  CHECK(answer.at("field") == "template");
+  CHECK(answer.at("line") == 1);
+  CHECK(answer.at("column") == static_cast<int>(request.find("{{#dispatch")) + 1);
+  CHECK(answer.at("reason").get<std::string>().find("in the request body") != std::string::npos);
+  // The admin API's check, given the request it received.
+  const std::string body = "{\"name\":\"x\",\n \"templates\": {\"repo:push\": {\"content\": \"{{/x}}\"}}}";
+  const auto checked = endpoint_check_json(
+      R"({"secret":"s","events":{"mode":"all"},"templates":{"repo:push":{"content":"{{/x}}"}}})", body);
+  CHECK(checked.at("field") == "templates");
+  CHECK(checked.at("line") == 2);
+  CHECK(checked.at("column") == static_cast<int>(body.find("{{/x}}") - body.find('\n')));
+}
+
+TEST_CASE("plain-text members are not markdown-escaped; markdown members are", "[template]") {
+  const auto message =
+      rendered("repo:push", push_of(1),
+               R"({"username":"{{dispatch.repository}}","content":"{{dispatch.repository}}",)"
+               R"("embeds":[{"title":"{{dispatch.actor}} *","description":"{{dispatch.repository}}",)"
+               R"("author":{"name":"{{dispatch.actor}} [ops]","url":"https://x/{{dispatch.repository}}"},)"
+               R"("footer":{"text":"{{dispatch.event}} {{dispatch.repository}}"}}]})");
+  CHECK(message["username"] == "acme/relay_api");
+  CHECK(message["content"] == "acme/relay\\_api");
+  CHECK(message["embeds"][0]["description"] == "acme/relay\\_api");
+  CHECK(message["embeds"][0]["author"]["name"] == "Zoë [ops]");
+  CHECK(message["embeds"][0]["author"]["url"] == "https://x/acme/relay_api");
+  CHECK(message["embeds"][0]["footer"]["text"] == "repo:push acme/relay_api");
+}

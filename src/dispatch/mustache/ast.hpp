@@ -44,8 +44,13 @@ struct node {
   int column = 0;
 };
 
+// Sections, inverted sections, blocks and parents may nest this deep in one template, far above any real
+// template; rendering stops at twice this across partials.
+inline constexpr int max_nesting = 64;
+
 // Builds the tree. Returns it; otherwise a `template_syntax` error for a section never closed or a close
-// tag that does not match, with the position of the tag at fault.
+// tag that does not match, or `template_too_deep` for a section opened past max_nesting, with the position
+// of the tag at fault.
 result<std::vector<node>> parse(std::string_view source);
 
 // Returns a compact printed form of a tree, for tests: text "…" (newlines as \n), var(x), raw(x),
@@ -61,9 +66,26 @@ using partial_map = std::map<std::string, std::string, std::less<>>;
 // value, or nullptr when there is none.
 const json* find_value(const json& data, std::string_view name);
 
-// Renders a parsed template against `data`. Partials are parsed when first used; a missing partial renders
-// as nothing, and recursion deeper than 64 partials stops there.
-std::string render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode);
+// What rendering may spend, shared by every string of one message: bytes written, and steps taken (a text,
+// a tag, an item of a section, a node of a value copied whole). Nested sections multiply their content by
+// the items of each list, so without a bound a few hundred bytes of template can ask for gigabytes.
+struct budget {
+  std::size_t output = 64 * 1024;  // Discord takes at most 6,000 characters of embeds and 2,000 of content
+  std::size_t steps = 100'000;     // a real template over a real payload takes a few thousand
+};
+
+// Renders a parsed template against `data`, spending from `spend` (what is left is written back). Partials
+// are parsed when first used; a missing partial renders as nothing, and recursion deeper than 64 partials
+// stops there. Returns the text; otherwise `template_too_large` when the budget runs out, or
+// `template_too_deep` when sections and partials together nest past twice max_nesting.
+result<std::string> render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode,
+                           budget& spend);
+
+// Counts the nodes of `value` (itself included), stopping once past `limit`: what copying it costs.
+std::size_t count_nodes(const json& value, std::size_t limit);
+
+// As above with a fresh budget.
+result<std::string> render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode);
 
 // Renders a Mustache text template against JSON data given as text: {"code":"rendered","text":…}, or
 // {"code":…,"reason":…,"line":L,"column":C} for a template that does not parse (template_syntax) or data that

@@ -64,6 +64,12 @@ result<std::vector<node>> parse(std::string_view source) {
       default: {
         node item{false, tok.kind, std::move(tok.text), tok.dynamic, std::move(tok.indent), {}, tok.line, tok.column};
         if (opens(tok.kind)) {
+          if (open.size() >= static_cast<std::size_t>(max_nesting)) {
+            return make_error("template_too_deep",
+                              "{{" + sigil(tok.kind) + item.text + "}} nests sections deeper than " +
+                                  std::to_string(max_nesting) + " levels",
+                              tok.line, tok.column);
+          }
           open.push_back(std::move(item));
         } else {
           add(std::move(item));

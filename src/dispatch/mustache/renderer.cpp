@@ -1,6 +1,7 @@
 #include <map>
+#include <optional>
 
-#include "dispatch/discord_limits.hpp"
+#include "dispatch/markdown.hpp"
 #include "dispatch/mustache/ast.hpp"
 
 namespace dispatch::mustache {
@@ -81,32 +82,71 @@ const json* lookup_in(const std::vector<const json*>& stack, std::string_view na
 
 class renderer {
  public:
-  renderer(const partial_map& partials, escaping mode) : partials_(partials), mode_(mode) {}
+  renderer(const partial_map& partials, escaping mode, budget& spend)
+      : partials_(partials), mode_(mode), spend_(spend) {}
 
-  void run(const std::vector<node>& tree, const json& data) {
+  // Renders `tree`; returns false when the budget ran out or nesting went too deep (`fault` says which).
+  bool run(const std::vector<node>& tree, const json& data) {
     stack_.push_back(&data);
     render_nodes(tree);
+    return !fault_;
   }
 
   std::string take() { return std::move(out_); }
+  error fault() const { return *fault_; }
 
  private:
   const json* lookup(std::string_view name) const { return lookup_in(stack_, name); }
 
-  std::string text_of(const json* value) const {
+  // Takes one step; false (and the fault set) once the budget is spent.
+  bool step() {
+    if (fault_) return false;
+    if (spend_.steps == 0) {
+      fault_ = make_error("template_too_large",
+                          "rendering stopped: the template took more than its budget of steps (nested sections repeat "
+                          "their content for every item of every list)");
+      return false;
+    }
+    --spend_.steps;
+    return true;
+  }
+
+  void out_of_output() {
+    if (!fault_) {
+      fault_ = make_error("template_too_large", "rendering stopped: the template wrote more than " +
+                                                    std::to_string(budget{}.output) + " bytes");
+    }
+  }
+
+  void write(std::string_view text) {
+    if (fault_) return;
+    if (text.size() > spend_.output) return out_of_output();
+    spend_.output -= text.size();
+    out_ += text;
+  }
+
+  std::string text_of(const json* value) {
     if (value == nullptr || value->is_null()) return {};
     if (value->is_string()) return value->get<std::string>();
+    // Written out whole: an object costs a step per node, as a copy would.
+    const auto nodes = count_nodes(*value, spend_.steps);
+    if (nodes > spend_.steps) {
+      spend_.steps = 0;
+      step();
+      return {};
+    }
+    spend_.steps -= nodes;
     return dump_json(*value);
   }
 
   void interpolate(const node& item) {
     const auto text = text_of(lookup(item.text));
     if (item.kind == tag_kind::unescaped || mode_ == escaping::none) {
-      out_ += text;
+      write(text);
     } else if (mode_ == escaping::html) {
-      out_ += escape_html(text);
+      write(escape_html(text));
     } else {
-      out_ += escape_markdown(text);
+      write(escape_markdown(text));
     }
   }
 
@@ -117,6 +157,12 @@ class renderer {
     if (const auto cached = parsed_.find(key); cached != parsed_.end()) return &cached->second;
     const auto source = partials_.find(name);
     if (source == partials_.end()) return nullptr;
+    // An indented copy of the partial is made for each new indentation: it is paid for as output.
+    if (source->second.size() > spend_.output) {
+      out_of_output();
+      return nullptr;
+    }
+    spend_.output -= source->second.size();
     auto tree = parse(indent.empty() ? source->second : indent_lines(source->second, indent));
     if (!tree.ok()) return nullptr;
     return &parsed_.emplace(key, std::move(tree).value()).first->second;
@@ -128,21 +174,37 @@ class renderer {
     return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
   }
 
+  // Enters one level of nesting (a section, a partial, a block); false (and the fault set) past the limit.
+  bool enter() {
+    if (++nesting_ <= 2 * max_nesting) return true;
+    if (!fault_) {
+      fault_ = make_error("template_too_deep", "rendering stopped: sections and partials nest deeper than " +
+                                                   std::to_string(2 * max_nesting) + " levels");
+    }
+    return false;
+  }
+
+  void render_children(const std::vector<node>& children) {
+    if (enter()) render_nodes(children);
+    --nesting_;
+  }
+
   void render_partial(const node& item, const std::map<std::string, const node*, std::less<>>* overrides) {
     if (depth_ >= max_partial_depth) return;
     const auto* tree = partial(name_of(item), item.indent);
     if (tree == nullptr) return;
     ++depth_;
     if (overrides != nullptr) overrides_.push_back(*overrides);
-    render_nodes(*tree);
+    render_children(*tree);
     if (overrides != nullptr) overrides_.pop_back();
     --depth_;
   }
 
   void render_nodes(const std::vector<node>& tree) {
     for (const auto& item : tree) {
+      if (!step()) return;
       if (item.is_text) {
-        out_ += item.text;
+        write(item.text);
         continue;
       }
       switch (item.kind) {
@@ -155,19 +217,20 @@ class renderer {
           if (!truthy(value)) break;
           if (value->is_array()) {
             for (const auto& element : *value) {
+              if (!step()) return;
               stack_.push_back(&element);
-              render_nodes(item.children);
+              render_children(item.children);
               stack_.pop_back();
             }
           } else {
             stack_.push_back(value);
-            render_nodes(item.children);
+            render_children(item.children);
             stack_.pop_back();
           }
           break;
         }
         case tag_kind::inverted:
-          if (!truthy(lookup(item.text))) render_nodes(item.children);
+          if (!truthy(lookup(item.text))) render_children(item.children);
           break;
         case tag_kind::partial:
           render_partial(item, nullptr);
@@ -190,7 +253,7 @@ class renderer {
               break;
             }
           }
-          render_nodes(chosen->children);
+          render_children(chosen->children);
           break;
         }
         default:
@@ -201,21 +264,42 @@ class renderer {
 
   const partial_map& partials_;
   escaping mode_;
+  budget& spend_;
   std::vector<const json*> stack_;
   std::vector<std::map<std::string, const node*, std::less<>>> overrides_;
   std::map<std::string, std::vector<node>> parsed_;
   std::string out_;
+  std::optional<error> fault_;
   int depth_ = 0;
+  int nesting_ = 0;
 };
 
 }  // namespace
 
+std::size_t count_nodes(const json& value, std::size_t limit) {
+  std::size_t count = 1;
+  if (value.is_structured()) {
+    for (const auto& element : value) {
+      if (count > limit) break;
+      count += count_nodes(element, limit - count);
+    }
+  }
+  return count;
+}
+
 const json* find_value(const json& data, std::string_view name) { return lookup_in({&data}, name); }
 
-std::string render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode) {
-  renderer engine(partials, mode);
-  engine.run(tree, data);
+result<std::string> render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode,
+                           budget& spend) {
+  renderer engine(partials, mode, spend);
+  if (!engine.run(tree, data)) return engine.fault();
   return engine.take();
+}
+
+result<std::string> render(const std::vector<node>& tree, const json& data, const partial_map& partials,
+                           escaping mode) {
+  budget spend;
+  return render(tree, data, partials, mode, spend);
 }
 
 ordered_json render_text(std::string_view source, std::string_view data, const partial_map& partials, escaping mode) {
@@ -231,7 +315,9 @@ ordered_json render_text(std::string_view source, std::string_view data, const p
   if (!tree.ok()) return failed(tree.error(), "template_syntax");
   const auto values = parse_json(data);
   if (!values.ok()) return failed(values.error(), "data_not_json");
-  return {{"code", "rendered"}, {"text", render(tree.value(), values.value(), partials, mode)}};
+  const auto text = render(tree.value(), values.value(), partials, mode);
+  if (!text.ok()) return failed(text.error(), text.error().code);
+  return {{"code", "rendered"}, {"text", text.value()}};
 }
 
 }  // namespace dispatch::mustache
