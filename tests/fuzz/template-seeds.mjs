@@ -11,10 +11,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'tests/fuzz/corpus-template');
 
 // The catalogue's order, as event_catalogue() returns it.
-const catalogue = [...readFileSync(join(root, 'src/dispatch/events.cpp'), 'utf8').matchAll(/^\s*\{"([a-z_]+:[a-z_]+)"/gm)].map(
-  (match) => match[1],
-);
-const bodies = ['push.json, ten commits', ...readdirSync(join(root, 'tests/vectors/bodies')).filter((name) => name.endsWith('.json')).sort()];
+const events = readFileSync(join(root, 'src/dispatch/events.cpp'), 'utf8');
+const catalogue = [...events.matchAll(/^\s*\{"([a-z_]+:[a-z_]+)"/gm)].map((match) => match[1]);
+const bodyFiles = readdirSync(join(root, 'tests/vectors/bodies')).filter((name) => name.endsWith('.json'));
+const bodies = ['push.json, ten commits', ...bodyFiles.sort()];
 
 const RENDER_WITH = 1;
 const AS_OBJECT = 2;
@@ -26,8 +26,13 @@ function seed(name, { event, body, flags = 0, template, partials = {} }) {
   const text = [typeof template === 'string' ? template : JSON.stringify(template)]
     .concat(Object.entries(partials).map(([partial, source]) => `${partial}\n${source}`))
     .join('\0');
-  writeFileSync(join(out, name), Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from([flags, eventIndex, bodyIndex])]));
+  const tail = Buffer.from([flags, eventIndex, bodyIndex]);
+  writeFileSync(join(out, name), Buffer.concat([Buffer.from(text, 'utf8'), tail]));
 }
+
+// depth sections over the commits around `inner`.
+const commits = (inner, depth) =>
+  '{{#dispatch.commits}}'.repeat(depth) + inner + '{{/dispatch.commits}}'.repeat(depth);
 
 mkdirSync(out, { recursive: true });
 
@@ -53,10 +58,7 @@ seed('nested-sections-commits', {
   event: 'repo:push',
   body: 'ten',
   flags: RENDER_WITH,
-  template: {
-    content:
-      '{{#dispatch.commits}}{{#dispatch.commits}}{{#dispatch.commits}}{{short_hash}}{{/dispatch.commits}}{{/dispatch.commits}}{{/dispatch.commits}}',
-  },
+  template: { content: commits('{{short_hash}}', 3) },
 });
 seed('partials-inheritance', {
   event: 'repo:push',
@@ -109,13 +111,19 @@ seed('inverted-no-commits', {
 seed('commit-status', {
   event: 'repo:commit_status_updated',
   body: 'team-status.json',
-  template: { embeds: [{ title: '{{commit_status.state}}: {{commit_status.name}}', description: '{{commit_status.url}}' }] },
+  template: {
+    embeds: [{ title: '{{commit_status.state}}: {{commit_status.name}}', description: '{{commit_status.url}}' }],
+  },
 });
 seed('push-changes-forced', {
   event: 'repo:push',
   body: 'push-forced-deleted.json',
   flags: RENDER_WITH | AS_OBJECT,
-  template: { content: '{{#push.changes}}{{#new}}{{name}}{{/new}}{{^new}}deleted {{old.name}}{{/new}}{{#forced}} (forced){{/forced}}\n{{/push.changes}}' },
+  template: {
+    content:
+      '{{#push.changes}}{{#new}}{{name}}{{/new}}{{^new}}deleted {{old.name}}{{/new}}' +
+      '{{#forced}} (forced){{/forced}}\n{{/push.changes}}',
+  },
 });
 seed('dynamic-partial', {
   event: 'repo:transfer',
@@ -136,12 +144,14 @@ seed('invalid-member', {
 seed('content-over-limit', {
   event: 'repo:push',
   body: 'ten',
-  template: { content: '{{#dispatch.commits}}{{message}} {{message}} {{message}} {{url}} {{url}}{{/dispatch.commits}}', embeds: [{ title: '{{#dispatch.commits}}{{hash}}{{/dispatch.commits}}' }] },
+  template: {
+    content: commits('{{message}} {{message}} {{message}} {{url}} {{url}}', 1),
+    embeds: [{ title: commits('{{hash}}', 1) }],
+  },
 });
 
 // Regressions: a template that asks for more than any message can hold, or nests past max_nesting. Before the
 // render budget each of the first two ran past -timeout=2 (a few hundred bytes asking for gigabytes).
-const commits = (inner, depth) => '{{#dispatch.commits}}'.repeat(depth) + inner + '{{/dispatch.commits}}'.repeat(depth);
 seed('nested-sections-blowup', {
   event: 'repo:push',
   body: 'ten',
