@@ -5,6 +5,7 @@
 import { BitbucketError, bitbucketConfig } from './bitbucket.mjs';
 import { connectFault, connectionsApi } from './connections.mjs';
 import { enqueue, logEvent } from './deliver.mjs';
+import { destinationRefusal } from './destination.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken, readLimited } from './http.mjs';
 import { maskDestination } from './policy.mjs';
 import { coreSettings, messageTitle, receive } from './hooks.mjs';
@@ -14,12 +15,17 @@ import {
 } from './sources.mjs';
 import {
   deleteEndpoint, dueNow, getDelivery, getDeliveryBody, getEndpoint, insertEndpoint, listDeliveries, listEndpoints,
-  recordRequest, saveEndpoint,
+  recordRequest, updateEndpoint,
 } from './store.mjs';
 
 const maxRequestBytes = 2 * 1024 * 1024; // a 1 MiB payload inside a preview request, with room to spare
 const endpointFields = ['name', 'destination_url', 'events', 'template', 'templates', 'secret'];
 const changeableFields = ['name', 'destination_url', 'events', 'template', 'templates', 'active'];
+// The members of the fields that are objects of known shape; any other member is refused by its path.
+const nestedFields = { events: ['mode', 'custom'], source: ['connection', 'repository'] };
+// Deeper than any message template needs; a deeper body is refused before anything walks it recursively.
+const maxRequestDepth = 64;
+const endpointWriteAttempts = 5;
 
 const invalid = (field, reason, extra = {}) => problem(400, 'request_invalid', reason, { field, ...extra });
 
@@ -38,12 +44,29 @@ async function readObject(request, { optional = false } = {}) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return [null, invalid(null, 'request body must be a JSON object')];
   }
+  const deep = tooDeep(value);
+  if (deep !== undefined) {
+    return [null, problem(400, 'body_too_deep', `${deep} nests deeper than ${maxRequestDepth} levels`, { field: deep })];
+  }
   return [value];
 }
 
-// Checks a destination: an http(s) URL without credentials; plain http only to this machine (the local
-// Discord stand-in). Returns a reason, or null when it is fine.
-function destinationFault(value) {
+// Returns the member of `body` that nests deeper than maxRequestDepth, or undefined. Walks with a stack of
+// its own, so a body of 100,000 nested arrays costs no call stack.
+function tooDeep(body) {
+  const stack = Object.entries(body).map(([field, value]) => [value, 1, field]);
+  while (stack.length > 0) {
+    const [value, depth, field] = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > maxRequestDepth) return field;
+    for (const member of Object.values(value)) stack.push([member, depth + 1, field]);
+  }
+  return undefined;
+}
+
+// Checks a destination: an https URL without credentials, to a public address (destination.mjs; plain http
+// and private addresses only in local development). Returns a reason, or null when it is fine.
+function destinationFault(value, env) {
   if (typeof value !== 'string' || value.length === 0) return 'destination_url must be a URL string';
   if (value.length > 2048) return 'destination_url is longer than 2048 characters';
   let url;
@@ -52,12 +75,8 @@ function destinationFault(value) {
   } catch {
     return 'destination_url is not a URL';
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    return 'destination_url must be https (plain http only to localhost)';
-  }
   if (url.username || url.password) return 'destination_url must not carry a user name or password';
-  return null;
+  return destinationRefusal(value, env);
 }
 
 function secretFault(value) {
@@ -69,11 +88,11 @@ function secretFault(value) {
 
 // Checks name, destination and secret here and the event selection and templates in the core. Returns a
 // 400 response naming the field, or null.
-function endpointFault(core, endpoint) {
+function endpointFault(core, endpoint, env) {
   if (typeof endpoint.name !== 'string' || endpoint.name.trim() === '' || endpoint.name.length > 100) {
     return invalid('name', 'name must be a non-empty string of at most 100 characters');
   }
-  const destination = destinationFault(endpoint.destination_url);
+  const destination = destinationFault(endpoint.destination_url, env);
   if (destination) return invalid('destination_url', destination);
   const secret = secretFault(endpoint.secret);
   if (secret) return invalid('secret', secret);
@@ -90,7 +109,14 @@ function endpointFault(core, endpoint) {
 
 function unknownField(body, allowed) {
   const unknown = Object.keys(body).find((key) => !allowed.includes(key));
-  return unknown === undefined ? null : invalid(unknown, `unknown field "${unknown}"; expected ${allowed.join(', ')}`);
+  if (unknown !== undefined) return invalid(unknown, `unknown field "${unknown}"; expected ${allowed.join(', ')}`);
+  for (const [name, members] of Object.entries(nestedFields)) {
+    const value = body[name];
+    if (!allowed.includes(name) || value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    const extra = Object.keys(value).find((key) => !members.includes(key));
+    if (extra !== undefined) return invalid(`${name}.${extra}`, `unknown field "${name}.${extra}"; expected ${members.join(', ')}`);
+  }
+  return null;
 }
 
 export function baseUrl(request, env) {
@@ -238,7 +264,7 @@ async function createEndpoint(request, env, core) {
     destination_status: 'ok',
     active: true,
   };
-  const bad = endpointFault(core, endpoint);
+  const bad = endpointFault(core, endpoint, env);
   if (bad) return bad;
   if (isSource) {
     Object.assign(endpoint, {
@@ -251,8 +277,9 @@ async function createEndpoint(request, env, core) {
   await insertEndpoint(env, endpoint, now);
   if (isSource) {
     try {
-      Object.assign(endpoint, await registerHook(env, endpoint, base, core.events()), { source_status: 'registered' });
-      await saveEndpoint(env, endpoint, now);
+      const registered = { ...await registerHook(env, endpoint, base, core.events()), source_status: 'registered' };
+      Object.assign(endpoint, registered);
+      await updateEndpoint(env, endpoint.id, null, registered, now);
     } catch (error) {
       // Nothing is left behind when Bitbucket refuses: the endpoint goes again.
       await deleteEndpoint(env.DB, endpoint.id);
@@ -266,77 +293,98 @@ async function createEndpoint(request, env, core) {
   return json(201, { ...view, secret: endpoint.secret }, { location: `/api/endpoints/${endpoint.id}` });
 }
 
-async function changeEndpoint(request, env, core, endpoint) {
+// PATCH reads its body before it loads the endpoint, and writes only the columns it changes, on the version
+// it checked them against. When another write lands in between (a rotation, another PATCH) it loads the
+// endpoint again, checks again and writes again, a few times, then answers 409. A PATCH says "set these
+// fields", so applying it to the newer row is what the caller asked for; a 409 only for a row that keeps
+// changing under it.
+async function changeEndpoint(request, env, core, { id }) {
   const [body, fault] = await readObject(request);
   if (fault) return fault;
   const unknown = unknownField(body, changeableFields);
   if (unknown) return unknown;
   if ('active' in body && typeof body.active !== 'boolean') return invalid('active', 'active must be true or false');
-  if ('active' in body && endpoint.provider) {
-    return invalid('active', 'a source is disconnected with POST /api/endpoints/{id}/disconnect (which also removes its hook), and connected again by creating a new source');
-  }
-  const changed = { ...endpoint, ...body };
-  if (body.destination_url !== undefined && body.destination_url !== endpoint.destination_url) {
-    // A new destination gets a fresh start.
-    changed.destination_status = 'ok';
-    changed.destination_error = null;
-  }
-  const bad = endpointFault(core, changed);
-  if (bad) return bad;
   const base = baseUrl(request, env);
-  const hookChanges = body.events !== undefined || (body.name !== undefined && body.name !== endpoint.name);
-  if (endpoint.provider && endpoint.active && endpoint.hook_uuid && hookChanges) {
-    // Bitbucket first: if it refuses, nothing changes here either.
-    const refused = await withBitbucket(async () => updateHook(env, changed, base, core.events()));
-    if (refused) return refused;
+  for (let attempt = 0; attempt < endpointWriteAttempts; attempt += 1) {
+    const endpoint = await getEndpoint(env, id);
+    if (!endpoint) return problem(404, 'not_found', `no endpoint ${id}`);
+    if ('active' in body && endpoint.provider) {
+      return invalid('active', 'a source is disconnected with POST /api/endpoints/{id}/disconnect (which also removes its hook), and connected again by creating a new source');
+    }
+    const changes = { ...body };
+    if (body.destination_url !== undefined && body.destination_url !== endpoint.destination_url) {
+      // A new destination gets a fresh start.
+      changes.destination_status = 'ok';
+      changes.destination_error = null;
+    }
+    const changed = { ...endpoint, ...changes };
+    const bad = endpointFault(core, changed, env);
+    if (bad) return bad;
+    const hookChanges = body.events !== undefined || (body.name !== undefined && body.name !== endpoint.name);
+    if (endpoint.provider && endpoint.active && endpoint.hook_uuid && hookChanges) {
+      // Bitbucket first: if it refuses, nothing changes here either.
+      const refused = await withBitbucket(async () => updateHook(env, changed, base, core.events()));
+      if (refused) return refused;
+    }
+    const now = Date.now();
+    if (await updateEndpoint(env, id, endpoint.version, changes, now)) {
+      logEvent('endpoint_changed', { endpoint: id, fields: Object.keys(body) });
+      return json(200, endpointView({ ...changed, updated_at: now }, base, env));
+    }
   }
-  const now = Date.now();
-  await saveEndpoint(env, changed, now);
-  logEvent('endpoint_changed', { endpoint: endpoint.id, fields: Object.keys(body) });
-  return json(200, endpointView({ ...changed, updated_at: now }, base, env));
+  return problem(409, 'endpoint_changed', 'the endpoint kept changing while this request was applied; read it again and retry');
 }
 
-async function rotateSecret(request, env, core, endpoint) {
+// Rotation, like PATCH, reads its body first and writes only the secret columns, on the version it read.
+async function rotateSecret(request, env, core, { id, provider }) {
   const [body, fault] = await readObject(request, { optional: true });
   if (fault) return fault;
   const unknown = unknownField(body, ['secret']);
   if (unknown) return unknown;
-  const secret = body.secret ?? (endpoint.provider ? hexSecret() : randomToken(32));
+  const secret = body.secret ?? (provider ? hexSecret() : randomToken(32));
   const bad = secretFault(secret);
   if (bad) return invalid('secret', bad);
-  const now = Date.now();
-  if (!endpoint.provider || !endpoint.active || !endpoint.hook_uuid) {
-    // A hand-made endpoint's old secret stops at once: the person rotating it may be shutting out a leak.
-    await saveEndpoint(env, { ...endpoint, secret, previous_secret: null, previous_secret_until: null }, now);
-    logEvent('secret_rotated', { endpoint: endpoint.id });
-    return json(200, { id: endpoint.id, secret });
+  for (let attempt = 0; attempt < endpointWriteAttempts; attempt += 1) {
+    const endpoint = await getEndpoint(env, id);
+    if (!endpoint) return problem(404, 'not_found', `no endpoint ${id}`);
+    const now = Date.now();
+    if (!endpoint.provider || !endpoint.active || !endpoint.hook_uuid) {
+      // A hand-made endpoint's old secret stops at once: the person rotating it may be shutting out a leak.
+      if (!(await updateEndpoint(env, id, endpoint.version, { secret, previous_secret: null, previous_secret_until: null }, now))) continue;
+      logEvent('secret_rotated', { endpoint: id });
+      return json(200, { id, secret });
+    }
+    // Both secrets verify before Bitbucket hears of the new one, so no delivery in flight is refused.
+    const until = now + rotationGraceSeconds(env) * 1000;
+    const rotation = { secret, previous_secret: endpoint.secret, previous_secret_until: until };
+    if (!(await updateEndpoint(env, id, endpoint.version, rotation, now))) continue;
+    const refused = await withBitbucket(async () => updateHook(env, { ...endpoint, ...rotation }, baseUrl(request, env), core.events(), { withSecret: true }));
+    if (refused) {
+      // Undone only if nothing else was written since.
+      await updateEndpoint(env, id, endpoint.version + 1, {
+        secret: endpoint.secret, previous_secret: endpoint.previous_secret, previous_secret_until: endpoint.previous_secret_until,
+      }, Date.now());
+      return refused;
+    }
+    logEvent('secret_rotated', { endpoint: id, source: true });
+    return json(200, { id, secret, previous_valid_until: isoTime(until) });
   }
-  // Both secrets verify before Bitbucket hears of the new one, so no delivery in flight is refused.
-  const until = now + rotationGraceSeconds(env) * 1000;
-  const rotated = { ...endpoint, secret, previous_secret: endpoint.secret, previous_secret_until: until };
-  await saveEndpoint(env, rotated, now);
-  const refused = await withBitbucket(async () => updateHook(env, rotated, baseUrl(request, env), core.events(), { withSecret: true }));
-  if (refused) {
-    await saveEndpoint(env, endpoint, Date.now());
-    return refused;
-  }
-  logEvent('secret_rotated', { endpoint: endpoint.id, source: true });
-  return json(200, { id: endpoint.id, secret, previous_valid_until: isoTime(until) });
+  return problem(409, 'endpoint_changed', 'the endpoint kept changing while the secret was rotated; try again');
 }
 
+// Disconnecting writes only the columns it decides, whatever else changed meanwhile, so it needs no version.
 async function disconnect(request, env, endpoint) {
   const now = Date.now();
   if (!endpoint.provider) {
-    await saveEndpoint(env, { ...endpoint, active: false }, now);
+    await updateEndpoint(env, endpoint.id, null, { active: false }, now);
     logEvent('endpoint_disconnected', { endpoint: endpoint.id });
     return json(200, { id: endpoint.id, active: false });
   }
   const base = baseUrl(request, env);
   // A hook already removed stays removed; one left behind is tried again.
   const outcome = endpoint.source_status === 'removed' ? { status: 'removed' } : await removeHook(env, endpoint, base);
-  await saveEndpoint(env, {
-    ...endpoint, active: false, source_status: outcome.status, source_error: outcome.reason ?? null,
-    previous_secret: null, previous_secret_until: null,
+  await updateEndpoint(env, endpoint.id, null, {
+    active: false, source_status: outcome.status, source_error: outcome.reason ?? null, previous_secret: null, previous_secret_until: null,
   }, now);
   logEvent('source_disconnected', { endpoint: endpoint.id, hook: outcome.status });
   return json(200, { id: endpoint.id, active: false, source: outcome });
@@ -375,6 +423,11 @@ async function redeliver(request, env, core, id) {
   }
   const endpoint = await getEndpoint(env, recorded.endpoint_id);
   if (!endpoint.active) return problem(409, 'endpoint_inactive', 'the endpoint is disconnected; set active to true first');
+  if (endpoint.destination_status === 'broken') {
+    return problem(409, 'destination_broken', `the destination is marked broken (${endpoint.destination_error}); change destination_url first`);
+  }
+  const refusal = destinationRefusal(endpoint.destination_url, env);
+  if (refusal) return problem(409, 'destination_refused', `${refusal}; change destination_url first`);
   const body = new Uint8Array(recorded.body);
   const outcome = core.redeliver(coreSettings(endpoint), recorded.event, body);
   if (outcome.verdict !== 'deliver') return problem(409, outcome.code, outcome.reason);

@@ -1,12 +1,21 @@
 // Delivery: the queue consumer that POSTs each accepted message to its destination, and the outbox sweep
 // that re-enqueues what D1 still holds as unsent (a lost queue message, a worker killed mid-POST).
 
+import { destinationRefusal } from './destination.mjs';
 import { decide, deliveryConfig, waitUrl } from './policy.mjs';
 import { claim, markDestinationBroken, overdue, purge, settle } from './store.mjs';
 
 const keptAnswerBytes = 4096;
+// Discord answers with the message it created, embeds and all, so its id can lie past the kept 4 KiB; this
+// much is read to find it, and never more.
+const readDiscordBytes = 64 * 1024;
+const keptExcerptChars = 200; // of an answer that is not Discord's: a short text, nothing more
 const keptLogEntries = 50;
 const keptAnswerInLog = 512; // of each attempt's answer; the last one is kept whole (4 KiB) beside the log
+const consumerConcurrency = 5; // POSTs in flight per queue batch: one hanging destination holds up no other
+const sweepPage = 100; // Cloudflare Queues takes at most 100 messages (and 256 KB) per sendBatch
+const sweepMaxRows = 10_000; // one sweep's budget: 100 pages, or 20 s, whichever comes first; the rest
+const sweepMaxMs = 20_000; // waits for the next sweep (a minute later)
 
 // One line of JSON per event on the console (Workers Logs, `wrangler tail`, the dev terminal). Never
 // given a secret, a token or a destination URL.
@@ -25,22 +34,73 @@ export async function enqueue(env, id, delaySeconds = 0) {
   }
 }
 
-// POSTs the message; returns {status, headers, bodyText, ms} or {error, ms} for a network error or timeout.
+// POSTs the message; returns {status, headers, bodyText, kept, redirectTo?, ms} or {error, ms} for a network
+// error or timeout. `bodyText` is what the policy reads, `kept` what the log keeps.
 async function post(url, message, timeoutSeconds) {
   const started = Date.now();
   const answer = await postOnce(url, message, timeoutSeconds);
   return { ...answer, ms: Date.now() - started };
 }
 
+// A Discord-shaped answer: to a webhook URL's path, in JSON. Any other destination is kept short: its answer
+// is not ours to store, and may be anything (an internal page, if a redirect or a DNS record led there).
+function discordShaped(url, response) {
+  return /^\/api(?:\/v\d+)?\/webhooks\/\d+\/[^/]+\/?$/.test(new URL(url).pathname)
+    && /^application\/json\b/i.test(response.headers.get('content-type') ?? '');
+}
+
+// Reads at most `limit` bytes of a body from its stream and cancels the rest, so an answer without end
+// costs no more than that.
+async function readAtMost(response, limit) {
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const bytes = new Uint8Array(limit);
+  let size = 0;
+  while (size < limit) {
+    const { done, value } = await reader.read();
+    if (done) return bytes.subarray(0, size);
+    const part = value.subarray(0, limit - size);
+    bytes.set(part, size);
+    size += part.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  return bytes;
+}
+
+// The first `count` bytes as text; a character cut in two at the end is dropped.
+const textOf = (bytes, count = bytes.byteLength) => new TextDecoder().decode(bytes.subarray(0, count), { stream: true });
+
+// A short text-only excerpt: control and direction characters become spaces, runs of space one.
+const excerpt = (text) => text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+  .replace(/ {2,}/g, ' ').trim().slice(0, keptExcerptChars);
+
 async function postOnce(url, message, timeoutSeconds) {
   try {
-    const response = await fetch(waitUrl(url), {
+    const target = waitUrl(url);
+    const response = await fetch(target, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'dispatch-relay/0.1' },
       body: message,
+      // A redirect is never followed: it could lead the POST (and the answer kept) anywhere, a private
+      // address included.
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutSeconds * 1000),
     });
-    return { status: response.status, headers: response.headers, bodyText: await response.text() };
+    const answer = { status: response.status, headers: response.headers };
+    if (response.status >= 300 && response.status < 400) {
+      const location = response.headers.get('location');
+      try {
+        answer.redirectTo = location === null ? null : new URL(location, target).host;
+      } catch {
+        answer.redirectTo = null;
+      }
+    }
+    if (discordShaped(url, response)) {
+      const bytes = await readAtMost(response, readDiscordBytes);
+      return { ...answer, bodyText: textOf(bytes), kept: textOf(bytes, keptAnswerBytes) };
+    }
+    const text = excerpt(textOf(await readAtMost(response, keptAnswerBytes)));
+    return { ...answer, bodyText: text, kept: text };
   } catch (error) {
     if (error?.name === 'TimeoutError') return { error: `no answer within ${timeoutSeconds} s` };
     return { error: String(error?.message ?? error) };
@@ -59,18 +119,22 @@ async function deliverOne(env, id) {
   const attemptLog = delivery.attempt_log.slice(-(keptLogEntries - 1));
   const at = new Date(now()).toISOString();
 
-  if (delivery.endpoint.destination_status === 'broken') {
-    const why = `not sent: the destination is marked broken (${delivery.endpoint.destination_error}); `
-      + 'change destination_url, then redeliver';
+  // Checked again here, not only when saved: a row saved before this check, or under another configuration.
+  const refusal = delivery.endpoint.destination_status === 'broken'
+    ? `the destination is marked broken (${delivery.endpoint.destination_error}); change destination_url, then redeliver`
+    : destinationRefusal(delivery.endpoint.destination_url, env);
+  if (refusal) {
+    const why = `not sent: ${refusal}`;
     attemptLog.push({ at, outcome: 'failed', error: why });
-    await settle(env.DB, id, { status: 'failed', failures: delivery.failures, last_error: why, attempt_log: attemptLog }, now());
-    logEvent('delivery_failed', { delivery: id, endpoint: delivery.endpoint_id, why: 'destination broken' });
+    await settle(env.DB, id, { status: 'failed', failures: delivery.failures, last_error: why, attempt_log: attemptLog }, now()).run();
+    const broken = delivery.endpoint.destination_status === 'broken';
+    logEvent('delivery_failed', { delivery: id, endpoint: delivery.endpoint_id, why: broken ? 'destination broken' : 'destination refused' });
     return 'failed';
   }
 
   const answer = await post(delivery.endpoint.destination_url, delivery.message, config.timeoutSeconds);
   const decision = decide(answer, { attempts: delivery.attempts, failures: delivery.failures }, config, Math.random(), now());
-  const kept = answer.bodyText === undefined ? undefined : answer.bodyText.slice(0, keptAnswerBytes);
+  const { kept } = answer;
   const entry = { at, outcome: decision.outcome, duration_ms: answer.ms };
   if (answer.status !== undefined) entry.status = answer.status;
   if (kept !== undefined && kept !== '') entry.answer = kept.slice(0, keptAnswerInLog);
@@ -79,7 +143,7 @@ async function deliverOne(env, id) {
 
   if (decision.outcome === 'delivered') {
     attemptLog.push(entry);
-    await settle(env.DB, id, { ...settled, status: 'delivered', message_id: decision.messageId, attempt_log: attemptLog }, now());
+    await settle(env.DB, id, { ...settled, status: 'delivered', message_id: decision.messageId, attempt_log: attemptLog }, now()).run();
     logEvent('delivered', { delivery: id, endpoint: delivery.endpoint_id, attempts: delivery.attempts, status: answer.status });
     return 'delivered';
   }
@@ -89,44 +153,71 @@ async function deliverOne(env, id) {
     const due = now() + decision.delaySeconds * 1000;
     await settle(env.DB, id, {
       ...settled, status: 'pending', failures: decision.failures, next_attempt_at: due, last_error: decision.why, attempt_log: attemptLog,
-    }, now());
+    }, now()).run();
     await enqueue(env, id, decision.delaySeconds);
     logEvent('delivery_retry', { delivery: id, endpoint: delivery.endpoint_id, status: answer.status, retry_in: decision.delaySeconds });
     return 'retry';
   }
   attemptLog.push(entry);
-  await settle(env.DB, id, { ...settled, status: 'failed', last_error: decision.why, attempt_log: attemptLog }, now());
-  if (decision.broken) await markDestinationBroken(env.DB, delivery.endpoint_id, decision.why, now());
+  const failed = settle(env.DB, id, { ...settled, status: 'failed', last_error: decision.why, attempt_log: attemptLog }, now());
+  // The failure and the broken mark land together, or neither does (and the queue tries again).
+  if (decision.broken) {
+    await env.DB.batch([failed, markDestinationBroken(env.DB, delivery.endpoint_id, delivery.endpoint.destination_url, decision.why, now())]);
+  } else {
+    await failed.run();
+  }
   logEvent('delivery_failed', { delivery: id, endpoint: delivery.endpoint_id, status: answer.status, broken: decision.broken });
   return 'failed';
 }
 
-// The queue consumer: one message per delivery id, taken in order. A message whose work threw (D1
-// unavailable) is retried by the queue; D1's record makes a repeat harmless.
+// The queue consumer: one message per delivery id, up to `consumerConcurrency` at once, each acknowledged
+// or retried on its own. A message whose work threw (D1 unavailable) is retried by the queue; D1's record
+// makes a repeat harmless.
 export async function consume(batch, env) {
-  for (const message of batch.messages) {
-    const id = message.body?.delivery;
-    if (typeof id !== 'string') {
-      message.ack();
-      continue;
+  const waiting = [...batch.messages];
+  const worker = async () => {
+    for (let message = waiting.shift(); message !== undefined; message = waiting.shift()) {
+      const id = message.body?.delivery;
+      if (typeof id !== 'string') {
+        message.ack();
+        continue;
+      }
+      try {
+        await deliverOne(env, id);
+        message.ack();
+      } catch (error) {
+        logEvent('consumer_error', { delivery: id, error: String(error?.message ?? error) });
+        message.retry({ delaySeconds: 30 });
+      }
     }
-    try {
-      await deliverOne(env, id);
-      message.ack();
-    } catch (error) {
-      logEvent('consumer_error', { delivery: id, error: String(error?.message ?? error) });
-      message.retry({ delaySeconds: 30 });
-    }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(consumerConcurrency, waiting.length) }, worker));
 }
 
-// Re-enqueues what D1 holds as unsent and overdue. Returns how many it re-enqueued.
+// Re-enqueues what D1 holds as unsent and overdue, a page of ids at a time (one sendBatch each), within
+// the sweep's budget. Returns how many it re-enqueued. A page the queue refuses is left to the next sweep.
 export async function sweep(env, now = Date.now()) {
   const config = deliveryConfig(env);
-  const ids = await overdue(env.DB, now, config.sweepGraceSeconds * 1000, 200);
-  for (const id of ids) await enqueue(env, id);
-  if (ids.length > 0) logEvent('sweep', { requeued: ids.length });
-  return ids.length;
+  const started = Date.now();
+  let after = '';
+  let requeued = 0;
+  let pages = 0;
+  while (requeued < sweepMaxRows && Date.now() - started < sweepMaxMs) {
+    const ids = await overdue(env.DB, now, config.sweepGraceSeconds * 1000, sweepPage, after);
+    if (ids.length === 0) break;
+    try {
+      await env.DELIVERIES.sendBatch(ids.map((id) => ({ body: { delivery: id } })));
+    } catch (error) {
+      logEvent('enqueue_failed', { deliveries: ids.length, error: String(error?.message ?? error) });
+      break;
+    }
+    requeued += ids.length;
+    pages += 1;
+    after = ids.at(-1);
+    if (ids.length < sweepPage) break;
+  }
+  if (requeued > 0) logEvent('sweep', { requeued, pages });
+  return requeued;
 }
 
 // The scheduled task: the sweep, then retention (raw bodies after RETENTION_DAYS, log rows after four times

@@ -50,8 +50,8 @@ export function rateLimitSeconds(headers, bodyText, now) {
   return Number.isFinite(resetAfter) && resetAfter >= 0 ? resetAfter : null;
 }
 
-// Decides what follows one POST. `answer` is {status, headers, bodyText} or {error} (network error or
-// timeout); `counts` is {attempts, failures} including this POST's attempt. Returns one of
+// Decides what follows one POST. `answer` is {status, headers, bodyText, redirectTo?} or {error} (network
+// error or timeout); `counts` is {attempts, failures} including this POST's attempt. Returns one of
 //   {outcome:'delivered', messageId}
 //   {outcome:'retry', delaySeconds, failures, why}
 //   {outcome:'failed', why, broken}   (broken: the destination itself is gone or refuses us)
@@ -88,6 +88,12 @@ export function decide(answer, counts, config, random, now) {
     return retry(seconds, counts.failures, `429 rate limited: retry after ${seconds} s`);
   }
   if (status >= 500) return serverTrouble(`${status} from the destination`);
+  if (status >= 300 && status < 400) {
+    // Not followed and not retried: a redirect would answer the same next time. The destination is not
+    // marked broken, since a moved webhook is for a person to look at, not a proof it is gone.
+    const where = answer.redirectTo ? `a redirect to ${answer.redirectTo}` : 'a redirect';
+    return failed(`${status} from the destination: ${where}; dispatch does not follow redirects`);
+  }
   if (status === 404 || status === 401) {
     return failed(`${status} from the destination: ${destinationError(answer.bodyText)}; the destination is marked broken`, true);
   }
@@ -98,7 +104,10 @@ export function decide(answer, counts, config, random, now) {
 function destinationError(bodyText) {
   try {
     const body = JSON.parse(bodyText);
-    if (typeof body?.message === 'string') return body.code === undefined ? body.message : `${body.message} (code ${body.code})`;
+    if (typeof body?.message === 'string') {
+      const message = body.message.replace(/\s+/g, ' ').trim().slice(0, 200);
+      return body.code === undefined ? message : `${message} (code ${String(body.code).slice(0, 20)})`;
+    }
   } catch {
     // Fall through to the text itself.
   }

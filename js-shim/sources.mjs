@@ -74,8 +74,8 @@ export async function registerHook(env, endpoint, base, catalogue) {
   if (reusable) {
     hook = await client.updateHook(endpoint.repository, reusable.hook.uuid, body);
     // The endpoint that left this hook behind no longer owns it.
-    await env.DB.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL WHERE hook_uuid = ?
-        AND id != ? AND source_status = 'left_behind'`).bind(reusable.hook.uuid, endpoint.id).run();
+    await env.DB.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL, version = version + 1
+        WHERE hook_uuid = ? AND id != ? AND source_status = 'left_behind'`).bind(reusable.hook.uuid, endpoint.id).run();
   } else {
     hook = await client.createHook(endpoint.repository, body);
   }
@@ -127,8 +127,8 @@ export async function removeLeftBehind(env, connectionId, base) {
   for (const endpoint of results) {
     const outcome = await removeHook(env, endpoint, base);
     if (outcome.status !== 'removed') continue;
-    await env.DB.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL, updated_at = ?
-        WHERE id = ?`).bind(Date.now(), endpoint.id).run();
+    await env.DB.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL, updated_at = ?,
+        version = version + 1 WHERE id = ?`).bind(Date.now(), endpoint.id).run();
     removed += 1;
   }
   if (results.length > 0) logEvent('left_behind_cleanup', { connection: connectionId, removed, of: results.length });

@@ -5,7 +5,7 @@ import { openEndpointSecret, sealEndpointSecret } from './secrets.mjs';
 
 const endpointColumns = `id, name, events, template, templates, destination_url, destination_status,
   destination_error, active, provider, connection_id, repository, repository_uuid, hook_uuid, source_status,
-  source_error, previous_secret_until, created_at, updated_at`;
+  source_error, previous_secret_until, version, created_at, updated_at`;
 
 // Parses the JSON columns of an endpoint row.
 function endpointFromRow(row) {
@@ -59,16 +59,40 @@ export async function insertEndpoint(env, endpoint, now) {
     .run();
 }
 
-// Writes an endpoint's changed settings back (the whole row but its id and creation time).
-export async function saveEndpoint(env, endpoint, now) {
-  await env.DB.prepare(`UPDATE endpoints SET name = ?, secret = ?, events = ?, template = ?, templates = ?,
-      destination_url = ?, destination_status = ?, destination_error = ?, active = ?,
-      ${sourceColumns.map((name) => `${name} = ?`).join(', ')}, previous_secret = ?, updated_at = ? WHERE id = ?`)
-    .bind(endpoint.name, await sealEndpointSecret(env, endpoint.id, endpoint.secret), JSON.stringify(endpoint.events),
-      orNull(endpoint.template), orNull(endpoint.templates), endpoint.destination_url, endpoint.destination_status,
-      endpoint.destination_error ?? null, endpoint.active ? 1 : 0, ...sourceColumns.map((name) => endpoint[name] ?? null),
-      await sealEndpointSecret(env, endpoint.id, endpoint.previous_secret), now, endpoint.id)
-    .run();
+// How each column an admin change may write is stored.
+const endpointWrites = {
+  name: (value) => value,
+  events: (value) => JSON.stringify(value),
+  template: orNull,
+  templates: orNull,
+  destination_url: (value) => value,
+  destination_status: (value) => value ?? 'ok',
+  destination_error: (value) => value ?? null,
+  active: (value) => (value === false ? 0 : 1),
+  ...Object.fromEntries(sourceColumns.map((name) => [name, (value) => value ?? null])),
+};
+
+// Writes only the columns in `changes` (secret and previous_secret are sealed here) and adds one to the
+// version. With a `version`, only when the row is still at that version. Returns true when the row was
+// written; false when it changed meanwhile (or is gone).
+export async function updateEndpoint(env, id, version, changes, now) {
+  const columns = [];
+  const values = [];
+  for (const [name, value] of Object.entries(changes)) {
+    if (name === 'secret' || name === 'previous_secret') {
+      columns.push(name);
+      values.push(await sealEndpointSecret(env, id, value));
+    } else if (endpointWrites[name]) {
+      columns.push(name);
+      values.push(endpointWrites[name](value));
+    } else {
+      throw new TypeError(`updateEndpoint: ${name} is not a column it writes`);
+    }
+  }
+  const { meta } = await env.DB.prepare(`UPDATE endpoints SET ${columns.map((name) => `${name} = ?, `).join('')}
+      version = version + 1, updated_at = ? WHERE id = ? AND (? IS NULL OR version = ?)`)
+    .bind(...values, now, id, version ?? null, version ?? null).run();
+  return meta.changes > 0;
 }
 
 export async function deleteEndpoint(db, id) {
@@ -77,9 +101,11 @@ export async function deleteEndpoint(db, id) {
   return meta.changes > 0;
 }
 
-export async function markDestinationBroken(db, endpointId, why, now) {
-  await db.prepare(`UPDATE endpoints SET destination_status = 'broken', destination_error = ?, updated_at = ?
-      WHERE id = ?`).bind(why, now, endpointId).run();
+// Marks the destination an attempt was sent to as broken (the statement, to batch with the attempt's
+// settle). A destination changed since that attempt is left alone: the new one has not failed.
+export function markDestinationBroken(db, endpointId, destination, why, now) {
+  return db.prepare(`UPDATE endpoints SET destination_status = 'broken', destination_error = ?, updated_at = ?,
+      version = version + 1 WHERE id = ? AND destination_url = ?`).bind(why, now, endpointId, destination);
 }
 
 // Records one request to /hooks/{endpoint}. A delivery to be sent is inserted unless the endpoint already
@@ -119,25 +145,26 @@ export async function claim(db, id, now, leaseMs) {
   return { ...row, attempt_log: JSON.parse(row.attempt_log ?? '[]'), endpoint };
 }
 
-// Writes what one POST came to. `fields`: status ('delivered' | 'pending' | 'failed'), and any of
-// failures, next_attempt_at, response_status, response_body, message_id, last_error, attempt_log.
-export async function settle(db, id, fields, now) {
-  await db.prepare(`UPDATE deliveries SET status = ?, failures = ?, next_attempt_at = ?, lease_until = NULL,
+// Writes what one POST came to (the statement, to run or batch). `fields`: status ('delivered' | 'pending' |
+// 'failed'), and any of failures, next_attempt_at, response_status, response_body, message_id, last_error,
+// attempt_log.
+export function settle(db, id, fields, now) {
+  return db.prepare(`UPDATE deliveries SET status = ?, failures = ?, next_attempt_at = ?, lease_until = NULL,
       response_status = COALESCE(?, response_status), response_body = COALESCE(?, response_body),
       message_id = COALESCE(?, message_id), attempt_log = ?, delivered_at = ?, last_error = ?,
       updated_at = ? WHERE id = ?`)
     .bind(fields.status, fields.failures, fields.next_attempt_at ?? null, fields.response_status ?? null,
       fields.response_body ?? null, fields.message_id ?? null, JSON.stringify(fields.attempt_log),
-      fields.status === 'delivered' ? now : null, fields.last_error ?? null, now, id)
-    .run();
+      fields.status === 'delivered' ? now : null, fields.last_error ?? null, now, id);
 }
 
 // The outbox sweep: deliveries a queue message should already have taken (pending past due by `graceMs`)
-// or whose consumer died mid-POST (lease run out).
-export async function overdue(db, now, graceMs, limit) {
+// or whose consumer died mid-POST (lease run out). A page of up to `limit` ids after `after` (keyset
+// pagination by id: a page never repeats or skips a row whatever the consumer settles meanwhile).
+export async function overdue(db, now, graceMs, limit, after = '') {
   const { results } = await db.prepare(`SELECT id FROM deliveries
-      WHERE (status = 'pending' AND next_attempt_at <= ?1) OR (status = 'sending' AND lease_until <= ?2)
-      ORDER BY next_attempt_at LIMIT ?3`).bind(now - graceMs, now, limit).all();
+      WHERE ((status = 'pending' AND next_attempt_at <= ?1) OR (status = 'sending' AND lease_until <= ?2)) AND id > ?4
+      ORDER BY id LIMIT ?3`).bind(now - graceMs, now, limit, after).all();
   return results.map((row) => row.id);
 }
 

@@ -27,7 +27,9 @@ export function freePort() {
 
 // `config` picks another wrangler configuration (the benchmarks' Workers); `migrate: false` skips D1; `port`
 // a port picked beforehand (freePort), for a peer that must know the relay's URL before it starts.
-export async function startRelay({ token, vars = {}, config = 'wrangler.toml', migrate = true, port: chosen }) {
+// ALLOW_LOCAL_DESTINATIONS is on unless `vars` says otherwise: the suites deliver to stand-ins on 127.0.0.1.
+export async function startRelay({ token, vars: given = {}, config = 'wrangler.toml', migrate = true, port: chosen }) {
+  const vars = { ALLOW_LOCAL_DESTINATIONS: 'true', ...given };
   assert.ok(existsSync(wrangler), 'wrangler is not installed: run script/bootstrap');
   const state = mkdtempSync(join(tmpdir(), 'dispatch-relay-'));
   if (migrate) {
@@ -37,12 +39,14 @@ export async function startRelay({ token, vars = {}, config = 'wrangler.toml', m
   }
   const port = chosen ?? await freePort();
   const relay = { base: `http://127.0.0.1:${port}`, token, log: '', process: null, state };
-  const args = ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
+  const args = () => ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
     '--show-interactive-dev-session=false', '--var', `ADMIN_TOKEN:${token}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])];
 
-  relay.start = async () => {
-    const child = spawn(wrangler, args, { cwd: root, detached: true, env: quiet });
+  // `changed` vars apply from this start on (a restart with another configuration, same state).
+  relay.start = async (changed = {}) => {
+    Object.assign(vars, changed);
+    const child = spawn(wrangler, args(), { cwd: root, detached: true, env: quiet });
     relay.process = child;
     child.stdout.on('data', (chunk) => { relay.log += chunk; });
     child.stderr.on('data', (chunk) => { relay.log += chunk; });
