@@ -203,6 +203,10 @@ function deliveryView(row, full) {
     redelivery_of: row.redelivery_of,
     title: row.title,
     test: row.test === 1,
+    // A folded row (repeated refusals, duplicates) stands for `count` requests, the latest at last_seen_at.
+    count: row.request_count ?? 1,
+    last_seen_at: isoTime(row.last_seen_at ?? row.received_at),
+    duplicate_of: row.duplicate_of ?? null,
   };
   if (!full) return view;
   return {
@@ -405,7 +409,7 @@ async function sendTestEvent(request, env, core, endpoint) {
   const signed = new Request(`${new URL(request.url).origin}/hooks/${endpoint.id}`, { method: 'POST', headers: sample.headers, body: sample.body });
   const answered = await receive(signed, env, core, endpoint.id, { test: true });
   const answer = await answered.json();
-  logEvent('test_event', { endpoint: endpoint.id, event: body.event, answered: answered.status });
+  logEvent('test_event', { endpoint: endpoint.id, key: body.event, answered: answered.status });
   const result = { event: body.event, answered: answered.status, status: answer.status };
   if (answer.delivery) result.delivery = answer.delivery;
   if (answer.reason) result.reason = answer.reason;

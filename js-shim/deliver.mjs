@@ -18,9 +18,12 @@ const sweepMaxRows = 10_000; // one sweep's budget: 100 pages, or 20 s, whicheve
 const sweepMaxMs = 20_000; // waits for the next sweep (a minute later)
 
 // One line of JSON per event on the console (Workers Logs, `wrangler tail`, the dev terminal). Never
-// given a secret, a token or a destination URL.
+// given a secret, a token or a destination URL. The line's name comes first and a field cannot replace it:
+// a Bitbucket event key goes in `key`.
 export function logEvent(what, fields) {
-  console.log(JSON.stringify({ event: what, ...fields }));
+  const line = { event: what, ...fields };
+  line.event = what;
+  console.log(JSON.stringify(line));
 }
 
 // Puts a delivery on the queue. A failure is logged and left to the sweep: D1 already holds the delivery.

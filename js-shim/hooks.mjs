@@ -2,8 +2,8 @@
 // D1, enqueue what is to be delivered, and answer Bitbucket without waiting on the destination.
 
 import { enqueue, logEvent } from './deliver.mjs';
-import { json, methodNotAllowed, readLimited } from './http.mjs';
-import { getEndpoint, recordRequest } from './store.mjs';
+import { json, readLimited } from './http.mjs';
+import { getEndpoint, recordRefusal, recordVerified } from './store.mjs';
 
 const maxBodyBytes = 1024 * 1024; // DESIGN.md: 413 past 1 MiB (Bitbucket's own cap is 256 KB)
 const keptHeaderBytes = 4096;
@@ -28,12 +28,14 @@ export function coreSettings(endpoint, now = Date.now()) {
 const refusal = (status, code, reason) => json(status, { status: 'rejected', code, reason });
 
 // The request's headers as the delivery log shows them: the signature shortened (it is not a secret, but
-// nobody needs all of it), cookies and credentials left out, at most 4 KiB.
+// nobody needs all of it), cookies and credentials left out, at most 4 KiB. A control character (CR, LF,
+// NUL; HTTP parsers refuse them, but this takes any iterable) is shown as U+FFFD, so a value stays one line.
 export function recordedHeaders(headers) {
   const kept = {};
   let size = 0;
-  for (const [name, value] of headers) {
+  for (const [name, raw] of headers) {
     if (['authorization', 'cookie'].includes(name)) continue;
+    const value = raw.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '\ufffd');
     const shown = name === 'x-hub-signature' ? value.replace(/^(\s*[^=]*=\s*[0-9a-fA-F]{8})[0-9a-fA-F]+/, '$1…') : value;
     size += name.length + shown.length;
     if (size > keptHeaderBytes) break;
@@ -48,11 +50,91 @@ export function messageTitle(message) {
   return title === null ? null : title.slice(0, 200);
 }
 
+const notPostReason = 'this is a dispatch webhook URL: Bitbucket POSTs its events here';
+
+// The answer to another method than POST: JSON for a program, a small page for a browser.
+function notPost(request) {
+  const headers = { allow: 'POST', 'x-content-type-options': 'nosniff' };
+  if (!(request.headers.get('accept') ?? '').includes('text/html')) {
+    return json(405, { code: 'method_not_allowed', reason: notPostReason }, headers);
+  }
+  const page = '<!doctype html><html lang="en"><meta charset="utf-8"><title>dispatch webhook URL</title>'
+    + '<p>This is a dispatch webhook URL: Bitbucket POSTs its events here.</p></html>\n';
+  return new Response(page, {
+    status: 405,
+    headers: {
+      ...headers,
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    },
+  });
+}
+
+// Refusals of one code are folded into one log row per endpoint and hour: a flood of them adds at most one
+// row per refusal code (a short, fixed list) and hour, whatever its size.
+const refusalSlotMs = 60 * 60 * 1000;
+const refusalKey = (code, status, received, test) => `refused:${code}:${status}:${Math.floor(received / refusalSlotMs)}${test ? ':test' : ''}`;
+
+// How long a signed body is remembered, so that the same bytes sent again are not delivered again.
+export function replayWindowMs(env) {
+  const given = env.REPLAY_WINDOW_SECONDS ?? '86400';
+  const seconds = Number(given);
+  if (String(given).trim() === '' || !Number.isInteger(seconds) || seconds < 0) {
+    throw new TypeError(`REPLAY_WINDOW_SECONDS must be a whole number of seconds (0: off), not ${JSON.stringify(given)}`);
+  }
+  return seconds * 1000;
+}
+
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+// An unread body is drained while it keeps coming (each piece within `drainIdleMs`), up to `drainMs` and
+// `drainBytes`, then let go.
+const drainIdleMs = 250;
+const drainMs = 2000;
+const drainBytes = 8 * 1024 * 1024;
+
+// Reads and drops what is left of a body the answer did not need. Reading it keeps the connection usable for
+// the next request (wrangler dev's proxy breaks it otherwise); the limits stop a sender that declared more
+// than it sends (a Content-Length over 1 MiB, 10 bytes of body) from holding the answer back: the runtime
+// (wrangler dev drains an unread body) waited for all of it, and the sender got no answer until it gave up.
+async function drain(body) {
+  const reader = body.getReader();
+  const started = Date.now();
+  let size = 0;
+  let timer;
+  try {
+    while (Date.now() - started < drainMs && size <= drainBytes) {
+      const idle = new Promise((done) => { timer = setTimeout(done, drainIdleMs, null); });
+      const step = await Promise.race([reader.read(), idle]);
+      clearTimeout(timer);
+      if (step === null || step.done) break;
+      size += step.value.byteLength;
+    }
+  } catch {
+    // The sender went away.
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
+  }
+}
+
 // Takes one request to /hooks/{endpoint}. `test`: the request is the Sources page's "Send test event".
 export async function receive(request, env, core, endpointId, { test = false } = {}) {
-  if (request.method !== 'POST') return methodNotAllowed(['POST']);
+  try {
+    return await receiveOnce(request, env, core, endpointId, test);
+  } finally {
+    if (request.body && !request.bodyUsed) await drain(request.body);
+  }
+}
+
+async function receiveOnce(request, env, core, endpointId, test) {
   const endpoint = await getEndpoint(env, endpointId);
   if (!endpoint) {
+    if (request.method !== 'POST') return notPost(request);
     logEvent('hook_refused', { endpoint: endpointId, status: 404, code: 'endpoint_unknown' });
     return refusal(404, 'endpoint_unknown', 'no endpoint has this URL');
   }
@@ -70,13 +152,21 @@ export async function receive(request, env, core, endpointId, { test = false } =
     request_headers: recordedHeaders(request.headers),
     test,
   };
-  // Refusals are recorded too, so a user can see why a hook "did nothing".
+  // Refusals are recorded too, so a user can see why a hook "did nothing"; repeated ones share a row.
+  const record = async (status, code, reason) => {
+    const folded = await recordRefusal(env.DB, { ...row, verdict: 'reject', code, reason, answered: status, status: 'rejected' },
+      refusalKey(code, status, received, test));
+    logEvent('hook_refused', { endpoint: endpoint.id, delivery: folded.id, count: folded.count, status, code });
+  };
   const refuse = async (status, code, reason) => {
-    await recordRequest(env.DB, { ...row, verdict: 'reject', code, reason, answered: status, status: 'rejected' });
-    logEvent('hook_refused', { endpoint: endpoint.id, delivery: row.id, status, code });
+    await record(status, code, reason);
     return refusal(status, code, reason);
   };
 
+  if (request.method !== 'POST') {
+    await record(405, 'method_not_allowed', notPostReason);
+    return notPost(request);
+  }
   if (!endpoint.active) return refuse(410, 'endpoint_inactive', 'this endpoint was disconnected');
   const body = await readLimited(request, maxBodyBytes);
   if (body === null) {
@@ -86,25 +176,37 @@ export async function receive(request, env, core, endpointId, { test = false } =
   for (const name of ['x-event-key', 'x-hub-signature']) {
     if (request.headers.has(name)) headers[name] = request.headers.get(name);
   }
-  const outcome = (await core()).handle(coreSettings(endpoint, received), headers, body);
+  let outcome;
+  try {
+    outcome = (await core()).handle(coreSettings(endpoint, received), headers, body);
+  } catch (error) {
+    // 503 asks Bitbucket to try again; the log says the request came and why it was not taken.
+    logEvent('core_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });
+    return refuse(503, 'core_failed', 'dispatch could not check this request just now; Bitbucket will try again');
+  }
   if (outcome.verdict === 'reject') return refuse(outcome.status, outcome.code, outcome.reason);
-  if (outcome.verdict === 'ignore') {
-    await recordRequest(env.DB, { ...row, verdict: 'ignore', code: outcome.code, reason: outcome.reason, answered: 200, status: 'ignored' });
-    logEvent('hook_ignored', { endpoint: endpoint.id, delivery: row.id, event: outcome.event, code: outcome.code });
+
+  // A body the endpoint already received inside the window is a replay (test events are exempt: their
+  // sample is the same every time, and only the admin API sends them).
+  const windowMs = replayWindowMs(env);
+  const seen = test || windowMs === 0 ? null : { sha256: await sha256Hex(body), until: received + windowMs };
+  const deliver = outcome.verdict === 'deliver';
+  const recorded = await recordVerified(env.DB, deliver
+    ? {
+      ...row, verdict: 'deliver', code: outcome.code, reason: outcome.reason, answered: 202, status: 'pending',
+      next_attempt_at: received, message: outcome.message, body, title: messageTitle(outcome.message),
+    }
+    : { ...row, verdict: 'ignore', code: outcome.code, reason: outcome.reason, answered: 200, status: 'ignored' }, seen);
+  if (recorded.duplicate) {
+    logEvent('hook_duplicate', { endpoint: endpoint.id, delivery: recorded.id, code: recorded.duplicate, record: recorded.record, count: recorded.count });
+    const answer = { status: 'duplicate', delivery: recorded.id };
+    return json(200, recorded.duplicate === 'replay' ? { ...answer, code: 'replay' } : answer);
+  }
+  if (!deliver) {
+    logEvent('hook_ignored', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
     return json(200, { status: 'ignored', reason: outcome.reason });
   }
-
-  const recorded = await recordRequest(env.DB, {
-    ...row, verdict: 'deliver', code: outcome.code, reason: outcome.reason, answered: 202, status: 'pending',
-    next_attempt_at: received, message: outcome.message, body, title: messageTitle(outcome.message),
-  });
-  if (recorded.duplicate) {
-    const reason = `X-Request-UUID ${row.request_uuid} was already accepted as delivery ${recorded.id}`;
-    await recordRequest(env.DB, { ...row, verdict: 'ignore', code: 'duplicate', reason, answered: 200, status: 'ignored' });
-    logEvent('hook_duplicate', { endpoint: endpoint.id, delivery: recorded.id });
-    return json(200, { status: 'duplicate', delivery: recorded.id });
-  }
   await enqueue(env, recorded.id);
-  logEvent('hook_accepted', { endpoint: endpoint.id, delivery: recorded.id, event: outcome.event, code: outcome.code });
+  logEvent('hook_accepted', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
   return json(202, { status: 'accepted', delivery: recorded.id });
 }

@@ -108,25 +108,100 @@ export function markDestinationBroken(db, endpointId, destination, why, now) {
       version = version + 1 WHERE id = ? AND destination_url = ?`).bind(why, now, endpointId, destination);
 }
 
+const requestColumns = `id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt, event, verdict, code, reason,
+  answered, status, next_attempt_at, message, body, redelivery_of, request_headers, title, test, received_at, updated_at`;
+const requestPlaceholders = requestColumns.split(',').map(() => '?').join(', ');
+
+function requestValues(row) {
+  return [row.id, row.endpoint_id, row.request_uuid ?? null, row.hook_uuid ?? null, row.bitbucket_attempt ?? null,
+    row.event ?? null, row.verdict, row.code, row.reason, row.answered, row.status, row.next_attempt_at ?? null,
+    row.message === undefined ? null : JSON.stringify(row.message), row.body ?? null, row.redelivery_of ?? null,
+    orNull(row.request_headers), row.title ?? null, row.test ? 1 : 0, row.received_at, row.received_at];
+}
+
+// What a folded row takes from the latest request it stands for.
+const foldLatest = `request_count = deliveries.request_count + 1,
+  last_seen_at = max(deliveries.last_seen_at, excluded.last_seen_at), request_uuid = excluded.request_uuid,
+  hook_uuid = excluded.hook_uuid, bitbucket_attempt = excluded.bitbucket_attempt, event = excluded.event,
+  reason = excluded.reason, request_headers = excluded.request_headers, updated_at = excluded.updated_at`;
+
 // Records one request to /hooks/{endpoint}. A delivery to be sent is inserted unless the endpoint already
 // accepted the same X-Request-UUID; returns {id, duplicate}, where `id` is the existing delivery's for a
 // duplicate.
 export async function recordRequest(db, row) {
-  const statement = db.prepare(`INSERT INTO deliveries (id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt,
-      event, verdict, code, reason, answered, status, next_attempt_at, message, body, redelivery_of, request_headers,
-      title, test, received_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  const statement = db.prepare(`INSERT INTO deliveries (${requestColumns}) VALUES (${requestPlaceholders})
       ON CONFLICT (endpoint_id, request_uuid) WHERE verdict = 'deliver' AND request_uuid IS NOT NULL DO NOTHING
       RETURNING id`)
-    .bind(row.id, row.endpoint_id, row.request_uuid ?? null, row.hook_uuid ?? null, row.bitbucket_attempt ?? null,
-      row.event ?? null, row.verdict, row.code, row.reason, row.answered, row.status, row.next_attempt_at ?? null,
-      row.message === undefined ? null : JSON.stringify(row.message), row.body ?? null, row.redelivery_of ?? null,
-      orNull(row.request_headers), row.title ?? null, row.test ? 1 : 0, row.received_at, row.received_at);
+    .bind(...requestValues(row));
   const inserted = await statement.first();
   if (inserted) return { id: inserted.id, duplicate: false };
   const existing = await db.prepare(`SELECT id FROM deliveries WHERE endpoint_id = ? AND request_uuid = ?
       AND verdict = 'deliver'`).bind(row.endpoint_id, row.request_uuid).first();
   return { id: existing.id, duplicate: true };
+}
+
+// Records a refusal, folded into the endpoint's row for `key` when there is one (its count goes up, and it
+// takes the latest request's headers and reason). One statement, so concurrent refusals never make two rows
+// for one key. Returns {id, count} of the row.
+export async function recordRefusal(db, row, key) {
+  const folded = await db.prepare(`INSERT INTO deliveries (${requestColumns}, aggregate_key, last_seen_at)
+      VALUES (${requestPlaceholders}, ?, ?)
+      ON CONFLICT (endpoint_id, aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET ${foldLatest}
+      RETURNING id, request_count`)
+    .bind(...requestValues(row), key, row.received_at).first();
+  return { id: folded.id, count: folded.request_count };
+}
+
+// Records a verified request (to deliver or to ignore) unless it repeats one: the same X-Request-UUID as a
+// delivery the endpoint accepted (Bitbucket retrying), or, given `seen` {sha256, until}, a body the endpoint
+// received before that is still remembered (a replay). A repeat is folded into one row per repeated delivery
+// and kind. Claiming the body, inserting the row and recording a repeat are one batch (one transaction): of
+// two identical requests at once, one is recorded and the other is its repeat. Returns {id} of the recorded
+// row, or {id, duplicate: 'duplicate' | 'replay', record, count} where `id` is the delivery it repeats and
+// `record` the row that counts the repeats.
+export async function recordVerified(db, row, seen = null) {
+  const statements = [];
+  if (seen) {
+    // Taken over once the earlier claim has expired; never while this X-Request-UUID is already accepted.
+    statements.push(db.prepare(`INSERT INTO seen_bodies (endpoint_id, body_sha256, delivery_id, expires_at)
+        SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = ?1 AND request_uuid = ?5
+          AND verdict = 'deliver')
+        ON CONFLICT (endpoint_id, body_sha256) DO UPDATE SET delivery_id = excluded.delivery_id,
+          expires_at = excluded.expires_at WHERE seen_bodies.expires_at <= ?6`)
+      .bind(row.endpoint_id, seen.sha256, row.id, seen.until, row.request_uuid ?? null, row.received_at));
+  }
+  const claimed = seen ? 'EXISTS (SELECT 1 FROM seen_bodies WHERE endpoint_id = ? AND body_sha256 = ? AND delivery_id = ?)' : 'true';
+  statements.push(db.prepare(`INSERT INTO deliveries (${requestColumns}) SELECT ${requestPlaceholders} WHERE ${claimed}
+      ON CONFLICT (endpoint_id, request_uuid) WHERE verdict = 'deliver' AND request_uuid IS NOT NULL DO NOTHING
+      RETURNING id`)
+    .bind(...requestValues(row), ...(seen ? [row.endpoint_id, seen.sha256, row.id] : [])));
+  // Only when nothing was inserted: the X-Request-UUID's delivery first, else the remembered body's.
+  statements.push(db.prepare(`INSERT INTO deliveries (id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt,
+        event, verdict, code, reason, answered, status, request_headers, test, received_at, updated_at, aggregate_key,
+        duplicate_of, last_seen_at)
+      SELECT ?, ?, ?, ?, ?, ?, 'ignore', earlier.code, earlier.reason, 200, 'ignored', ?, ?, ?, ?,
+        earlier.code || ':' || earlier.original, earlier.original, ?
+      FROM (SELECT id AS original, 'duplicate' AS code, 0 AS priority,
+              'X-Request-UUID ' || request_uuid || ' was already accepted as delivery ' || id AS reason
+            FROM deliveries WHERE endpoint_id = ? AND request_uuid = ? AND verdict = 'deliver'
+          UNION ALL
+          SELECT delivery_id, 'replay', 1, 'the same body (SHA-256 ' || substr(body_sha256, 1, 12)
+              || '…) was already received as delivery ' || delivery_id || '; a replay is not delivered again'
+            FROM seen_bodies WHERE endpoint_id = ? AND body_sha256 = ?
+          ORDER BY priority LIMIT 1) AS earlier
+      WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE id = ?)
+      ON CONFLICT (endpoint_id, aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET ${foldLatest}
+      RETURNING id, code, duplicate_of, request_count`)
+    .bind(crypto.randomUUID(), row.endpoint_id, row.request_uuid ?? null, row.hook_uuid ?? null,
+      row.bitbucket_attempt ?? null, row.event ?? null, orNull(row.request_headers), row.test ? 1 : 0,
+      row.received_at, row.received_at, row.received_at, row.endpoint_id, row.request_uuid ?? null, row.endpoint_id,
+      seen?.sha256 ?? null, row.id));
+  const results = await db.batch(statements);
+  const inserted = results.at(-2).results[0];
+  if (inserted) return { id: inserted.id };
+  const repeat = results.at(-1).results[0];
+  if (!repeat) throw new Error(`recordVerified: delivery ${row.id} was neither recorded nor a repeat`);
+  return { id: repeat.duplicate_of, duplicate: repeat.code, record: repeat.id, count: repeat.request_count };
 }
 
 // Takes a delivery for one POST: a pending one that is due (a queue timer may fire a moment early), or one
@@ -168,18 +243,20 @@ export async function overdue(db, now, graceMs, limit, after = '') {
   return results.map((row) => row.id);
 }
 
-// Retention: raw bodies go after `bodyMs`, the log rows after `logMs`. Unfinished deliveries are kept.
+// Retention: raw bodies go after `bodyMs`, the log rows after `logMs` (a folded row by its first request),
+// remembered bodies once their replay window is over. Unfinished deliveries are kept.
 export async function purge(db, now, bodyMs, logMs) {
   const bodies = await db.prepare(`UPDATE deliveries SET body = NULL WHERE body IS NOT NULL AND received_at < ?
       AND status NOT IN ('pending', 'sending')`).bind(now - bodyMs).run();
   const rows = await db.prepare(`DELETE FROM deliveries WHERE received_at < ? AND status NOT IN ('pending', 'sending')`)
     .bind(now - logMs).run();
-  return { bodies: bodies.meta.changes, rows: rows.meta.changes };
+  const seen = await db.prepare('DELETE FROM seen_bodies WHERE expires_at <= ?').bind(now).run();
+  return { bodies: bodies.meta.changes, rows: rows.meta.changes, seen_bodies: seen.meta.changes };
 }
 
 const summaryColumns = `id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt, event, verdict, code, reason,
   answered, status, attempts, failures, next_attempt_at, response_status, message_id, last_error, redelivery_of,
-  title, test, received_at, delivered_at, updated_at`;
+  title, test, received_at, delivered_at, updated_at, request_count, last_seen_at, duplicate_of`;
 
 // Returns up to `limit` deliveries of an endpoint, newest first, after `before` ({received_at, id} of the
 // last one of the previous page) and matching `status` and `event` when given; and whether more follow.

@@ -180,7 +180,8 @@ export function renderDeliveries(panel, ctx, endpoint) {
         h('span', { class: 'row-meta' },
           h('code', { class: 'event' }, item.event ?? 'no event key'),
           item.test ? h('span', { class: 'tag' }, 'test') : null,
-          item.redelivery_of ? h('span', { class: 'tag' }, 'redelivery') : null)),
+          item.redelivery_of ? h('span', { class: 'tag' }, 'redelivery') : null,
+          foldedTag(item))),
       h('span', { class: 'row-verdict' }, h('span', { class: 'answered' }, item.answered ? String(item.answered) : ''), ' ', h('code', {}, item.code ?? '')),
       h('span', { class: `row-status chip status-${item.status}` }, statusWord(item.status)),
       h('span', { class: 'row-attempts', title: 'Attempts to deliver' }, item.attempts ? `${item.attempts} ${item.attempts === 1 ? 'attempt' : 'attempts'}` : ''),
@@ -343,7 +344,21 @@ function eventOptions(catalogue, selected) {
 }
 
 function changed(before, after) {
-  return ['status', 'attempts', 'delivered_at', 'next_attempt_at', 'response_status', 'title'].some((key) => before[key] !== after[key]);
+  return ['status', 'attempts', 'delivered_at', 'next_attempt_at', 'response_status', 'title', 'count', 'last_seen_at']
+    .some((key) => before[key] !== after[key]);
+}
+
+// The time of day of `iso` (the date on hover), for "last at …".
+function clockTime(iso) {
+  const text = new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return h('time', { datetime: iso, title: exactTime(iso) }, text);
+}
+
+// A row that stands for several requests (repeated refusals, duplicates): "×N, last at …".
+function foldedTag(item) {
+  if (!(item.count > 1)) return null;
+  return h('span', { class: 'tag folded', title: `${item.count} requests folded into this entry, the first at ${exactTime(item.received_at)}` },
+    `×${item.count}, last at `, clockTime(item.last_seen_at));
 }
 
 function facts(full) {
@@ -358,6 +373,9 @@ function facts(full) {
     full.delivered_at ? ['Delivered', [timeElement(full.delivered_at), h('span', { class: 'muted' }, ` · ${exactTime(full.delivered_at)}`)]] : null,
     full.message_id ? ['Discord message', h('code', {}, full.message_id)] : null,
     full.redelivery_of ? ['Redelivery of', h('code', {}, full.redelivery_of)] : null,
+    full.duplicate_of ? ['Repeats', [h('code', {}, full.duplicate_of), h('span', { class: 'muted' }, ' (received before; not delivered again)')]] : null,
+    full.count > 1 ? ['Requests', [`${full.count}, the first at ${exactTime(full.received_at)}, the last at `, clockTime(full.last_seen_at),
+      h('span', { class: 'muted' }, ' (headers and reason: the latest)')]] : null,
     full.test ? ['Test', 'A signed sample sent from this page'] : null,
   ].filter(Boolean);
   return h('dl', { class: 'facts' }, rows.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));

@@ -20,6 +20,8 @@ const token = 'worker-test-admin-token-0123456789';
 const vars = {
   RETRY_BASE_SECONDS: 1, RETRY_MAX_SECONDS: 2, MAX_FAILURES: 3, BLOCKED_BACKOFF_SECONDS: 2,
   DESTINATION_TIMEOUT_SECONDS: 2, LEASE_SECONDS: 1, SWEEP_GRACE_SECONDS: 1, SWEEP_INTERVAL_SECONDS: 1,
+  // These tests send the same fixture as one event after another; replays are tests/js/inbound.test.mjs's.
+  REPLAY_WINDOW_SECONDS: 0,
 };
 const pushBody = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
 const secretsSeen = new Set([token]);
