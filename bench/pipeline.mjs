@@ -104,7 +104,7 @@ for (const payload of payloads) {
 const measured = payloads;
 
 // --- contenders -------------------------------------------------------------------------------------------
-const core = await instantiateCore(readFileSync(resolve(root, 'build/wasm/dispatch.wasm')));
+const core = await instantiateCore(readFileSync(resolve(root, 'build/wasm/dispatch-tools.wasm')));
 const before = options['before-wasm'] ? await instantiateCore(readFileSync(options['before-wasm'])) : null;
 
 const parsePath = resolve(root, 'build/wasm/dispatch_bench_parse.wasm');

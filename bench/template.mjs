@@ -20,7 +20,7 @@ const specDir = resolve(root, '../shared/conformance/mustache-spec');
 const pushPayload = resolve(root, '../shared/fixtures/bitbucket-cloud/jenkinsci__bitbucket-branch-source-plugin/BitbucketCloudPushEventTest__multipleChangesPayload.json');
 const templateText = readFileSync(resolve(root, 'bench/push-template.mustache'), 'utf8');
 
-const core = await instantiateCore(readFileSync(resolve(root, 'build/wasm/dispatch.wasm')));
+const core = await instantiateCore(readFileSync(resolve(root, 'build/wasm/dispatch-tools.wasm')));
 
 // The push's derived commit list comes from the core itself (a template that places dispatch.commits as the
 // embed's fields), so that both engines render exactly the same data.

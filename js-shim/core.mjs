@@ -33,9 +33,14 @@ export async function instantiateCore(moduleOrBytes) {
   return new Core(instance);
 }
 
+// Endpoints kept compiled per instance (Core.handle with a key): enough for every endpoint of a busy relay
+// isolate; the least recently used is closed past it.
+const preparedLimit = 64;
+
 export class Core {
   #exports;
   #broken = null;
+  #prepared = new Map(); // key -> handle, in order of use
 
   constructor(instance) {
     this.#exports = instance.exports;
@@ -50,13 +55,43 @@ export class Core {
   // Runs the pipeline on one delivery. `endpoint` is {secret, events:{mode, custom?}}, `headers` an object
   // of name -> value, `body` the exact bytes received (Uint8Array or ArrayBuffer). Returns the outcome
   // {verdict, status, code, reason, event?, message?}.
-  handle(endpoint, headers, body) {
-    return JSON.parse(this.handleText(endpoint, headers, body));
+  // With `key` (a string that changes whenever the settings do, such as the endpoint's id and version), the
+  // settings are read and their templates compiled once, on the first call with that key, not per delivery.
+  handle(endpoint, headers, body, { key } = {}) {
+    return JSON.parse(this.handleText(endpoint, headers, body, { key }));
   }
 
   // As handle, but returns the outcome's JSON text exactly as the core wrote it.
-  handleText(endpoint, headers, body) {
-    return this.#call('dispatch_handle', { endpoint, headers }, toBytes(body));
+  handleText(endpoint, headers, body, { key } = {}) {
+    if (key === undefined) return this.#call('dispatch_handle', { endpoint, headers }, toBytes(body));
+    const handle = this.#open(key, endpoint);
+    if (handle === null) return this.#call('dispatch_handle', { endpoint, headers }, toBytes(body));
+    return this.#call('dispatch_handle_prepared', { handle, headers }, toBytes(body));
+  }
+
+  // Returns the handle of the endpoint compiled under `key`, compiling it if needed; null when the settings
+  // do not compile (the plain call then answers with their error).
+  #open(key, endpoint) {
+    const known = this.#prepared.get(key);
+    if (known !== undefined) {
+      this.#prepared.delete(key);
+      this.#prepared.set(key, known);
+      return known;
+    }
+    const opened = this.#callJson('dispatch_endpoint_open', endpoint, new Uint8Array(0));
+    if (opened.code !== 'opened') return null;
+    this.#prepared.set(key, opened.handle);
+    if (this.#prepared.size > preparedLimit) {
+      const [oldest, handle] = this.#prepared.entries().next().value;
+      this.#prepared.delete(oldest);
+      this.#callJson('dispatch_endpoint_close', { handle }, new Uint8Array(0));
+    }
+    return opened.handle;
+  }
+
+  // How many endpoints are kept compiled.
+  get preparedCount() {
+    return this.#prepared.size;
   }
 
   // Runs the pipeline after the signature on a recorded body (a redelivery): the endpoint's current
@@ -66,21 +101,38 @@ export class Core {
   }
 
   // Checks endpoint settings {secret, events, template?, templates?}. Returns {code:"valid"} or
-  // {code:"endpoint_invalid", reason:"endpoint.<field> …", line?, column?}.
-  checkEndpoint(endpoint) {
-    return this.#callJson('dispatch_endpoint_check', endpoint, new Uint8Array(0));
+  // {code:"endpoint_invalid", reason:"endpoint.<field> …", field, line?, column?}. With `request`, the bytes
+  // of the admin request the settings came in, a template written there as an object is placed in them.
+  checkEndpoint(endpoint, request = new Uint8Array(0)) {
+    return this.#callJson('dispatch_endpoint_check', endpoint, toBytes(request));
+  }
+
+  // Says whether an endpoint {events} would deliver event `key`: {code:"selected" | "event_not_selected",
+  // reason}, or {code:"event_key_invalid", reason}.
+  selects(endpoint, key) {
+    return this.#callJson('dispatch_selects', { endpoint: { secret: 'unused', ...endpoint }, event: key }, new Uint8Array(0));
+  }
+
+  // The core's limits: {max_body_bytes, max_template_bytes, max_templates_bytes, max_template_depth,
+  // max_section_nesting}.
+  limits() {
+    return this.#callJson('dispatch_limits', {}, new Uint8Array(0));
   }
 
   // Renders the message a payload would produce under event `key`, without verifying or filtering (the
   // preview). Returns {code:"rendered", message} or {code, reason, line?, column?}.
   // With `template` (its JSON source text), renders that template instead of the auto-formatted embed.
-  render(key, payload, template) {
-    return JSON.parse(this.renderText(key, payload, template));
+  // With `budget`, a rendered answer also says how much of each of Discord's limits the message uses:
+  // budget: [{path, rule, used, allowed, unit}].
+  render(key, payload, template, { budget = false } = {}) {
+    return JSON.parse(this.renderText(key, payload, template, { budget }));
   }
 
   // As render, but returns the answer's JSON text exactly as the core wrote it.
-  renderText(key, payload, template) {
-    const envelope = template === undefined ? { event: key } : { event: key, template };
+  renderText(key, payload, template, { budget = false } = {}) {
+    const envelope = { event: key };
+    if (template !== undefined) envelope.template = template;
+    if (budget) envelope.budget = true;
     return this.#call('dispatch_render', envelope, toBytes(payload));
   }
 
@@ -155,7 +207,7 @@ export class Core {
   }
 
   // Returns the bytes malloc has handed out and not had back: equal before and after a call that frees
-  // everything it allocated.
+  // everything it allocated. Only dispatch-tools.wasm has it.
   heapInUse() {
     return this.#exports.dispatch_heap_in_use();
   }
@@ -165,7 +217,8 @@ export class Core {
   }
 
   // Copies the envelope and the bytes into wasm memory once, calls `name`, and frees everything on every
-  // path. The instance is unusable after a trap, so that is remembered and reported.
+  // path. Whatever escapes the export (a trap, an abort, a RangeError from a stack overflow) leaves its
+  // memory and stack untrustworthy: the instance is then unusable, and says so.
   #call(name, envelope, bytes) {
     if (this.#broken) throw new CoreFailure('dispatch core is unusable after an earlier failure', { cause: this.#broken });
     const exports = this.#exports;
@@ -179,7 +232,12 @@ export class Core {
       if (!envelopePointer || !bytesPointer) throw new CoreFailure('dispatch core is out of memory');
       new Uint8Array(exports.memory.buffer, envelopePointer, envelopeBytes.byteLength).set(envelopeBytes);
       new Uint8Array(exports.memory.buffer, bytesPointer, bytes.byteLength).set(bytes);
-      answerPointer = exports[name](envelopePointer, envelopeBytes.byteLength, bytesPointer, bytes.byteLength);
+      try {
+        answerPointer = exports[name](envelopePointer, envelopeBytes.byteLength, bytesPointer, bytes.byteLength);
+      } catch (error) {
+        this.#broken = error;
+        throw new CoreFailure(`dispatch core failed in ${name}: ${error?.message ?? error}`, { cause: error });
+      }
       if (!answerPointer) throw new CoreFailure('dispatch core is out of memory');
       const heap = new Uint8Array(exports.memory.buffer);
       const end = heap.indexOf(0, answerPointer);

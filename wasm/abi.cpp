@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dispatch/cli.hpp"
+#include "dispatch/discord_limits.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/pipeline.hpp"
@@ -35,6 +37,21 @@ std::span<const std::uint8_t> bytes(const std::uint8_t* data, std::size_t size) 
   return {data, data == nullptr ? 0 : size};
 }
 
+// Endpoints read once and kept for the calls that follow (dispatch_endpoint_open): the only state of this
+// module, owned by the caller, which closes what it opened. The core itself stays free of it.
+std::map<std::uint32_t, dispatch::endpoint_settings>& prepared() {
+  static std::map<std::uint32_t, dispatch::endpoint_settings> endpoints;
+  return endpoints;
+}
+
+// Returns the "handle" member of an envelope, or 0 (never a handle) when there is none.
+std::uint32_t handle_of(const dispatch::result<dispatch::json>& envelope) {
+  if (!envelope.ok() || !envelope.value().is_object()) return 0;
+  const auto it = envelope.value().find("handle");
+  if (it == envelope.value().end() || !it->is_number_unsigned() || it->get<std::uint64_t>() > UINT32_MAX) return 0;
+  return static_cast<std::uint32_t>(it->get<std::uint64_t>());
+}
+
 }  // namespace
 
 extern "C" {
@@ -50,6 +67,51 @@ void dispatch_free(void* pointer) { std::free(pointer); }
 char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                       std::size_t body_size) {
   const auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
+  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+}
+
+// Reads and compiles an endpoint's settings once (`envelope`, the endpoint JSON; `body` unused), for
+// dispatch_handle_prepared. Returns {"code":"opened","handle":N}, or the error parse_endpoint gives.
+char* dispatch_endpoint_open(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+  const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
+  auto settings = parsed.ok() ? dispatch::parse_endpoint(parsed.value())
+                              : dispatch::result<dispatch::endpoint_settings>(
+                                    dispatch::make_error("endpoint_invalid", "endpoint must be a JSON object"));
+  if (!settings.ok()) {
+    return answer(dispatch::dump_json({{"code", settings.error().code}, {"reason", settings.error().message}}));
+  }
+  static std::uint32_t next = 0;
+  const auto handle = ++next;
+  prepared().emplace(handle, std::move(settings).value());
+  return answer(dispatch::dump_json({{"code", "opened"}, {"handle", handle}}));
+}
+
+// Forgets an endpoint opened with dispatch_endpoint_open (`envelope`, {"handle":N}). Returns {"code":"closed"}
+// or {"code":"unknown_handle"}.
+char* dispatch_endpoint_close(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+  const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
+  const auto handle = handle_of(parsed);
+  return answer(prepared().erase(handle) == 1 ? R"({"code":"closed"})" : R"({"code":"unknown_handle"})");
+}
+
+// dispatch_handle for an endpoint opened with dispatch_endpoint_open: `envelope` is {"handle":N,
+// "headers":{…}}. An unknown handle is an outcome with status 500 and code `envelope_invalid`.
+char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                               std::size_t body_size) {
+  const auto refused = [](std::string reason) {
+    return answer(dispatch::dump_json(
+        dispatch::outcome_json({"reject", 500, "envelope_invalid", std::move(reason), {}, std::nullopt})));
+  };
+  const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
+  if (!parsed.ok() || !parsed.value().is_object()) return refused("envelope must be {\"handle\":N,\"headers\":{…}}");
+  const auto& root = parsed.value();
+  const auto handle = handle_of(parsed);
+  const auto endpoint = prepared().find(handle);
+  if (endpoint == prepared().end()) return refused("no endpoint is open with handle " + std::to_string(handle));
+  const auto headers_node = root.find("headers");
+  const auto headers = dispatch::parse_headers(headers_node == root.end() ? dispatch::json() : *headers_node);
+  if (!headers.ok()) return refused(headers.error().message);
+  const auto result = dispatch::handle(endpoint->second, headers.value(), bytes(body, body_size));
   return answer(dispatch::dump_json(dispatch::outcome_json(result)));
 }
 
@@ -82,8 +144,8 @@ char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t
 }
 
 // Renders the message for a payload without verifying or filtering (the preview). `envelope` is
-// {"event":"<key>","template"?:"<template source>"}; `body` the payload bytes. Returns
-// dispatch::preview_json's answer.
+// {"event":"<key>","template"?:"<template source>","budget"?:true}; `body` the payload bytes. Returns
+// dispatch::preview_json's answer (with "budget", dispatch::budget_json of its message).
 char* dispatch_render(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                       std::size_t body_size) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
@@ -98,17 +160,23 @@ char* dispatch_render(const char* envelope, std::size_t envelope_size, const std
   }
   const auto& key = event->get_ref<const std::string&>();
   const auto source = parsed.value().find("template");
-  if (source != parsed.value().end() && source->is_string()) {
-    return answer(dispatch::dump_json(
-        dispatch::preview_json(key, bytes(body, body_size), source->get_ref<const std::string&>())));
+  auto rendered = source != parsed.value().end() && source->is_string()
+                      ? dispatch::preview_json(key, bytes(body, body_size), source->get_ref<const std::string&>())
+                      : dispatch::preview_json(key, bytes(body, body_size));
+  // With "budget": true, how much of each of Discord's limits the message uses, for the preview to draw.
+  const auto budget = parsed.value().find("budget");
+  if (budget != parsed.value().end() && budget->is_boolean() && budget->get<bool>() && rendered["code"] == "rendered") {
+    rendered["budget"] = dispatch::budget_json(rendered["message"]);
   }
-  return answer(dispatch::dump_json(dispatch::preview_json(key, bytes(body, body_size))));
+  return answer(dispatch::dump_json(rendered));
 }
 
 // Answers POST /api/preview from its raw request body {event, payload} (`body`); `envelope` is unused.
-// Returns dispatch::preview_request_json's answer.
+// Returns dispatch::preview_request_json's answer, with "budget" when it rendered.
 char* dispatch_preview(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
-  return answer(dispatch::dump_json(dispatch::preview_request_json(bytes(body, body_size))));
+  auto rendered = dispatch::preview_request_json(bytes(body, body_size));
+  if (rendered["code"] == "rendered") rendered["budget"] = dispatch::budget_json(rendered["message"]);
+  return answer(dispatch::dump_json(rendered));
 }
 
 // Renders a Mustache text template. `envelope` is {"template":"…","partials"?:{name:"…"},"escaping"?:

@@ -2,7 +2,7 @@
 // The `dispatch` command on the wasm build, under node: same arguments, output and exit codes as the
 // native binary, because both only read files and print what the core's command line answers.
 //
-//   node wasm/cli.mjs <command> [options]     (DISPATCH_WASM=path/to/dispatch.wasm to choose the build)
+//   node wasm/cli.mjs <command> [options]     (DISPATCH_WASM=path/to/dispatch-tools.wasm to choose the build)
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { instantiateCore } from '../js-shim/core.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const wasmPath = process.env.DISPATCH_WASM ?? resolve(here, '../build/wasm/dispatch.wasm');
+const wasmPath = process.env.DISPATCH_WASM ?? resolve(here, '../build/wasm/dispatch-tools.wasm');
 
 // The same classification as src/cli/main.cpp makes of errno.
 function readFailure(error) {

@@ -9,10 +9,6 @@ const $ = (id) => document.getElementById(id);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const limits = {
-  content: 2000, username: 80, embeds: 10, title: 256, description: 4096, fields: 25, field_name: 256,
-  field_value: 1024, footer_text: 2048, author_name: 256, embeds_total: 6000,
-};
 const modeWords = { push: 'pushes only', all: 'all events', custom: 'a list of chosen events' };
 
 // Everything the page shows is derived from this, in update().
@@ -196,10 +192,10 @@ function update() {
 
   const source = $('template').value;
   const useTemplate = source.trim() !== '';
-  const answer = state.bytes.length ? core.render(state.key, state.bytes, useTemplate ? source : undefined) : null;
+  const answer = state.bytes.length ? core.render(state.key, state.bytes, useTemplate ? source : undefined, { budget: true }) : null;
   const templateFailed = answer && answer.code.startsWith('template_');
   // A delivery whose template fails falls back to the auto-formatted embed: show what would really be sent.
-  const shown = templateFailed ? core.render(state.key, state.bytes) : answer;
+  const shown = templateFailed ? core.render(state.key, state.bytes, undefined, { budget: true }) : answer;
 
   showPayloadStatus(shown);
   showEventStatus();
@@ -280,8 +276,8 @@ function showVerdict(answer, templateFailed) {
   if (events.mode === 'custom' && events.custom.length === 0) {
     return setStatus(verdict, 'warn', 'Choose at least one event for the endpoint.');
   }
-  const outcome = core.redeliver({ secret: 'preview', events }, state.key, state.bytes);
-  if (outcome.verdict === 'ignore') {
+  const outcome = core.selects({ events }, state.key);
+  if (outcome.code === 'event_not_selected') {
     return setStatus(verdict, 'warn', `This endpoint would ignore ${state.key}: it selected ${modeWords[events.mode]}, and ${state.key} is not among them. Bitbucket would get 200 and nothing is posted. The message below is what it would look like.`);
   }
   const fallback = templateFailed ? ' The template fails, so the relay falls back to the auto-formatted embed shown here.' : '';
@@ -299,31 +295,23 @@ function showMessage(answer) {
   }
   drawMessage(discord, answer.message, { cuts: answer.cuts ?? [] });
   json.textContent = JSON.stringify(answer.message, null, 2);
-  showBudget(answer.message, answer.cuts ?? []);
+  showBudget(answer.budget ?? [], answer.cuts ?? []);
 }
 
-const characters = (text) => (typeof text === 'string' ? [...text].length : 0);
+// How the core's budget rules read on the page.
+const ruleWords = {
+  embeds_total: 'All embeds together', content: 'Content', username: 'Username', embeds: 'Embeds', author_name: 'author',
+  title: 'title', description: 'description', fields: 'fields', field_name: 'longest field name',
+  field_value: 'longest field value', footer_text: 'footer',
+};
 
-function showBudget(message, cuts) {
-  const embeds = message.embeds ?? [];
-  const rows = [];
-  const embedTotal = embeds.reduce((sum, embed) => sum + embedCharacters(embed), 0);
-  rows.push({ label: 'All embeds together', used: embedTotal, limit: limits.embeds_total, main: true });
-  if (message.content) rows.push({ label: 'Content', used: characters(message.content), limit: limits.content });
-  if (message.username) rows.push({ label: 'Username', used: characters(message.username), limit: limits.username });
-  rows.push({ label: 'Embeds', used: embeds.length, limit: limits.embeds, unit: 'embeds' });
-  embeds.forEach((embed, index) => {
-    const prefix = embeds.length > 1 ? `Embed ${index + 1}: ` : '';
-    const fields = embed.fields ?? [];
-    if (embed.author?.name) rows.push({ label: `${prefix}author`, used: characters(embed.author.name), limit: limits.author_name });
-    if (embed.title) rows.push({ label: `${prefix}title`, used: characters(embed.title), limit: limits.title });
-    if (embed.description) rows.push({ label: `${prefix}description`, used: characters(embed.description), limit: limits.description });
-    if (fields.length) {
-      rows.push({ label: `${prefix}fields`, used: fields.length, limit: limits.fields, unit: 'fields' });
-      rows.push({ label: `${prefix}longest field name`, used: Math.max(...fields.map((f) => characters(f.name))), limit: limits.field_name });
-      rows.push({ label: `${prefix}longest field value`, used: Math.max(...fields.map((f) => characters(f.value))), limit: limits.field_value });
-    }
-    if (embed.footer?.text) rows.push({ label: `${prefix}footer`, used: characters(embed.footer.text), limit: limits.footer_text });
+// Draws the core's budget: how much of each of Discord's limits the message uses.
+function showBudget(budget, cuts) {
+  const embedCount = budget.find((row) => row.rule === 'embeds')?.used ?? 0;
+  const rows = budget.map((row) => {
+    const embed = /^embeds\[(\d+)\]/.exec(row.path);
+    const prefix = embed && embedCount > 1 ? `Embed ${Number(embed[1]) + 1}: ` : '';
+    return { label: `${prefix}${ruleWords[row.rule] ?? row.rule}`, used: row.used, limit: row.allowed, unit: row.unit, main: row.rule === 'embeds_total' };
   });
 
   const list = document.createElement('ul');
@@ -368,11 +356,6 @@ function showBudget(message, cuts) {
   $('budget').replaceChildren(list, cutList);
 }
 
-// The characters Discord counts toward an embed's share of the 6000 total.
-function embedCharacters(embed) {
-  return characters(embed.title) + characters(embed.description) + characters(embed.footer?.text) +
-    characters(embed.author?.name) + (embed.fields ?? []).reduce((sum, f) => sum + characters(f.name) + characters(f.value), 0);
-}
 
 // The checker runs on the payload's bytes as they are now: exact for an opened file, UTF-8 of the text otherwise.
 function checkSignature() {

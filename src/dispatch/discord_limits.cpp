@@ -239,3 +239,74 @@ ordered_json cuts_json(const std::vector<cut>& cuts) {
 }
 
 }  // namespace dispatch
+
+namespace dispatch {
+namespace {
+
+std::size_t chars_of(const ordered_json& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? count_chars(it->get_ref<const std::string&>()) : 0;
+}
+
+const ordered_json* member(const ordered_json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+ordered_json budget_json(const ordered_json& message) {
+  ordered_json rows = ordered_json::array();
+  const auto add = [&](std::string path, std::string_view rule, std::size_t used, std::size_t allowed,
+                       std::string_view unit = "characters") {
+    rows.push_back({{"path", std::move(path)}, {"rule", rule}, {"used", used}, {"allowed", allowed}, {"unit", unit}});
+  };
+  const auto* embeds = member(message, "embeds");
+  const auto count = embeds != nullptr && embeds->is_array() ? embeds->size() : 0;
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto& embed = (*embeds)[k];
+    if (!embed.is_object()) continue;
+    total += chars_of(embed, "title") + chars_of(embed, "description");
+    if (const auto* footer = member(embed, "footer")) total += chars_of(*footer, "text");
+    if (const auto* author = member(embed, "author")) total += chars_of(*author, "name");
+    if (const auto* fields = member(embed, "fields"); fields != nullptr && fields->is_array()) {
+      for (const auto& field : *fields) total += chars_of(field, "name") + chars_of(field, "value");
+    }
+  }
+  add("embeds", "embeds_total", total, discord_limits::embeds_total);
+  if (message.contains("content")) add("content", "content", chars_of(message, "content"), discord_limits::content);
+  if (message.contains("username")) {
+    add("username", "username", chars_of(message, "username"), discord_limits::username);
+  }
+  add("embeds", "embeds", count, discord_limits::embeds, "embeds");
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto& embed = (*embeds)[k];
+    const auto at = "embeds[" + std::to_string(k) + "]";
+    if (const auto* author = member(embed, "author"); author != nullptr && author->contains("name")) {
+      add(at + ".author.name", "author_name", chars_of(*author, "name"), discord_limits::author_name);
+    }
+    if (embed.contains("title")) add(at + ".title", "title", chars_of(embed, "title"), discord_limits::title);
+    if (embed.contains("description")) {
+      add(at + ".description", "description", chars_of(embed, "description"), discord_limits::description);
+    }
+    if (const auto* fields = member(embed, "fields"); fields != nullptr && fields->is_array() && !fields->empty()) {
+      add(at + ".fields", "fields", fields->size(), discord_limits::fields, "fields");
+      std::size_t name = 0;
+      std::size_t value = 0;
+      for (const auto& field : *fields) {
+        name = std::max(name, chars_of(field, "name"));
+        value = std::max(value, chars_of(field, "value"));
+      }
+      add(at + ".fields[].name", "field_name", name, discord_limits::field_name);
+      add(at + ".fields[].value", "field_value", value, discord_limits::field_value);
+    }
+    if (const auto* footer = member(embed, "footer"); footer != nullptr && footer->contains("text")) {
+      add(at + ".footer.text", "footer_text", chars_of(*footer, "text"), discord_limits::footer_text);
+    }
+  }
+  return rows;
+}
+
+}  // namespace dispatch

@@ -54,4 +54,10 @@ std::string describe_cut(const cut& item);
 // Returns the cuts as JSON: [{"path","rule","limit","length","reason"}], `reason` as describe_cut words it.
 ordered_json cuts_json(const std::vector<cut>& cuts);
 
+// Returns how much of each of Discord's limits a (finalized) message uses, for the preview to draw:
+// [{"path","rule","used","allowed","unit"}], the 6,000-character total first, then the content, the username,
+// the number of embeds, and per embed its author, title, description, fields (their number, the longest
+// name and value) and footer. `unit` is "characters", "embeds" or "fields".
+ordered_json budget_json(const ordered_json& message);
+
 }  // namespace dispatch

@@ -18,7 +18,7 @@ function signed(key, text) {
 }
 
 test('a delivered event returns the outcome and the message', () => {
-  const { headers, body } = signed('repo:fork', '{"repository":{"full_name":"a/b"},"actor":{"display_name":"Ann"}}');
+  const { headers, body } = signed('repo:fork', '{"repository":{"full_name":"a/b"},"actor":{"display_name":"Ann"},"fork":{}}');
   const outcome = core.handle(endpoint, headers, body);
   assert.equal(outcome.status, 202);
   assert.equal(outcome.message.embeds[0].title, '[a/b] Forked');
@@ -45,9 +45,31 @@ test('an instance that trapped says it is unusable and refuses further calls', a
     dispatch_events: () => { throw new WebAssembly.RuntimeError('unreachable'); },
   };
   const trapped = new Core({ exports });
-  assert.throws(() => trapped.events(), WebAssembly.RuntimeError);
+  assert.throws(() => trapped.events(), (error) => error instanceof CoreFailure && error.cause instanceof WebAssembly.RuntimeError);
   assert.equal(trapped.usable, false);
   assert.throws(() => trapped.events(), CoreFailure);
+  // A stack overflow inside wasm surfaces as a RangeError, not a RuntimeError: it breaks the instance too,
+  // since the stack pointer it leaves behind makes later calls fail.
+  const overflowed = new Core({ exports: { ...exports, dispatch_events: () => { throw new RangeError('Maximum call stack size exceeded'); } } });
+  assert.throws(() => overflowed.events(), (error) => error instanceof CoreFailure && error.cause instanceof RangeError);
+  assert.equal(overflowed.usable, false);
+});
+
+test('an endpoint given with a key is compiled once and kept, the least recently used closed past 64', async () => {
+  const fresh = await loadCore();
+  const templated = { ...endpoint, template: { content: '{{dispatch.actor}} forked' } };
+  const { headers, body } = signed('repo:fork', '{"repository":{"full_name":"a/b"},"actor":{"display_name":"Ann"},"fork":{}}');
+  const plain = fresh.handleText(templated, headers, body);
+  assert.equal(fresh.handleText(templated, headers, body, { key: 'e1:1' }), plain);
+  assert.equal(fresh.handleText(templated, headers, body, { key: 'e1:1' }), plain);
+  assert.equal(fresh.preparedCount, 1);
+  const heap = fresh.heapInUse();
+  for (let i = 0; i < 200; i += 1) fresh.handle(templated, headers, body, { key: `e${i}:2` });
+  assert.equal(fresh.preparedCount, 64);
+  for (let i = 0; i < 200; i += 1) fresh.handle(templated, headers, body, { key: `e${i}:2` });
+  assert.ok(fresh.heapInUse() <= heap + 64 * 4096, 'closed endpoints give their memory back');
+  // Settings that do not compile are answered as without a key.
+  assert.equal(fresh.handle({ events: { mode: 'all' } }, headers, body, { key: 'bad' }).code, 'endpoint_invalid');
 });
 
 test('a decoded string is refused as a TypeError: the signature is over bytes', () => {

@@ -9,13 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { instantiateCore } from '../../js-shim/core.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const wasmPath = process.env.DISPATCH_WASM ?? resolve(root, 'build/wasm/dispatch.wasm');
+// dispatch-tools.wasm: the Worker's module plus the command line, Mustache and the heap probe the suites use.
+export const wasmPath = process.env.DISPATCH_WASM ?? resolve(root, 'build/wasm/dispatch-tools.wasm');
+// dispatch.wasm: what the Worker and the pages load.
+export const productionWasmPath = resolve(root, 'build/wasm/dispatch.wasm');
 export const nativeCli = process.env.DISPATCH_NATIVE ?? resolve(root, 'build/native/dispatch');
 export const sharedDir = resolve(root, '../shared');
 export const haveShared = existsSync(resolve(sharedDir, 'fixtures/bitbucket-cloud/index.json'));
 
-export async function loadCore() {
-  return instantiateCore(readFileSync(wasmPath));
+export async function loadCore(path = wasmPath) {
+  return instantiateCore(readFileSync(path));
 }
 
 // Returns the body bytes of a vector case, or null when it names a shared fixture that is not here.

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { comparisonCases, comparisonLines, haveShared, loadCore, root, runCase } from './helpers.mjs';
+import { comparisonCases, comparisonLines, haveShared, loadCore, productionWasmPath, root, runCase } from './helpers.mjs';
 
 const outPath = process.env.DISPATCH_VECTORS_OUT ?? resolve(root, 'build/wasm/vectors-wasm.txt');
 const core = await loadCore();
@@ -26,6 +26,14 @@ cases.forEach((c, i) => {
   }
 });
 if (!haveShared) test('shared fixtures', { skip: '../shared is not beside the repository' }, () => {});
+
+// The Worker's module and the tools module are built from one core and must answer alike.
+test('dispatch.wasm gives the same answers as dispatch-tools.wasm', async () => {
+  const production = await loadCore(productionWasmPath);
+  cases.forEach((c, i) => {
+    if (answers[i] !== null) assert.equal(runCase(production, c), answers[i], c.name);
+  });
+});
 
 test('raw answers written for the native/wasm comparison', () => {
   writeFileSync(outPath, comparisonLines(cases, answers));
