@@ -6,7 +6,7 @@
 // no token, code or secret the test saw may appear in any answer or in wrangler's log.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
@@ -251,11 +251,14 @@ describe('connect and disconnect a Bitbucket repository', () => {
     assert.ok(rotated.body.previous_valid_until);
     const [hook] = await hooksOf('acme/relay-api');
     assert.equal(hook.secret, rotated.body.secret);
-    const body = JSON.stringify({ push: { changes: [] }, repository: { full_name: 'acme/relay-api' }, actor: {} });
-    const post = (secret) => fetch(`${relay.base}/hooks/${created.body.id}`, {
-      method: 'POST', body,
-      headers: { 'content-type': 'application/json', 'x-event-key': 'repo:push', 'x-hub-signature': sign(secret, body) },
-    });
+    // Each post is another event (the same bytes twice would be a replay, answered 200 and not delivered).
+    const post = (secret) => {
+      const body = JSON.stringify({ push: { changes: [] }, repository: { full_name: 'acme/relay-api' }, actor: {}, n: randomUUID() });
+      return fetch(`${relay.base}/hooks/${created.body.id}`, {
+        method: 'POST', body,
+        headers: { 'content-type': 'application/json', 'x-event-key': 'repo:push', 'x-hub-signature': sign(secret, body) },
+      });
+    };
     assert.equal((await post(oldSecret)).status, 202, 'the previous secret, inside the window');
     assert.equal((await post(rotated.body.secret)).status, 202, 'the new secret');
     await new Promise((wait) => setTimeout(wait, (graceSeconds + 1) * 1000));
