@@ -7,8 +7,8 @@
 //   last byte           the payload: 0 is push.json with its commits repeated to ten; then tests/vectors/bodies/*.json
 //                       in name order (loaded once, from DISPATCH_SOURCE_DIR)
 //   the byte before     the event key, an index into event_catalogue()
-//   the byte before     flags: bit 0 renders through render_with (else handle_verified); bit 1 puts the template in
-//                       the preview request as an object (else as its JSON text)
+//   the byte before     flags: bit 0 renders through render_with (else handle_verified, then render_with if that
+//                       refuses the key); bit 1 puts the template in the preview request as an object (else as text)
 //   everything before   NUL-separated: the template document, then partials, each "name\nsource" (a partial
 //                       without a newline is named p1, p2, … by its place)
 //
@@ -34,7 +34,7 @@
 #include "dispatch/json_in.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
-#include "dispatch/pipeline.hpp"
+#include "dispatch/answers.hpp"
 #include "dispatch/signature.hpp"
 
 using namespace dispatch;
@@ -256,17 +256,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   assert(endpoint.ok() == compiled.ok());
   if (!endpoint.ok()) {
     assert(endpoint.error().code == "endpoint_invalid" && !endpoint.error().message.empty());
-  } else if ((flags & 1) != 0) {
-    const auto rendered = render_with(key, chosen.value, endpoint.value().templates);
-    check_message(rendered.message);
-    if (rendered.fallback) assert(!rendered.fallback->code.empty() && !rendered.fallback->message.empty());
   } else {
-    const auto delivered = handle_verified(endpoint.value(), key, as_bytes(chosen.text));
-    assert(delivered.verdict == "deliver" && delivered.status == 202);
-    assert(delivered.code == "accepted" || delivered.code == "template_fallback");
-    assert(delivered.message.has_value());
-    check_message(*delivered.message);
-    check_dumps(outcome_json(delivered));
+    // A delivery whose key the body's shape contradicts is refused before rendering; render_with renders it
+    // anyway, so that every input reaches the template.
+    bool rendered_already = false;
+    if ((flags & 1) == 0) {
+      const auto delivered = handle_verified(endpoint.value(), key, as_bytes(chosen.text));
+      check_dumps(outcome_json(delivered));
+      assert(!delivered.code.empty() && !delivered.reason.empty());
+      if (delivered.verdict == verdict::deliver) {
+        assert(delivered.status == 202 && (delivered.code == "accepted" || delivered.code == "template_fallback"));
+        assert(delivered.message.has_value());
+        check_message(*delivered.message);
+        rendered_already = true;
+      } else {
+        assert(delivered.verdict == verdict::reject && delivered.status == 400 && !delivered.message.has_value());
+      }
+    }
+    if (!rendered_already) {
+      const auto rendered = render_with(key, chosen.value, endpoint.value().templates);
+      check_message(rendered.message);
+      if (rendered.fallback) assert(!rendered.fallback->code.empty() && !rendered.fallback->message.empty());
+    }
   }
 
   // (b) The preview, with the template inside the request as its text or as the object itself.

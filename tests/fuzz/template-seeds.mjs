@@ -168,3 +168,10 @@ seed('deep-nesting-sections', {
   body: 'ten',
   template: { content: `${'{{#.}}'.repeat(200)}x${'{{/.}}'.repeat(200)}` },
 });
+// Found by the fuzzer on the bounded core (586162a): a template given as text in a preview request, starting with
+// a byte order mark and holding an embed, crashed compile_part (an index past the positions it had recorded).
+seed('preview-bom-template-segv', {
+  event: 'repo:push',
+  body: 'ten',
+  template: '\uFEFF{"embeds":[{"title":"x"}]}',
+});
