@@ -230,10 +230,14 @@ export function renderDeliveries(panel, ctx, endpoint) {
     const { detail } = record;
     if (!detail.firstChild) detail.replaceChildren(h('p', { class: 'loading' }, 'Loading the delivery…'));
     try {
+      // A refusal or a repeat never keeps a body: nothing to ask for.
+      const bodyKept = record.item.verdict !== 'reject' && !record.item.duplicate_of;
       const [full, payload] = await Promise.all([
         api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}`, undefined, { signal: ctx.signal }).then((answer) => answer.body),
-        api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}/payload`, undefined, { signal: ctx.signal, text: true })
-          .then((answer) => ({ text: answer.body })).catch((error) => ({ error })),
+        bodyKept
+          ? api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}/payload`, undefined, { signal: ctx.signal, text: true })
+            .then((answer) => ({ text: answer.body })).catch((error) => ({ error }))
+          : { notKept: true },
       ]);
       const wasOpen = detail.querySelector('details.payload')?.open ?? true;
       detail.replaceChildren(deliveryDetail(full, payload, wasOpen));
@@ -401,6 +405,12 @@ function headersView(headers) {
 function payloadView(full, payload, open) {
   const bytes = full.body_bytes ?? (payload.text ? new TextEncoder().encode(payload.text).length : null);
   const summary = h('summary', {}, h('h3', {}, 'Payload'), bytes !== null ? h('span', { class: 'muted' }, ` ${bytes.toLocaleString()} bytes`) : null);
+  if (payload.notKept) {
+    const words = full.duplicate_of
+      ? `Not kept again: it is the body of delivery ${full.duplicate_of}.`
+      : 'The body of a refused request is not kept: it did not pass the checks, so whoever sent it chose it.';
+    return h('details', { class: 'payload', open }, summary, h('p', { class: 'muted' }, words));
+  }
   if (payload.error) {
     const words = payload.error.code === 'body_expired' || payload.error.status === 410
       ? 'The body is no longer kept: dispatch keeps bodies RETENTION_DAYS days (7 by default) for redelivery.'

@@ -332,6 +332,24 @@ test('Retry now: a delivery waiting on a backoff after Discord failed is sent at
   await shots('retried');
 });
 
+test('Repeated refusals are one entry in the log: ×N, last at …', async () => {
+  const unsigned = () => fetch(`${relay.base}/hooks/${made.endpoint}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-event-key': 'repo:push' }, body: '{}',
+  }).then((response) => response.status);
+  for (let i = 0; i < 3; i += 1) assert.equal(await unsigned(), 401);
+  const { body: refused } = await relay.api('GET', `/api/endpoints/${made.endpoint}/deliveries?status=rejected`);
+  const folded = refused.find((item) => item.code === 'signature_missing');
+  assert.ok(folded.count >= 3, JSON.stringify(folded));
+  const row = page.locator(`.delivery[data-id="${folded.id}"]`);
+  await until(async () => /^×\d+, last at \d/.test(await row.locator('.tag.folded').textContent({ timeout: 1000 }).catch(() => '')), 'the folded row');
+  await until(async () => (await row.locator('.tag.folded').textContent()).startsWith(`×${folded.count},`), 'the count to be current');
+  assert.match(await row.textContent(), /signature_missing/);
+  await row.locator('.delivery-row').click();
+  await row.locator('.facts').waitFor();
+  assert.match(await row.locator('.facts').textContent(), new RegExp(`Requests${folded.count}, the first at .*, the last at `));
+  await row.locator('.delivery-row').click();
+});
+
 test('Settings: a template in the preview\'s editor, its fault marked where the core finds it, saved, then dropped', async () => {
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.waitForURL(/tab=settings/);
@@ -543,7 +561,8 @@ test('time to first render with 50 sources, and of a 500-delivery log (recorded,
   const kinds = Array.from({ length: 500 }, (_, i) => (i % 10 === 0 ? 'repo:push' : 'repo:fork'));
   await relay.api('PATCH', `/api/endpoints/${logged.id}`, { events: { mode: 'push' } });
   for (let i = 0; i < kinds.length; i += 10) {
-    const statuses = await Promise.all(kinds.slice(i, i + 10).map((event) => signedFetch(logged.id, event, push, logged.secret)));
+    // Each its own event: the same bytes again would be a replay (200, not a new delivery).
+    const statuses = await Promise.all(kinds.slice(i, i + 10).map((event, j) => signedFetch(logged.id, event, { ...push, n: i + j }, logged.secret)));
     assert.ok(statuses.every((status) => status === 202 || status === 200), statuses.join(','));
   }
 
