@@ -74,7 +74,8 @@ function notPost(request) {
 // Refusals of one code are folded into one log row per endpoint and hour: a flood of them adds at most one
 // row per refusal code (a short, fixed list) and hour, whatever its size.
 const refusalSlotMs = 60 * 60 * 1000;
-const refusalKey = (code, status, received, test) => `refused:${code}:${status}:${Math.floor(received / refusalSlotMs)}${test ? ':test' : ''}`;
+const refusalKey = (code, status, received, test) =>
+  `refused:${code}:${status}:${Math.floor(received / refusalSlotMs)}${test ? ':test' : ''}`;
 
 // How long a signed body is remembered, so that the same bytes sent again are not delivered again.
 export function replayWindowMs(env) {
@@ -198,7 +199,9 @@ async function receiveOnce(request, env, core, endpointId, test) {
     }
     : { ...row, verdict: 'ignore', code: outcome.code, reason: outcome.reason, answered: 200, status: 'ignored' }, seen);
   if (recorded.duplicate) {
-    logEvent('hook_duplicate', { endpoint: endpoint.id, delivery: recorded.id, code: recorded.duplicate, record: recorded.record, count: recorded.count });
+    logEvent('hook_duplicate', {
+      endpoint: endpoint.id, delivery: recorded.id, code: recorded.duplicate, record: recorded.record, count: recorded.count,
+    });
     const answer = { status: 'duplicate', delivery: recorded.id };
     return json(200, recorded.duplicate === 'replay' ? { ...answer, code: 'replay' } : answer);
   }
