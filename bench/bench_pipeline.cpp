@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "dispatch/json_in.hpp"
-#include "dispatch/pipeline.hpp"
+#include "dispatch/answers.hpp"
 
 namespace {
 

@@ -15,11 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "dispatch/answers.hpp"
 #include "dispatch/cli.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/mustache/ast.hpp"
-#include "dispatch/pipeline.hpp"
 
 namespace {
 
@@ -99,8 +99,8 @@ char* dispatch_endpoint_close(const char* envelope, std::size_t envelope_size, c
 char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                                std::size_t body_size) {
   const auto refused = [](std::string reason) {
-    return answer(dispatch::dump_json(
-        dispatch::outcome_json({"reject", 500, "envelope_invalid", std::move(reason), {}, std::nullopt})));
+    return answer(dispatch::dump_json(dispatch::outcome_json(
+        {dispatch::verdict::reject, 500, "envelope_invalid", std::move(reason), {}, std::nullopt})));
   };
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   if (!parsed.ok() || !parsed.value().is_object()) return refused("envelope must be {\"handle\":N,\"headers\":{…}}");

@@ -4,9 +4,9 @@
 #include <optional>
 #include <type_traits>
 
+#include "dispatch/answers.hpp"
 #include "dispatch/events.hpp"
 #include "dispatch/json_in.hpp"
-#include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
 
 namespace dispatch {
@@ -140,7 +140,7 @@ cli_output run_handle(const std::vector<std::string>& names, const std::vector<s
   const auto headers = read_json_file(names[1], files[1], parse_headers, failure);
   if (!headers) return failure;
   const auto result = handle(*endpoint, *headers, as_bytes(files[2]));
-  return {print(outcome_json(result)), "", result.verdict == "reject" ? 1 : 0};
+  return {print(outcome_json(result)), "", result.verdict == verdict::reject ? 1 : 0};
 }
 
 cli_output run_render(const parsed_args& parsed, const std::vector<std::string>& files) {

@@ -11,6 +11,8 @@ class mapper {
  public:
   explicit mapper(std::string_view text) : text_(text) {}
 
+  void skip(std::size_t count) { at_ += count; }
+
   json_span value(int depth) {
     skip_space();
     json_span out;
@@ -95,7 +97,12 @@ int hex_value(std::string_view digits) {
 
 }  // namespace
 
-json_span map_json(std::string_view text, int max_depth) { return mapper(text).value(max_depth); }
+json_span map_json(std::string_view text, int max_depth) {
+  // A UTF-8 byte order mark before the document is skipped, as the parser skips it.
+  mapper reader(text);
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") reader.skip(3);
+  return reader.value(max_depth);
+}
 
 json_span find_member(std::string_view text, const std::vector<std::string_view>& path) {
   auto span = map_json(text, static_cast<int>(path.size()));

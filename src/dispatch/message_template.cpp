@@ -51,6 +51,8 @@ struct source_text {
   line_index lines;
 };
 
+const json_span no_span{};
+
 error placed(std::string code, std::string message, const source_text& source, std::size_t offset) {
   const auto [line, column] = source.lines.position(offset);
   return make_error(std::move(code), std::move(message), line, column);
@@ -84,8 +86,9 @@ result<part> compile_part(const ordered_json& value, const json_span& span, std:
     }
     std::size_t index = 0;
     for (const auto& [key, member] : value.items()) {
-      const auto& key_span = span.keys[index];
-      const auto& member_span = span.items[index];
+      // The map and the parsed document agree; should they ever not, positions are lost, never memory.
+      const auto key_span = index < span.keys.size() ? span.keys[index] : std::pair<std::size_t, std::size_t>{};
+      const auto& member_span = index < span.items.size() ? span.items[index] : no_span;
       ++index;
       const auto member_path = path + (path.empty() ? "" : ".") + key;
       if (where != "opaque" && !known_member(where, key)) {
@@ -103,8 +106,8 @@ result<part> compile_part(const ordered_json& value, const json_span& span, std:
   } else if (value.is_array()) {
     out.type = part::kind::array;
     for (std::size_t i = 0; i < value.size(); ++i) {
-      auto compiled =
-          compile_part(value[i], span.items[i], where, path + "[" + std::to_string(i) + "]", source, depth + 1);
+      auto compiled = compile_part(value[i], i < span.items.size() ? span.items[i] : no_span, where,
+                                   path + "[" + std::to_string(i) + "]", source, depth + 1);
       if (!compiled.ok()) return compiled.error();
       out.items.push_back(std::move(compiled).value());
     }
@@ -114,7 +117,8 @@ result<part> compile_part(const ordered_json& value, const json_span& span, std:
     if (!tree.ok()) {
       // Place the fault in the document: found in the string as written, escapes and all.
       const auto& fault = tree.error();
-      const auto literal = source.document.substr(span.begin, span.end - span.begin);
+      const auto literal = source.document.substr(std::min(span.begin, source.document.size()),
+                                                  span.end > span.begin ? span.end - span.begin : 0);
       const auto offset = literal_offset(literal, offset_of(text, fault.line, fault.column));
       return placed(fault.code, path + ": " + fault.message, source, span.begin + offset);
     }

@@ -15,7 +15,7 @@
 #include "dispatch/json_in.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
-#include "dispatch/pipeline.hpp"
+#include "dispatch/answers.hpp"
 #include "dispatch/signature.hpp"
 #include "json_oracle.hpp"
 
@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto result = handle(endpoint, headers, bytes);
   assert(result.status == 200 || result.status == 202 || result.status == 400 || result.status == 401 ||
          result.status == 413);
-  assert(result.message.has_value() == (result.verdict == "deliver"));
+  assert(result.message.has_value() == (result.verdict == verdict::deliver));
   if (result.message) {
     const auto text = dump_json(*result.message);
     assert(clean_text(text) == text);

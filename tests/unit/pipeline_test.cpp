@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "dispatch/pipeline.hpp"
+#include "dispatch/answers.hpp"
 #include "dispatch/signature.hpp"
 #include "test_support.hpp"
 
@@ -77,7 +77,7 @@ TEST_CASE("verify comes before everything that reads the body", "[pipeline]") {
 TEST_CASE("an ignored event is 200 and is not parsed", "[pipeline]") {
   const std::string body = "{not json";
   const auto result = handle(endpoint("push"), signed_headers("repo:fork", body), as_bytes(body));
-  CHECK(result.verdict == "ignore");
+  CHECK(result.verdict == verdict::ignore);
   CHECK(result.status == 200);
   CHECK(result.reason == "event repo:fork not selected");
 }
@@ -120,13 +120,13 @@ TEST_CASE("redeliver_envelope runs the pipeline after the signature with the end
       R"({"repository":{"full_name":"acme/api"},"actor":{"display_name":"Zoë"},"fork":{"full_name":"z/api"}})";
   const auto run = [&](std::string_view envelope) { return redeliver_envelope(envelope, as_bytes(body)); };
   const auto delivered = run(R"({"endpoint":{"secret":"rotated","events":{"mode":"all"}},"event":"repo:fork"})");
-  CHECK(delivered.verdict == "deliver");
+  CHECK(delivered.verdict == verdict::deliver);
   CHECK(delivered.code == "accepted");
   REQUIRE(delivered.message);
   CHECK(dump_json(*delivered.message) ==
         dump_json(*handle(endpoint("all"), signed_headers("repo:fork", body), as_bytes(body)).message));
   const auto deselected = run(R"({"endpoint":{"secret":"s","events":{"mode":"push"}},"event":"repo:fork"})");
-  CHECK(deselected.verdict == "ignore");
+  CHECK(deselected.verdict == verdict::ignore);
   CHECK(deselected.reason == "event repo:fork not selected");
   const auto templated =
       run(R"({"endpoint":{"secret":"s","events":{"mode":"all"},"template":{"content":"{{dispatch.actor}}"}},)"
@@ -154,7 +154,8 @@ TEST_CASE("endpoint_check_json names the field at fault, with the template's lin
 }
 
 TEST_CASE("outcome_json has DESIGN.md's shape and order", "[pipeline]") {
-  const outcome ignored{"ignore", 200, "event_not_selected", "event repo:fork not selected", "repo:fork", std::nullopt};
+  const outcome ignored{verdict::ignore, 200,         "event_not_selected", "event repo:fork not selected",
+                        "repo:fork",     std::nullopt};
   CHECK(
       dump_json(outcome_json(ignored)) ==
       R"({"verdict":"ignore","status":200,"code":"event_not_selected","reason":"event repo:fork not selected","event":"repo:fork"})");
@@ -198,7 +199,7 @@ TEST_CASE("a signed body under an X-Event-Key its shape contradicts is refused",
   const auto as = [&](std::string_view key) {
     return handle(endpoint("all"), signed_headers(key, push), as_bytes(push));
   };
-  CHECK(as("repo:push").verdict == "deliver");
+  CHECK(as("repo:push").verdict == verdict::deliver);
   for (const auto key : {"repo:fork", "pullrequest:fulfilled", "issue:created", "repo:updated"}) {
     const auto replayed = as(key);
     INFO(key);
@@ -207,12 +208,13 @@ TEST_CASE("a signed body under an X-Event-Key its shape contradicts is refused",
     CHECK(replayed.reason == "X-Event-Key is " + std::string(key) + " but the body is shaped like repo:push (push)");
   }
   // A key outside the catalogue is rendered generically, and a body of no known shape proves nothing.
-  CHECK(as("repo:something_new").verdict == "deliver");
+  CHECK(as("repo:something_new").verdict == verdict::deliver);
   const std::string bare = R"({"actor":{}})";
-  CHECK(handle(endpoint("all"), signed_headers("repo:fork", bare), as_bytes(bare)).verdict == "deliver");
+  CHECK(handle(endpoint("all"), signed_headers("repo:fork", bare), as_bytes(bare)).verdict == verdict::deliver);
   // Within one subject the shape is a guess (a state may move between event and payload): not refused.
   const std::string merged = R"({"pullrequest":{"id":1,"state":"MERGED"},"repository":{},"actor":{}})";
-  CHECK(handle(endpoint("all"), signed_headers("pullrequest:approved", merged), as_bytes(merged)).verdict == "deliver");
+  CHECK(handle(endpoint("all"), signed_headers("pullrequest:approved", merged), as_bytes(merged)).verdict ==
+        verdict::deliver);
 }
 
 TEST_CASE("every shared fixture passes the shape check under the key it arrived with", "[pipeline][fixtures]") {

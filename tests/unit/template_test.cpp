@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "dispatch/answers.hpp"
 #include "dispatch/message_template.hpp"
-#include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
 
 using namespace dispatch;
@@ -293,4 +293,14 @@ TEST_CASE("plain-text members are not markdown-escaped; markdown members are", "
   CHECK(message["embeds"][0]["author"]["name"] == "Zoë [ops]");
   CHECK(message["embeds"][0]["author"]["url"] == "https://x/acme/relay_api");
   CHECK(message["embeds"][0]["footer"]["text"] == "repo:push acme/relay_api");
+}
+
+TEST_CASE("a template text may begin with a byte order mark", "[template][positions]") {
+  const std::string text = "\xEF\xBB\xBF{\"embeds\":[{\"title\":\"x\"}]}";
+  CHECK(compile_template(text).ok());
+  const auto request = R"({"event":"repo:push","payload":{},"template":")" + std::string("\xEF\xBB\xBF") +
+                       R"({\"embeds\":[{\"title\":\"x {{/y}}\"}]}"})";
+  const auto answer = preview_request_json(as_bytes(request));
+  CHECK(answer.at("code") == "template_syntax");
+  CHECK(answer.at("column") == 27);  // in bytes, the mark included, as every column is
 }

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "dispatch/answers.hpp"
 #include "dispatch/json_in.hpp"
-#include "dispatch/pipeline.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -9,7 +9,7 @@
 namespace dispatch::render {
 
 // repo:push: one embed per change, the commits as linked lines, branch and tag creation, deletion, force.
-ordered_json push(const json& payload);
+ordered_json push(std::string_view key, const json& payload);
 
 // pullrequest:*: `#id title`, branches, author, reviewers and their state; the comment or approval acted on.
 ordered_json pull_request(std::string_view key, const json& payload);
@@ -20,15 +20,24 @@ ordered_json issue(std::string_view key, const json& payload);
 // repo:commit_status_*: the build's name, state, commit and branch, linked to the build.
 ordered_json commit_status(std::string_view key, const json& payload);
 
-// repo:commit_comment_created, repo:fork, repo:updated, repo:transfer.
-ordered_json repository_event(std::string_view key, const json& payload);
+// repo:commit_comment_created: the comment, the file and line it is on, linked to the commit.
+ordered_json commit_comment(std::string_view key, const json& payload);
+
+// repo:fork: from which repository to which.
+ordered_json fork(std::string_view key, const json& payload);
+
+// repo:updated: each setting that changed, old and new.
+ordered_json repository_updated(std::string_view key, const json& payload);
+
+// repo:transfer: who accepted it, from whom.
+ordered_json transfer(std::string_view key, const json& payload);
 
 }  // namespace dispatch::render
 
 namespace dispatch {
 
-// Returns the auto-formatted message for an event (before finalize_message): the family's renderer, or the
-// generic embed for a key no family claims.
+// Returns the auto-formatted message for an event (before finalize_message): the renderer the table in
+// render/auto.cpp names for its key, or the generic embed for a key no renderer claims.
 ordered_json render_auto(std::string_view key, const json& payload);
 
 }  // namespace dispatch

@@ -114,7 +114,7 @@ std::string change_description(const change_view& view, payload_view actor, std:
 
 }  // namespace
 
-ordered_json push(const json& payload) {
+ordered_json push(std::string_view, const json& payload) {
   const payload_view root(payload);
   const auto actor = root["actor"];
   const auto repository = repository_name(root["repository"]);

@@ -1,0 +1,240 @@
+#include "dispatch/answers.hpp"
+
+#include "dispatch/detect.hpp"
+#include "dispatch/json_source.hpp"
+#include "dispatch/mustache/ast.hpp"
+#include "dispatch/signature.hpp"
+
+namespace dispatch {
+namespace {
+
+ordered_json preview_answer(const ordered_json& message) { return {{"code", "rendered"}, {"message", message}}; }
+
+ordered_json preview_answer(const error& failure) {
+  ordered_json out = {{"code", failure.code}, {"reason", failure.message}};
+  if (!failure.field.empty()) out["field"] = failure.field;
+  if (failure.line > 0) {
+    out["line"] = failure.line;
+    out["column"] = failure.column;
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+// The preview's answer for a rendered message, with what the limits cut when they cut anything.
+ordered_json preview_answer(const result<ordered_json>& message, const std::vector<cut>& cuts) {
+  if (!message.ok()) return preview_answer(message.error());
+  auto answer = preview_answer(message.value());
+  if (!cuts.empty()) answer["cuts"] = cuts_json(cuts);
+  return answer;
+}
+
+}  // namespace
+
+ordered_json detect_json(std::span<const std::uint8_t> body) {
+  if (body.size() > max_body_bytes) return preview_answer(body_too_large(body.size()));
+  const auto payload = parse_payload(body);
+  if (!payload.ok()) return preview_answer(payload.error());
+  const auto found = detect_event(payload.value());
+  if (found.keys.empty()) {
+    const auto server_key = payload.value().find("eventKey");
+    if (server_key != payload.value().end() && server_key->is_string()) {
+      return {{"code", "shape_unknown"},
+              {"reason", "this is a Bitbucket Server or Data Center payload (eventKey \"" +
+                             server_key->get_ref<const std::string&>().substr(0, 64) +
+                             "\"); dispatch relays Bitbucket Cloud"}};
+    }
+    return {{"code", "shape_unknown"},
+            {"reason",
+             "no member names a Bitbucket Cloud event (push, pullrequest, issue, commit_status, comment, fork, "
+             "repository): choose the event key"}};
+  }
+  return {{"code", "detected"}, {"keys", found.keys}, {"basis", found.basis}};
+}
+
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body,
+                          std::optional<std::string_view> template_source) {
+  std::optional<message_template> custom;
+  if (template_source) {
+    auto compiled = compile_template(*template_source);
+    if (!compiled.ok()) return preview_answer(compiled.error());
+    custom = std::move(compiled).value();
+  }
+  std::vector<cut> cuts;
+  const auto message = preview(key, body, custom ? &*custom : nullptr, &cuts);
+  return preview_answer(message, cuts);
+}
+
+ordered_json preview_request_json(std::span<const std::uint8_t> request) {
+  if (request.size() > 2 * max_body_bytes) return preview_answer(body_too_large(request.size()));
+  const auto parsed = parse_input(request, "request");
+  if (!parsed.ok()) return preview_answer(parsed.error());
+  const auto invalid = [](std::string message) {
+    return preview_answer(make_error("request_invalid", std::move(message)));
+  };
+  const auto& root = parsed.value();
+  if (!root.is_object()) return invalid("request must be a JSON object {event, payload}");
+  const auto event = root.find("event");
+  if (event == root.end() || !event->is_string()) return invalid("event must be a string, e.g. \"repo:push\"");
+  const auto& key = event->get_ref<const std::string&>();
+  if (!is_well_formed_event_key(key)) return invalid("event \"" + key.substr(0, 64) + "\" is not category:action");
+  const auto payload = root.find("payload");
+  if (payload == root.end() || !payload->is_object()) return invalid("payload must be the JSON object Bitbucket sent");
+  std::optional<message_template> custom;
+  if (const auto tmpl = root.find("template"); tmpl != root.end() && !tmpl->is_null()) {
+    if (!tmpl->is_string() && !tmpl->is_object()) return invalid("template must be a template object or its JSON text");
+    // A template object is compiled from the request's own text, so its faults point at what was sent.
+    const std::string_view text(reinterpret_cast<const char*>(request.data()), request.size());
+    const auto span = tmpl->is_object() ? find_member(text, {"template"}) : json_span{};
+    auto compiled = span.end > span.begin && dump_json(*tmpl).size() <= max_template_bytes
+                        ? compile_template_in(text, span.begin, span.end)
+                        : compile_template_value(*tmpl);
+    if (!compiled.ok()) {
+      auto failure = compiled.error();
+      failure.field = "template";
+      if (failure.line > 0) {
+        failure.message += span.end > span.begin ? " (line and column in the request body)"
+                                                 : " (line and column in the template's text)";
+      }
+      return preview_answer(failure);
+    }
+    custom = std::move(compiled).value();
+  }
+  std::vector<cut> cuts;
+  const auto message = render_preview(key, *payload, custom ? &*custom : nullptr, &cuts);
+  return preview_answer(message, cuts);
+}
+
+ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body) {
+  const auto parsed = parse_json(envelope);
+  const auto member = [&](std::string_view key) -> const std::string* {
+    if (!parsed.ok() || !parsed.value().is_object()) return nullptr;
+    const auto it = parsed.value().find(key);
+    return it != parsed.value().end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+  };
+  const auto* secret = member("secret");
+  const auto* header = member("signature");
+  if (secret == nullptr || header == nullptr) {
+    return preview_answer(make_error("envelope_invalid", "envelope must be {\"secret\":\"…\",\"signature\":\"…\"}"));
+  }
+  if (secret->empty())
+    return preview_answer(make_error("secret_missing", "the secret is empty: enter the webhook's secret"));
+  const auto verified = verify_signature(*header, as_bytes(*secret), body);
+  if (!verified.ok()) return preview_answer(verified.error());
+  return {{"code", "valid"},
+          {"reason", "the signature matches these " + std::to_string(body.size()) + " bytes and this secret"}};
+}
+
+ordered_json catalogue_json() {
+  ordered_json list = ordered_json::array();
+  for (const auto& info : event_catalogue()) {
+    list.push_back(
+        {{"key", info.key}, {"category", info.category}, {"label", info.label}, {"description", info.description}});
+  }
+  return list;
+}
+
+namespace {
+
+// An envelope from the wasm boundary or the CLI, parsed, with its endpoint's settings read.
+struct endpoint_envelope {
+  json root;
+  endpoint_settings endpoint;
+};
+
+// Parses `{"endpoint":{…}, …}`; `members` names them all for the error. Returns the envelope; otherwise
+// `envelope_invalid` or the endpoint's error.
+result<endpoint_envelope> parse_endpoint_envelope(std::string_view envelope, std::string_view members) {
+  auto parsed = parse_json(envelope);
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return make_error("envelope_invalid", "envelope must be a JSON object {" + std::string(members) + "}");
+  }
+  const auto& root = parsed.value();
+  const auto node = root.find("endpoint");
+  auto endpoint = parse_endpoint(node == root.end() ? json() : *node);
+  if (!endpoint.ok()) return endpoint.error();
+  return endpoint_envelope{std::move(parsed).value(), std::move(endpoint).value()};
+}
+
+}  // namespace
+
+outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {
+  const auto parsed = parse_endpoint_envelope(envelope, "endpoint, headers");
+  if (!parsed.ok()) return refuse(500, parsed.error());
+  const auto& root = parsed.value().root;
+  const auto headers_node = root.find("headers");
+  const auto headers = parse_headers(headers_node == root.end() ? json() : *headers_node);
+  if (!headers.ok()) return refuse(500, headers.error());
+  return handle(parsed.value().endpoint, headers.value(), body);
+}
+
+outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body) {
+  const auto parsed = parse_endpoint_envelope(envelope, "endpoint, event");
+  if (!parsed.ok()) return refuse(500, parsed.error());
+  const auto& root = parsed.value().root;
+  const auto event = root.find("event");
+  if (event == root.end() || !event->is_string()) {
+    return refuse(500, make_error("envelope_invalid", "envelope.event must be the recorded event key"));
+  }
+  return handle_verified(parsed.value().endpoint, event->get<std::string>(), body);
+}
+
+ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request) {
+  const auto parsed = parse_json(endpoint);
+  if (!parsed.ok()) return preview_answer(make_error("endpoint_invalid", "endpoint must be a JSON object"));
+  // The request's text places template faults only when it is JSON (the admin API has parsed it already).
+  const bool placeable = !request.empty() && parse_json(request).ok();
+  auto settings = parse_endpoint(parsed.value(), placeable ? request : std::string_view());
+  if (!settings.ok()) {
+    auto failure = settings.error();
+    if (failure.line > 0 && (failure.field == "template" || failure.field == "templates")) {
+      const bool in_request = placeable && [&] {
+        const auto member = find_member(request, {failure.field});
+        return member.end > member.begin && request[member.begin] == '{';
+      }();
+      failure.message +=
+          in_request ? " (line and column in the request body)" : " (line and column in the template's text)";
+    }
+    return preview_answer(failure);
+  }
+  return {{"code", "valid"}};
+}
+
+ordered_json selects_json(std::string_view envelope) {
+  const auto parsed = parse_endpoint_envelope(envelope, "endpoint, event");
+  if (!parsed.ok()) return preview_answer(parsed.error());
+  const auto& root = parsed.value().root;
+  const auto event = root.find("event");
+  if (event == root.end() || !event->is_string()) {
+    return preview_answer(make_error("envelope_invalid", "envelope.event must be an event key"));
+  }
+  const auto& key = event->get_ref<const std::string&>();
+  if (!is_well_formed_event_key(key)) return preview_answer(event_key_invalid());
+  if (!parsed.value().endpoint.events.selects(key)) {
+    return {{"code", "event_not_selected"}, {"reason", "event " + key + " not selected"}};
+  }
+  return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
+}
+
+ordered_json limits_json() {
+  return {{"max_body_bytes", max_body_bytes},
+          {"max_template_bytes", max_template_bytes},
+          {"max_templates_bytes", max_templates_bytes},
+          {"max_template_depth", max_template_depth},
+          {"max_section_nesting", mustache::max_nesting}};
+}
+
+ordered_json outcome_json(const outcome& result) {
+  ordered_json out = {{"verdict", verdict_name(result.verdict)},
+                      {"status", result.status},
+                      {"code", result.code},
+                      {"reason", result.reason}};
+  if (!result.event.empty()) out["event"] = result.event;
+  if (result.message) out["message"] = *result.message;
+  return out;
+}
+
+}  // namespace dispatch

@@ -1,0 +1,65 @@
+#pragma once
+// The JSON answers the wasm ABI and the command line serve: each takes what crosses the boundary (JSON text
+// envelopes and raw bytes) and returns what goes back, errors included, never throwing.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "dispatch/json_in.hpp"
+#include "dispatch/pipeline.hpp"
+
+namespace dispatch {
+
+// Returns the outcome as DESIGN.md spells it: {verdict, status, code, reason, event?, message?}.
+ordered_json outcome_json(const outcome& result);
+
+// Runs the pipeline from a JSON envelope `{"endpoint":{…},"headers":{…}}` and the body bytes. A bad envelope
+// is an outcome with status 500 and code `endpoint_invalid`, `headers_invalid` or `envelope_invalid`.
+outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body);
+
+// Runs handle_verified from a JSON envelope `{"endpoint":{…},"event":"<key>"}` and the recorded body. A bad
+// envelope is an outcome with status 500, as in handle_envelope.
+outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body);
+
+// Checks endpoint settings as the admin API receives them (`{secret, events, template?, templates?}`).
+// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"endpoint.<field> …","field","line"?,
+// "column"?}. With `request`, the admin request's text: templates it holds as objects are placed there.
+ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request = {});
+
+// Answers "would this endpoint deliver event K?" for `{"endpoint":{…},"event":"<key>"}`: {"code":"selected"
+// | "event_not_selected","reason"}, or the envelope's error.
+ordered_json selects_json(std::string_view envelope);
+
+// The limits the core applies, for the shim and the pages: {max_body_bytes, max_template_bytes, …}.
+ordered_json limits_json();
+
+// The preview: the message a payload would produce under event `key`, without verifying or filtering, with
+// the template whose source text is given, else the auto embed. Returns {"code":"rendered","message":{…},
+// "cuts"?:[…]} (`cuts` only when the limits shortened or removed something, as cuts_json writes them) or
+// {"code":"<error code>","reason":"…","field"?,"line"?,"column"?}: `event_key_invalid`, `body_too_large`,
+// `body_not_json`, `body_too_deep`, `body_not_object`, or the template's error.
+ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body,
+                          std::optional<std::string_view> template_source = std::nullopt);
+
+// Answers POST /api/preview: `request` is the raw body {"event":"<key>","payload":{…},"template"?:T}. Returns
+// what preview_json returns for that event and payload, or {"code":"request_invalid","reason":…} naming the
+// field at fault (or "body_not_json" with line and column). A template object's faults are placed in the
+// request's text.
+ordered_json preview_request_json(std::span<const std::uint8_t> request);
+
+// Answers "which event is this?" for a payload that came without its X-Event-Key: {"code":"detected",
+// "keys":[…],"basis":"…"} (most likely first; several when Bitbucket sends the same shape for each),
+// {"code":"shape_unknown","reason":"…"}, or the body's error as preview_json words it.
+ordered_json detect_json(std::span<const std::uint8_t> body);
+
+// The signature checker: `envelope` is {"secret":"…","signature":"<X-Hub-Signature value>"}, `body` the exact
+// bytes Bitbucket signed. Returns {"code":"valid","reason":"…"}; otherwise the error verify_signature gives,
+// `secret_missing` for an empty secret, or `envelope_invalid`.
+ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body);
+
+// Returns the event catalogue as [{key, category, label, description}], as GET /api/events serves it.
+ordered_json catalogue_json();
+
+}  // namespace dispatch

@@ -1,0 +1,121 @@
+#include "dispatch/endpoint.hpp"
+
+#include "dispatch/json_source.hpp"
+
+namespace dispatch {
+namespace {
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request) {
+  const auto invalid = [](std::string field, std::string message) {
+    auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
+    failure.field = std::move(field);
+    return failure;
+  };
+  if (!endpoint.is_object()) return make_error("endpoint_invalid", "endpoint must be a JSON object");
+  std::vector<std::string> secrets;
+  const auto secret = endpoint.find("secret");
+  const auto secret_list = endpoint.find("secrets");
+  if (secret != endpoint.end() && secret_list != endpoint.end()) {
+    return invalid("secret", " and endpoint.secrets are both given; keep one");
+  }
+  if (secret_list != endpoint.end()) {
+    constexpr std::size_t max_secrets = 4;
+    const auto list_fault = [&] { return invalid("secrets", " must be a list of 1 to 4 non-empty strings"); };
+    if (!secret_list->is_array() || secret_list->empty() || secret_list->size() > max_secrets) return list_fault();
+    for (const auto& item : *secret_list) {
+      if (!item.is_string() || item.get_ref<const std::string&>().empty()) return list_fault();
+      secrets.push_back(item.get<std::string>());
+    }
+  } else if (secret == endpoint.end() || !secret->is_string() || secret->get_ref<const std::string&>().empty()) {
+    return invalid("secret", " must be a non-empty string");
+  } else {
+    secrets.push_back(secret->get<std::string>());
+  }
+  const auto events = endpoint.find("events");
+  if (events == endpoint.end() || !events->is_object()) return invalid("events", " must be an object {mode, custom?}");
+  const auto mode = events->find("mode");
+  if (mode == events->end() || !mode->is_string()) {
+    return invalid("events.mode", " must be one of \"push\", \"all\", \"custom\"");
+  }
+  std::vector<std::string> custom;
+  if (const auto list = events->find("custom"); list != events->end() && !list->is_null()) {
+    if (!list->is_array()) return invalid("events.custom", " must be an array of event keys");
+    for (const auto& key : *list) {
+      if (!key.is_string()) return invalid("events.custom", " must be an array of event keys");
+      custom.push_back(key.get<std::string>());
+    }
+  }
+  auto selection = make_selection(mode->get_ref<const std::string&>(), custom);
+  if (!selection.ok()) {
+    // make_selection words its fault from "events." on.
+    auto failure = make_error("endpoint_invalid", "endpoint." + selection.error().message);
+    failure.field = selection.error().message.rfind("events.custom", 0) == 0 ? "events.custom" : "events.mode";
+    return failure;
+  }
+  json templates = json::object();
+  if (const auto it = endpoint.find("templates"); it != endpoint.end() && !it->is_null()) templates = *it;
+  const auto single = endpoint.find("template");
+  const bool has_single = single != endpoint.end() && !single->is_null();
+  if (has_single) {
+    if (templates.is_object() && templates.contains("default")) {
+      return invalid("template", " and endpoint.templates.default are both given; keep one");
+    }
+    if (templates.is_object()) templates["default"] = *single;
+  }
+  // Templates that came as objects in a request are placed in its text.
+  const template_origin origin{request, [&](std::string_view selector) {
+                                 if (has_single && selector == "default") return find_member(request, {"template"});
+                                 return find_member(request, {"templates", selector});
+                               }};
+  auto set = parse_template_set(templates, request.empty() ? nullptr : &origin);
+  if (!set.ok()) {
+    auto failure = set.error();
+    const bool from_single = has_single && failure.message.rfind("templates[\"default\"]", 0) == 0;
+    if (from_single) failure.message.replace(0, std::string_view("templates[\"default\"]").size(), "template");
+    failure.message = "endpoint." + failure.message;
+    failure.code = "endpoint_invalid";
+    failure.field = from_single ? "template" : "templates";
+    return failure;
+  }
+  return endpoint_settings{std::move(secrets), std::move(selection).value(), std::move(set).value()};
+}
+
+void header_map::add(std::string_view name, std::string_view value) {
+  auto key = lowercase(name);
+  if (!find(key)) entries_.emplace_back(std::move(key), std::string(value));
+}
+
+std::optional<std::string_view> header_map::find(std::string_view name) const {
+  const auto key = lowercase(name);
+  for (const auto& [entry_name, value] : entries_) {
+    if (entry_name == key) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+result<header_map> parse_headers(const json& headers) {
+  if (!headers.is_object()) return make_error("headers_invalid", "headers must be a JSON object of name -> value");
+  header_map map;
+  for (const auto& [name, value] : headers.items()) {
+    if (!value.is_string()) {
+      return make_error("headers_invalid", "header \"" + name + "\" must have a string value");
+    }
+    if (map.find(name)) {
+      return make_error("headers_invalid", "header \"" + name + "\" is given twice (names ignore case)");
+    }
+    map.add(name, value.get_ref<const std::string&>());
+  }
+  return map;
+}
+
+}  // namespace dispatch
