@@ -29,7 +29,7 @@ const endpointWriteAttempts = 5;
 
 const invalid = (field, reason, extra = {}) => problem(400, 'request_invalid', reason, { field, ...extra });
 
-// Reads a JSON object body; returns [value] or [null, response].
+// Reads a JSON object body; returns [value, null, bytes] or [null, response].
 async function readObject(request, { optional = false } = {}) {
   const bytes = await readLimited(request, maxRequestBytes);
   if (bytes === null) return [null, problem(413, 'body_too_large', `request is over ${maxRequestBytes} bytes`)];
@@ -48,7 +48,7 @@ async function readObject(request, { optional = false } = {}) {
   if (deep !== undefined) {
     return [null, problem(400, 'body_too_deep', `${deep} nests deeper than ${maxRequestDepth} levels`, { field: deep })];
   }
-  return [value];
+  return [value, null, bytes];
 }
 
 // Returns the member of `body` that nests deeper than maxRequestDepth, or undefined. Walks with a stack of
@@ -88,7 +88,8 @@ function secretFault(value) {
 
 // Checks name, destination and secret here and the event selection and templates in the core. Returns a
 // 400 response naming the field, or null.
-function endpointFault(core, endpoint, env) {
+// `request` is the bytes of the request the settings came in: the core places a template's fault there.
+function endpointFault(core, endpoint, env, request) {
   if (typeof endpoint.name !== 'string' || endpoint.name.trim() === '' || endpoint.name.length > 100) {
     return invalid('name', 'name must be a non-empty string of at most 100 characters');
   }
@@ -97,14 +98,12 @@ function endpointFault(core, endpoint, env) {
   const secret = secretFault(endpoint.secret);
   if (secret) return invalid('secret', secret);
   if (endpoint.events === undefined) return invalid('events', 'events is required: {mode:"push"|"all"|"custom", custom?:[keys]}');
-  const checked = core.checkEndpoint(coreSettings(endpoint));
+  const checked = core.checkEndpoint(coreSettings(endpoint), request);
   if (checked.code === 'valid') return null;
-  // The core's reason starts with the member at fault, "endpoint.events.mode …".
-  let reason = checked.reason.replace(/^endpoint\./, '');
-  if (endpoint.template !== null && endpoint.template !== undefined) reason = reason.replace(/^templates\["default"\]/, 'template');
-  const field = /^[a-z_]+/.exec(reason)?.[0] ?? null;
+  // The core names the member at fault; its reason reads "endpoint.events.mode …", and here the request is
+  // the endpoint.
   const position = checked.line === undefined ? {} : { line: checked.line, column: checked.column };
-  return invalid(field, reason, position);
+  return invalid(checked.field ?? null, checked.reason.replace(/^endpoint\./, ''), position);
 }
 
 function unknownField(body, allowed) {
@@ -238,7 +237,7 @@ export function bitbucketProblem(error) {
 const hexSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 async function createEndpoint(request, env, core) {
-  const [body, fault] = await readObject(request);
+  const [body, fault, bytes] = await readObject(request);
   if (fault) return fault;
   const unknown = unknownField(body, [...endpointFields, 'source']);
   if (unknown) return unknown;
@@ -268,7 +267,7 @@ async function createEndpoint(request, env, core) {
     destination_status: 'ok',
     active: true,
   };
-  const bad = endpointFault(core, endpoint, env);
+  const bad = endpointFault(core, endpoint, env, bytes);
   if (bad) return bad;
   if (isSource) {
     Object.assign(endpoint, {
@@ -303,7 +302,7 @@ async function createEndpoint(request, env, core) {
 // fields", so applying it to the newer row is what the caller asked for; a 409 only for a row that keeps
 // changing under it.
 async function changeEndpoint(request, env, core, { id }) {
-  const [body, fault] = await readObject(request);
+  const [body, fault, bytes] = await readObject(request);
   if (fault) return fault;
   const unknown = unknownField(body, changeableFields);
   if (unknown) return unknown;
@@ -322,7 +321,7 @@ async function changeEndpoint(request, env, core, { id }) {
       changes.destination_error = null;
     }
     const changed = { ...endpoint, ...changes };
-    const bad = endpointFault(core, changed, env);
+    const bad = endpointFault(core, changed, env, bytes);
     if (bad) return bad;
     const hookChanges = body.events !== undefined || (body.name !== undefined && body.name !== endpoint.name);
     if (endpoint.provider && endpoint.active && endpoint.hook_uuid && hookChanges) {
@@ -446,11 +445,15 @@ async function redeliver(request, env, core, id) {
   return json(202, { status: 'accepted', delivery: newId, redelivery_of: id });
 }
 
-async function preview(request, core) {
+// POST /api/preview answers the message itself, as DESIGN.md has it; what Discord's limits cut is counted in
+// X-Dispatch-Cuts, and `?answer=full` gives the core's whole answer {code, message, cuts?, budget}.
+async function preview(request, core, url) {
   const body = await readLimited(request, maxRequestBytes);
   if (body === null) return problem(413, 'body_too_large', `request is over ${maxRequestBytes} bytes`);
   const answer = core.previewRequest(body);
-  return answer.code === 'rendered' ? json(200, answer.message) : json(400, answer);
+  if (answer.code !== 'rendered') return json(400, answer);
+  if (url.searchParams.get('answer') === 'full') return json(200, answer);
+  return json(200, answer.message, { 'x-dispatch-cuts': String(answer.cuts?.length ?? 0) });
 }
 
 function deliveryLimit(url) {
@@ -504,7 +507,7 @@ async function deliveryPage(env, endpoint, url) {
 // except for handlers marked `lazyCore`, which get the function that loads it (the receive path's way).
 const routes = [
   [/^\/api\/events$/, { GET: (request, env, core) => json(200, core.events()) }],
-  [/^\/api\/preview$/, { POST: (request, env, core) => preview(request, core) }],
+  [/^\/api\/preview$/, { POST: (request, env, core, param, url) => preview(request, core, url) }],
   [/^\/api\/endpoints$/, {
     GET: async (request, env) => {
       const base = baseUrl(request, env);

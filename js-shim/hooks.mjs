@@ -5,7 +5,6 @@ import { enqueue, logEvent } from './deliver.mjs';
 import { json, readLimited } from './http.mjs';
 import { getEndpoint, recordRefusal, recordVerified } from './store.mjs';
 
-const maxBodyBytes = 1024 * 1024; // DESIGN.md: 413 past 1 MiB (Bitbucket's own cap is 256 KB)
 const keptHeaderBytes = 4096;
 
 // The secrets that verify a delivery to this endpoint now: the current one, and the previous one inside
@@ -169,6 +168,14 @@ async function receiveOnce(request, env, core, endpointId, test) {
     return notPost(request);
   }
   if (!endpoint.active) return refuse(410, 'endpoint_inactive', 'this endpoint was disconnected');
+  // The core's own limit (413 past 1 MiB; Bitbucket's own cap is 256 KB), read before the body is.
+  let maxBodyBytes;
+  try {
+    maxBodyBytes = (await core()).limits().max_body_bytes;
+  } catch (error) {
+    logEvent('core_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });
+    return refuse(503, 'core_failed', 'dispatch could not check this request just now; Bitbucket will try again');
+  }
   const body = await readLimited(request, maxBodyBytes);
   if (body === null) {
     return refuse(413, 'body_too_large', `body is over ${maxBodyBytes} bytes (Bitbucket's own cap is 256 KB)`);
@@ -179,7 +186,11 @@ async function receiveOnce(request, env, core, endpointId, test) {
   }
   let outcome;
   try {
-    outcome = (await core()).handle(coreSettings(endpoint, received), headers, body);
+    // Compiled once per endpoint version and set of secrets (a rotation's window closing changes it), not
+    // per delivery.
+    const settings = coreSettings(endpoint, received);
+    const key = `${endpoint.id}:${endpoint.version}:${settings.secrets.length}`;
+    outcome = (await core()).handle(settings, headers, body, { key });
   } catch (error) {
     // 503 asks Bitbucket to try again; the log says the request came and why it was not taken.
     logEvent('core_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });

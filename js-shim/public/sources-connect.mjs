@@ -313,7 +313,7 @@ export function refusalNotice(error, repository, hrefOf) {
       next === 'reconnect' ? h('p', {}, h('a', { class: 'button', href: '/connect/bitbucket' }, 'Reconnect Bitbucket')) : null,
       next === 'repository' && hrefOf ? h('p', {}, navLink(hrefOf('repository'), 'Choose another repository', { class: 'button' })) : null);
   }
-  const step = { destination_url: 'destination', template: 'template', templates: 'template', events: 'events' }[error.body.field];
+  const step = { destination_url: 'destination', template: 'template', templates: 'template', events: 'events' }[error.body.field?.split('.')[0]];
   if (step && hrefOf) {
     const where = error.body.line ? ` (line ${error.body.line}, column ${error.body.column})` : '';
     return notice('error', h('p', {}, `${error.reason}${where}.`), h('p', {}, navLink(hrefOf(step), `Change the ${step === 'destination' ? 'destination' : step}`, { class: 'button' })));

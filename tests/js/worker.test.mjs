@@ -316,8 +316,8 @@ describe('the admin API', () => {
       [{ ...good, name: '' }, 'name'],
       [{ ...good, destination_url: 'http://discord.example/api/webhooks/1/x' }, 'destination_url'],
       [{ ...good, destination_url: 'not a url' }, 'destination_url'],
-      [{ ...good, events: { mode: 'some' } }, 'events'],
-      [{ ...good, events: { mode: 'custom', custom: [7] } }, 'events'],
+      [{ ...good, events: { mode: 'some' } }, 'events.mode'],
+      [{ ...good, events: { mode: 'custom', custom: [7] } }, 'events.custom'],
       [{ name: 'n', destination_url: good.destination_url }, 'events'],
       [{ ...good, secret: 'short' }, 'secret'],
       [{ ...good, colour: 'red' }, 'colour'],
@@ -329,9 +329,25 @@ describe('the admin API', () => {
     }
     const template = await relay.api('POST', '/api/endpoints', { ...good, template: '{\n  "content": "{{#x}}"\n}' });
     assert.deepEqual(template.body, {
-      code: 'request_invalid', reason: 'template: content: {{#x}} is never closed with {{/x}}',
+      code: 'request_invalid', reason: 'template: content: {{#x}} is never closed with {{/x}} (line and column in the template\'s text)',
       field: 'template', line: 2, column: 15,
     });
+    // A template object is placed in the request as it was sent, on one line or several.
+    const sent = `{"name":"n","destination_url":${JSON.stringify(good.destination_url)},"events":{"mode":"all"},\n"template":{"content":"{{#dispatch.commits}} oops"}}`;
+    const placed = await relay.api('POST', '/api/endpoints', sent);
+    assert.equal(placed.body.field, 'template');
+    assert.equal(placed.body.line, 2);
+    assert.equal(placed.body.column, sent.split('\n')[1].indexOf('{{#dispatch') + 1);
+    assert.match(placed.body.reason, /in the request body/);
+    // Limits are refused at save, with the field and the limit.
+    const big = await relay.api('POST', '/api/endpoints', { ...good, template: { content: 'x'.repeat(17000) } });
+    assert.equal(big.body.field, 'template');
+    assert.match(big.body.reason, /the limit is 16384/);
+    let deep = 'x';
+    for (let i = 0; i < 65; i += 1) deep = `{{#a}}${deep}{{/a}}`;
+    const nested = await relay.api('POST', '/api/endpoints', { ...good, templates: { 'repo:push': { content: deep } } });
+    assert.equal(nested.body.field, 'templates');
+    assert.match(nested.body.reason, /deeper than 64 levels/);
     assert.equal((await relay.api('POST', '/api/endpoints', '{"name":')).body.code, 'body_not_json');
   });
 

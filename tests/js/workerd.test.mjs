@@ -23,7 +23,7 @@ before(async () => {
 after(() => relay?.kill());
 
 const auth = { authorization: `Bearer ${token}` };
-const preview = (body) => fetch(`${base}/api/preview`, { method: 'POST', headers: auth, body });
+const preview = (body, query = '') => fetch(`${base}/api/preview${query}`, { method: 'POST', headers: auth, body });
 
 test('GET /api/events serves the catalogue the native CLI prints', async () => {
   const response = await fetch(`${base}/api/events`, { headers: auth });
@@ -67,8 +67,18 @@ test('a preview with a template renders it, or names its fault', async () => {
   const broken = await preview('{"event":"repo:push","payload":{},"template":"{\\"content\\": \\"{{/x}}\\"}"}');
   assert.equal(broken.status, 400);
   assert.deepEqual(await broken.json(), {
-    code: 'template_syntax', reason: 'content: {{/x}} closes a section that was never opened', line: 1, column: 14,
+    code: 'template_syntax', reason: 'content: {{/x}} closes a section that was never opened (line and column in the template\'s text)',
+    field: 'template', line: 1, column: 14,
   });
+  // The cuts are counted in a header; ?answer=full gives the core's whole answer.
+  const long = `{"event":"repo:push","payload":{},"template":{"content":"x","username":"${'u'.repeat(81)}"}}`;
+  const counted = await preview(long);
+  assert.equal(counted.headers.get('x-dispatch-cuts'), '1');
+  const full = await preview(long, '?answer=full');
+  const answer = await full.json();
+  assert.equal(answer.code, 'rendered');
+  assert.equal(answer.cuts[0].rule, 'username');
+  assert.ok(answer.budget.some((row) => row.rule === 'username' && row.used === 80 && row.allowed === 80));
 });
 
 test('render vectors preview in workerd as expected', async () => {
