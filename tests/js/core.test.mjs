@@ -111,3 +111,17 @@ test('the module imports only what core.mjs provides', async () => {
   // Anything more (fd_write, fd_close, clock_time_get …) means I/O or a clock crept into the core.
   assert.deepEqual(imports, ['env.emscripten_notify_memory_growth', 'wasi_snapshot_preview1.proc_exit']);
 });
+
+test('a template asking for 10^7 copies stops at its budget: the auto embed is sent, memory stays small', async () => {
+  const fresh = await loadCore();
+  const commits = Array.from({ length: 10 }, (_, i) => ({ hash: `${i}`.padEnd(40, 'a'), message: `m${i}`, author: { raw: 'a <a@x>' } }));
+  const push = JSON.stringify({ actor: {}, repository: { full_name: 'a/b' }, push: { changes: [{ new: { type: 'branch', name: 'main' }, commits }] } });
+  const content = `${'{{#dispatch.commits}}'.repeat(7)}0123456789abcdef${'{{/dispatch.commits}}'.repeat(7)}`;
+  const { headers, body } = signed('repo:push', push);
+  const before = fresh.memoryBytes();
+  const outcome = fresh.handle({ ...endpoint, template: { content } }, headers, body);
+  assert.equal(outcome.code, 'template_fallback');
+  assert.match(outcome.reason, /rendering stopped/);
+  assert.ok(outcome.message.embeds.length > 0);
+  assert.ok(fresh.memoryBytes() - before < 16 * 1024 * 1024, `wasm memory grew by ${fresh.memoryBytes() - before} bytes`);
+});
