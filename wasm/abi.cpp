@@ -284,6 +284,10 @@ char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::u
   }
   const auto output = dispatch::run_cli(args, contents);
   dispatch::ordered_json out = {{"out", output.out}, {"err", output.err}, {"exit", output.exit_code}};
+  if (output.request) {
+    // The body to send is the last file, which the caller holds already.
+    out["request"] = {{"url", output.request->url}, {"headers", output.request->headers}};
+  }
   return answer(dispatch::dump_json(out));
 }
 

@@ -4,6 +4,7 @@
 //
 //   node wasm/cli.mjs <command> [options]     (DISPATCH_WASM=path/to/dispatch-tools.wasm to choose the build)
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +56,26 @@ async function main() {
       return emit(core.cliReadError(argv, path, readFailure(error)));
     }
   }
-  emit(core.cliRun(argv, files));
+  const answer = core.cliRun(argv, files);
+  emit(answer.request ? await send(answer.request, files.at(-1)) : answer);
+}
+
+// Makes the request `dispatch send` asked for, as src/cli/main.cpp does: a fresh X-Request-UUID, then the
+// status line and the answer's body.
+async function send({ url, headers }, body) {
+  const uuid = randomUUID();
+  try {
+    const response = await fetch(url, {
+      method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(15_000),
+      headers: [...headers, ['X-Request-UUID', `{${uuid}}`]],
+    });
+    let text = (await response.text()).slice(0, 64 * 1024);
+    if (text !== '' && !text.endsWith('\n')) text += '\n';
+    const ok = response.status >= 200 && response.status < 300;
+    return { out: `HTTP ${response.status} (X-Request-UUID {${uuid}})\n${text}`, err: '', exit: ok ? 0 : 1 };
+  } catch (error) {
+    return { out: '', err: `dispatch: send: ${error.cause?.message ?? error.message}\n`, exit: 2 };
+  }
 }
 
 await main();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dispatch/cli.hpp"
+#include "http_post.hpp"
 
 namespace {
 
@@ -58,7 +59,22 @@ bool read_file(const std::string& path, std::string& contents, dispatch::read_fa
   return true;
 }
 
+// Makes the request `dispatch send` asked for; prints the status line and the answer's body.
+dispatch::cli_output make_request(const dispatch::cli_request& request) {
+  auto headers = request.headers;
+  const auto uuid = dispatch::cli_edge::random_uuid();
+  headers.emplace_back("X-Request-UUID", "{" + uuid + "}");
+  const auto answer = dispatch::cli_edge::http_post(request.url, headers, request.body);
+  if (answer.status == 0) return {"", "dispatch: send: " + answer.error + "\n", 2};
+  std::string out = "HTTP " + std::to_string(answer.status) + " (X-Request-UUID {" + uuid + "})\n" + answer.body;
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  return {out, "", answer.status >= 200 && answer.status < 300 ? 0 : 1};
+}
+
+int emit(const dispatch::cli_output& output);
+
 int emit(const dispatch::cli_output& output) {
+  if (output.request) return emit(make_request(*output.request));
   std::fwrite(output.out.data(), 1, output.out.size(), stdout);
   std::fwrite(output.err.data(), 1, output.err.size(), stderr);
   return output.exit_code;

@@ -17,6 +17,10 @@ constexpr std::string_view usage_text =
     "\n"
     "  verify (--secret S | --secret-file F) --signature H FILE\n"
     "        check an X-Hub-Signature value against the bytes of FILE\n"
+    "  sign (--secret S | --secret-file F) FILE\n"
+    "        print the X-Hub-Signature value Bitbucket would send with the bytes of FILE\n"
+    "  send URL (--secret S | --secret-file F) --event KEY FILE\n"
+    "        sign FILE and POST it to URL as Bitbucket would; print the answer\n"
     "  handle --endpoint ENDPOINT.json --headers HEADERS.json FILE\n"
     "        run the whole pipeline and print the outcome\n"
     "  render --event KEY [--template T] FILE\n"
@@ -39,7 +43,15 @@ cli_output usage_error(std::string_view message) {
   return {"", "dispatch: " + std::string(message) + "\n" + "run `dispatch help` for usage\n", 2};
 }
 
-// Returns the parsed arguments, or a usage error for an option without a value or given twice.
+// The options that take a value; any other --name is refused by name.
+bool takes_value(std::string_view name) {
+  for (const auto known : {"secret", "secret-file", "signature", "endpoint", "headers", "event", "template"}) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
+// Returns the parsed arguments, or a usage error for an option without a value, given twice, or unknown.
 std::optional<parsed_args> parse_args(const std::vector<std::string>& args, cli_output& failure) {
   parsed_args parsed;
   if (args.empty()) {
@@ -50,6 +62,12 @@ std::optional<parsed_args> parse_args(const std::vector<std::string>& args, cli_
   for (std::size_t i = 1; i < args.size(); ++i) {
     const auto& arg = args[i];
     if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+      if (!takes_value(arg.substr(2))) {
+        const bool json = arg == "--json" && parsed.command == "events";
+        failure = usage_error(json ? "events prints JSON already; it takes no options"
+                                   : parsed.command + " does not take " + arg);
+        return std::nullopt;
+      }
       if (i + 1 >= args.size()) {
         failure = usage_error("option " + arg + " needs a value");
         return std::nullopt;
@@ -99,6 +117,37 @@ cli_output run_template_check(const std::vector<std::string>& files) {
 
 cli_output run_events() { return {print(catalogue_json()), "", 0}; }
 
+// The secret from --secret, or the contents of --secret-file (the first file read), one trailing newline
+// dropped as editors add it.
+std::string secret_of(const parsed_args& parsed, const std::vector<std::string>& files) {
+  if (const auto inline_secret = parsed.options.find("secret"); inline_secret != parsed.options.end()) {
+    return inline_secret->second;
+  }
+  std::string secret = files.front();
+  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  return secret;
+}
+
+// sign prints the X-Hub-Signature value; send also describes the request the edge is to make: Bitbucket's
+// headers (X-Request-UUID is the edge's: the core has no randomness), the exact bytes.
+cli_output run_sign(const parsed_args& parsed, const std::vector<std::string>& files) {
+  const auto secret = secret_of(parsed, files);
+  if (secret.empty()) return {"", "dispatch: the secret is empty\n", 1};
+  const auto& body = files.back();
+  const auto value = "sha256=" + to_hex(hmac_sha256(as_bytes(secret), as_bytes(body)));
+  if (parsed.command == "sign") return {value + "\n", "", 0};
+  cli_output out;
+  out.request = cli_request{parsed.positional[0],
+                            {{"Content-Type", "application/json"},
+                             {"User-Agent", "Bitbucket-Webhooks/2.0"},
+                             {"X-Event-Key", parsed.options.find("event")->second},
+                             {"X-Hub-Signature", value},
+                             {"X-Attempt-Number", "1"}},
+                            body};
+  return out;
+}
+
 cli_output run_verify(const parsed_args& parsed, const std::vector<std::string>& files) {
   const bool from_file = parsed.options.count("secret-file") > 0;
   const std::string& secret = from_file ? files[0] : parsed.options.find("secret")->second;
@@ -118,14 +167,17 @@ cli_output run_verify(const parsed_args& parsed, const std::vector<std::string>&
 template <class Reader>
 auto read_json_file(const std::string& name, const std::string& text, Reader read, cli_output& failure)
     -> std::optional<std::decay_t<decltype(read(json()).value())>> {
+  // A file that is not what it should be is refused input (exit 1), not a usage error.
   const auto parsed = parse_json(text);
   if (!parsed.ok()) {
-    failure = usage_error(name + " is not JSON: " + parsed.error().message + position_suffix(parsed.error()));
+    failure = {"",
+               "dispatch: " + name + " is not JSON: " + parsed.error().message + position_suffix(parsed.error()) + "\n",
+               1};
     return std::nullopt;
   }
   auto value = read(parsed.value());
   if (!value.ok()) {
-    failure = usage_error(name + ": " + value.error().message + position_suffix(value.error()));
+    failure = {"", "dispatch: " + name + ": " + value.error().message + position_suffix(value.error()) + "\n", 1};
     return std::nullopt;
   }
   return std::move(value).value();
@@ -200,6 +252,31 @@ cli_plan plan_cli(const std::vector<std::string>& args) {
     const bool file_secret = parsed->options.count("secret-file") > 0;
     if (inline_secret == file_secret) return finish(usage_error("verify needs one of --secret or --secret-file"));
     if (file_secret) plan.files.push_back(parsed->options.find("secret-file")->second);
+  } else if (command == "sign" || command == "send") {
+    const bool send = command == "send";
+    // send takes the URL first, then the FILE.
+    parsed_args shape = *parsed;
+    if (send && !shape.positional.empty()) shape.positional.erase(shape.positional.begin());
+    if (auto bad = send ? check_shape(shape, {"event"}, {"secret", "secret-file", "event"})
+                        : check_shape(shape, {}, {"secret", "secret-file"})) {
+      return finish(*bad);
+    }
+    if (send && parsed->positional.size() != 2)
+      return finish(usage_error("usage: dispatch send URL --secret S --event KEY FILE"));
+    const auto& url = send ? parsed->positional[0] : std::string();
+    if (send && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return finish(usage_error("send needs an http:// or https:// URL, not \"" + url + "\""));
+    }
+    if (send && !is_well_formed_event_key(parsed->options.find("event")->second)) {
+      return finish(usage_error("--event " + parsed->options.find("event")->second +
+                                " is not an event key (category:action, see `dispatch events`)"));
+    }
+    const bool inline_secret = parsed->options.count("secret") > 0;
+    const bool file_secret = parsed->options.count("secret-file") > 0;
+    if (inline_secret == file_secret) return finish(usage_error(command + " needs one of --secret or --secret-file"));
+    if (file_secret) plan.files.push_back(parsed->options.find("secret-file")->second);
+    plan.files.push_back(parsed->positional.back());
+    return plan;
   } else if (command == "handle") {
     if (auto bad = check_shape(*parsed, {"endpoint", "headers"}, {"endpoint", "headers"})) return finish(*bad);
     plan.files.push_back(parsed->options.find("endpoint")->second);
@@ -227,6 +304,7 @@ cli_output run_cli(const std::vector<std::string>& args, const std::vector<std::
   cli_output failure;
   const auto parsed = parse_args(args, failure);
   if (parsed->command == "verify") return run_verify(*parsed, files);
+  if (parsed->command == "sign" || parsed->command == "send") return run_sign(*parsed, files);
   if (parsed->command == "handle") return run_handle(plan.files, files);
   if (parsed->command == "template") return run_template_check(files);
   return run_render(*parsed, files);

@@ -2,17 +2,29 @@
 // The `dispatch` command line as a pure function: the native main and wasm/cli.mjs only read the files it
 // names and print what it returns, so both builds answer alike.
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dispatch {
 
-// What a command prints and how it exits: 0 done, 1 input refused, 2 usage or I/O error.
+// A request for the edge to make (`dispatch send`): POST `body` to `url` with `headers`, adding a fresh
+// X-Request-UUID; the edge prints the answer's status and body.
+struct cli_request {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// What a command prints and how it exits: 0 done, 1 input refused, 2 usage or I/O error. With `request`,
+// the command is not done until the edge has made it.
 struct cli_output {
   std::string out;
   std::string err;
   int exit_code = 0;
+  std::optional<cli_request> request = std::nullopt;
 };
 
 // The files a command needs, in order ("-" is standard input). If `done` is true the command needs no

@@ -70,8 +70,8 @@ agree('handle: the real delivery is accepted', ['handle', '--endpoint', endpoint
   { exit: 0, stdout: /"status": 202/, needsShared: true });
 agree('handle: the twin signature is 401', ['handle', '--endpoint', endpoint, '--headers', twinHeaders, signedPayload],
   { exit: 1, stdout: /"status": 401/, needsShared: true });
-agree('handle: a bad endpoint file is a usage error', ['handle', '--endpoint', badEndpoint, '--headers', headers, ownPush],
-  { exit: 2, stderr: /repo:nope/ });
+agree('handle: a bad endpoint file is refused input', ['handle', '--endpoint', badEndpoint, '--headers', headers, ownPush],
+  { exit: 1, stderr: /repo:nope/ });
 agree('render: the project push payload', ['render', '--event', 'repo:push', ownPush], { exit: 0, stdout: /acme\/relay-api/ });
 agree('render: an unknown event key renders generically', ['render', '--event', 'repo:from_the_future', ownPush],
   { exit: 0, stdout: /repo:from_the_future/ });
@@ -89,3 +89,59 @@ agree('help', ['help'], { exit: 0, stdout: /usage: dispatch/ });
 agree('no command', [], { exit: 2, stderr: /no command given/ });
 agree('a missing file', ['render', '--event', 'repo:push', join(work, 'absent.json')], { exit: 2, stderr: /no such file/ });
 agree('a directory', ['render', '--event', 'repo:push', work], { exit: 2, stderr: /is a directory/ });
+
+// Signing and sending, so nobody needs openssl to try the relay.
+agree('sign: the X-Hub-Signature of a file', ['sign', '--secret', realSecret, ownPush],
+  { exit: 0, stdout: /^sha256=[0-9a-f]{64}\n$/ });
+agree('sign: the secret from a file, its newline dropped', ['sign', '--secret-file', secretFile, ownPush],
+  { exit: 0, stdout: /^sha256=[0-9a-f]{64}\n$/ });
+agree('events --json: the output is JSON already', ['events', '--json'], { exit: 2, stderr: /prints JSON already/ });
+agree('an unknown option is named, not taken for one that needs a value', ['render', '--evnt', 'x', ownPush],
+  { exit: 2, stderr: /render does not take --evnt/ });
+agree('a file that is not JSON is refused input, not a usage error', ['handle', '--endpoint', notJson, '--headers', headers, ownPush],
+  { exit: 1, stderr: /is not JSON/ });
+agree('send: a URL it cannot use', ['send', 'ftp://x', '--secret', realSecret, '--event', 'repo:push', ownPush],
+  { exit: 2, stderr: /http:\/\/ or https:\/\// });
+
+test('sign matches what the relay checks, and send POSTs as Bitbucket does from both builds', async () => {
+  const { createServer } = await import('node:http');
+  const { createHmac } = await import('node:crypto');
+  const { readFileSync } = await import('node:fs');
+  const received = [];
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body: Buffer.concat(chunks) });
+      response.writeHead(received.length === 1 ? 202 : 401, { 'content-type': 'application/json' });
+      response.end('{"status":"accepted"}');
+    });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const url = `http://127.0.0.1:${server.address().port}/hooks/demo`;
+  const body = readFileSync(ownPush);
+  const expected = `sha256=${createHmac('sha256', realSecret).update(body).digest('hex')}`;
+  const { spawn } = await import('node:child_process');
+  const run = (command, args) => new Promise((done) => {
+    const child = spawn(command, args);
+    let out = '';
+    child.stdout.on('data', (chunk) => { out += chunk; });
+    child.on('close', (status) => done({ status, out }));
+  });
+  assert.equal((await run(nativeCli, ['sign', '--secret', realSecret, ownPush])).out, `${expected}\n`);
+  const args = ['send', url, '--secret', realSecret, '--event', 'repo:push', ownPush];
+  const native = await run(nativeCli, args);
+  const wasm = await run(process.execPath, [resolve(root, 'wasm/cli.mjs'), ...args]);
+  server.close();
+  assert.equal(native.status, 0);
+  assert.match(native.out, /^HTTP 202 \(X-Request-UUID \{[0-9a-f-]{36}\}\)\n\{"status":"accepted"\}\n$/);
+  assert.equal(wasm.status, 1, 'the second answer is 401: exit 1');
+  assert.match(wasm.out, /^HTTP 401 /);
+  for (const { headers: sent, body: bytes } of received) {
+    assert.equal(sent['x-hub-signature'], expected);
+    assert.equal(sent['x-event-key'], 'repo:push');
+    assert.equal(sent['content-type'], 'application/json');
+    assert.match(sent['x-request-uuid'], /^\{[0-9a-f-]{36}\}$/);
+    assert.deepEqual(bytes, body);
+  }
+});
