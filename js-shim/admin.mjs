@@ -7,7 +7,7 @@ import { connectFault, connectionsApi } from './connections.mjs';
 import { enqueue, logEvent } from './deliver.mjs';
 import { destinationRefusal } from './destination.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken, readLimited } from './http.mjs';
-import { maskDestination } from './policy.mjs';
+import { brokenDestination, maskDestination } from './policy.mjs';
 import { coreSettings, messageTitle, receive } from './hooks.mjs';
 import { adminTokenFault, authorize, sessionApi } from './session.mjs';
 import {
@@ -20,7 +20,7 @@ import {
 
 const maxRequestBytes = 2 * 1024 * 1024; // a 1 MiB payload inside a preview request, with room to spare
 const endpointFields = ['name', 'destination_url', 'events', 'template', 'templates', 'secret'];
-const changeableFields = ['name', 'destination_url', 'events', 'template', 'templates', 'active'];
+const changeableFields = ['name', 'destination_url', 'events', 'template', 'templates', 'active', 'destination_status'];
 // The members of the fields that are objects of known shape; any other member is refused by its path.
 const nestedFields = { events: ['mode', 'custom'], source: ['connection', 'repository'] };
 // Deeper than any message template needs; a deeper body is refused before anything walks it recursively.
@@ -108,7 +108,10 @@ function endpointFault(core, endpoint, env, request) {
 
 function unknownField(body, allowed) {
   const unknown = Object.keys(body).find((key) => !allowed.includes(key));
-  if (unknown !== undefined) return invalid(unknown, `unknown field "${unknown}"; expected ${allowed.join(', ')}`);
+  if (unknown !== undefined) {
+    const expected = allowed.length === 0 ? 'this call takes no fields (send no body, or {})' : `expected ${allowed.join(', ')}`;
+    return invalid(unknown, `unknown field "${unknown}"; ${expected}`);
+  }
   for (const [name, members] of Object.entries(nestedFields)) {
     const value = body[name];
     if (!allowed.includes(name) || value === null || typeof value !== 'object' || Array.isArray(value)) continue;
@@ -307,6 +310,9 @@ async function changeEndpoint(request, env, core, { id }) {
   const unknown = unknownField(body, changeableFields);
   if (unknown) return unknown;
   if ('active' in body && typeof body.active !== 'boolean') return invalid('active', 'active must be true or false');
+  if ('destination_status' in body && body.destination_status !== 'ok') {
+    return invalid('destination_status', 'destination_status can only be set to "ok", to clear a destination marked broken (dispatch marks it broken itself after a 404 or 401 from it)');
+  }
   const base = baseUrl(request, env);
   for (let attempt = 0; attempt < endpointWriteAttempts; attempt += 1) {
     const endpoint = await getEndpoint(env, id);
@@ -315,8 +321,8 @@ async function changeEndpoint(request, env, core, { id }) {
       return invalid('active', 'a source is disconnected with POST /api/endpoints/{id}/disconnect (which also removes its hook), and connected again by creating a new source');
     }
     const changes = { ...body };
-    if (body.destination_url !== undefined && body.destination_url !== endpoint.destination_url) {
-      // A new destination gets a fresh start.
+    // A new destination gets a fresh start; so does the same one when the caller says it works again.
+    if ((body.destination_url !== undefined && body.destination_url !== endpoint.destination_url) || 'destination_status' in body) {
       changes.destination_status = 'ok';
       changes.destination_error = null;
     }
@@ -377,6 +383,8 @@ async function rotateSecret(request, env, core, { id, provider }) {
 
 // Disconnecting writes only the columns it decides, whatever else changed meanwhile, so it needs no version.
 async function disconnect(request, env, endpoint) {
+  const refused = await noFields(request);
+  if (refused) return refused;
   const now = Date.now();
   if (!endpoint.provider) {
     await updateEndpoint(env, endpoint.id, null, { active: false }, now);
@@ -415,7 +423,15 @@ async function sendTestEvent(request, env, core, endpoint) {
   return json(200, result);
 }
 
+// Reads the body of a call that takes no fields: none, or {}. Returns the refusal, or null.
+async function noFields(request) {
+  const [body, fault] = await readObject(request, { optional: true });
+  return fault ?? unknownField(body, []);
+}
+
 async function redeliver(request, env, core, id) {
+  const refused = await noFields(request);
+  if (refused) return refused;
   const recorded = await getDeliveryBody(env.DB, id);
   if (!recorded) return problem(404, 'not_found', `no delivery ${id}`);
   if (recorded.verdict !== 'deliver') {
@@ -427,7 +443,7 @@ async function redeliver(request, env, core, id) {
   const endpoint = await getEndpoint(env, recorded.endpoint_id);
   if (!endpoint.active) return problem(409, 'endpoint_inactive', 'the endpoint is disconnected; set active to true first');
   if (endpoint.destination_status === 'broken') {
-    return problem(409, 'destination_broken', `the destination is marked broken (${endpoint.destination_error}); change destination_url first`);
+    return problem(409, 'destination_broken', `${brokenDestination(endpoint.destination_error)}; change destination_url, or PATCH {"destination_status":"ok"} once it works again`);
   }
   const refusal = destinationRefusal(endpoint.destination_url, env);
   if (refusal) return problem(409, 'destination_refused', `${refusal}; change destination_url first`);
@@ -565,6 +581,8 @@ const routes = [
   }],
   [/^\/api\/deliveries\/([^/]+)\/retry$/, {
     POST: async (request, env, core, id) => {
+      const refused = await noFields(request);
+      if (refused) return refused;
       if (!(await dueNow(env.DB, id, Date.now()))) {
         return problem(409, 'not_waiting', `delivery ${id} is not waiting for a retry (only a pending one can be sent now)`);
       }
@@ -599,7 +617,7 @@ export async function adminApi(request, env, core, url) {
   const connectionsRoute = url.pathname.startsWith('/api/connections');
   if (!route && !connectionsRoute) return problem(404, 'not_found', `no route ${url.pathname}`);
   const methods = route?.[1];
-  if (route && !methods[request.method]) return methodNotAllowed(Object.keys(methods));
+  if (route && !methods[request.method]) return methodNotAllowed(Object.keys(methods), { path: url.pathname });
   const refused = await authorize(request, env);
   if (refused) return refused;
   try {

@@ -8,7 +8,7 @@ import {
   apiClient, BitbucketError, bitbucketConfig, NeedsReconnect, sameOriginNext, TokenRefused, tokenRequest,
 } from './bitbucket.mjs';
 import { logEvent } from './deliver.mjs';
-import { isoTime, json, problem, randomToken } from './http.mjs';
+import { isoTime, json, methodNotAllowed, problem, randomToken } from './http.mjs';
 import { base64url, open, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
 
 const stateSeconds = 10 * 60;
@@ -294,13 +294,13 @@ export async function listRepositories(env, id, query, pageCursor) {
 // is not one of them.
 export async function connectionsApi(request, env, url) {
   if (url.pathname === '/api/connections/bitbucket') {
-    if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
+    if (request.method !== 'POST') return methodNotAllowed(['POST'], { path: url.pathname });
     const fault = connectFault(env);
     if (fault) return problem(409, 'bitbucket_not_configured', `connecting Bitbucket is not configured: ${fault}`);
     return json(201, { authorize_url: await startAuthorization(env) });
   }
   if (url.pathname === '/api/connections') {
-    if (request.method !== 'GET') return new Response(null, { status: 405, headers: { allow: 'GET' } });
+    if (request.method !== 'GET') return methodNotAllowed(['GET'], { path: url.pathname });
     const { results } = await env.DB.prepare(`SELECT ${columns},
         (SELECT count(*) FROM endpoints e WHERE e.connection_id = c.id AND e.active = 1) AS sources
         FROM connections c ORDER BY created_at, id`).all();
@@ -312,12 +312,12 @@ export async function connectionsApi(request, env, url) {
   const row = await getConnection(env.DB, id);
   if (!row) return problem(404, 'not_found', `no connection ${id}`);
   if (match[2]) {
-    if (request.method !== 'GET') return new Response(null, { status: 405, headers: { allow: 'GET' } });
+    if (request.method !== 'GET') return methodNotAllowed(['GET'], { path: url.pathname });
     const query = (url.searchParams.get('q') ?? '').trim().slice(0, 100);
     return listRepositories(env, id, query, url.searchParams.get('page'));
   }
   if (request.method === 'GET') return json(200, connectionView(row));
-  if (request.method !== 'DELETE') return new Response(null, { status: 405, headers: { allow: 'GET, DELETE' } });
+  if (request.method !== 'DELETE') return methodNotAllowed(['GET', 'DELETE'], { path: url.pathname });
   const using = await env.DB.prepare('SELECT count(*) AS n FROM endpoints WHERE connection_id = ? AND active = 1').bind(id).first();
   if (using.n > 0) {
     return problem(409, 'connection_in_use', `${using.n} connected source${using.n === 1 ? '' : 's'} still use${using.n === 1 ? 's' : ''} this connection; disconnect ${using.n === 1 ? 'it' : 'them'} first`);

@@ -2,7 +2,7 @@
 // that re-enqueues what D1 still holds as unsent (a lost queue message, a worker killed mid-POST).
 
 import { destinationRefusal } from './destination.mjs';
-import { decide, deliveryConfig, waitUrl } from './policy.mjs';
+import { brokenDestination, decide, deliveryConfig, waitUrl } from './policy.mjs';
 import { claim, markDestinationBroken, overdue, purge, settle } from './store.mjs';
 
 const keptAnswerBytes = 4096;
@@ -123,14 +123,17 @@ async function deliverOne(env, id) {
   const at = new Date(now()).toISOString();
 
   // Checked again here, not only when saved: a row saved before this check, or under another configuration.
-  const refusal = delivery.endpoint.destination_status === 'broken'
-    ? `the destination is marked broken (${delivery.endpoint.destination_error}); change destination_url, then redeliver`
+  // Nothing is sent, so the claim's attempt is given back and the attempt log stays as it was: last_error
+  // alone says why.
+  const broken = delivery.endpoint.destination_status === 'broken';
+  const refusal = broken
+    ? `${brokenDestination(delivery.endpoint.destination_error)}; change destination_url, or PATCH {"destination_status":"ok"} once it works again, then redeliver`
     : destinationRefusal(delivery.endpoint.destination_url, env);
   if (refusal) {
-    const why = `not sent: ${refusal}`;
-    attemptLog.push({ at, outcome: 'failed', error: why });
-    await settle(env.DB, id, { status: 'failed', failures: delivery.failures, last_error: why, attempt_log: attemptLog }, now()).run();
-    const broken = delivery.endpoint.destination_status === 'broken';
+    await settle(env.DB, id, {
+      status: 'failed', failures: delivery.failures, attempts: delivery.attempts - 1, last_error: `not sent: ${refusal}`,
+      attempt_log: delivery.attempt_log,
+    }, now()).run();
     logEvent('delivery_failed', { delivery: id, endpoint: delivery.endpoint_id, why: broken ? 'destination broken' : 'destination refused' });
     return 'failed';
   }
@@ -165,7 +168,7 @@ async function deliverOne(env, id) {
   const failed = settle(env.DB, id, { ...settled, status: 'failed', last_error: decision.why, attempt_log: attemptLog }, now());
   // The failure and the broken mark land together, or neither does (and the queue tries again).
   if (decision.broken) {
-    await env.DB.batch([failed, markDestinationBroken(env.DB, delivery.endpoint_id, delivery.endpoint.destination_url, decision.why, now())]);
+    await env.DB.batch([failed, markDestinationBroken(env.DB, delivery.endpoint_id, delivery.endpoint.destination_url, decision.destinationError, now())]);
   } else {
     await failed.run();
   }

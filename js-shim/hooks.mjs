@@ -2,7 +2,7 @@
 // D1, enqueue what is to be delivered, and answer Bitbucket without waiting on the destination.
 
 import { enqueue, logEvent } from './deliver.mjs';
-import { json, readLimited } from './http.mjs';
+import { json, methodNotAllowed, readLimited } from './http.mjs';
 import { getEndpoint, recordRefusal, recordVerified } from './store.mjs';
 
 const keptHeaderBytes = 4096;
@@ -55,7 +55,7 @@ const notPostReason = 'this is a dispatch webhook URL: Bitbucket POSTs its event
 function notPost(request) {
   const headers = { allow: 'POST', 'x-content-type-options': 'nosniff' };
   if (!(request.headers.get('accept') ?? '').includes('text/html')) {
-    return json(405, { code: 'method_not_allowed', reason: notPostReason }, headers);
+    return methodNotAllowed(['POST'], { reason: notPostReason, headers });
   }
   const page = '<!doctype html><html lang="en"><meta charset="utf-8"><title>dispatch webhook URL</title>'
     + '<p>This is a dispatch webhook URL: Bitbucket POSTs its events here.</p></html>\n';

@@ -1,19 +1,24 @@
 // Small HTTP helpers shared by the Worker's routes.
 
+// A JSON answer, ending with a newline (as a text file does: a terminal or `curl` shows it whole).
 export function json(status, body, headers = {}) {
-  return new Response(JSON.stringify(body), {
+  return new Response(`${JSON.stringify(body)}\n`, {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
   });
 }
 
-// A refusal with a stable code and a reason for people; `extra` adds members such as `field`.
-export function problem(status, code, reason, extra = {}) {
-  return json(status, { code, reason, ...extra });
+// A refusal with a stable code and a reason for people; `extra` adds members such as `field`, `headers`
+// headers such as WWW-Authenticate.
+export function problem(status, code, reason, extra = {}, headers = {}) {
+  return json(status, { code, reason, ...extra }, headers);
 }
 
-export function methodNotAllowed(allowed) {
-  return new Response(null, { status: 405, headers: { allow: allowed.join(', ') } });
+// The 405 of a path that takes only the `allowed` methods: {code:"method_not_allowed", reason} and Allow.
+// The reason is "<path> allows GET, POST" unless `reason` is given.
+export function methodNotAllowed(allowed, { path = 'this URL', reason, headers = {} } = {}) {
+  const allow = allowed.join(', ');
+  return problem(405, 'method_not_allowed', reason ?? `${path} allows ${allow}`, {}, { ...headers, allow });
 }
 
 // Compares two strings in time that depends only on their lengths, with the Workers runtime's

@@ -54,7 +54,8 @@ export function rateLimitSeconds(headers, bodyText, now) {
 // error or timeout); `counts` is {attempts, failures} including this POST's attempt. Returns one of
 //   {outcome:'delivered', messageId}
 //   {outcome:'retry', delaySeconds, failures, why}
-//   {outcome:'failed', why, broken}   (broken: the destination itself is gone or refuses us)
+//   {outcome:'failed', why, broken, destinationError?}   (broken: the destination itself is gone or refuses
+//   us; destinationError is then what the endpoint keeps as the cause, `why` without the consequence)
 export function decide(answer, counts, config, random, now) {
   const failed = (why, broken = false) => ({ outcome: 'failed', why, broken });
   const retry = (delaySeconds, failures, why) => {
@@ -95,9 +96,17 @@ export function decide(answer, counts, config, random, now) {
     return failed(`${status} from the destination: ${where}; dispatch does not follow redirects`);
   }
   if (status === 404 || status === 401) {
-    return failed(`${status} from the destination: ${destinationError(answer.bodyText)}; the destination is marked broken`, true);
+    const cause = `${status} from the destination: ${destinationError(answer.bodyText)}`;
+    return { ...failed(`${cause}; the destination is marked broken`, true), destinationError: cause };
   }
   return failed(`${status} from the destination: ${destinationError(answer.bodyText)}`);
+}
+
+// Why nothing is sent to a destination marked broken, given the error it was marked with (its cause; a mark
+// made before the cause was kept apart ends with "; the destination is marked broken", said once here).
+export function brokenDestination(destinationError) {
+  const cause = String(destinationError ?? 'no reason kept').replace(/; the destination is marked broken$/, '');
+  return `the destination is marked broken after "${cause}"`;
 }
 
 // Discord's error in a line: {"message":"Unknown Webhook","code":10015} -> "Unknown Webhook (code 10015)".

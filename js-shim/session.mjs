@@ -3,7 +3,7 @@
 // own), so every state-changing call made with one must also carry the session's CSRF token in a header and
 // come from this origin. Wrong tokens are counted per client and slow guessing down.
 
-import { json, problem, randomToken, sameSecret } from './http.mjs';
+import { json, methodNotAllowed, problem, randomToken, sameSecret } from './http.mjs';
 import { sha256Hex } from './secrets.mjs';
 
 export const cookieName = 'dispatch_session';
@@ -20,9 +20,19 @@ export function adminTokenFault(env) {
     ? null : 'ADMIN_TOKEN is not set (or shorter than 16 characters)';
 }
 
+// The token of `Authorization: Bearer <token>`, or '' when there is none. The scheme is case-insensitive
+// and one or more spaces (SP, not tabs) follow it (RFC 9110 §11.1, §11.4); the header's own leading and
+// trailing whitespace is already gone (Fetch trims it).
 function bearer(request) {
-  const header = request.headers.get('authorization') ?? '';
-  return header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+  const match = /^bearer +(.*)$/i.exec(request.headers.get('authorization') ?? '');
+  return match ? match[1] : '';
+}
+
+// A 401 with the challenge RFC 9110 §11.6.1 requires; `invalidToken` when a bearer token was given but is
+// wrong (RFC 6750 §3.1: a request without one gets no error code).
+function unauthorized(code, reason, { invalidToken = false } = {}) {
+  const challenge = `Bearer realm="dispatch"${invalidToken ? ', error="invalid_token"' : ''}`;
+  return problem(401, code, reason, {}, { 'www-authenticate': challenge });
 }
 
 export function readCookie(request, name) {
@@ -70,10 +80,10 @@ export async function authorize(request, env) {
   const token = bearer(request);
   if (token !== '') {
     return sameSecret(token, env.ADMIN_TOKEN)
-      ? null : problem(401, 'unauthorized', 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong');
+      ? null : unauthorized('unauthorized', 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong', { invalidToken: true });
   }
   const session = await currentSession(request, env);
-  if (!session) return problem(401, 'unauthorized', 'sign in on /sources, or send Authorization: Bearer <ADMIN_TOKEN>');
+  if (!session) return unauthorized('unauthorized', 'sign in on /sources, or send Authorization: Bearer <ADMIN_TOKEN>');
   if (safeMethods.has(request.method)) return null;
   if (!sameOrigin(request, env) || !sameSecret(request.headers.get(csrfHeader) ?? '', session.csrf)) {
     return problem(403, 'csrf_failed', `a change made with the session cookie needs the ${csrfHeader} header of this session, from this origin`);
@@ -123,7 +133,7 @@ export async function sessionApi(request, env, describe) {
   if (request.method === 'GET') {
     const session = await currentSession(request, env);
     return session ? json(200, sessionView(session, describe(request, env)))
-      : problem(401, 'unauthorized', 'not signed in');
+      : unauthorized('unauthorized', 'not signed in');
   }
   if (!sameOrigin(request, env)) return problem(403, 'csrf_failed', 'sign-in is only accepted from this origin');
   if (request.method === 'DELETE') {
@@ -136,7 +146,7 @@ export async function sessionApi(request, env, describe) {
     }
     return new Response(null, { status: 204, headers: { 'set-cookie': cookie(request, env, '', 0) } });
   }
-  if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'GET, POST, DELETE' } });
+  if (request.method !== 'POST') return methodNotAllowed(['GET', 'POST', 'DELETE'], { path: '/api/session' });
 
   const who = client(request);
   const wait = await waitFor(env, who, now);
@@ -151,7 +161,7 @@ export async function sessionApi(request, env, describe) {
   if (token === '' || !sameSecret(token, env.ADMIN_TOKEN)) {
     const seconds = await recordFailure(env, who, now);
     if (seconds > 0) return tooMany(seconds);
-    return problem(401, 'token_wrong', 'that is not the admin token (script/server prints it; in production it is the ADMIN_TOKEN secret)');
+    return unauthorized('token_wrong', 'that is not the admin token (script/server prints it; in production it is the ADMIN_TOKEN secret)');
   }
   await env.DB.prepare('DELETE FROM sign_in_failures WHERE client = ?').bind(who).run();
   const id = randomToken(32);

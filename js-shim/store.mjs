@@ -222,15 +222,15 @@ export async function claim(db, id, now, leaseMs) {
 
 // Writes what one POST came to (the statement, to run or batch). `fields`: status ('delivered' | 'pending' |
 // 'failed'), and any of failures, next_attempt_at, response_status, response_body, message_id, last_error,
-// attempt_log.
+// attempt_log, and attempts (for a claim that sent nothing: the count claim() had before it added one).
 export function settle(db, id, fields, now) {
   return db.prepare(`UPDATE deliveries SET status = ?, failures = ?, next_attempt_at = ?, lease_until = NULL,
       response_status = COALESCE(?, response_status), response_body = COALESCE(?, response_body),
       message_id = COALESCE(?, message_id), attempt_log = ?, delivered_at = ?, last_error = ?,
-      updated_at = ? WHERE id = ?`)
+      attempts = COALESCE(?, attempts), updated_at = ? WHERE id = ?`)
     .bind(fields.status, fields.failures, fields.next_attempt_at ?? null, fields.response_status ?? null,
       fields.response_body ?? null, fields.message_id ?? null, JSON.stringify(fields.attempt_log),
-      fields.status === 'delivered' ? now : null, fields.last_error ?? null, now, id);
+      fields.status === 'delivered' ? now : null, fields.last_error ?? null, fields.attempts ?? null, now, id);
 }
 
 // The outbox sweep: deliveries a queue message should already have taken (pending past due by `graceMs`)

@@ -65,6 +65,7 @@ test('404 and 401 fail at once and mark the destination broken; other 4xx fail a
   assert.deepEqual(decide(answer(404, '{"message":"Unknown Webhook","code":10015}'), first, config, 0, now), {
     outcome: 'failed', broken: true,
     why: '404 from the destination: Unknown Webhook (code 10015); the destination is marked broken',
+    destinationError: '404 from the destination: Unknown Webhook (code 10015)',
   });
   assert.equal(decide(answer(401, '{"message":"Invalid Webhook Token","code":50027}'), first, config, 0, now).broken, true);
   assert.deepEqual(decide(answer(400, '{"message":"Invalid Form Body","code":50035}'), first, config, 0, now), {
