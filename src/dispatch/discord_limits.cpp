@@ -145,6 +145,16 @@ std::size_t limit_embed(ordered_json& embed, const recorder& notes, std::string_
 ordered_json finalize_message(ordered_json message, std::vector<cut>* cuts) {
   const recorder notes{cuts};
   if (!message.is_object()) message = ordered_json::object();
+  // What a renderer shortened on purpose is reported first, as it came first.
+  if (const auto shortened = message.find("dispatch_shortened"); shortened != message.end()) {
+    if (cuts != nullptr && shortened->is_array()) {
+      for (const auto& note : *shortened) {
+        cuts->push_back(cut{note.value("path", ""), "excerpt", note.value("limit", std::size_t{0}),
+                            note.value("length", std::size_t{0}), false});
+      }
+    }
+    message.erase(shortened);
+  }
   clean_all(message);
   keep_valid_url(message, "avatar_url", notes, "");
   limit_member(message, "content", discord_limits::content, "content", notes, "");
@@ -211,6 +221,10 @@ ordered_json finalize_message(ordered_json message, std::vector<cut>* cuts) {
 std::string describe_cut(const cut& item) {
   const auto limit = std::to_string(item.limit);
   const auto length = std::to_string(item.length);
+  if (item.rule == "excerpt") {
+    return item.path + " was " + length + " characters; dispatch shows the first " + limit +
+           " and links to the rest (Discord's limit is higher: the message stays readable in a channel)";
+  }
   if (item.rule == "url") {
     return item.path + " was removed: Discord refuses a link that is not http(s), holds spaces or controls, or is " +
            "longer than " + limit + " characters, and would refuse the whole message";

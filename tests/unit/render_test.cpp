@@ -208,3 +208,23 @@ TEST_CASE("graceful with missing data: every family renders an empty payload", "
   check_limits(render("repo:push", R"({"push":{"changes":[null,1,"x",{"new":5,"commits":{}}]},"actor":[]})"));
   check_limits(render("pullrequest:approved", R"({"pullrequest":{"id":"7","reviewers":{},"participants":[1]}})"));
 }
+
+TEST_CASE("a long pull request description is shown as an excerpt that says so and links to the rest", "[render]") {
+  const std::string description(2000, 'x');
+  const std::string body = R"({"pullrequest":{"id":7,"title":"T","state":"OPEN","description":")" + description +
+                           R"(","links":{"html":{"href":"https://bitbucket.org/a/b/pull-requests/7"}}},)"
+                           R"("repository":{"full_name":"a/b"},"actor":{"display_name":"Ann"}})";
+  for (const auto& [key, shown] : {std::pair{"pullrequest:created", 1500}, std::pair{"pullrequest:updated", 600}}) {
+    std::vector<cut> cuts;
+    const auto message = preview(key, as_bytes(body), nullptr, &cuts);
+    REQUIRE(message.ok());
+    const auto text = message.value()["embeds"][0]["description"].get<std::string>();
+    CHECK(text.find("\xE2\x80\xA6\n[Read the rest](https://bitbucket.org/a/b/pull-requests/7)") != std::string::npos);
+    REQUIRE(cuts.size() == 1);
+    CHECK(cuts[0].rule == "excerpt");
+    CHECK(cuts[0].limit == static_cast<std::size_t>(shown));
+    CHECK(cuts[0].length == 2000);
+    CHECK(describe_cut(cuts[0]).find("dispatch shows the first") != std::string::npos);
+    CHECK_FALSE(message.value().contains("dispatch_shortened"));
+  }
+}

@@ -117,7 +117,13 @@ void append(ordered_json& list, ordered_json item) {
 
 ordered_json message(ordered_json embeds) { return {{"username", "Bitbucket"}, {"embeds", std::move(embeds)}}; }
 
-std::string excerpt(std::string_view text, std::size_t limit) {
+void note_excerpt(ordered_json& message, std::string path, std::string_view text, std::size_t limit) {
+  const auto length = count_chars(trim(text));
+  if (length <= limit) return;
+  message[std::string(shortened_member)].push_back({{"path", std::move(path)}, {"limit", limit}, {"length", length}});
+}
+
+std::string excerpt(std::string_view text, std::size_t limit, std::string_view more_url) {
   constexpr std::string_view fence = "```";
   constexpr std::size_t room = 5;  // for "\n```", closing a code block the cut left open
   text = trim(text);
@@ -137,7 +143,8 @@ std::string excerpt(std::string_view text, std::size_t limit) {
   std::size_t fences = 0;
   for (auto at = body.find(fence); at != std::string::npos; at = body.find(fence, at + fence.size())) ++fences;
   body += at_break ? "\n\xE2\x80\xA6" : "\xE2\x80\xA6";
-  return fences % 2 == 1 ? body + "\n```" : body;
+  if (fences % 2 == 1) body += "\n```";
+  return more_url.empty() ? body : body + "\n[Read the rest](" + std::string(more_url) + ")";
 }
 
 }  // namespace dispatch::render

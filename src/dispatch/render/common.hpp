@@ -93,7 +93,15 @@ void append(ordered_json& list, ordered_json item);
 ordered_json message(ordered_json embeds);
 
 // Returns markdown `text` cut to `limit` characters at a paragraph or line break when one is near, else
-// anywhere (on a code point), with an ellipsis when cut, and a code block left open by the cut closed.
-std::string excerpt(std::string_view text, std::size_t limit);
+// anywhere (on a code point), with an ellipsis when cut, and a code block left open by the cut closed. With
+// `more_url`, a cut text ends in a link to read the rest there.
+std::string excerpt(std::string_view text, std::size_t limit, std::string_view more_url = {});
+
+// The member of a message where a renderer notes what it shortened on purpose (an excerpt of a long
+// description); finalize_message reports each note with the limits' cuts (rule "excerpt") and removes it.
+inline constexpr std::string_view shortened_member = "dispatch_shortened";
+
+// Notes in `message` that the text at `path` was `length` characters and shows `limit`, when it was cut.
+void note_excerpt(ordered_json& message, std::string path, std::string_view text, std::size_t limit);
 
 }  // namespace dispatch::render

@@ -1,4 +1,5 @@
 #include <string>
+#include <tuple>
 
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/render/common.hpp"
@@ -127,15 +128,21 @@ ordered_json pull_request(std::string_view key, const json& payload) {
   const auto source = branch(pr["source"], pr["destination"]);
   const auto destination = branch(pr["destination"], pr["source"]);
   std::string description;
+  std::string_view shortened;  // the text cut to an excerpt, if any
+  std::size_t shown = 0;       // and how many characters of it are shown
   const bool about_comment = verb.rfind("comment_", 0) == 0;
   if (about_comment) {
     const bool deleted = comment["deleted"].boolean().value_or(false) || verb == "comment_deleted";
     const auto text = comment["content"]["raw"].str();
-    description =
-        deleted || text.empty() ? who + (deleted ? " deleted a comment." : " commented.") : excerpt(text, 1500);
+    description = deleted || text.empty() ? who + (deleted ? " deleted a comment." : " commented.")
+                                          : excerpt(text, 1500, html_link(comment));
+    if (!deleted) std::tie(shortened, shown) = std::pair(text, std::size_t{1500});
   } else if (verb == "created" || verb == "updated") {
     const auto text = first_string({pr["rendered"]["description"]["raw"], pr["description"], pr["summary"]["raw"]});
-    description = excerpt(text, verb == "created" ? 1500 : 600);
+    // An update repeats the description: a shorter excerpt, since the reader saw it when it was opened.
+    shown = verb == "created" ? 1500 : 600;
+    shortened = text;
+    description = excerpt(text, shown, html_link(pr));
   } else if (verb == "approved") {
     description = who + " approved this pull request.";
   } else if (verb == "unapproved") {
@@ -192,7 +199,9 @@ ordered_json pull_request(std::string_view key, const json& payload) {
   const auto when = first_string({root["approval"]["date"], root["changes_request"]["date"], comment["updated_on"],
                                   comment["created_on"], pr["updated_on"], pr["created_on"]});
   if (!when.empty()) embed["timestamp"] = when;
-  return message(ordered_json::array({std::move(embed)}));
+  auto out = message(ordered_json::array({std::move(embed)}));
+  note_excerpt(out, "embeds[0].description", shortened, shown);
+  return out;
 }
 
 }  // namespace dispatch::render
