@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Builds OpenSSL's libcrypto for wasm32 with Emscripten, from Debian's `openssl` source package.
+# Builds the part of OpenSSL's libcrypto the core links for wasm32 with Emscripten, from Debian's `openssl`
+# source package.
 #
 #   wasm/build-openssl.sh OUT_DIR
 #
-# Leaves OUT_DIR/lib/libcrypto.a and OUT_DIR/include/openssl/*.h. The upstream tarball (the `.orig.tar.gz`
+# Leaves OUT_DIR/lib/libcrypto.a and OUT_DIR/include/openssl/*.h. The archive holds only the objects listed
+# in `objects` below (SHA-256 and CRYPTO_memcmp, what src/dispatch/signature.cpp calls): the whole library
+# takes minutes to build and the linker would drop all the rest. An OpenSSL function the core starts to use
+# fails the wasm link with "undefined symbol: NAME"; add the object that defines it (`llvm-nm` on a full
+# build names it). The upstream tarball (the `.orig.tar.gz`
 # of the source package) is pinned by version and sha256 below and kept in OUT_DIR/src, so a second run
 # with the same pin does nothing. Nothing is fetched from anywhere but Debian's archive, through apt.
 set -euo pipefail
@@ -20,8 +25,12 @@ pins=(
   "3.0.22-1~deb12u2 67ebca7e50d17383028045486653492195b83db95f8558709701bb47b5c1ef81"
 )
 
+# The stamp names the version and this recipe: a build made before the archive was cut down to `objects`
+# (a stamp with the version alone) is made again, from the tarball kept in OUT_DIR/src.
+recipe="objects-1"
 stamp="$out/.built"
-if [[ -f "$stamp" && -f "$out/lib/libcrypto.a" ]]; then
+if [[ -f "$stamp" && -f "$out/lib/libcrypto.a" ]] && grep -q " $recipe\$" "$stamp"; then
+  touch "$out/lib/libcrypto.a" # newer than this script, so ninja does not run it again
   exit 0
 fi
 
@@ -71,11 +80,16 @@ emconfigure ./Configure linux-generic32 \
   --prefix="$out" -Os >/dev/null
 # Emscripten's emconfigure sets CC=emcc; OpenSSL's generated Makefile otherwise prefixes a cross compiler.
 sed -i 's|^CROSS_COMPILE=.*|CROSS_COMPILE=|' Makefile
-emmake make -j"$(nproc)" build_generated libcrypto.a >/dev/null
+# What the core links, and what those objects need: SHA256_Init/Update/Final (sha256.c, which calls
+# OPENSSL_cleanse from mem_clr.c) and CRYPTO_memcmp (cpuid.c, in a no-asm build).
+objects=(crypto/sha/libcrypto-lib-sha256.o crypto/libcrypto-lib-mem_clr.o crypto/libcrypto-lib-cpuid.o)
+emmake make -j"$(nproc)" build_generated "${objects[@]}" >/dev/null
+rm -f libcrypto.a
+emar rcs libcrypto.a "${objects[@]}"
 
 mkdir -p "$out/lib" "$out/include"
 cp libcrypto.a "$out/lib/"
 rm -rf "$out/include/openssl"
 cp -r include/openssl "$out/include/"
-echo "$version" >"$stamp"
+echo "$version $recipe" >"$stamp"
 echo "build-openssl: done: $out/lib/libcrypto.a ($(du -k "$out/lib/libcrypto.a" | cut -f1) KiB)"
