@@ -157,7 +157,7 @@ TEST_CASE("the fast reader takes every vector body and shared fixture as nlohman
   for (const auto& entry : fs::directory_iterator(root / "tests/vectors")) {
     if (entry.path().extension() == ".json") files.push_back(entry.path());
   }
-  const fs::path shared = root / "../shared/fixtures/bitbucket-cloud";
+  const fs::path shared = testing::shared_dir() / "fixtures/bitbucket-cloud";
   if (fs::is_directory(shared)) {
     for (const auto& entry : fs::recursive_directory_iterator(shared)) {
       if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());

@@ -15,11 +15,8 @@ using namespace dispatch;
 using dispatch::testing::read_all;
 
 TEST_CASE("the official Mustache spec", "[mustache][spec]") {
-  const fs::path dir = fs::path(DISPATCH_SOURCE_DIR) / "../shared/conformance/mustache-spec";
-  if (!fs::exists(dir)) {
-    WARN("skipped: ../shared/conformance/mustache-spec is not beside the repository");
-    return;
-  }
+  const fs::path dir = testing::shared_dir() / "conformance/mustache-spec";
+  if (testing::shared_missing(dir)) return;
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".json") files.push_back(entry.path());

@@ -218,11 +218,8 @@ TEST_CASE("a signed body under an X-Event-Key its shape contradicts is refused",
 }
 
 TEST_CASE("every shared fixture passes the shape check under the key it arrived with", "[pipeline][fixtures]") {
-  const fs::path dir = fs::path(DISPATCH_SOURCE_DIR) / "../shared/fixtures/bitbucket-cloud";
-  if (!fs::exists(dir / "index.json")) {
-    WARN("skipped: ../shared is not beside the repository");
-    return;
-  }
+  const fs::path dir = testing::shared_dir() / "fixtures/bitbucket-cloud";
+  if (testing::shared_missing(dir / "index.json")) return;
   for (const auto& entry : json::parse(read_all(dir / "index.json"))) {
     const auto key = entry.at("event_key").get<std::string>();
     const auto body = read_all(dir / entry.at("file").get<std::string>());

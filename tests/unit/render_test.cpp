@@ -79,11 +79,8 @@ TEST_CASE("issue 6: names in code spans are shown as written, not escaped", "[re
 }
 
 TEST_CASE("every shared fixture renders within limits with its facts", "[render][fixtures]") {
-  const fs::path dir = fs::path(DISPATCH_SOURCE_DIR) / "../shared/fixtures/bitbucket-cloud";
-  if (!fs::exists(dir / "index.json")) {
-    WARN("skipped: ../shared is not beside the repository");
-    return;
-  }
+  const fs::path dir = testing::shared_dir() / "fixtures/bitbucket-cloud";
+  if (testing::shared_missing(dir / "index.json")) return;
   int rendered = 0;
   for (const auto& entry : json::parse(read_all(dir / "index.json"))) {
     const auto file = entry.at("file").get<std::string>();

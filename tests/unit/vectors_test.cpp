@@ -118,7 +118,7 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
   CHECK(ran > 0);
 
   // Every shared fixture, previewed under its event key, also goes into the comparison.
-  const auto index_path = root / "../shared/fixtures/bitbucket-cloud/index.json";
+  const auto index_path = testing::shared_dir() / "fixtures/bitbucket-cloud/index.json";
   if (!fs::exists(index_path)) {
     WARN("skipped the shared fixtures: ../shared is not beside the repository");
     out << "shared fixtures\tskipped\n";
