@@ -54,8 +54,25 @@ export function drawMessage(parent, message, { cuts = [], now = new Date() } = {
     body.appendChild(drawEmbed(embed, `embeds[${index}]`, { el, marked, markdown, now }));
   });
   root.appendChild(body);
+  allowBreaksAfterSlashes(root);
   parent.appendChild(root);
   return parent;
+}
+
+// Lets a line wrap after a "/" (as it already may after a "-"), so that a branch name or a path such as
+// feature/retry-window wraps between its parts instead of inside one. The text itself is unchanged: a <wbr>
+// adds no character, to the page's text or to a copy.
+function allowBreaksAfterSlashes(root) {
+  const doc = root.ownerDocument;
+  const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (/\/[^/]/.test(node.data)) texts.push(node);
+  }
+  for (const node of texts) {
+    const parts = node.data.split(/(?<=\/)(?=[^/])/);
+    node.replaceWith(...parts.flatMap((part, i) => (i ? [doc.createElement('wbr'), part] : [part])));
+  }
 }
 
 function drawEmbed(embed, path, { el, marked, markdown, now }) {
@@ -96,13 +113,14 @@ function drawEmbed(embed, path, { el, marked, markdown, now }) {
 }
 
 // Discord lays inline fields out three to a row (two beside a thumbnail); a field that is not inline
-// takes a whole row and closes the current one.
+// takes a whole row and closes the current one. The columns are a custom property, so that the page's
+// CSS can put every field on a row of its own on a narrow screen, as Discord's phone app does.
 function drawFields(fields, path, { el, marked, markdown }) {
   const box = el('div', 'dc-fields');
   let row = [];
   const flush = () => {
     const columns = 12 / Math.max(row.length, 1);
-    row.forEach((node, i) => { node.style.gridColumn = `${1 + i * columns} / ${1 + (i + 1) * columns}`; });
+    row.forEach((node, i) => { node.style.setProperty('--field-columns', `${1 + i * columns} / ${1 + (i + 1) * columns}`); });
     row = [];
   };
   fields.forEach((field, index) => {

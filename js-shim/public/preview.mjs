@@ -160,6 +160,7 @@ function choosePayload(bytes, origin, key) {
   state.bytes = bytes;
   state.origin = origin;
   $('payload').value = decoder.decode(bytes);
+  $('payload').scrollTop = 0; // a new payload is read from its start, not where the last one was left
   if (key) {
     state.key = key;
     state.keyPinned = true;
@@ -207,6 +208,7 @@ function update() {
   const elapsed = performance.now() - started;
   state.renders += 1;
   if (state.firstRenderMs === null && shown?.code === 'rendered') state.firstRenderMs = performance.now();
+  $('timing').hidden = shown?.code !== 'rendered';
   $('timing').textContent = `Rendered in ${elapsed.toFixed(1)} ms` +
     (state.firstRenderMs === null ? '' : ` · first render ${Math.round(state.firstRenderMs)} ms after the page was requested`);
   window.dispatchPreview = { renders: state.renders, coreReadyMs, firstRenderMs: state.firstRenderMs, lastRenderMs: elapsed };
@@ -234,16 +236,17 @@ function showEventStatus() {
     return;
   }
   const { keys, basis } = detection;
+  // The core's basis may hold parentheses of its own: it follows a colon rather than going inside more.
   const line = document.createElement('p');
   if (keys.length === 1) {
     line.textContent = keys[0] === state.key
-      ? `Detected from the payload's shape (${basis}).`
-      : `This payload looks like ${keys[0]} (${basis}); ${state.key} is your choice.`;
+      ? `Detected from the payload's shape: ${basis}.`
+      : `This payload looks like ${keys[0]}, from its shape: ${basis}. You chose ${state.key}.`;
     status.className = `status ${keys[0] === state.key ? 'ok' : 'warn'}`;
     status.append(line);
     return;
   }
-  line.textContent = `Bitbucket sends this shape for ${keys.length} events (${basis}); ${keys.includes(state.key) ? 'showing' : 'you chose'} ${state.key}. Pick the one it came with:`;
+  line.textContent = `Bitbucket sends this shape for ${keys.length} events: ${basis}. ${keys.includes(state.key) ? 'Showing' : 'You chose'} ${state.key}; pick the one it came with:`;
   status.className = `status ${keys.includes(state.key) ? 'info' : 'warn'}`;
   const choices = document.createElement('div');
   choices.className = 'chips';
@@ -284,11 +287,17 @@ function showVerdict(answer, templateFailed) {
   setStatus(verdict, templateFailed ? 'warn' : 'ok', `This endpoint would deliver ${state.key}: Bitbucket gets 202 and Discord gets the message below.${fallback}`);
 }
 
+// Without a message (no payload, or one the relay refuses) only the verdict is left: no card, no limits,
+// no JSON body.
 function showMessage(answer) {
   const discord = $('discord');
   discord.replaceChildren();
   const json = $('json');
-  if (!answer || answer.code !== 'rendered') {
+  const rendered = answer?.code === 'rendered';
+  discord.hidden = !rendered;
+  $('details').hidden = !rendered;
+  $('jump').hidden = !rendered; // the payload's own status, right above it, already says what is wrong
+  if (!rendered) {
     json.textContent = '';
     $('budget').replaceChildren();
     return;

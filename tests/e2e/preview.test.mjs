@@ -59,6 +59,63 @@ async function shot(name) {
   await page.screenshot({ path: resolve(artifacts, `preview-${name}.png`), fullPage: true });
 }
 
+// Runs `work` with the page `width` pixels wide, then gives it back the suite's 1500 × 1100.
+async function atWidth(width, work) {
+  await page.setViewportSize({ width, height: width < 800 ? 900 : 1000 });
+  try {
+    await work();
+  } finally {
+    await page.setViewportSize({ width: 1500, height: 1100 });
+  }
+}
+
+// Returns each place where the drawn text of `selector`'s elements wraps onto a new line, as {before, gap,
+// after}: the last character drawn on the line, what was not drawn between (a space at the wrap), and the
+// first character of the next line.
+async function wrapsIn(selector) {
+  return page.$$eval(selector, (nodes) => nodes.flatMap((node) => {
+    // A new block (a list item, a heading) starts a line of its own: that is no wrap.
+    const blockOf = (text) => {
+      let element = text.parentElement;
+      while (element !== node && getComputedStyle(element).display.startsWith('inline')) element = element.parentElement;
+      return element;
+    };
+    const wraps = [];
+    let last = null;
+    let gap = '';
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+      if (text.nodeName === 'BR') gap += '\n';
+      if (text.nodeType !== Node.TEXT_NODE) continue;
+      const block = blockOf(text);
+      if (last && last.block !== block) last = null;
+      for (const [i, char] of [...text.data].entries()) {
+        const start = [...text.data].slice(0, i).join('').length;
+        const range = document.createRange();
+        range.setStart(text, start);
+        range.setEnd(text, start + char.length);
+        const rect = range.getClientRects()[0];
+        if (!rect || rect.width === 0 || char === '\n') {
+          gap += char;
+          continue;
+        }
+        if (last && rect.top > last.top + 4) wraps.push({ before: last.char, gap, after: char });
+        last = { char, top: rect.top, block };
+        gap = '';
+      }
+    }
+    return wraps;
+  }));
+}
+
+// The blocks of text an embed draws, each on lines of its own.
+const drawnTexts = '.dc-author-name, .dc-title, .dc-description, .dc-field-name, .dc-field-value, .dc-footer';
+
+// A wrap is where a reader expects one: at a space, or after a "/" or a "-".
+function midWord(wraps) {
+  return wraps.filter(({ before, gap, after }) => !(/[\s/-]/.test(before) || /\s/.test(gap) || /\s/.test(after)));
+}
+
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   relay = await startRelay({ token: 'preview-test-token-0123456789' });
@@ -266,6 +323,108 @@ test('every control has a name, the keyboard reaches the inputs, and a phone-siz
   assert.equal(overflow, 0);
   await shot('narrow');
   await page.setViewportSize({ width: 1500, height: 1100 });
+});
+
+test('an unparsable body shows its error alone: no Discord card, no limits, no JSON body, no timing', async () => {
+  await rendersAfter(() => page.selectOption('#sample', 'push'));
+  await paste('#payload', '{"push": {"changes": [');
+  assert.match(await page.textContent('#verdict'), /^Bitbucket would get 400 for this body: /);
+  assert.match(await page.textContent('#payload-status'), /line 1, column/);
+  assert.equal(await page.isVisible('#discord'), false, 'the Discord card is drawn');
+  assert.equal(await page.isVisible('#json'), false, 'the JSON body is shown');
+  assert.equal(await page.isVisible('#budget'), false, 'the limits are shown');
+  assert.equal(await page.isVisible('#timing'), false, 'the timing is shown');
+  await shot('unparsable-1500');
+  await atWidth(1400, () => shot('unparsable-1400'));
+  await atWidth(390, async () => {
+    // The error is right under the payload: no link to a message that is not there.
+    assert.equal(await page.isVisible('a.jump'), false);
+    await shot('unparsable-390');
+  });
+
+  // A body that renders again brings them all back.
+  await rendersAfter(() => page.selectOption('#sample', 'push'));
+  for (const selector of ['#discord', '#json', '#budget', '#timing']) assert.ok(await page.isVisible(selector), selector);
+});
+
+test('the page never wraps a reason of the core in a second pair of parentheses', async () => {
+  // Every sample with a verdict of delivery, so that no reason is left out.
+  if (!(await page.isChecked('input[name="mode"][value="all"]'))) await rendersAfter(() => page.check('input[name="mode"][value="all"]'));
+  const samples = await page.$$eval('#sample option', (options) => options.map((option) => option.value).filter(Boolean));
+  for (const sample of samples) {
+    await rendersAfter(() => page.selectOption('#sample', sample));
+    const texts = await page.$$eval('header, main .status, main .verdict, main .hint, main h2, main h3, main label, main legend',
+      (nodes) => nodes.map((node) => node.innerText));
+    for (const text of texts) assert.doesNotMatch(text, /\)\)|\(\(/, `${sample}: ${text}`);
+  }
+  await rendersAfter(() => page.selectOption('#sample', 'pullrequest-created'));
+  assert.match(await page.textContent('#event-status'),
+    /^Bitbucket sends this shape for 3 events: pullrequest in state OPEN \(opened, updated and new commits look alike\)\. Showing pullrequest:created; pick the one it came with:/);
+});
+
+test('on a phone-sized screen a link under the payload jumps to the message; on a wide one there is none', async () => {
+  await rendersAfter(() => page.selectOption('#sample', 'push'));
+  await atWidth(1400, async () => assert.equal(await page.isVisible('a.jump'), false));
+  await atWidth(390, async () => {
+    assert.ok(await page.$('a.jump'), 'no link to the message');
+    assert.equal(await page.textContent('a.jump'), 'See the message ↓');
+    const below = await page.$eval('#output', (output) => output.getBoundingClientRect().top);
+    assert.ok(below > 900, `the message already starts at ${below} px`);
+    const link = await page.$eval('a.jump', (a) => a.getBoundingClientRect().bottom);
+    assert.ok(link < 900, `the link is below the first screen, at ${link} px`);
+    await page.click('a.jump');
+    await page.waitForFunction(() => Math.abs(document.getElementById('output').getBoundingClientRect().top) < 40);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'output');
+    await page.evaluate(() => window.scrollTo(0, 0));
+  });
+});
+
+test('Discord\'s 520 px embed at 1400 px; inline fields three to a row there, one to a row on a phone, wrapping between words', async () => {
+  const fields = [
+    { name: 'Branch', value: '`{{dispatch.branch}}`', inline: true },
+    { name: 'Commits', value: '{{#dispatch.commits}}{{short_hash}} {{/dispatch.commits}}', inline: true },
+    { name: 'Pushed by', value: '{{dispatch.actor}}', inline: true },
+  ];
+  const template = JSON.stringify({ embeds: [{ title: '{{dispatch.label}} on {{dispatch.branch}}', color: '{{dispatch.color}}', fields }] }, null, 2);
+  const body = JSON.parse(readFileSync(resolve(root, 'js-shim/public/samples/push.json'), 'utf8'));
+  body.push.changes[0].new.name = 'feature/PROJ-1234-retry-window-backoff';
+  const bodyFile = join(scratch, 'push-branch.json');
+  writeFileSync(bodyFile, JSON.stringify(body, null, 2));
+  const templateFile = join(scratch, 'fields.json');
+  writeFileSync(templateFile, template);
+  const expected = JSON.parse(native(['render', '--event', 'repo:push', '--template', templateFile, bodyFile]).out);
+
+  await paste('#payload', JSON.stringify(body, null, 2));
+  await paste('#template', template);
+  assert.equal(await page.textContent('.dc-field-value'), expected.embeds[0].fields[0].value.replaceAll('`', ''));
+  const layout = () => page.$$eval('.dc-field', (nodes) => nodes.map((node) => {
+    const box = node.getBoundingClientRect();
+    return { top: Math.round(box.top), width: box.width, row: node.parentElement.getBoundingClientRect().width };
+  }));
+  await atWidth(1400, async () => {
+    assert.ok(Math.abs(await page.$eval('.dc-embed', (embed) => embed.getBoundingClientRect().width) - 520) < 1);
+    const drawn = await layout();
+    assert.equal(new Set(drawn.map((field) => field.top)).size, 1, 'three inline fields share a row');
+    assert.deepEqual(midWord(await wrapsIn(drawnTexts)), []);
+    await shot('push-fields-1400');
+  });
+  await atWidth(390, async () => {
+    const drawn = await layout();
+    assert.equal(new Set(drawn.map((field) => field.top)).size, 3, 'each inline field has a row');
+    for (const field of drawn) assert.equal(field.width, field.row);
+    assert.deepEqual(midWord(await wrapsIn(drawnTexts)), []);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0);
+    await shot('push-fields-390');
+  });
+  await rendersAfter(() => page.click('#template-clear'));
+
+  await rendersAfter(() => page.selectOption('#sample', 'pullrequest-created'));
+  for (const width of [1400, 390]) {
+    await atWidth(width, async () => {
+      assert.deepEqual(midWord(await wrapsIn(drawnTexts)), []);
+      await shot(`pullrequest-${width}`);
+    });
+  }
 });
 
 test('time to first render over five fresh loads (recorded, not judged)', async (t) => {
