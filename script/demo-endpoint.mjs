@@ -96,7 +96,11 @@ Send a signed sample push (from the repository folder):
   curl -sS ${endpoint.url} \\
     -H 'X-Event-Key: repo:push' -H "X-Request-UUID: $(cat /proc/sys/kernel/random/uuid)" \\
     -H "X-Hub-Signature: sha256=$(openssl dgst -sha256 -hmac '${secret}' -r ${sample} | cut -d' ' -f1)" \\
-    --data-binary @${sample}`);
+    --data-binary @${sample}
+
+or the same with the dispatch command (README: "The \`dispatch\` command"):
+
+  node wasm/cli.mjs send ${endpoint.url} --secret '${secret}' --event repo:push ${sample}`);
   } else if (endpoint) {
     lines.push('', note);
   }
