@@ -82,10 +82,25 @@ function commandOf(pid, proc = '/proc') {
   }
 }
 
-// Returns who holds PORT, in words: "pid 123 (node x.mjs)", or a reason it cannot be named.
+// Returns PID's parent pid, or null if it cannot be read.
+function parentOf(pid, proc = '/proc') {
+  try {
+    const stat = readFileSync(`${proc}/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || null;
+  } catch {
+    return null;
+  }
+}
+
+// Returns who holds PORT, in words: "pid 123 (workerd …), started by pid 120 (node … wrangler dev …)", or a
+// reason it cannot be named. The parent is named too: a runtime's child (workerd) says little alone.
 export function describeHolder(port) {
   const holder = holderFromSs(port) ?? holderFromProc(port);
-  if (holder?.pid) return `pid ${holder.pid} (${holder.command})`;
+  if (holder?.pid) {
+    const parent = parentOf(holder.pid);
+    const parentCommand = parent > 1 ? commandOf(parent) : null;
+    return `pid ${holder.pid} (${holder.command})${parentCommand ? `, started by pid ${parent} (${parentCommand})` : ''}`;
+  }
   if (holder) return 'a process this user cannot see';
   return 'a process not listening on TCP (or in another network namespace)';
 }
