@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 export const demoName = 'demo (local Discord stand-in)';
 const sample = 'tests/vectors/bodies/push.json';
+const otherSample = 'tests/vectors/bodies/push-forced-deleted.json';
 
 // Returns {endpoint, secret, note} for the demo endpoint of the relay at BASE, creating it (pointed at SINK)
 // only when STATE_FILE names none and no endpoint is called demoName; otherwise {endpoint: null, note} when
@@ -98,9 +99,10 @@ Send a signed sample push (from the repository folder):
     -H "X-Hub-Signature: sha256=$(openssl dgst -sha256 -hmac '${secret}' -r ${sample} | cut -d' ' -f1)" \\
     --data-binary @${sample}
 
-or the same with the dispatch command (README: "The \`dispatch\` command"):
+or another push with the dispatch command (README: "The \`dispatch\` command"; the same bytes sent twice
+are a replay, answered 200 "duplicate" and not delivered again):
 
-  node wasm/cli.mjs send ${endpoint.url} --secret '${secret}' --event repo:push ${sample}`);
+  node wasm/cli.mjs send ${endpoint.url} --secret '${secret}' --event repo:push ${otherSample}`);
   } else if (endpoint) {
     lines.push('', note);
   }
