@@ -222,6 +222,21 @@ function deliveryView(row, full) {
   };
 }
 
+// What a saved template may get wrong without being invalid: names no sample payload of its events has, or
+// that say nothing for some of them (a push template under mode "all"). Returns {warnings:[…]} when there are
+// any, checked against the samples the pages use; {} otherwise, or when the samples cannot be read.
+async function templateWarnings(request, env, core, endpoint) {
+  if ((endpoint.template ?? null) === null && (endpoint.templates ?? null) === null) return {};
+  try {
+    const samples = await (await env.ASSETS.fetch(new URL('/samples.json', request.url))).json();
+    const answer = core.templateWarnings(endpoint, samples.map(({ event, body }) => ({ event, body })));
+    return answer.warnings?.length ? { warnings: answer.warnings } : {};
+  } catch (error) {
+    logEvent('template_warnings_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });
+    return {};
+  }
+}
+
 // Runs `work` (registering, changing or removing a hook) and turns Bitbucket's refusal into the answer.
 async function withBitbucket(work) {
   try {
@@ -296,7 +311,8 @@ async function createEndpoint(request, env, core) {
   }
   logEvent('endpoint_created', { endpoint: endpoint.id, source: isSource });
   const view = endpointView({ ...endpoint, created_at: now, updated_at: now }, base, env);
-  return json(201, { ...view, secret: endpoint.secret }, { location: `/api/endpoints/${endpoint.id}` });
+  const warnings = await templateWarnings(request, env, core, endpoint);
+  return json(201, { ...view, secret: endpoint.secret, ...warnings }, { location: `/api/endpoints/${endpoint.id}` });
 }
 
 // PATCH reads its body before it loads the endpoint, and writes only the columns it changes, on the version
@@ -338,7 +354,9 @@ async function changeEndpoint(request, env, core, { id }) {
     const now = Date.now();
     if (await updateEndpoint(env, id, endpoint.version, changes, now)) {
       logEvent('endpoint_changed', { endpoint: id, fields: Object.keys(body) });
-      return json(200, endpointView({ ...changed, updated_at: now }, base, env));
+      const warnings = body.template !== undefined || body.templates !== undefined || body.events !== undefined
+        ? await templateWarnings(request, env, core, changed) : {};
+      return json(200, { ...endpointView({ ...changed, updated_at: now }, base, env), ...warnings });
     }
   }
   return problem(409, 'endpoint_changed', 'the endpoint kept changing while this request was applied; read it again and retry');

@@ -113,6 +113,17 @@ export class Core {
     return this.#callJson('dispatch_selects', { endpoint: { secret: 'unused', ...endpoint }, event: key }, new Uint8Array(0));
   }
 
+  // Checks an endpoint's templates {events, template?, templates?} against sample payloads [{event, body}]
+  // (body: the payload's JSON text) of the events they apply to. Returns {code:"checked", checked:[keys],
+  // warnings:[{selector, name, where?, missing_for, found_for, reason}]}: names no sample has, or that say
+  // nothing for some of the events (a push template under mode "all"). Warnings, not errors.
+  templateWarnings(endpoint, samples) {
+    const settings = { events: endpoint.events };
+    if (endpoint.template !== undefined && endpoint.template !== null) settings.template = endpoint.template;
+    if (endpoint.templates !== undefined && endpoint.templates !== null) settings.templates = endpoint.templates;
+    return this.#callJson('dispatch_template_warnings', { endpoint: settings, samples }, new Uint8Array(0));
+  }
+
   // The core's limits: {max_body_bytes, max_template_bytes, max_templates_bytes, max_template_depth,
   // max_section_nesting}.
   limits() {

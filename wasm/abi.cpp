@@ -138,6 +138,12 @@ char* dispatch_selects(const char* envelope, std::size_t envelope_size, const st
   return answer(dispatch::dump_json(dispatch::selects_json(view(envelope, envelope_size))));
 }
 
+// Checks an endpoint's templates against sample payloads for warnings: `envelope` is {"endpoint":{…},
+// "samples":[{event, body}]}; `body` unused. Returns dispatch::template_warnings_json's answer.
+char* dispatch_template_warnings(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+  return answer(dispatch::dump_json(dispatch::template_warnings_json(view(envelope, envelope_size))));
+}
+
 // Returns the core's limits (dispatch::limits_json); the arguments are unused.
 char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t) {
   return answer(dispatch::dump_json(dispatch::limits_json()));

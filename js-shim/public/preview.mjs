@@ -3,7 +3,7 @@
 
 import { drawMessage } from '/discord-view.mjs';
 import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
-import { positionButton, starterTemplate, templateEditor } from '/template-editor.mjs';
+import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 
 const $ = (id) => document.getElementById(id);
 const encoder = new TextEncoder();
@@ -200,7 +200,7 @@ function update() {
 
   showPayloadStatus(shown);
   showEventStatus();
-  showTemplateStatus(useTemplate, templateFailed ? answer : null);
+  showTemplateStatus(useTemplate, templateFailed ? answer : null, source);
   showVerdict(shown, templateFailed);
   showMessage(shown);
   checkSignature();
@@ -261,11 +261,20 @@ function showEventStatus() {
   status.append(line, choices);
 }
 
-function showTemplateStatus(useTemplate, failure) {
+function showTemplateStatus(useTemplate, failure, source) {
   const status = $('template-status');
   editor.mark(failure);
   if (!useTemplate) return setStatus(status, 'info', 'No template: the auto-formatted embed is sent.');
-  if (!failure) return setStatus(status, 'ok', 'The template renders.');
+  if (!failure) {
+    // Valid is not the same as right: the core checks the names against the samples of the selected events.
+    const events = selectedMode() === 'custom' ? { mode: 'custom', custom: [...state.custom] } : { mode: selectedMode() };
+    const checked = events.mode === 'custom' && events.custom.length === 0 ? null
+      : core.templateWarnings({ events, template: source }, samples.map(({ event, body }) => ({ event, body })));
+    const list = warningList(checked?.warnings);
+    if (!list) return setStatus(status, 'ok', 'The template renders.');
+    const count = checked.warnings.length;
+    return setStatus(status, 'warn', `The template renders, with ${count} warning${count === 1 ? '' : 's'}:`, list);
+  }
   const where = failure.line ? `Line ${failure.line}, column ${failure.column}: ` : '';
   setStatus(status, 'error', `${where}${failure.reason}`, positionButton($('template'), failure));
 }

@@ -4,7 +4,7 @@
 
 import { drawMessage } from '/discord-view.mjs';
 import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
-import { positionButton, starterTemplate, templateEditor } from '/template-editor.mjs';
+import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 import { h, notice } from '/sources-dom.mjs';
 
 let fieldCount = 0;
@@ -248,7 +248,16 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
       setStatus('error', `${where}${failure.reason}. Deliveries would fall back to the auto-formatted embed drawn here.`);
       const go = positionButton(area, failure);
       if (go) status.append(go);
-    } else setStatus('ok', 'The template renders.');
+    } else {
+      // Valid is not the same as right: the core checks the names against the samples of the chosen events.
+      const checked = shared.core.templateWarnings({ events: events(), template: text }, shared.samples.map(({ event, body }) => ({ event, body })));
+      const list = warningList(checked.warnings);
+      const count = checked.warnings?.length ?? 0;
+      if (list) {
+        setStatus('warn', `The template renders, with ${count} warning${count === 1 ? '' : 's'}:`);
+        status.append(list);
+      } else setStatus('ok', 'The template renders.');
+    }
     drawing.replaceChildren();
     if (shown.code === 'rendered') drawMessage(drawing, shown.message, { cuts: shown.cuts ?? [] });
     else drawing.append(h('p', { class: 'loading' }, shown.reason));

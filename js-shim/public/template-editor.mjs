@@ -41,6 +41,20 @@ export function templateEditor({ area, gutter, box, onEdit }) {
 
 // Returns a button that puts the caret at a failure's line and column in `area` (a textarea), or null
 // when the failure has no position.
+// Returns a list of the core's template warnings (valid, but a name no sample payload has, or one that says
+// nothing for some of the events): each reason as an item; null when there are none.
+export function warningList(warnings) {
+  if (!warnings?.length) return null;
+  const list = document.createElement('ul');
+  list.className = 'warnings';
+  for (const warning of warnings) {
+    const item = document.createElement('li');
+    item.textContent = warning.reason;
+    list.append(item);
+  }
+  return list;
+}
+
 export function positionButton(area, failure) {
   if (!failure.line) return null;
   const button = document.createElement('button');

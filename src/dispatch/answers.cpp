@@ -1,5 +1,9 @@
 #include "dispatch/answers.hpp"
 
+#include <algorithm>
+#include <map>
+#include <tuple>
+
 #include "dispatch/detect.hpp"
 #include "dispatch/json_source.hpp"
 #include "dispatch/mustache/ast.hpp"
@@ -217,6 +221,78 @@ ordered_json selects_json(std::string_view envelope) {
     return {{"code", "event_not_selected"}, {"reason", "event " + key + " not selected"}};
   }
   return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
+}
+
+ordered_json template_warnings_json(std::string_view envelope) {
+  const auto parsed = parse_json(envelope);
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return preview_answer(make_error("envelope_invalid", "envelope must be {\"endpoint\":{…},\"samples\":[…]}"));
+  }
+  const auto& root = parsed.value();
+  auto settings_json = root.contains("endpoint") ? root.at("endpoint") : json();
+  if (settings_json.is_object() && !settings_json.contains("secret") && !settings_json.contains("secrets")) {
+    settings_json["secret"] = "unused";  // the secret plays no part here
+  }
+  const auto settings = parse_endpoint(settings_json);
+  if (!settings.ok()) return preview_answer(settings.error());
+  const auto& templates = settings.value().templates;
+
+  // (selector, where, name) -> the events where it says something, and those where it does not.
+  struct sightings {
+    std::vector<std::string> found;
+    std::vector<std::string> missing;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, sightings> names;
+  std::vector<std::string> checked;
+  const auto samples = root.find("samples");
+  for (const auto& sample : samples != root.end() && samples->is_array() ? *samples : json::array()) {
+    if (!sample.is_object() || !sample.contains("event") || !sample["event"].is_string() || !sample.contains("body") ||
+        !sample["body"].is_string()) {
+      continue;
+    }
+    const auto& key = sample["event"].get_ref<const std::string&>();
+    if (!settings.value().events.selects(key)) continue;
+    const auto* custom = templates.find(key);
+    if (custom == nullptr) continue;
+    std::string selector;
+    for (const auto& [name, compiled] : templates.by_selector) {
+      if (&compiled == custom) selector = name;
+    }
+    const auto payload = parse_json(sample["body"].get_ref<const std::string&>());
+    if (!payload.ok() || !payload.value().is_object()) continue;
+    checked.push_back(key);
+    const auto context = template_context(key, payload.value(), render_message(key, payload.value()));
+    visit_template_names(*custom, context, [&](const std::string& name, const std::string& where, bool found) {
+      auto& seen = names[{selector, where, name}];
+      auto& list = found ? seen.found : seen.missing;
+      if (std::find(list.begin(), list.end(), key) == list.end()) list.push_back(key);
+    });
+  }
+  ordered_json warnings = ordered_json::array();
+  for (const auto& [at, seen] : names) {
+    const auto& [selector, where, name] = at;
+    if (seen.missing.empty()) continue;
+    std::string events;
+    for (const auto& key : seen.missing) events += (events.empty() ? "" : ", ") + key;
+    const auto tag = "{{" + name + "}}" + (where.empty() ? "" : " (inside {{#" + where + "}})");
+    std::string reason;
+    if (seen.found.empty()) {
+      reason = tag + " is in no sample payload of the events this template applies to (" + events +
+               "): it renders empty. Check the name against the preview's JSON.";
+    } else {
+      std::string found;
+      for (const auto& key : seen.found) found += (found.empty() ? "" : ", ") + key;
+      reason = tag + " says nothing for " + events + " (it does for " + found +
+               "): give those events their own template, or choose only the events this one was written for.";
+    }
+    ordered_json warning = {{"selector", selector}, {"name", name}};
+    if (!where.empty()) warning["where"] = where;
+    warning["missing_for"] = seen.missing;
+    warning["found_for"] = seen.found;
+    warning["reason"] = std::move(reason);
+    warnings.push_back(std::move(warning));
+  }
+  return {{"code", "checked"}, {"checked", checked}, {"warnings", std::move(warnings)}};
 }
 
 ordered_json limits_json() {

@@ -32,6 +32,15 @@ ordered_json endpoint_check_json(std::string_view endpoint, std::string_view req
 // | "event_not_selected","reason"}, or the envelope's error.
 ordered_json selects_json(std::string_view envelope);
 
+// Checks an endpoint's templates against sample payloads of the events they apply to, for warnings (not
+// errors) at save and in the previews. `envelope` is {"endpoint":{events, template?, templates?},
+// "samples":[{"event":"<key>","body":"<payload JSON text>"}]}. Returns {"code":"checked","checked":[keys],
+// "warnings":[{"selector","name","where"?,"missing_for":[keys],"found_for":[keys],"reason"}]}: a name no
+// sample has (a typo, {{dispatch.nonexistant}}), or one that says nothing for some of the events the
+// template applies to (a push template under mode "all": "pushed 0" for a pull request). Or the envelope's
+// error.
+ordered_json template_warnings_json(std::string_view envelope);
+
 // The limits the core applies, for the shim and the pages: {max_body_bytes, max_template_bytes, …}.
 ordered_json limits_json();
 

@@ -319,6 +319,22 @@ json template_context(std::string_view key, const json& payload, const ordered_j
   return context;
 }
 
+namespace {
+
+void visit_part(const part& item, const json& context,
+                const std::function<void(const std::string&, const std::string&, bool)>& seen) {
+  if (item.type == part::kind::text) mustache::visit_names(item.tree, context, seen);
+  for (const auto& child : item.items) visit_part(child, context, seen);
+}
+
+}  // namespace
+
+void visit_template_names(
+    const message_template& compiled, const json& context,
+    const std::function<void(const std::string& name, const std::string& where, bool found)>& seen) {
+  visit_part(compiled.root, context, seen);
+}
+
 result<ordered_json> render_template(const message_template& compiled, const json& context) {
   mustache::budget spend;
   std::optional<error> fault;

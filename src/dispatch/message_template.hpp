@@ -66,6 +66,11 @@ json template_context(std::string_view key, const json& payload, const ordered_j
 // otherwise `template_empty` when it has neither content nor an embed with something in it.
 result<ordered_json> render_template(const message_template& compiled, const json& context);
 
+// Calls `seen` (as mustache::visit_names does) for every name the template's strings look up in `context`.
+void visit_template_names(
+    const message_template& compiled, const json& context,
+    const std::function<void(const std::string& name, const std::string& where, bool found)>& seen);
+
 // An endpoint's templates: a default and overrides per event key ("repo:push") or family ("pullrequest:*").
 struct template_set {
   std::map<std::string, message_template, std::less<>> by_selector;  // "default", a key, or "family:*"

@@ -253,6 +253,21 @@ test('a broken template is marked at the line and column the core reports', asyn
   await rendersAfter(() => page.click('#template-clear'));
 });
 
+test('a valid template that says nothing for some of the selected events is marked with the core\'s warnings', async () => {
+  if (!(await page.isChecked('input[name="mode"][value="all"]'))) await rendersAfter(() => page.check('input[name="mode"][value="all"]'));
+  await paste('#template', '{"content": "{{dispatch.actor}} pushed {{dispatch.commit_count}} commits {{dispatch.nonexistant}}"}');
+  const status = await page.textContent('#template-status');
+  assert.match(status, /The template renders, with 2 warnings:/);
+  assert.match(status, /\{\{dispatch\.commit_count\}\} says nothing for pullrequest:created/);
+  assert.match(status, /\{\{dispatch\.nonexistant\}\} is in no sample payload/);
+  await shot('template-warnings');
+  // Written for pushes and chosen for pushes only, there is nothing to say.
+  await rendersAfter(() => page.check('input[name="mode"][value="push"]'));
+  await paste('#template', '{"content": "{{dispatch.actor}} pushed {{dispatch.commit_count}} commits"}');
+  assert.equal(await page.textContent('#template-status'), 'The template renders.');
+  await rendersAfter(() => page.click('#template-clear'));
+});
+
 test(`the signature checker: the shared signed vector is valid, one character changed is not${haveShared ? '' : ` (${sharedNote})`}`, async () => {
   const vector = haveShared
     ? { path: resolve(fixtures, 'jenkinsci__bitbucket-branch-source-plugin/impl_webhook_cloud__signed_payload.json'),

@@ -339,6 +339,15 @@ describe('the admin API', () => {
     assert.equal(placed.body.line, 2);
     assert.equal(placed.body.column, sent.split('\n')[1].indexOf('{{#dispatch') + 1);
     assert.match(placed.body.reason, /in the request body/);
+    // A template that is valid but wrong for some of its events is saved, with warnings.
+    const pushy = await relay.api('POST', '/api/endpoints', { ...good, template: { content: '{{dispatch.actor}} pushed {{dispatch.commit_count}} {{dispatch.nonexistant}}' } });
+    assert.equal(pushy.status, 201);
+    const byName = Object.fromEntries(pushy.body.warnings.map((warning) => [warning.name, warning]));
+    assert.ok(byName['dispatch.commit_count'].missing_for.includes('pullrequest:created'), JSON.stringify(pushy.body.warnings));
+    assert.deepEqual(byName['dispatch.commit_count'].found_for, ['repo:push']);
+    assert.match(byName['dispatch.nonexistant'].reason, /is in no sample payload/);
+    const quiet = await relay.api('PATCH', `/api/endpoints/${pushy.body.id}`, { events: { mode: 'push' } });
+    assert.deepEqual(quiet.body.warnings?.map((warning) => warning.name), ['dispatch.nonexistant']);
     // Limits are refused at save, with the field and the limit.
     const big = await relay.api('POST', '/api/endpoints', { ...good, template: { content: 'x'.repeat(17000) } });
     assert.equal(big.body.field, 'template');

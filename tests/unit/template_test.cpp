@@ -304,3 +304,40 @@ TEST_CASE("a template text may begin with a byte order mark", "[template][positi
   CHECK(answer.at("code") == "template_syntax");
   CHECK(answer.at("column") == 27);  // in bytes, the mark included, as every column is
 }
+
+TEST_CASE("template warnings: a name no sample has, and one that says nothing for some events", "[template]") {
+  const std::string pr = R"({"pullrequest":{"id":1,"title":"T","state":"OPEN"},"repository":{"full_name":"a/b"},)"
+                         R"("actor":{"display_name":"Ann"}})";
+  const ordered_json envelope = {
+      {"endpoint",
+       {{"events", {{"mode", "all"}}},
+        {"template", {{"content", "{{dispatch.actor}} pushed {{dispatch.commit_count}} {{dispatch.nonexistant}}"}}}}},
+      {"samples",
+       {{{"event", "repo:push"}, {"body", push_payload}}, {{"event", "pullrequest:created"}, {"body", pr}}}}};
+  const auto answer = template_warnings_json(dump_json(envelope));
+  REQUIRE(answer.at("code") == "checked");
+  CHECK(answer.at("checked") == ordered_json({"repo:push", "pullrequest:created"}));
+  const auto& warnings = answer.at("warnings");
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0].at("name") == "dispatch.commit_count");
+  CHECK(warnings[0].at("missing_for") == ordered_json({"pullrequest:created"}));
+  CHECK(warnings[0].at("found_for") == ordered_json({"repo:push"}));
+  CHECK(warnings[1].at("name") == "dispatch.nonexistant");
+  CHECK(warnings[1].at("reason").get<std::string>().find("is in no sample payload") != std::string::npos);
+  // A template for push alone, over push alone: nothing to say.
+  const ordered_json push_only = {
+      {"endpoint",
+       {{"events", {{"mode", "push"}}},
+        {"template", {{"content", "{{#dispatch.commits}}{{subject}}{{/dispatch.commits}}"}}}}},
+      {"samples",
+       {{{"event", "repo:push"}, {"body", push_payload}}, {{"event", "pullrequest:created"}, {"body", pr}}}}};
+  CHECK(template_warnings_json(dump_json(push_only)).at("warnings").empty());
+  // Names inside a section are named with it.
+  const ordered_json inner = {{"endpoint",
+                               {{"events", {{"mode", "push"}}},
+                                {"template", {{"content", "{{#dispatch.commits}}{{subjct}}{{/dispatch.commits}}"}}}}},
+                              {"samples", {{{"event", "repo:push"}, {"body", push_payload}}}}};
+  const auto typo = template_warnings_json(dump_json(inner)).at("warnings");
+  REQUIRE(typo.size() == 1);
+  CHECK(typo[0].at("where") == "dispatch.commits");
+}

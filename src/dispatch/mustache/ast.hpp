@@ -2,6 +2,7 @@
 // Mustache templates: tokens, the syntax tree, and the entry points of each stage (lexer -> parser ->
 // renderer). Pure: partials are looked up through a map the caller provides.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -80,6 +81,15 @@ struct budget {
 // `template_too_deep` when sections and partials together nest past twice max_nesting.
 result<std::string> render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode,
                            budget& spend);
+
+// Calls `seen(name, where, found)` for every name a template looks up (variables, sections, inverted
+// sections), as a render against `data` would resolve it: `where` is the chain of enclosing sections
+// ("dispatch.commits" for {{subject}} inside {{#dispatch.commits}}), `found` whether it resolves to
+// something that says anything (not null, "", an empty list, or a count of 0). A section
+// over a list is followed into its first item; one that resolves to nothing is not followed. Partials are not
+// followed (message templates have none).
+void visit_names(const std::vector<node>& tree, const json& data,
+                 const std::function<void(const std::string& name, const std::string& where, bool found)>& seen);
 
 // Counts the nodes of `value` (itself included), stopping once past `limit`: what copying it costs.
 std::size_t count_nodes(const json& value, std::size_t limit);

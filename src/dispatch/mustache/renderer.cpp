@@ -289,6 +289,62 @@ std::size_t count_nodes(const json& value, std::size_t limit) {
 
 const json* find_value(const json& data, std::string_view name) { return lookup_in({&data}, name); }
 
+namespace {
+
+// Whether a value says nothing: absent, null, "", an empty list, or a count of 0 ("commit_count" of a pull
+// request's event): what a template written for another kind of event shows.
+bool says_nothing(const json* value, std::string_view name) {
+  if (value == nullptr || value->is_null()) return true;
+  if (value->is_string()) return value->get_ref<const std::string&>().empty();
+  if (value->is_array()) return value->empty();
+  const bool count = name.size() >= 5 && name.substr(name.size() - 5) == "count";
+  return count && value->is_number() && value->get<double>() == 0;
+}
+
+void visit(const std::vector<node>& tree, std::vector<const json*>& stack, const std::string& where,
+           const std::function<void(const std::string&, const std::string&, bool)>& seen) {
+  for (const auto& item : tree) {
+    if (item.is_text || item.dynamic) continue;
+    switch (item.kind) {
+      case tag_kind::variable:
+      case tag_kind::unescaped:
+        seen(item.text, where, !says_nothing(lookup_in(stack, item.text), item.text));
+        break;
+      case tag_kind::section:
+      case tag_kind::inverted: {
+        const auto* value = lookup_in(stack, item.text);
+        // An inverted section is written for the case where its name says nothing.
+        if (item.kind == tag_kind::section) seen(item.text, where, !says_nothing(value, item.text));
+        if (value == nullptr) break;
+        const auto inner = where.empty() ? item.text : where + " > " + item.text;
+        if (item.kind == tag_kind::inverted) {
+          visit(item.children, stack, inner, seen);
+          break;
+        }
+        if (value->is_array() && value->empty()) break;
+        stack.push_back(value->is_array() ? &value->front() : value);
+        visit(item.children, stack, inner, seen);
+        stack.pop_back();
+        break;
+      }
+      case tag_kind::block:
+      case tag_kind::parent:
+        visit(item.children, stack, where, seen);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void visit_names(const std::vector<node>& tree, const json& data,
+                 const std::function<void(const std::string& name, const std::string& where, bool found)>& seen) {
+  std::vector<const json*> stack{&data};
+  visit(tree, stack, "", seen);
+}
+
 result<std::string> render(const std::vector<node>& tree, const json& data, const partial_map& partials, escaping mode,
                            budget& spend) {
   renderer engine(partials, mode, spend);
