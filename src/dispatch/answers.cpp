@@ -241,6 +241,7 @@ ordered_json template_warnings_json(std::string_view envelope) {
   struct sightings {
     std::vector<std::string> found;
     std::vector<std::string> missing;
+    bool section = false;
   };
   std::map<std::tuple<std::string, std::string, std::string>, sightings> names;
   std::vector<std::string> checked;
@@ -262,16 +263,20 @@ ordered_json template_warnings_json(std::string_view envelope) {
     if (!payload.ok() || !payload.value().is_object()) continue;
     checked.push_back(key);
     const auto context = template_context(key, payload.value(), render_message(key, payload.value()));
-    visit_template_names(*custom, context, [&](const std::string& name, const std::string& where, bool found) {
-      auto& seen = names[{selector, where, name}];
-      auto& list = found ? seen.found : seen.missing;
-      if (std::find(list.begin(), list.end(), key) == list.end()) list.push_back(key);
-    });
+    visit_template_names(*custom, context,
+                         [&](const std::string& name, const std::string& where, bool found, bool section) {
+                           auto& seen = names[{selector, where, name}];
+                           seen.section = section;
+                           auto& list = found ? seen.found : seen.missing;
+                           if (std::find(list.begin(), list.end(), key) == list.end()) list.push_back(key);
+                         });
   }
   ordered_json warnings = ordered_json::array();
   for (const auto& [at, seen] : names) {
     const auto& [selector, where, name] = at;
-    if (seen.missing.empty()) continue;
+    // A section missing for some events is the template choosing what to show; only one no sample has is a
+    // mistake.
+    if (seen.missing.empty() || (seen.section && !seen.found.empty())) continue;
     std::string events;
     for (const auto& key : seen.missing) events += (events.empty() ? "" : ", ") + key;
     const auto tag = "{{" + name + "}}" + (where.empty() ? "" : " (inside {{#" + where + "}})");

@@ -322,7 +322,7 @@ json template_context(std::string_view key, const json& payload, const ordered_j
 namespace {
 
 void visit_part(const part& item, const json& context,
-                const std::function<void(const std::string&, const std::string&, bool)>& seen) {
+                const std::function<void(const std::string&, const std::string&, bool, bool)>& seen) {
   if (item.type == part::kind::text) mustache::visit_names(item.tree, context, seen);
   for (const auto& child : item.items) visit_part(child, context, seen);
 }
@@ -331,7 +331,7 @@ void visit_part(const part& item, const json& context,
 
 void visit_template_names(
     const message_template& compiled, const json& context,
-    const std::function<void(const std::string& name, const std::string& where, bool found)>& seen) {
+    const std::function<void(const std::string& name, const std::string& where, bool found, bool section)>& seen) {
   visit_part(compiled.root, context, seen);
 }
 

@@ -69,7 +69,7 @@ result<ordered_json> render_template(const message_template& compiled, const jso
 // Calls `seen` (as mustache::visit_names does) for every name the template's strings look up in `context`.
 void visit_template_names(
     const message_template& compiled, const json& context,
-    const std::function<void(const std::string& name, const std::string& where, bool found)>& seen);
+    const std::function<void(const std::string& name, const std::string& where, bool found, bool section)>& seen);
 
 // An endpoint's templates: a default and overrides per event key ("repo:push") or family ("pullrequest:*").
 struct template_set {

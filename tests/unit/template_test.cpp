@@ -341,3 +341,19 @@ TEST_CASE("template warnings: a name no sample has, and one that says nothing fo
   REQUIRE(typo.size() == 1);
   CHECK(typo[0].at("where") == "dispatch.commits");
 }
+
+TEST_CASE("template warnings: a section is the template choosing what to show, unless no sample has it", "[template]") {
+  const std::string pr = R"({"pullrequest":{"id":1,"title":"T","state":"OPEN"},"repository":{"full_name":"a/b"},)"
+                         R"("actor":{"display_name":"Ann"}})";
+  const auto warnings = [&](std::string content) {
+    const ordered_json envelope = {
+        {"endpoint", {{"events", {{"mode", "all"}}}, {"template", {{"content", std::move(content)}}}}},
+        {"samples",
+         {{{"event", "repo:push"}, {"body", push_payload}}, {{"event", "pullrequest:created"}, {"body", pr}}}}};
+    return template_warnings_json(dump_json(envelope)).at("warnings");
+  };
+  CHECK(warnings("{{dispatch.actor}}{{#dispatch.commits}}{{subject}}{{/dispatch.commits}}{{#push}}x{{/push}}").empty());
+  const auto typo = warnings("{{dispatch.actor}}{{#dispatch.comits}}{{subject}}{{/dispatch.comits}}");
+  REQUIRE(typo.size() == 1);
+  CHECK(typo[0].at("name") == "dispatch.comits");
+}

@@ -85,11 +85,13 @@ result<std::string> render(const std::vector<node>& tree, const json& data, cons
 // Calls `seen(name, where, found)` for every name a template looks up (variables, sections, inverted
 // sections), as a render against `data` would resolve it: `where` is the chain of enclosing sections
 // ("dispatch.commits" for {{subject}} inside {{#dispatch.commits}}), `found` whether it resolves to
-// something that says anything (not null, "", an empty list, or a count of 0). A section
+// something that says anything (not null, "", an empty list, or a count of 0); for a section (`section`
+// true), which is written for the case where it may be empty, whether the name exists at all. A section
 // over a list is followed into its first item; one that resolves to nothing is not followed. Partials are not
 // followed (message templates have none).
-void visit_names(const std::vector<node>& tree, const json& data,
-                 const std::function<void(const std::string& name, const std::string& where, bool found)>& seen);
+void visit_names(
+    const std::vector<node>& tree, const json& data,
+    const std::function<void(const std::string& name, const std::string& where, bool found, bool section)>& seen);
 
 // Counts the nodes of `value` (itself included), stopping once past `limit`: what copying it costs.
 std::size_t count_nodes(const json& value, std::size_t limit);

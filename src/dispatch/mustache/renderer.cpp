@@ -302,19 +302,20 @@ bool says_nothing(const json* value, std::string_view name) {
 }
 
 void visit(const std::vector<node>& tree, std::vector<const json*>& stack, const std::string& where,
-           const std::function<void(const std::string&, const std::string&, bool)>& seen) {
+           const std::function<void(const std::string&, const std::string&, bool, bool)>& seen) {
   for (const auto& item : tree) {
     if (item.is_text || item.dynamic) continue;
     switch (item.kind) {
       case tag_kind::variable:
       case tag_kind::unescaped:
-        seen(item.text, where, !says_nothing(lookup_in(stack, item.text), item.text));
+        seen(item.text, where, !says_nothing(lookup_in(stack, item.text), item.text), false);
         break;
       case tag_kind::section:
       case tag_kind::inverted: {
         const auto* value = lookup_in(stack, item.text);
-        // An inverted section is written for the case where its name says nothing.
-        if (item.kind == tag_kind::section) seen(item.text, where, !says_nothing(value, item.text));
+        // A section is written for the case where its name may say nothing: it is reported as found when
+        // the name exists at all. An inverted one is written for the case where it says nothing.
+        if (item.kind == tag_kind::section) seen(item.text, where, value != nullptr, true);
         if (value == nullptr) break;
         const auto inner = where.empty() ? item.text : where + " > " + item.text;
         if (item.kind == tag_kind::inverted) {
@@ -339,8 +340,9 @@ void visit(const std::vector<node>& tree, std::vector<const json*>& stack, const
 
 }  // namespace
 
-void visit_names(const std::vector<node>& tree, const json& data,
-                 const std::function<void(const std::string& name, const std::string& where, bool found)>& seen) {
+void visit_names(
+    const std::vector<node>& tree, const json& data,
+    const std::function<void(const std::string& name, const std::string& where, bool found, bool section)>& seen) {
   std::vector<const json*> stack{&data};
   visit(tree, stack, "", seen);
 }
