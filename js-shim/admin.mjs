@@ -1,4 +1,4 @@
-// The admin API of DESIGN.md: endpoints and sources, their secrets and delivery logs, redelivery, the
+// The admin API (docs/architecture.md, "Contracts"; README, "Admin API"): endpoints and sources, their secrets and delivery logs, redelivery, the
 // Bitbucket connections, the event catalogue and the preview. Every call needs `Authorization: Bearer
 // $ADMIN_TOKEN` or the Sources page's session (session.mjs).
 
@@ -276,7 +276,7 @@ async function createEndpoint(request, env, core) {
   const endpoint = {
     id: randomToken(12),
     name: body.name ?? (isSource ? body.source.repository : undefined),
-    // DESIGN.md: a source gets 32 random bytes, hex; a hand-made endpoint may bring its own.
+    // A source gets 32 random bytes, hex; a hand-made endpoint may bring its own.
     secret: body.secret ?? (isSource ? hexSecret() : randomToken(32)),
     events: body.events,
     template: body.template ?? null,
@@ -479,7 +479,7 @@ async function redeliver(request, env, core, id) {
   return json(202, { status: 'accepted', delivery: newId, redelivery_of: id });
 }
 
-// POST /api/preview answers the message itself, as DESIGN.md has it; what Discord's limits cut is counted in
+// POST /api/preview answers the message itself (the contract); what Discord's limits cut is counted in
 // X-Dispatch-Cuts, and `?answer=full` gives the core's whole answer {code, message, cuts?, budget}.
 async function preview(request, core, url) {
   const body = await readLimited(request, maxRequestBytes);

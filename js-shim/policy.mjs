@@ -1,4 +1,4 @@
-// What to do after each POST to a destination: the retry policy of DESIGN.md ("Delivery"), as pure
+// What to do after each POST to a destination: the retry policy (README, "Delivery"), as pure
 // functions of the answer, the delivery's counts and the configuration (no I/O, randomness passed in).
 
 // Reads the knobs from the Worker's vars; every one has a production default.

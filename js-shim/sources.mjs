@@ -8,7 +8,7 @@ import { connectionClient, getConnection } from './connections.mjs';
 import { logEvent } from './deliver.mjs';
 import { hubSignature } from './secrets.mjs';
 
-// How long the previous secret still verifies after a rotation: DESIGN.md's 10 minutes, shortened by tests
+// How long the previous secret still verifies after a rotation: 10 minutes, shortened by tests
 // through the var SECRET_ROTATION_GRACE_SECONDS.
 export function rotationGraceSeconds(env) {
   const seconds = Number(env.SECRET_ROTATION_GRACE_SECONDS);

@@ -153,7 +153,7 @@ TEST_CASE("endpoint_check_json names the field at fault, with the template's lin
   CHECK(endpoint_check_json("{").at("code") == "endpoint_invalid");
 }
 
-TEST_CASE("outcome_json has DESIGN.md's shape and order", "[pipeline]") {
+TEST_CASE("outcome_json has the contract's shape and order", "[pipeline]") {
   const outcome ignored{verdict::ignore, 200,         "event_not_selected", "event repo:fork not selected",
                         "repo:fork",     std::nullopt};
   CHECK(
