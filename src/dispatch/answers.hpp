@@ -12,7 +12,8 @@
 
 namespace dispatch {
 
-// Returns the outcome as the contract spells it (docs/architecture.md): {verdict, status, code, reason, event?, message?}.
+// Returns the outcome as the contract spells it (docs/architecture.md): {verdict, status, code, reason, event?,
+// message?}.
 ordered_json outcome_json(const outcome& result);
 
 // Runs the pipeline from a JSON envelope `{"endpoint":{…},"headers":{…}}` and the body bytes. A bad envelope

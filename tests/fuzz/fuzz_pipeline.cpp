@@ -10,12 +10,12 @@
 #include <string>
 #include <string_view>
 
+#include "dispatch/answers.hpp"
 #include "dispatch/cli.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
-#include "dispatch/answers.hpp"
 #include "dispatch/signature.hpp"
 #include "json_oracle.hpp"
 

@@ -29,12 +29,12 @@
 #include <string_view>
 #include <vector>
 
+#include "dispatch/answers.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/events.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
-#include "dispatch/answers.hpp"
 #include "dispatch/signature.hpp"
 
 using namespace dispatch;
