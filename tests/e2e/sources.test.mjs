@@ -434,7 +434,10 @@ test('Bitbucket\'s refusal in words, with what to do: a repository that already 
   await page.getByLabel('Discord webhook URL').fill('https://discord.com/api/webhooks/223456789012345678/refusal-test-token-abcdefghijklmnop');
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.waitForURL(/step=template/);
+  // Each step is drawn after its URL changes: wait for it, or Continue may be the previous step's.
+  await page.locator('.template-field .dc-message').waitFor();
   await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(/step=review/);
   await page.getByRole('button', { name: 'Create source' }).click();
   const refusal = page.locator('.create-result .notice.error');
   await refusal.waitFor();
