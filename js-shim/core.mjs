@@ -41,6 +41,7 @@ export class Core {
   #exports;
   #broken = null;
   #prepared = new Map(); // key -> handle, in order of use
+  #limits = null;
 
   constructor(instance) {
     this.#exports = instance.exports;
@@ -110,7 +111,7 @@ export class Core {
   // Says whether an endpoint {events} would deliver event `key`: {code:"selected" | "event_not_selected",
   // reason}, or {code:"event_key_invalid", reason}.
   selects(endpoint, key) {
-    return this.#callJson('dispatch_selects', { endpoint: { secret: 'unused', ...endpoint }, event: key }, new Uint8Array(0));
+    return this.#callJson('dispatch_selects', { endpoint: { events: endpoint.events }, event: key }, new Uint8Array(0));
   }
 
   // Checks an endpoint's templates {events, template?, templates?} against sample payloads [{event, body}]
@@ -126,8 +127,10 @@ export class Core {
 
   // The core's limits: {max_body_bytes, max_template_bytes, max_templates_bytes, max_template_depth,
   // max_section_nesting}.
+  // They are constants of the module: asked once per instance, not on every hook.
   limits() {
-    return this.#callJson('dispatch_limits', {}, new Uint8Array(0));
+    this.#limits ??= this.#callJson('dispatch_limits', {}, new Uint8Array(0));
+    return this.#limits;
   }
 
   // Renders the message a payload would produce under event `key`, without verifying or filtering (the

@@ -208,16 +208,22 @@ ordered_json endpoint_check_json(std::string_view endpoint, std::string_view req
 }
 
 ordered_json selects_json(std::string_view envelope) {
-  const auto parsed = parse_endpoint_envelope(envelope, "endpoint, event");
-  if (!parsed.ok()) return preview_answer(parsed.error());
-  const auto& root = parsed.value().root;
-  const auto event = root.find("event");
-  if (event == root.end() || !event->is_string()) {
-    return preview_answer(make_error("envelope_invalid", "envelope.event must be an event key"));
-  }
-  const auto& key = event->get_ref<const std::string&>();
+  // Only the selection is read: no secret or template plays a part.
+  const auto parsed = parse_json(envelope);
+  const auto member = [&](std::string_view key) {
+    if (!parsed.ok() || !parsed.value().is_object()) return json();
+    const auto it = parsed.value().find(key);
+    return it == parsed.value().end() ? json() : *it;
+  };
+  const auto endpoint = member("endpoint");
+  const auto selection =
+      parse_selection(endpoint.is_object() && endpoint.contains("events") ? endpoint["events"] : json());
+  if (!selection.ok()) return preview_answer(selection.error());
+  const auto event = member("event");
+  if (!event.is_string()) return preview_answer(make_error("envelope_invalid", "envelope.event must be an event key"));
+  const auto& key = event.get_ref<const std::string&>();
   if (!is_well_formed_event_key(key)) return preview_answer(event_key_invalid());
-  if (!parsed.value().endpoint.events.selects(key)) {
+  if (!selection.value().selects(key)) {
     return {{"code", "event_not_selected"}, {"reason", "event " + key + " not selected"}};
   }
   return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};

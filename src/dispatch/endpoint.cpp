@@ -15,6 +15,35 @@ std::string lowercase(std::string_view text) {
 
 }  // namespace
 
+result<event_selection> parse_selection(const json& events) {
+  const auto invalid = [](std::string field, std::string message) {
+    auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
+    failure.field = std::move(field);
+    return failure;
+  };
+  if (!events.is_object()) return invalid("events", " must be an object {mode, custom?}");
+  const auto mode = events.find("mode");
+  if (mode == events.end() || !mode->is_string()) {
+    return invalid("events.mode", " must be one of \"push\", \"all\", \"custom\"");
+  }
+  std::vector<std::string> custom;
+  if (const auto list = events.find("custom"); list != events.end() && !list->is_null()) {
+    if (!list->is_array()) return invalid("events.custom", " must be an array of event keys");
+    for (const auto& key : *list) {
+      if (!key.is_string()) return invalid("events.custom", " must be an array of event keys");
+      custom.push_back(key.get<std::string>());
+    }
+  }
+  auto selection = make_selection(mode->get_ref<const std::string&>(), custom);
+  if (!selection.ok()) {
+    // make_selection words its fault from "events." on.
+    auto failure = make_error("endpoint_invalid", "endpoint." + selection.error().message);
+    failure.field = selection.error().message.rfind("events.custom", 0) == 0 ? "events.custom" : "events.mode";
+    return failure;
+  }
+  return selection;
+}
+
 result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request) {
   const auto invalid = [](std::string field, std::string message) {
     auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
@@ -42,26 +71,8 @@ result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view 
     secrets.push_back(secret->get<std::string>());
   }
   const auto events = endpoint.find("events");
-  if (events == endpoint.end() || !events->is_object()) return invalid("events", " must be an object {mode, custom?}");
-  const auto mode = events->find("mode");
-  if (mode == events->end() || !mode->is_string()) {
-    return invalid("events.mode", " must be one of \"push\", \"all\", \"custom\"");
-  }
-  std::vector<std::string> custom;
-  if (const auto list = events->find("custom"); list != events->end() && !list->is_null()) {
-    if (!list->is_array()) return invalid("events.custom", " must be an array of event keys");
-    for (const auto& key : *list) {
-      if (!key.is_string()) return invalid("events.custom", " must be an array of event keys");
-      custom.push_back(key.get<std::string>());
-    }
-  }
-  auto selection = make_selection(mode->get_ref<const std::string&>(), custom);
-  if (!selection.ok()) {
-    // make_selection words its fault from "events." on.
-    auto failure = make_error("endpoint_invalid", "endpoint." + selection.error().message);
-    failure.field = selection.error().message.rfind("events.custom", 0) == 0 ? "events.custom" : "events.mode";
-    return failure;
-  }
+  auto selection = parse_selection(events == endpoint.end() ? json() : *events);
+  if (!selection.ok()) return selection.error();
   json templates = json::object();
   if (const auto it = endpoint.find("templates"); it != endpoint.end() && !it->is_null()) templates = *it;
   const auto single = endpoint.find("template");

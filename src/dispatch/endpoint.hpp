@@ -22,6 +22,10 @@ struct endpoint_settings {
   template_set templates;  // empty: the auto-formatted embeds
 };
 
+// Reads an endpoint's `events` member {mode, custom?}. Returns the selection; otherwise `endpoint_invalid`
+// naming the field (`events`, `events.mode`, `events.custom`).
+result<event_selection> parse_selection(const json& events);
+
 // Reads `{secret | secrets, events:{mode, custom?}, template?, templates?}` (other members, such as name
 // or destination_url, are ignored). `secrets` lists 1 to 4 secrets that each verify (a rotation's window).
 // `template` is the default template; `templates` maps "default", event keys and families ("pullrequest:*")

@@ -305,17 +305,27 @@ TEST_CASE("a template text may begin with a byte order mark", "[template][positi
   CHECK(answer.at("column") == 27);  // in bytes, the mark included, as every column is
 }
 
-TEST_CASE("template warnings: a name no sample has, and one that says nothing for some events", "[template]") {
+namespace {
+
+// The core's template warnings for one template `content` under events `mode`, checked against the push and
+// pull request samples.
+ordered_json warnings_for(std::string_view mode, std::string content) {
   const std::string pr = R"({"pullrequest":{"id":1,"title":"T","state":"OPEN"},"repository":{"full_name":"a/b"},)"
                          R"("actor":{"display_name":"Ann"}})";
   const ordered_json envelope = {
-      {"endpoint",
-       {{"events", {{"mode", "all"}}},
-        {"template", {{"content", "{{dispatch.actor}} pushed {{dispatch.commit_count}} {{dispatch.nonexistant}}"}}}}},
+      {"endpoint", {{"events", {{"mode", mode}}}, {"template", {{"content", std::move(content)}}}}},
       {"samples",
        {{{"event", "repo:push"}, {"body", push_payload}}, {{"event", "pullrequest:created"}, {"body", pr}}}}};
   const auto answer = template_warnings_json(dump_json(envelope));
   REQUIRE(answer.at("code") == "checked");
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("template warnings: a name no sample has, and one that says nothing for some events", "[template]") {
+  const auto answer =
+      warnings_for("all", "{{dispatch.actor}} pushed {{dispatch.commit_count}} {{dispatch.nonexistant}}");
   CHECK(answer.at("checked") == ordered_json({"repo:push", "pullrequest:created"}));
   const auto& warnings = answer.at("warnings");
   REQUIRE(warnings.size() == 2);
@@ -324,36 +334,34 @@ TEST_CASE("template warnings: a name no sample has, and one that says nothing fo
   CHECK(warnings[0].at("found_for") == ordered_json({"repo:push"}));
   CHECK(warnings[1].at("name") == "dispatch.nonexistant");
   CHECK(warnings[1].at("reason").get<std::string>().find("is in no sample payload") != std::string::npos);
-  // A template for push alone, over push alone: nothing to say.
-  const ordered_json push_only = {
-      {"endpoint",
-       {{"events", {{"mode", "push"}}},
-        {"template", {{"content", "{{#dispatch.commits}}{{subject}}{{/dispatch.commits}}"}}}}},
-      {"samples",
-       {{{"event", "repo:push"}, {"body", push_payload}}, {{"event", "pullrequest:created"}, {"body", pr}}}}};
-  CHECK(template_warnings_json(dump_json(push_only)).at("warnings").empty());
+  // A template for push alone, over push alone (the pull request sample is not checked): nothing to say.
+  const auto push_only = warnings_for("push", "{{#dispatch.commits}}{{subject}}{{/dispatch.commits}}");
+  CHECK(push_only.at("checked") == ordered_json({"repo:push"}));
+  CHECK(push_only.at("warnings").empty());
   // Names inside a section are named with it.
-  const ordered_json inner = {{"endpoint",
-                               {{"events", {{"mode", "push"}}},
-                                {"template", {{"content", "{{#dispatch.commits}}{{subjct}}{{/dispatch.commits}}"}}}}},
-                              {"samples", {{{"event", "repo:push"}, {"body", push_payload}}}}};
-  const auto typo = template_warnings_json(dump_json(inner)).at("warnings");
+  const auto typo = warnings_for("push", "{{#dispatch.commits}}{{subjct}}{{/dispatch.commits}}").at("warnings");
   REQUIRE(typo.size() == 1);
   CHECK(typo[0].at("where") == "dispatch.commits");
 }
 
 TEST_CASE("template warnings: a section is the template choosing what to show, unless no sample has it", "[template]") {
-  const std::string pr = R"({"pullrequest":{"id":1,"title":"T","state":"OPEN"},"repository":{"full_name":"a/b"},)"
-                         R"("actor":{"display_name":"Ann"}})";
-  const auto warnings = [&](std::string content) {
-    const ordered_json envelope = {
-        {"endpoint", {{"events", {{"mode", "all"}}}, {"template", {{"content", std::move(content)}}}}},
-        {"samples",
-         {{{"event", "repo:push"}, {"body", push_payload}}, {{"event", "pullrequest:created"}, {"body", pr}}}}};
-    return template_warnings_json(dump_json(envelope)).at("warnings");
-  };
-  CHECK(warnings("{{dispatch.actor}}{{#dispatch.commits}}{{subject}}{{/dispatch.commits}}{{#push}}x{{/push}}").empty());
-  const auto typo = warnings("{{dispatch.actor}}{{#dispatch.comits}}{{subject}}{{/dispatch.comits}}");
+  CHECK(
+      warnings_for("all", "{{dispatch.actor}}{{#dispatch.commits}}{{subject}}{{/dispatch.commits}}{{#push}}x{{/push}}")
+          .at("warnings")
+          .empty());
+  const auto typo =
+      warnings_for("all", "{{dispatch.actor}}{{#dispatch.comits}}{{subject}}{{/dispatch.comits}}").at("warnings");
   REQUIRE(typo.size() == 1);
   CHECK(typo[0].at("name") == "dispatch.comits");
+}
+
+TEST_CASE("selects_json reads the selection alone: no secret or template is needed", "[template]") {
+  CHECK(selects_json(R"({"endpoint":{"events":{"mode":"push"}},"event":"repo:push"})").at("code") == "selected");
+  CHECK(selects_json(R"({"endpoint":{"events":{"mode":"custom","custom":["repo:fork"]}},"event":"repo:push"})")
+            .at("code") == "event_not_selected");
+  const auto bad = selects_json(R"({"endpoint":{"events":{"mode":"some"}},"event":"repo:push"})");
+  CHECK(bad.at("code") == "endpoint_invalid");
+  CHECK(bad.at("field") == "events.mode");
+  CHECK(selects_json(R"({"endpoint":{"events":{"mode":"all"}},"event":"Push"})").at("code") == "event_key_invalid");
+  CHECK(selects_json(R"({"endpoint":{"events":{"mode":"all"}}})").at("code") == "envelope_invalid");
 }
