@@ -108,10 +108,21 @@ export class Core {
     return this.#callJson('dispatch_endpoint_check', endpoint, toBytes(request));
   }
 
-  // Says whether an endpoint {events} would deliver event `key`: {code:"selected" | "event_not_selected",
-  // reason}, or {code:"event_key_invalid", reason}.
-  selects(endpoint, key) {
-    return this.#callJson('dispatch_selects', { endpoint: { events: endpoint.events }, event: key }, new Uint8Array(0));
+  // Says whether an endpoint {events, filters?} would deliver event `key`: {code:"selected" |
+  // "event_not_selected", reason}, or {code:"event_key_invalid" | "endpoint_invalid", reason, field?}. With the
+  // event's `payload` (bytes or text), the filters apply too: {code:"branch_filtered" | "actor_filtered",
+  // reason} as a delivery would log it.
+  selects(endpoint, key, payload = new Uint8Array(0)) {
+    const settings = { events: endpoint.events };
+    if (endpoint.filters !== undefined && endpoint.filters !== null) settings.filters = endpoint.filters;
+    return this.#callJson('dispatch_selects', { endpoint: settings, event: key }, toBytes(payload));
+  }
+
+  // The Sources page's "would this pass?": whether one name passes `filters` {branches?, tags?, actors?}.
+  // `value` is {branch} | {tag} | {actor}. Returns {code:"passes" | "branch_filtered" | "actor_filtered",
+  // reason}, or {code:"endpoint_invalid", reason, field} for filters that would not save.
+  filterCheck(filters, value) {
+    return this.#callJson('dispatch_filter_check', { filters, ...value }, new Uint8Array(0));
   }
 
   // Checks an endpoint's templates {events, template?, templates?} against sample payloads [{event, body}]

@@ -132,10 +132,18 @@ char* dispatch_endpoint_check(const char* envelope, std::size_t envelope_size, c
   return answer(dispatch::dump_json(dispatch::endpoint_check_json(view(envelope, envelope_size), request)));
 }
 
-// Answers whether an endpoint would deliver an event: `envelope` is {"endpoint":{…},"event":"<key>"}; `body`
-// unused. Returns dispatch::selects_json's answer.
-char* dispatch_selects(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
-  return answer(dispatch::dump_json(dispatch::selects_json(view(envelope, envelope_size))));
+// Answers whether an endpoint would deliver an event: `envelope` is {"endpoint":{events, filters?},
+// "event":"<key>"}; `body`, when not empty, the event's payload (the filters apply to it). Returns
+// dispatch::selects_json's answer.
+char* dispatch_selects(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                       std::size_t body_size) {
+  return answer(dispatch::dump_json(dispatch::selects_json(view(envelope, envelope_size), bytes(body, body_size))));
+}
+
+// Answers whether one branch, tag or actor name passes an endpoint's filters: `envelope` is {"filters":{…},
+// "branch"|"tag"|"actor":"<name>"}; `body` unused. Returns dispatch::filter_check_json's answer.
+char* dispatch_filter_check(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+  return answer(dispatch::dump_json(dispatch::filter_check_json(view(envelope, envelope_size))));
 }
 
 // Checks an endpoint's templates against sample payloads for warnings: `envelope` is {"endpoint":{…},

@@ -207,8 +207,8 @@ ordered_json endpoint_check_json(std::string_view endpoint, std::string_view req
   return {{"code", "valid"}};
 }
 
-ordered_json selects_json(std::string_view envelope) {
-  // Only the selection is read: no secret or template plays a part.
+ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_t> body) {
+  // Only the selection and the filters are read: no secret or template plays a part.
   const auto parsed = parse_json(envelope);
   const auto member = [&](std::string_view key) {
     if (!parsed.ok() || !parsed.value().is_object()) return json();
@@ -216,9 +216,13 @@ ordered_json selects_json(std::string_view envelope) {
     return it == parsed.value().end() ? json() : *it;
   };
   const auto endpoint = member("endpoint");
-  const auto selection =
-      parse_selection(endpoint.is_object() && endpoint.contains("events") ? endpoint["events"] : json());
+  const auto setting = [&](std::string_view key) {
+    return endpoint.is_object() && endpoint.contains(key) ? endpoint[key] : json();
+  };
+  const auto selection = parse_selection(setting("events"));
   if (!selection.ok()) return preview_answer(selection.error());
+  const auto filters = parse_filters(setting("filters"));
+  if (!filters.ok()) return preview_answer(filters.error());
   const auto event = member("event");
   if (!event.is_string()) return preview_answer(make_error("envelope_invalid", "envelope.event must be an event key"));
   const auto& key = event.get_ref<const std::string&>();
@@ -226,7 +230,16 @@ ordered_json selects_json(std::string_view envelope) {
   if (!selection.value().selects(key)) {
     return {{"code", "event_not_selected"}, {"reason", "event " + key + " not selected"}};
   }
-  return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
+  if (body.empty() || filters.value().empty()) return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
+  const auto payload = parse_payload(body);
+  if (!payload.ok()) return preview_answer(payload.error());
+  const auto filtered = apply_filters(filters.value(), key, payload.value());
+  if (!filtered.code.empty()) return {{"code", filtered.code}, {"reason", filtered.reason}};
+  if (filtered.kept_changes.empty()) return {{"code", "selected"}, {"reason", "event " + key + " is selected and passes the filters"}};
+  return {{"code", "selected"},
+          {"reason", "event " + key + " is selected; " + std::to_string(filtered.kept_changes.size()) + " of " +
+                         std::to_string(filtered.total_changes) + " changes pass the filters (" + filtered.reason +
+                         ")"}};
 }
 
 ordered_json template_warnings_json(std::string_view envelope) {
@@ -321,6 +334,7 @@ ordered_json outcome_json(const outcome& result) {
                       {"reason", result.reason}};
   if (!result.event.empty()) out["event"] = result.event;
   if (result.message) out["message"] = *result.message;
+  if (result.thread) out["thread"] = *result.thread;
   return out;
 }
 

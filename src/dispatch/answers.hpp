@@ -29,9 +29,10 @@ outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8
 // "column"?}. With `request`, the admin request's text: templates it holds as objects are placed there.
 ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request = {});
 
-// Answers "would this endpoint deliver event K?" for `{"endpoint":{…},"event":"<key>"}`: {"code":"selected"
-// | "event_not_selected","reason"}, or the envelope's error.
-ordered_json selects_json(std::string_view envelope);
+// Answers "would this endpoint deliver event K?" for `{"endpoint":{events, filters?},"event":"<key>"}`:
+// {"code":"selected" | "event_not_selected","reason"}, or the envelope's error. With the event's payload in
+// `body`, the filters apply too: "branch_filtered" or "actor_filtered" with the reason a delivery would log.
+ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_t> body = {});
 
 // Checks an endpoint's templates against sample payloads of the events they apply to, for warnings (not
 // errors) at save and in the previews. `envelope` is {"endpoint":{events, template?, templates?},

@@ -98,7 +98,17 @@ result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view 
     failure.field = from_single ? "template" : "templates";
     return failure;
   }
-  return endpoint_settings{std::move(secrets), std::move(selection).value(), std::move(set).value()};
+  auto filters = parse_filters(endpoint.contains("filters") ? endpoint["filters"] : json());
+  if (!filters.ok()) return filters.error();
+  bool threads = false;
+  if (const auto it = endpoint.find("threads"); it != endpoint.end() && !it->is_null()) {
+    if (!it->is_string() || (*it != "off" && *it != "pull_request")) {
+      return invalid("threads", " must be \"pull_request\" (one live thread per pull request) or \"off\"");
+    }
+    threads = *it == "pull_request";
+  }
+  return endpoint_settings{std::move(secrets), std::move(selection).value(), std::move(set).value(),
+                           std::move(filters).value(), threads};
 }
 
 void header_map::add(std::string_view name, std::string_view value) {

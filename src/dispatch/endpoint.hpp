@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dispatch/events.hpp"
+#include "dispatch/filters.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/result.hpp"
@@ -20,14 +21,17 @@ struct endpoint_settings {
   std::vector<std::string> secrets;  // any of them verifies (after a rotation, the previous one too)
   event_selection events;
   template_set templates;  // empty: the auto-formatted embeds
+  filter_set filters = {};  // empty: every selected event passes
+  bool pull_request_threads = false;  // `threads: "pull_request"`: outcomes carry the PR's thread and card
 };
 
 // Reads an endpoint's `events` member {mode, custom?}. Returns the selection; otherwise `endpoint_invalid`
 // naming the field (`events`, `events.mode`, `events.custom`).
 result<event_selection> parse_selection(const json& events);
 
-// Reads `{secret | secrets, events:{mode, custom?}, template?, templates?}` (other members, such as name
-// or destination_url, are ignored). `secrets` lists 1 to 4 secrets that each verify (a rotation's window).
+// Reads `{secret | secrets, events:{mode, custom?}, template?, templates?, filters?, threads?}` (other
+// members, such as name or destination_url, are ignored). `filters` is parse_filters'; `threads` is null,
+// "off" or "pull_request". `secrets` lists 1 to 4 secrets that each verify (a rotation's window).
 // `template` is the default template; `templates` maps "default", event keys and families ("pullrequest:*")
 // to templates. Returns the settings; otherwise an error with code `endpoint_invalid` whose message names
 // the field (and, for a template, the line and column).

@@ -6,6 +6,7 @@
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/render/families.hpp"
 #include "dispatch/signature.hpp"
+#include "dispatch/threads.hpp"
 
 namespace dispatch {
 namespace {}  // namespace
@@ -146,20 +147,43 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
                     event);
     }
   }
-  auto rendered = render_with(event, payload.value(), endpoint.templates);
+  const auto filtered = apply_filters(endpoint.filters, event, payload.value());
+  if (!filtered.code.empty()) {
+    return outcome{verdict::ignore, 200, filtered.code, filtered.reason, event, std::nullopt};
+  }
+  // A push of which only some changes pass goes on with those alone.
+  json kept;
+  if (!filtered.kept_changes.empty()) {
+    kept = payload.value();
+    auto& changes = kept["push"]["changes"];
+    json passing = json::array();
+    for (const auto index : filtered.kept_changes) passing.push_back(std::move(changes[index]));
+    changes = std::move(passing);
+  }
+  const json& subject = filtered.kept_changes.empty() ? payload.value() : kept;
+  const auto filter_note = filtered.kept_changes.empty()
+                               ? std::string()
+                               : ": " + std::to_string(filtered.kept_changes.size()) + " of " +
+                                     std::to_string(filtered.total_changes) + " changes pass the filters (" +
+                                     filtered.reason + ")";
+
+  auto rendered = render_with(event, subject, endpoint.templates);
+  auto thread = endpoint.pull_request_threads ? pull_request_thread(event, subject) : std::nullopt;
   if (rendered.fallback) {
     return outcome{verdict::deliver,
                    202,
                    "template_fallback",
-                   "event " + event + " accepted; the template was not used (" + rendered.fallback->message +
-                       "), so the auto-formatted embed is sent",
+                   "event " + event + " accepted" + filter_note + "; the template was not used (" +
+                       rendered.fallback->message + "), so the auto-formatted embed is sent",
                    event,
-                   std::move(rendered.message)};
+                   std::move(rendered.message),
+                   std::move(thread)};
   }
   std::string reason = find_event(event) != nullptr
-                           ? "event " + event + " accepted"
-                           : "event " + event + " accepted (not in Bitbucket's catalogue: generic embed)";
-  return outcome{verdict::deliver, 202, "accepted", std::move(reason), event, std::move(rendered.message)};
+                           ? "event " + event + " accepted" + filter_note
+                           : "event " + event + " accepted (not in Bitbucket's catalogue: generic embed)" + filter_note;
+  return outcome{verdict::deliver, 202, "accepted", std::move(reason), event, std::move(rendered.message),
+                 std::move(thread)};
 }
 
 result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom,

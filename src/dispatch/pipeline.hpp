@@ -33,6 +33,8 @@ struct outcome {
   std::string reason;  // for people; never holds the expected signature
   std::string event;   // the X-Event-Key, when there was one
   std::optional<ordered_json> message;
+  // With `threads: "pull_request"`, a delivered pull request event's thread (threads.hpp).
+  std::optional<ordered_json> thread = std::nullopt;
 };
 
 // Runs the pipeline over the exact bytes received. Never throws; every refusal is an outcome.

@@ -14,6 +14,10 @@ ordered_json push(std::string_view key, const json& payload);
 // pullrequest:*: `#id title`, branches, author, reviewers and their state; the comment or approval acted on.
 ordered_json pull_request(std::string_view key, const json& payload);
 
+// The card that heads a pull request's thread: where the pull request stands now (state and its colour,
+// approvals, changes requested, branches, reviewers), from the payload's `pullrequest` alone.
+ordered_json pull_request_card(const json& payload);
+
 // issue:*: `#id title`, state, kind, priority, assignee, the text or the comment.
 ordered_json issue(std::string_view key, const json& payload);
 

@@ -1,5 +1,6 @@
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/render/common.hpp"
@@ -95,7 +96,74 @@ std::string comment_place(payload_view comment) {
   return place;
 }
 
+// The card's colour says where the pull request stands: merged purple, declined red, superseded grey; an open
+// one orange while changes are requested, green once approved, else slate.
+int card_colour(payload_view pr, std::size_t approvals, std::size_t changes_requested) {
+  const auto state = pr["state"].str();
+  if (state == "MERGED") return colour::purple;
+  if (state == "DECLINED") return colour::red;
+  if (state == "SUPERSEDED") return colour::grey;
+  if (changes_requested > 0) return colour::orange;
+  return approvals > 0 ? colour::green : colour::slate;
+}
+
+// "Open · 2 approvals · changes requested by Bob"
+std::string card_state(payload_view pr, std::size_t approvals, const std::vector<std::string>& requesters) {
+  std::string text = sentence_case(pr["state"].str().empty() ? std::string_view("OPEN") : pr["state"].str());
+  if (approvals > 0) text += " \xC2\xB7 " + std::to_string(approvals) + (approvals == 1 ? " approval" : " approvals");
+  if (!requesters.empty()) {
+    text += " \xC2\xB7 changes requested by ";
+    for (std::size_t i = 0; i < requesters.size(); ++i) text += (i ? ", " : "") + requesters[i];
+  }
+  return text;
+}
+
 }  // namespace
+
+ordered_json pull_request_card(const json& payload) {
+  const payload_view root(payload);
+  const auto pr = root["pullrequest"];
+  std::size_t approvals = 0;
+  std::vector<std::string> requesters;
+  const auto participants = pr["participants"];
+  for (std::size_t i = 0; i < participants.size(); ++i) {
+    if (participants[i]["approved"].boolean().value_or(false)) ++approvals;
+    if (participants[i]["state"].str() == "changes_requested") {
+      requesters.push_back(escape_markdown(person_name(participants[i]["user"])));
+    }
+  }
+
+  ordered_json embed = ordered_json::object();
+  if (auto author = author_line(pr["author"]); !author.is_null()) embed["author"] = std::move(author);
+  std::string title = "#" + std::to_string(pr["id"].integer().value_or(0));
+  if (const auto pr_title = first_line(pr["title"].str()); !pr_title.empty()) title += " " + pr_title;
+  embed["title"] = std::move(title);
+  if (const auto url = html_link(pr); !url.empty()) embed["url"] = url;
+  const auto text = first_string({pr["rendered"]["description"]["raw"], pr["description"], pr["summary"]["raw"]});
+  if (const auto description = excerpt(text, 600, html_link(pr)); !description.empty()) {
+    embed["description"] = description;
+  }
+  embed["color"] = card_colour(pr, approvals, requesters.size());
+
+  ordered_json fields = ordered_json::array();
+  append(fields, field("State", card_state(pr, approvals, requesters), false));
+  const auto source = branch(pr["source"], pr["destination"]);
+  const auto destination = branch(pr["destination"], pr["source"]);
+  if (!source.empty() || !destination.empty()) {
+    append(fields, field("Branches", (source.empty() ? "?" : source) + " \xE2\x86\x92 " +
+                                         (destination.empty() ? "?" : destination)));
+  }
+  if (const auto repository = repository_name(root["repository"]); !repository.empty()) {
+    append(fields, field("Repository", link(repository, html_link(root["repository"]))));
+  }
+  append(fields, field("Reviewers", reviewers_value(pr), false));
+  embed["fields"] = std::move(fields);
+  embed["footer"] = {{"text", "dispatch keeps this card current"}};
+  if (const auto when = first_string({pr["updated_on"], pr["created_on"]}); !when.empty()) embed["timestamp"] = when;
+  auto out = message(ordered_json::array({std::move(embed)}));
+  note_excerpt(out, "embeds[0].description", text, 600);
+  return out;
+}
 
 ordered_json pull_request(std::string_view key, const json& payload) {
   const payload_view root(payload);
