@@ -113,16 +113,26 @@ export class Core {
   // event's `payload` (bytes or text), the filters apply too: {code:"branch_filtered" | "actor_filtered",
   // reason} as a delivery would log it.
   selects(endpoint, key, payload = new Uint8Array(0)) {
+    return JSON.parse(this.selectsText(endpoint, key, payload));
+  }
+
+  // As selects, but returns the answer's JSON text exactly as the core wrote it.
+  selectsText(endpoint, key, payload = new Uint8Array(0)) {
     const settings = { events: endpoint.events };
     if (endpoint.filters !== undefined && endpoint.filters !== null) settings.filters = endpoint.filters;
-    return this.#callJson('dispatch_selects', { endpoint: settings, event: key }, toBytes(payload));
+    return this.#call('dispatch_selects', { endpoint: settings, event: key }, toBytes(payload));
   }
 
   // The Sources page's "would this pass?": whether one name passes `filters` {branches?, tags?, actors?}.
   // `value` is {branch} | {tag} | {actor}. Returns {code:"passes" | "branch_filtered" | "actor_filtered",
   // reason}, or {code:"endpoint_invalid", reason, field} for filters that would not save.
   filterCheck(filters, value) {
-    return this.#callJson('dispatch_filter_check', { filters, ...value }, new Uint8Array(0));
+    return JSON.parse(this.filterCheckText(filters, value));
+  }
+
+  // As filterCheck, but returns the answer's JSON text exactly as the core wrote it.
+  filterCheckText(filters, value) {
+    return this.#call('dispatch_filter_check', { filters, ...value }, new Uint8Array(0));
   }
 
   // Checks an endpoint's templates {events, template?, templates?} against sample payloads [{event, body}]

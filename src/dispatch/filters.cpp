@@ -99,7 +99,10 @@ bool glob_matches(std::string_view pattern, std::string_view name) {
 std::string pattern_list::refusal(const std::vector<std::string_view>& names) const {
   for (const auto& pattern : exclude_) {
     for (const auto name : names) {
-      if (glob_matches(pattern, name)) return std::string(name) + " matches !" + pattern;
+      if (!glob_matches(pattern, name)) continue;
+      // An actor matched by another name than the one people know it by says which.
+      const auto who = name == names.front() ? std::string(name) : std::string(names.front()) + " (" + std::string(name) + ")";
+      return who + " matches !" + pattern;
     }
   }
   if (include_.empty() || names.empty()) return {};

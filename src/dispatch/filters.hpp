@@ -29,7 +29,7 @@ class pattern_list {
   // Returns "" if a value with these names passes (a name an include pattern matches, when there is one,
   // and none an exclude pattern matches); otherwise why not, e.g. "matches none of main, release/*" or
   // "matches !wip/*". `names` are the value's names (an actor has several); the first is the one a reason
-  // quotes.
+  // quotes, with the name that matched after it when that was another ("Dependabot (dependabot-bot)").
   std::string refusal(const std::vector<std::string_view>& names) const;
 
   // Reads a JSON array of patterns; `field` names it in errors ("filters.branches").

@@ -29,6 +29,7 @@ export function vectorBody(test) {
     const path = resolve(root, test.body_file);
     return existsSync(path) ? new Uint8Array(readFileSync(path)) : null;
   }
+  if (!('body_fill' in test)) return new Uint8Array(0); // a filter check has no body
   const { prefix = '', text, times, suffix = '' } = test.body_fill;
   return new TextEncoder().encode(prefix + text.repeat(times) + suffix);
 }
@@ -63,8 +64,13 @@ export function templateSource(value) {
   return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
 
-export function runCase(core, { endpoint, headers, event, body, template, detect, verify }) {
+export function runCase(core, { endpoint, headers, event, body, template, detect, verify, selects, filter_check: filterCheck }) {
   if (endpoint) return core.handleText(endpoint, headers, body);
+  if (selects) return core.selectsText(selects.endpoint, selects.event, body);
+  if (filterCheck) {
+    const { filters, ...value } = filterCheck;
+    return core.filterCheckText(filters, value);
+  }
   if (detect) return core.detectText(body);
   if (verify) return core.verifyText(verify.secret, verify.signature, body);
   return core.renderText(event, body, templateSource(template));

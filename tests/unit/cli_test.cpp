@@ -59,7 +59,7 @@ TEST_CASE("verify exits 0 when valid and 1 when refused", "[cli]") {
   CHECK(refused.out.find("\"code\": \"signature_mismatch\"") != std::string::npos);
 }
 
-TEST_CASE("handle exits by verdict; a bad endpoint file is a usage error", "[cli]") {
+TEST_CASE("handle exits by verdict, and an endpoint file that is not JSON is refused input", "[cli]") {
   const std::string endpoint = R"({"secret":"key","events":{"mode":"push"}})";
   const std::string body = "{}";
   const auto tag = "sha256=" + to_hex(hmac_sha256(as_bytes("key"), as_bytes(body)));
@@ -70,7 +70,7 @@ TEST_CASE("handle exits by verdict; a bad endpoint file is a usage error", "[cli
         0);
   CHECK(run_cli(argv, {endpoint, R"({"X-Event-Key":"repo:push"})", body}).exit_code == 1);
   const auto bad = run_cli(argv, {"{", headers, body});
-  CHECK(bad.exit_code == 2);
+  CHECK(bad.exit_code == 1);
   CHECK(bad.err.substr(0, bad.err.find('\n')) ==
         "dispatch: e.json is not JSON: syntax error while parsing object key - unexpected end of input; expected "
         "string literal (at line 1, column 2)");

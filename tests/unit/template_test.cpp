@@ -280,7 +280,7 @@ TEST_CASE("a template sent inside a request is placed in the request's text", "[
   CHECK(checked.at("column") == static_cast<int>(body.find("{{/x}}") - body.find('\n')));
 }
 
-TEST_CASE("plain-text members are not markdown-escaped; markdown members are", "[template]") {
+TEST_CASE("plain-text members are not markdown-escaped, markdown members are", "[template]") {
   const auto message =
       rendered("repo:push", push_of(1),
                R"({"username":"{{dispatch.repository}}","content":"{{dispatch.repository}}",)"

@@ -1,7 +1,9 @@
 // Runs every case of tests/vectors/*.json through the native core, checks it against `expected`, and writes
 // each raw outcome to a file that script/test compares byte for byte with the wasm build's. A case with an
 // `endpoint` runs the whole pipeline (handle); one with `detect` asks which event the body is; one with
-// `verify` ({secret, signature}) runs the signature checker; one with only an `event` renders a preview.
+// `verify` ({secret, signature}) runs the signature checker; `selects` ({endpoint, event}) asks whether the
+// endpoint would deliver the body; `filter_check` ({filters, branch|tag|actor}) tries one name against filters;
+// one with only an `event` renders a preview.
 
 #include <catch2/catch.hpp>
 
@@ -88,7 +90,7 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
           continue;
         }
         body = read_all(path);
-      } else {
+      } else if (test.contains("body_fill")) {
         const auto& fill = test.at("body_fill");
         body = fill.value("prefix", "");
         for (int i = 0; i < fill.at("times").get<int>(); ++i) body += fill.at("text").get<std::string>();
@@ -99,6 +101,10 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
       if (test.contains("endpoint")) {
         const ordered_json envelope = {{"endpoint", test.at("endpoint")}, {"headers", test.at("headers")}};
         actual = dump_json(outcome_json(handle_envelope(dump_json(envelope), bytes)));
+      } else if (test.contains("selects")) {
+        actual = dump_json(selects_json(dump_json(ordered_test.at("selects")), bytes));
+      } else if (test.contains("filter_check")) {
+        actual = dump_json(filter_check_json(dump_json(ordered_test.at("filter_check"))));
       } else if (test.contains("detect")) {
         actual = dump_json(detect_json(bytes));
       } else if (test.contains("verify")) {
