@@ -76,6 +76,21 @@ TEST_CASE("handle exits by verdict, and an endpoint file that is not JSON is ref
         "string literal (at line 1, column 2)");
 }
 
+TEST_CASE("handle applies the endpoint file's filters and says why an event was left out", "[cli]") {
+  const std::string endpoint = R"({"secret":"key","events":{"mode":"all"},"filters":{"branches":["release/*"]}})";
+  const std::string body = R"({"push":{"changes":[{"new":{"type":"branch","name":"main"},"old":null}]}})";
+  const auto tag = "sha256=" + to_hex(hmac_sha256(as_bytes("key"), as_bytes(body)));
+  const std::string headers = R"({"X-Event-Key":"repo:push","X-Hub-Signature":")" + tag + "\"}";
+  const auto ignored = run_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"}, {endpoint, headers, body});
+  CHECK(ignored.exit_code == 0);
+  CHECK(ignored.out.find("\"code\": \"branch_filtered\"") != std::string::npos);
+  CHECK(ignored.out.find("\"reason\": \"branch main matches none of release/*\"") != std::string::npos);
+  const auto bad = run_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"},
+                           {R"({"secret":"key","events":{"mode":"all"},"filters":{"branches":[""]}})", headers, body});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("endpoint.filters.branches holds an empty pattern") != std::string::npos);
+}
+
 TEST_CASE("render prints the message or says why not", "[cli]") {
   const auto rendered =
       run_cli({"render", "--event", "repo:fork", "p.json"}, {R"({"repository":{"full_name":"a/b"}})"});
