@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "dispatch/cold.hpp"
 #include "dispatch/detect.hpp"
 #include "dispatch/json_source.hpp"
 #include "dispatch/mustache/ast.hpp"
@@ -38,7 +39,7 @@ ordered_json preview_answer(const result<ordered_json>& message, const std::vect
 
 }  // namespace
 
-ordered_json detect_json(std::span<const std::uint8_t> body) {
+DISPATCH_COLD ordered_json detect_json(std::span<const std::uint8_t> body) {
   if (body.size() > max_body_bytes) return preview_answer(body_too_large(body.size()));
   const auto payload = parse_payload(body);
   if (!payload.ok()) return preview_answer(payload.error());
@@ -72,7 +73,7 @@ ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> bo
   return preview_answer(message, cuts);
 }
 
-ordered_json preview_request_json(std::span<const std::uint8_t> request) {
+DISPATCH_COLD ordered_json preview_request_json(std::span<const std::uint8_t> request) {
   if (request.size() > 2 * max_body_bytes) return preview_answer(body_too_large(request.size()));
   const auto parsed = parse_input(request, "request");
   if (!parsed.ok()) return preview_answer(parsed.error());
@@ -112,7 +113,7 @@ ordered_json preview_request_json(std::span<const std::uint8_t> request) {
   return preview_answer(message, cuts);
 }
 
-ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body) {
+DISPATCH_COLD ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body) {
   const auto parsed = parse_json(envelope);
   const auto member = [&](std::string_view key) -> const std::string* {
     if (!parsed.ok() || !parsed.value().is_object()) return nullptr;
@@ -132,7 +133,7 @@ ordered_json signature_check_json(std::string_view envelope, std::span<const std
           {"reason", "the signature matches these " + std::to_string(body.size()) + " bytes and this secret"}};
 }
 
-ordered_json catalogue_json() {
+DISPATCH_COLD ordered_json catalogue_json() {
   ordered_json list = ordered_json::array();
   for (const auto& info : event_catalogue()) {
     list.push_back(
@@ -186,7 +187,7 @@ outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8
   return handle_verified(parsed.value().endpoint, event->get<std::string>(), body);
 }
 
-ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request) {
+DISPATCH_COLD ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request) {
   const auto parsed = parse_json(endpoint);
   if (!parsed.ok()) return preview_answer(make_error("endpoint_invalid", "endpoint must be a JSON object"));
   // The request's text places template faults only when it is JSON (the admin API has parsed it already).
@@ -207,7 +208,7 @@ ordered_json endpoint_check_json(std::string_view endpoint, std::string_view req
   return {{"code", "valid"}};
 }
 
-ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_t> body) {
+DISPATCH_COLD ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_t> body) {
   // Only the selection and the filters are read: no secret or template plays a part.
   const auto parsed = parse_json(envelope);
   const auto member = [&](std::string_view key) {
@@ -230,19 +231,21 @@ ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_
   if (!selection.value().selects(key)) {
     return {{"code", "event_not_selected"}, {"reason", "event " + key + " not selected"}};
   }
-  if (body.empty() || filters.value().empty()) return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
+  if (body.empty() || filters.value().empty())
+    return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
   const auto payload = parse_payload(body);
   if (!payload.ok()) return preview_answer(payload.error());
   const auto filtered = apply_filters(filters.value(), key, payload.value());
   if (!filtered.code.empty()) return {{"code", filtered.code}, {"reason", filtered.reason}};
-  if (filtered.kept_changes.empty()) return {{"code", "selected"}, {"reason", "event " + key + " is selected and passes the filters"}};
-  return {{"code", "selected"},
-          {"reason", "event " + key + " is selected; " + std::to_string(filtered.kept_changes.size()) + " of " +
-                         std::to_string(filtered.total_changes) + " changes pass the filters (" + filtered.reason +
-                         ")"}};
+  if (filtered.kept_changes.empty())
+    return {{"code", "selected"}, {"reason", "event " + key + " is selected and passes the filters"}};
+  return {
+      {"code", "selected"},
+      {"reason", "event " + key + " is selected; " + std::to_string(filtered.kept_changes.size()) + " of " +
+                     std::to_string(filtered.total_changes) + " changes pass the filters (" + filtered.reason + ")"}};
 }
 
-ordered_json template_warnings_json(std::string_view envelope) {
+DISPATCH_COLD ordered_json template_warnings_json(std::string_view envelope) {
   const auto parsed = parse_json(envelope);
   if (!parsed.ok() || !parsed.value().is_object()) {
     return preview_answer(make_error("envelope_invalid", "envelope must be {\"endpoint\":{…},\"samples\":[…]}"));
@@ -319,23 +322,12 @@ ordered_json template_warnings_json(std::string_view envelope) {
   return {{"code", "checked"}, {"checked", checked}, {"warnings", std::move(warnings)}};
 }
 
-ordered_json limits_json() {
+DISPATCH_COLD ordered_json limits_json() {
   return {{"max_body_bytes", max_body_bytes},
           {"max_template_bytes", max_template_bytes},
           {"max_templates_bytes", max_templates_bytes},
           {"max_template_depth", max_template_depth},
           {"max_section_nesting", mustache::max_nesting}};
-}
-
-ordered_json outcome_json(const outcome& result) {
-  ordered_json out = {{"verdict", verdict_name(result.verdict)},
-                      {"status", result.status},
-                      {"code", result.code},
-                      {"reason", result.reason}};
-  if (!result.event.empty()) out["event"] = result.event;
-  if (result.message) out["message"] = *result.message;
-  if (result.thread) out["thread"] = *result.thread;
-  return out;
 }
 
 }  // namespace dispatch

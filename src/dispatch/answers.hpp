@@ -12,10 +12,6 @@
 
 namespace dispatch {
 
-// Returns the outcome as the contract spells it (docs/architecture.md): {verdict, status, code, reason, event?,
-// message?}.
-ordered_json outcome_json(const outcome& result);
-
 // Runs the pipeline from a JSON envelope `{"endpoint":{…},"headers":{…}}` and the body bytes. A bad envelope
 // is an outcome with status 500 and code `endpoint_invalid`, `headers_invalid` or `envelope_invalid`.
 outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t> body);

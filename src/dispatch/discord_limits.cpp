@@ -1,5 +1,6 @@
 #include "dispatch/discord_limits.hpp"
 
+#include "dispatch/cold.hpp"
 #include "dispatch/text.hpp"
 
 #include <algorithm>
@@ -270,7 +271,7 @@ const ordered_json* member(const ordered_json& object, std::string_view key) {
 
 }  // namespace
 
-ordered_json budget_json(const ordered_json& message) {
+DISPATCH_COLD ordered_json budget_json(const ordered_json& message) {
   ordered_json rows = ordered_json::array();
   const auto add = [&](std::string path, std::string_view rule, std::size_t used, std::size_t allowed,
                        std::string_view unit = "characters") {

@@ -1,21 +1,11 @@
 #include "dispatch/endpoint.hpp"
 
+#include "dispatch/cold.hpp"
 #include "dispatch/json_source.hpp"
 
 namespace dispatch {
-namespace {
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-}  // namespace
-
-result<event_selection> parse_selection(const json& events) {
+DISPATCH_COLD result<event_selection> parse_selection(const json& events) {
   const auto invalid = [](std::string field, std::string message) {
     auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
     failure.field = std::move(field);
@@ -44,7 +34,7 @@ result<event_selection> parse_selection(const json& events) {
   return selection;
 }
 
-result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request) {
+DISPATCH_COLD result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request) {
   const auto invalid = [](std::string field, std::string message) {
     auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
     failure.field = std::move(field);
@@ -109,34 +99,6 @@ result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view 
   }
   return endpoint_settings{std::move(secrets), std::move(selection).value(), std::move(set).value(),
                            std::move(filters).value(), threads};
-}
-
-void header_map::add(std::string_view name, std::string_view value) {
-  auto key = lowercase(name);
-  if (!find(key)) entries_.emplace_back(std::move(key), std::string(value));
-}
-
-std::optional<std::string_view> header_map::find(std::string_view name) const {
-  const auto key = lowercase(name);
-  for (const auto& [entry_name, value] : entries_) {
-    if (entry_name == key) return std::string_view(value);
-  }
-  return std::nullopt;
-}
-
-result<header_map> parse_headers(const json& headers) {
-  if (!headers.is_object()) return make_error("headers_invalid", "headers must be a JSON object of name -> value");
-  header_map map;
-  for (const auto& [name, value] : headers.items()) {
-    if (!value.is_string()) {
-      return make_error("headers_invalid", "header \"" + name + "\" must have a string value");
-    }
-    if (map.find(name)) {
-      return make_error("headers_invalid", "header \"" + name + "\" is given twice (names ignore case)");
-    }
-    map.add(name, value.get_ref<const std::string&>());
-  }
-  return map;
 }
 
 }  // namespace dispatch

@@ -1,6 +1,5 @@
 #pragma once
-// An endpoint's settings as the core reads them (secrets, the event selection, the templates), and the
-// request headers it is given.
+// An endpoint's settings as the core reads them: secrets, the event selection, the templates, the filters.
 
 #include <optional>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include "dispatch/events.hpp"
 #include "dispatch/filters.hpp"
+#include "dispatch/headers.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/result.hpp"
@@ -20,8 +20,8 @@ namespace dispatch {
 struct endpoint_settings {
   std::vector<std::string> secrets;  // any of them verifies (after a rotation, the previous one too)
   event_selection events;
-  template_set templates;  // empty: the auto-formatted embeds
-  filter_set filters = {};  // empty: every selected event passes
+  template_set templates;             // empty: the auto-formatted embeds
+  filter_set filters = {};            // empty: every selected event passes
   bool pull_request_threads = false;  // `threads: "pull_request"`: outcomes carry the PR's thread and card
 };
 
@@ -38,21 +38,5 @@ result<event_selection> parse_selection(const json& events);
 // With `request` (the text of the admin request the settings came in), a template written there as an
 // object is placed in that text. Errors name the member at fault in `field`.
 result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request = {});
-
-// Request headers, looked up by name without regard to case.
-class header_map {
- public:
-  // Adds a header; a name added twice keeps the first value.
-  void add(std::string_view name, std::string_view value);
-  // Returns the value of header `name`, or nullopt if it was not sent.
-  std::optional<std::string_view> find(std::string_view name) const;
-
- private:
-  std::vector<std::pair<std::string, std::string>> entries_;  // lowercase name, value
-};
-
-// Reads an object of header name -> string value. Returns the headers; otherwise an error with code
-// `headers_invalid` (not an object, a value that is not a string, a name given twice in different case).
-result<header_map> parse_headers(const json& headers);
 
 }  // namespace dispatch

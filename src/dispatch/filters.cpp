@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dispatch/cold.hpp"
 #include "dispatch/payload_view.hpp"
 #include "dispatch/text.hpp"
 
@@ -101,7 +102,8 @@ std::string pattern_list::refusal(const std::vector<std::string_view>& names) co
     for (const auto name : names) {
       if (!glob_matches(pattern, name)) continue;
       // An actor matched by another name than the one people know it by says which.
-      const auto who = name == names.front() ? std::string(name) : std::string(names.front()) + " (" + std::string(name) + ")";
+      const auto who =
+          name == names.front() ? std::string(name) : std::string(names.front()) + " (" + std::string(name) + ")";
       return who + " matches !" + pattern;
     }
   }
@@ -114,7 +116,7 @@ std::string pattern_list::refusal(const std::vector<std::string_view>& names) co
   return std::string(names.front()) + " matches none of " + join(include_, ", ");
 }
 
-result<pattern_list> pattern_list::parse(const json& list, const std::string& field) {
+DISPATCH_COLD result<pattern_list> pattern_list::parse(const json& list, const std::string& field) {
   const auto invalid = [&](const std::string& message) {
     auto failure = make_error("endpoint_invalid", "endpoint." + field + " " + message);
     failure.field = field;
@@ -144,7 +146,7 @@ result<pattern_list> pattern_list::parse(const json& list, const std::string& fi
   return patterns;
 }
 
-result<filter_set> parse_filters(const json& filters) {
+DISPATCH_COLD result<filter_set> parse_filters(const json& filters) {
   filter_set set;
   if (filters.is_null()) return set;
   if (!filters.is_object()) {
@@ -159,8 +161,8 @@ result<filter_set> parse_filters(const json& filters) {
                                               : nullptr;
     const auto field = "filters." + name;
     if (target == nullptr) {
-      auto failure = make_error("endpoint_invalid", "endpoint." + field + " is not a filter; the filters are " +
-                                                        "branches, tags and actors");
+      auto failure = make_error(
+          "endpoint_invalid", "endpoint." + field + " is not a filter; the filters are " + "branches, tags and actors");
       failure.field = field;
       return failure;
     }
@@ -225,8 +227,8 @@ filter_verdict filter_push(const filter_set& filters, payload_view changes) {
     return verdict;
   }
   if (verdict.kept_changes.empty()) {
-    return stopped("branch_filtered", refusals.size() == 1 ? refusals.front()
-                                                           : "no change passes the filters: " + join(refusals, "; "));
+    return stopped("branch_filtered",
+                   refusals.size() == 1 ? refusals.front() : "no change passes the filters: " + join(refusals, "; "));
   }
   verdict.reason = join(refusals, "; ");
   return verdict;
@@ -253,7 +255,7 @@ filter_verdict apply_filters(const filter_set& filters, std::string_view key, co
   return why.empty() ? filter_verdict{} : stopped("branch_filtered", why);
 }
 
-ordered_json filter_check_json(std::string_view envelope) {
+DISPATCH_COLD ordered_json filter_check_json(std::string_view envelope) {
   const auto refused = [](std::string code, std::string reason) {
     return ordered_json{{"code", std::move(code)}, {"reason", std::move(reason)}};
   };

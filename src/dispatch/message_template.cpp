@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dispatch/cold.hpp"
 #include "dispatch/events.hpp"
 #include "dispatch/json_source.hpp"
 #include "dispatch/payload_view.hpp"
@@ -216,7 +217,8 @@ bool has_text(const ordered_json& object, std::string_view key) {
 
 }  // namespace
 
-result<message_template> compile_template_in(std::string_view document, std::size_t begin, std::size_t end) {
+DISPATCH_COLD result<message_template> compile_template_in(std::string_view document, std::size_t begin,
+                                                           std::size_t end) {
   const source_text source{document, line_index(document)};
   const auto text = document.substr(begin, end - begin);
   auto parsed = parse_ordered_json(text);

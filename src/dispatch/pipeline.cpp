@@ -161,11 +161,10 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
     changes = std::move(passing);
   }
   const json& subject = filtered.kept_changes.empty() ? payload.value() : kept;
-  const auto filter_note = filtered.kept_changes.empty()
-                               ? std::string()
-                               : ": " + std::to_string(filtered.kept_changes.size()) + " of " +
-                                     std::to_string(filtered.total_changes) + " changes pass the filters (" +
-                                     filtered.reason + ")";
+  const auto filter_note = filtered.kept_changes.empty() ? std::string()
+                                                         : ": " + std::to_string(filtered.kept_changes.size()) +
+                                                               " of " + std::to_string(filtered.total_changes) +
+                                                               " changes pass the filters (" + filtered.reason + ")";
 
   auto rendered = render_with(event, subject, endpoint.templates);
   auto thread = endpoint.pull_request_threads ? pull_request_thread(event, subject) : std::nullopt;
@@ -193,6 +192,17 @@ result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t>
   auto payload = parse_payload(body);
   if (!payload.ok()) return payload.error();
   return render_preview(key, payload.value(), custom, cuts);
+}
+
+ordered_json outcome_json(const outcome& result) {
+  ordered_json out = {{"verdict", verdict_name(result.verdict)},
+                      {"status", result.status},
+                      {"code", result.code},
+                      {"reason", result.reason}};
+  if (!result.event.empty()) out["event"] = result.event;
+  if (result.message) out["message"] = *result.message;
+  if (result.thread) out["thread"] = *result.thread;
+  return out;
 }
 
 }  // namespace dispatch

@@ -37,6 +37,10 @@ struct outcome {
   std::optional<ordered_json> thread = std::nullopt;
 };
 
+// Returns the outcome as the contract spells it (docs/architecture.md): {verdict, status, code, reason, event?,
+// message?, thread?}.
+ordered_json outcome_json(const outcome& result);
+
 // Runs the pipeline over the exact bytes received. Never throws; every refusal is an outcome.
 outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body);
 

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <string>
 
+#include "dispatch/cold.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/payload_view.hpp"
 #include "dispatch/render/common.hpp"
@@ -33,12 +34,11 @@ bool digits(std::string_view text, std::size_t at, std::size_t width, int& out) 
 
 }  // namespace
 
-std::optional<std::int64_t> timestamp_us(std::string_view text) {
+DISPATCH_COLD std::optional<std::int64_t> timestamp_us(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(text, 0, 4, year) || text.size() < 19 || text[4] != '-' || !digits(text, 5, 2, month) ||
-      text[7] != '-' || !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != ' ') ||
-      !digits(text, 11, 2, hour) || text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' ||
-      !digits(text, 17, 2, second)) {
+  if (!digits(text, 0, 4, year) || text.size() < 19 || text[4] != '-' || !digits(text, 5, 2, month) || text[7] != '-' ||
+      !digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != ' ') || !digits(text, 11, 2, hour) ||
+      text[13] != ':' || !digits(text, 14, 2, minute) || text[16] != ':' || !digits(text, 17, 2, second)) {
     return std::nullopt;
   }
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
@@ -69,16 +69,16 @@ std::optional<std::int64_t> timestamp_us(std::string_view text) {
   return seconds * 1000000 + micros;
 }
 
-std::optional<ordered_json> pull_request_thread(std::string_view key, const json& payload) {
+DISPATCH_COLD std::optional<ordered_json> pull_request_thread(std::string_view key, const json& payload) {
   if (key.rfind("pullrequest:", 0) != 0) return std::nullopt;
   const payload_view root(payload);
   const auto pr = root["pullrequest"];
   const auto id = pr["id"].integer();
   if (!id) return std::nullopt;
   // The repository's uuid outlives a rename; the full name is the fallback of payloads without one.
-  auto repository = first_string({root["repository"]["uuid"], root["repository"]["full_name"],
-                                  pr["destination"]["repository"]["uuid"],
-                                  pr["destination"]["repository"]["full_name"]});
+  auto repository =
+      first_string({root["repository"]["uuid"], root["repository"]["full_name"],
+                    pr["destination"]["repository"]["uuid"], pr["destination"]["repository"]["full_name"]});
   std::string name = "#" + std::to_string(*id);
   if (const auto title = clean_text(render::first_line(pr["title"].str())); !title.empty()) name += " " + title;
   const auto updated = timestamp_us(pr["updated_on"].str());

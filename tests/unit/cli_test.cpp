@@ -81,7 +81,8 @@ TEST_CASE("handle applies the endpoint file's filters and says why an event was 
   const std::string body = R"({"push":{"changes":[{"new":{"type":"branch","name":"main"},"old":null}]}})";
   const auto tag = "sha256=" + to_hex(hmac_sha256(as_bytes("key"), as_bytes(body)));
   const std::string headers = R"({"X-Event-Key":"repo:push","X-Hub-Signature":")" + tag + "\"}";
-  const auto ignored = run_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"}, {endpoint, headers, body});
+  const auto ignored =
+      run_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"}, {endpoint, headers, body});
   CHECK(ignored.exit_code == 0);
   CHECK(ignored.out.find("\"code\": \"branch_filtered\"") != std::string::npos);
   CHECK(ignored.out.find("\"reason\": \"branch main matches none of release/*\"") != std::string::npos);

@@ -123,13 +123,13 @@ TEST_CASE("a push keeps the changes that pass, a deletion is judged by its old n
   CHECK(verdict.code.empty());
   CHECK(verdict.kept_changes == std::vector<std::size_t>{1, 2});
   CHECK(verdict.total_changes == 4);
-  CHECK(verdict.reason == "branch feature/x matches none of main, release/*; branch wip matches none of main, release/*");
+  CHECK(verdict.reason ==
+        "branch feature/x matches none of main, release/*; branch wip matches none of main, release/*");
 
   const auto tagged = filters_of(R"({"branches":["main"],"tags":["v1.*"]})");
   const auto none = apply_filters(tagged, "repo:push", push_of({{"tag", "v2.0", ""}, {"branch", "dev", ""}}));
   CHECK(none.code == "branch_filtered");
-  CHECK(none.reason ==
-        "no change passes the filters: tag v2.0 matches none of v1.*; branch dev matches none of main");
+  CHECK(none.reason == "no change passes the filters: tag v2.0 matches none of v1.*; branch dev matches none of main");
   const auto one = apply_filters(tagged, "repo:push", push_of({{"branch", "dev", ""}}));
   CHECK(one.reason == "branch dev matches none of main");
 
@@ -140,8 +140,9 @@ TEST_CASE("a push keeps the changes that pass, a deletion is judged by its old n
 
 TEST_CASE("a pull request is judged by its destination, a build by its refname, others pass", "[filters]") {
   const auto set = filters_of(R"({"branches":["main"]})");
-  const json pr = {{"pullrequest", {{"destination", {{"branch", {{"name", "develop"}}}}},
-                                    {"source", {{"branch", {{"name", "main"}}}}}}}};
+  const json pr = {
+      {"pullrequest",
+       {{"destination", {{"branch", {{"name", "develop"}}}}}, {"source", {{"branch", {{"name", "main"}}}}}}}};
   const auto verdict = apply_filters(set, "pullrequest:created", pr);
   CHECK(verdict.code == "branch_filtered");
   CHECK(verdict.reason == "destination branch develop matches none of main");
@@ -170,8 +171,8 @@ TEST_CASE("an actor is matched by display name, nickname or uuid", "[filters]") 
 }
 
 TEST_CASE("the pipeline ignores a filtered event with 200 and delivers a push's passing changes", "[filters]") {
-  auto settings = parse_endpoint(json::parse(
-      R"({"secret":"s","events":{"mode":"all"},"filters":{"branches":["main"],"actors":["!ci-*"]}})"));
+  auto settings = parse_endpoint(
+      json::parse(R"({"secret":"s","events":{"mode":"all"},"filters":{"branches":["main"],"actors":["!ci-*"]}})"));
   REQUIRE(settings.ok());
   const auto send = [&](std::string_view key, const json& payload) {
     const auto body = payload.dump();
@@ -200,8 +201,8 @@ TEST_CASE("the pipeline ignores a filtered event with 200 and delivers a push's 
 
 TEST_CASE("threads are off unless asked for, and an unknown setting is refused", "[filters]") {
   const auto with = [](std::string_view threads) {
-    return parse_endpoint(json::parse(std::string(R"({"secret":"s","events":{"mode":"all"},"threads":)") +
-                                      std::string(threads) + "}"));
+    return parse_endpoint(
+        json::parse(std::string(R"({"secret":"s","events":{"mode":"all"},"threads":)") + std::string(threads) + "}"));
   };
   CHECK(with("\"pull_request\"").value().pull_request_threads);
   CHECK_FALSE(with("\"off\"").value().pull_request_threads);

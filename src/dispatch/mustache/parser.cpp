@@ -1,5 +1,7 @@
 #include "dispatch/mustache/ast.hpp"
 
+#include "dispatch/cold.hpp"
+
 namespace dispatch::mustache {
 namespace {
 
@@ -28,7 +30,7 @@ std::string sigil(tag_kind kind) {
 
 }  // namespace
 
-result<std::vector<node>> parse(std::string_view source) {
+DISPATCH_COLD result<std::vector<node>> parse(std::string_view source) {
   auto tokens = lex(source);
   if (!tokens.ok()) return tokens.error();
 

@@ -2,6 +2,7 @@
 #include <tuple>
 #include <vector>
 
+#include "dispatch/cold.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/render/common.hpp"
 #include "dispatch/render/families.hpp"
@@ -120,7 +121,7 @@ std::string card_state(payload_view pr, std::size_t approvals, const std::vector
 
 }  // namespace
 
-ordered_json pull_request_card(const json& payload) {
+DISPATCH_COLD ordered_json pull_request_card(const json& payload) {
   const payload_view root(payload);
   const auto pr = root["pullrequest"];
   std::size_t approvals = 0;
