@@ -159,15 +159,18 @@ export class Core {
   // With `template` (its JSON source text), renders that template instead of the auto-formatted embed.
   // With `budget`, a rendered answer also says how much of each of Discord's limits the message uses:
   // budget: [{path, rule, used, allowed, unit}].
-  render(key, payload, template, { budget = false } = {}) {
-    return JSON.parse(this.renderText(key, payload, template, { budget }));
+  // With `thread`, a pull request event's answer also carries the thread it would go to with `threads:
+  // "pull_request"` on: {key, name, updated_us, state, card}.
+  render(key, payload, template, { budget = false, thread = false } = {}) {
+    return JSON.parse(this.renderText(key, payload, template, { budget, thread }));
   }
 
   // As render, but returns the answer's JSON text exactly as the core wrote it.
-  renderText(key, payload, template, { budget = false } = {}) {
+  renderText(key, payload, template, { budget = false, thread = false } = {}) {
     const envelope = { event: key };
     if (template !== undefined) envelope.template = template;
     if (budget) envelope.budget = true;
+    if (thread) envelope.thread = true;
     return this.#call('dispatch_render', envelope, toBytes(payload));
   }
 

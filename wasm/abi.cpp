@@ -20,6 +20,7 @@
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/mustache/ast.hpp"
+#include "dispatch/threads.hpp"
 
 namespace {
 
@@ -158,8 +159,9 @@ char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t
 }
 
 // Renders the message for a payload without verifying or filtering (the preview). `envelope` is
-// {"event":"<key>","template"?:"<template source>","budget"?:true}; `body` the payload bytes. Returns
-// dispatch::preview_json's answer (with "budget", dispatch::budget_json of its message).
+// {"event":"<key>","template"?:"<template source>","budget"?:true,"thread"?:true}; `body` the payload bytes.
+// Returns dispatch::preview_json's answer (with "budget", dispatch::budget_json of its message; with "thread",
+// the pull request's thread as dispatch::pull_request_thread gives it).
 char* dispatch_render(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                       std::size_t body_size) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
@@ -181,6 +183,14 @@ char* dispatch_render(const char* envelope, std::size_t envelope_size, const std
   const auto budget = parsed.value().find("budget");
   if (budget != parsed.value().end() && budget->is_boolean() && budget->get<bool>() && rendered["code"] == "rendered") {
     rendered["budget"] = dispatch::budget_json(rendered["message"]);
+  }
+  // With "thread": true, a pull request event's thread (name, state, card), as threads: "pull_request" sends it.
+  const auto thread = parsed.value().find("thread");
+  if (thread != parsed.value().end() && *thread == true && rendered["code"] == "rendered") {
+    const auto payload = dispatch::parse_payload(bytes(body, body_size));
+    if (auto found = payload.ok() ? dispatch::pull_request_thread(key, payload.value()) : std::nullopt) {
+      rendered["thread"] = std::move(*found);
+    }
   }
   return answer(dispatch::dump_json(rendered));
 }

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { loadCore } from './helpers.mjs';
@@ -104,7 +105,6 @@ test('a 1 MiB body is handled and its memory returned', () => {
 });
 
 test('the module imports only what core.mjs provides', async () => {
-  const { readFileSync } = await import('node:fs');
   const { wasmPath } = await import('./helpers.mjs');
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmPath)))
     .map(({ module, name }) => `${module}.${name}`).sort();
@@ -124,4 +124,24 @@ test('a template asking for 10^7 copies stops at its budget: the auto embed is s
   assert.match(outcome.reason, /rendering stopped/);
   assert.ok(outcome.message.embeds.length > 0);
   assert.ok(fresh.memoryBytes() - before < 16 * 1024 * 1024, `wasm memory grew by ${fresh.memoryBytes() - before} bytes`);
+});
+
+test('filters: the live check of one name, a payload\'s verdict, and a pull request\'s thread in the preview', () => {
+  const filters = { branches: ['main', 'release/*', '!release/old*'], actors: ['!dependabot*'] };
+  assert.deepEqual(core.filterCheck(filters, { branch: 'release/1.0+build' }), { code: 'passes', reason: 'branch release/1.0+build passes' });
+  assert.deepEqual(core.filterCheck(filters, { branch: 'maintenance' }),
+    { code: 'branch_filtered', reason: 'branch maintenance matches none of main, release/*' });
+  assert.equal(core.filterCheck(filters, { actor: 'dependabot[bot]' }).code, 'actor_filtered');
+  assert.deepEqual(core.filterCheck({ branches: ['!'] }, { branch: 'x' }).field, 'filters.branches');
+
+  const push = readFileSync(new URL('../vectors/bodies/push.json', import.meta.url));
+  assert.deepEqual(core.selects({ events: { mode: 'push' }, filters: { branches: ['develop'] } }, 'repo:push', push),
+    { code: 'branch_filtered', reason: 'branch main matches none of develop' });
+  assert.equal(core.selects({ events: { mode: 'push' }, filters: { branches: ['develop'] } }, 'repo:push').code, 'selected');
+
+  const pr = readFileSync(new URL('../vectors/bodies/pr-changes-request.json', import.meta.url));
+  const rendered = core.render('pullrequest:changes_request_created', pr, undefined, { thread: true });
+  assert.equal(rendered.thread.name, '#42 Honour retry_after on 429');
+  assert.equal(rendered.thread.card.embeds[0].title, '#42 Honour retry_after on 429');
+  assert.equal(core.render('repo:push', push, undefined, { thread: true }).thread, undefined);
 });
