@@ -19,8 +19,9 @@ import {
 } from './store.mjs';
 
 const maxRequestBytes = 2 * 1024 * 1024; // a 1 MiB payload inside a preview request, with room to spare
-const endpointFields = ['name', 'destination_url', 'events', 'template', 'templates', 'secret'];
-const changeableFields = ['name', 'destination_url', 'events', 'template', 'templates', 'active', 'destination_status'];
+const endpointFields = ['name', 'destination_url', 'events', 'template', 'templates', 'filters', 'threads', 'secret'];
+const changeableFields = ['name', 'destination_url', 'events', 'template', 'templates', 'filters', 'threads', 'active',
+  'destination_status'];
 // The members of the fields that are objects of known shape; any other member is refused by its path.
 const nestedFields = { events: ['mode', 'custom'], source: ['connection', 'repository'] };
 // Deeper than any message template needs; a deeper body is refused before anything walks it recursively.
@@ -106,6 +107,9 @@ function endpointFault(core, endpoint, env, request) {
   return invalid(checked.field ?? null, checked.reason.replace(/^endpoint\./, ''), position);
 }
 
+// How threads are stored: "off" is the same as none.
+const storedThreads = (value) => (value === 'off' ? null : value ?? null);
+
 function unknownField(body, allowed) {
   const unknown = Object.keys(body).find((key) => !allowed.includes(key));
   if (unknown !== undefined) {
@@ -163,6 +167,8 @@ function endpointView(endpoint, base, env) {
   if (endpoint.destination_error) view.destination_error = endpoint.destination_error;
   if (endpoint.template !== null && endpoint.template !== undefined) view.template = endpoint.template;
   if (endpoint.templates !== null && endpoint.templates !== undefined) view.templates = endpoint.templates;
+  view.filters = endpoint.filters ?? null;
+  view.threads = endpoint.threads ?? null;
   view.created_at = isoTime(endpoint.created_at);
   view.updated_at = isoTime(endpoint.updated_at);
   view.state = endpointState(endpoint);
@@ -281,12 +287,15 @@ async function createEndpoint(request, env, core) {
     events: body.events,
     template: body.template ?? null,
     templates: body.templates ?? null,
+    filters: body.filters ?? null,
+    threads: body.threads ?? null,
     destination_url: body.destination_url,
     destination_status: 'ok',
     active: true,
   };
   const bad = endpointFault(core, endpoint, env, bytes);
   if (bad) return bad;
+  endpoint.threads = storedThreads(endpoint.threads);
   if (isSource) {
     Object.assign(endpoint, {
       provider: 'bitbucket', connection_id: body.source.connection, repository: body.source.repository,
@@ -337,13 +346,15 @@ async function changeEndpoint(request, env, core, { id }) {
       return invalid('active', 'a source is disconnected with POST /api/endpoints/{id}/disconnect (which also removes its hook), and connected again by creating a new source');
     }
     const changes = { ...body };
+    if ('threads' in changes) changes.threads = storedThreads(changes.threads);
     // A new destination gets a fresh start; so does the same one when the caller says it works again.
     if ((body.destination_url !== undefined && body.destination_url !== endpoint.destination_url) || 'destination_status' in body) {
       changes.destination_status = 'ok';
       changes.destination_error = null;
     }
     const changed = { ...endpoint, ...changes };
-    const bad = endpointFault(core, changed, env, bytes);
+    // The core checks threads as they were sent ("off" included); they are stored without "off".
+    const bad = endpointFault(core, 'threads' in body ? { ...changed, threads: body.threads } : changed, env, bytes);
     if (bad) return bad;
     const hookChanges = body.events !== undefined || (body.name !== undefined && body.name !== endpoint.name);
     if (endpoint.provider && endpoint.active && endpoint.hook_uuid && hookChanges) {
@@ -437,6 +448,7 @@ async function sendTestEvent(request, env, core, endpoint) {
   logEvent('test_event', { endpoint: endpoint.id, key: body.event, answered: answered.status });
   const result = { event: body.event, answered: answered.status, status: answer.status };
   if (answer.delivery) result.delivery = answer.delivery;
+  if (answer.code) result.code = answer.code;
   if (answer.reason) result.reason = answer.reason;
   return json(200, result);
 }
@@ -466,6 +478,7 @@ async function redeliver(request, env, core, id) {
   const refusal = destinationRefusal(endpoint.destination_url, env);
   if (refusal) return problem(409, 'destination_refused', `${refusal}; change destination_url first`);
   const body = new Uint8Array(recorded.body);
+  // The endpoint's current selection, filters and templates apply to the recorded body.
   const outcome = core.redeliver(coreSettings(endpoint), recorded.event, body);
   if (outcome.verdict !== 'deliver') return problem(409, outcome.code, outcome.reason);
   const now = Date.now();

@@ -3,11 +3,12 @@
 
 import { openEndpointSecret, sealEndpointSecret } from './secrets.mjs';
 
-const endpointColumns = `id, name, events, template, templates, destination_url, destination_status,
+const endpointColumns = `id, name, events, template, templates, filters, threads, destination_url, destination_status,
   destination_error, active, provider, connection_id, repository, repository_uuid, hook_uuid, source_status,
   source_error, previous_secret_until, version, created_at, updated_at`;
 
-// Parses the JSON columns of an endpoint row.
+// Parses the JSON columns of an endpoint row. `filters` is an object or null (no filter), `threads` is
+// 'pull_request' or null (off).
 function endpointFromRow(row) {
   if (!row) return null;
   return {
@@ -15,6 +16,8 @@ function endpointFromRow(row) {
     events: JSON.parse(row.events),
     template: row.template === null ? null : JSON.parse(row.template),
     templates: row.templates === null ? null : JSON.parse(row.templates),
+    filters: row.filters === null ? null : JSON.parse(row.filters),
+    threads: row.threads ?? null,
     active: row.active === 1,
   };
 }
@@ -49,11 +52,12 @@ const sourceColumns = ['provider', 'connection_id', 'repository', 'repository_uu
   'source_error', 'previous_secret_until'];
 
 export async function insertEndpoint(env, endpoint, now) {
-  await env.DB.prepare(`INSERT INTO endpoints (id, name, secret, events, template, templates, destination_url, active,
-      ${sourceColumns.join(', ')}, previous_secret, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${sourceColumns.map(() => '?').join(', ')}, ?, ?, ?)`)
+  await env.DB.prepare(`INSERT INTO endpoints (id, name, secret, events, template, templates, filters, threads,
+      destination_url, active, ${sourceColumns.join(', ')}, previous_secret, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${sourceColumns.map(() => '?').join(', ')}, ?, ?, ?)`)
     .bind(endpoint.id, endpoint.name, await sealEndpointSecret(env, endpoint.id, endpoint.secret),
-      JSON.stringify(endpoint.events), orNull(endpoint.template), orNull(endpoint.templates), endpoint.destination_url,
+      JSON.stringify(endpoint.events), orNull(endpoint.template), orNull(endpoint.templates), orNull(endpoint.filters),
+      endpoint.threads ?? null, endpoint.destination_url,
       endpoint.active === false ? 0 : 1, ...sourceColumns.map((name) => endpoint[name] ?? null),
       await sealEndpointSecret(env, endpoint.id, endpoint.previous_secret), now, now)
     .run();
@@ -65,6 +69,8 @@ const endpointWrites = {
   events: (value) => JSON.stringify(value),
   template: orNull,
   templates: orNull,
+  filters: orNull,
+  threads: (value) => value ?? null,
   destination_url: (value) => value,
   destination_status: (value) => value ?? 'ok',
   destination_error: (value) => value ?? null,
