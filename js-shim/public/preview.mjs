@@ -2,6 +2,7 @@
 // this browser. The only requests are the page's own files at load (the core, the modules, the samples).
 
 import { drawMessage } from '/discord-view.mjs';
+import { coreReason, filterKinds, filtersFrom, listReason, patternsFrom, spacedPattern } from '/filter-patterns.mjs';
 import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 
@@ -37,6 +38,7 @@ async function startPreview() {
   coreReadyMs = performance.now();
   catalogue = core.events();
   buildEventControls();
+  buildFilterControls();
   buildSampleMenu();
   wireInputs();
   choosePayload(encoder.encode(samples[0]?.body ?? ''), 'sample', samples[0]?.event);
@@ -77,7 +79,44 @@ function buildEventControls() {
   }
 }
 
+// The filters' three lists, as the Sources page has them: one pattern per line, with examples.
+function buildFilterControls() {
+  for (const kind of filterKinds) {
+    const id = `filter-${kind.member}`;
+    const box = document.createElement('div');
+    box.className = 'filter-list';
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.textContent = kind.label;
+    const area = document.createElement('textarea');
+    area.id = id;
+    area.rows = 2;
+    area.spellcheck = false;
+    area.autocomplete = 'off';
+    area.wrap = 'off';
+    area.dataset.member = kind.member;
+    area.placeholder = kind.examples.slice(0, 2).join('\n');
+    area.setAttribute('aria-describedby', `${id}-hint ${id}-status`);
+    const hint = document.createElement('p');
+    hint.id = `${id}-hint`;
+    hint.className = 'hint';
+    hint.append('e.g.');
+    for (const example of kind.examples) {
+      const code = document.createElement('code');
+      code.textContent = example;
+      hint.append(' ', code);
+    }
+    const status = document.createElement('div');
+    status.id = `${id}-status`;
+    status.className = 'status';
+    status.setAttribute('aria-live', 'polite');
+    box.append(label, area, hint, status);
+    $('filter-lists').append(box);
+  }
+}
+
 function wireInputs() {
+  $('filters').addEventListener('input', schedule);
   $('payload').addEventListener('input', () => {
     state.bytes = encoder.encode($('payload').value);
     state.origin = 'typed';
@@ -279,20 +318,58 @@ function showTemplateStatus(useTemplate, failure, source) {
   setStatus(status, 'error', `${where}${failure.reason}`, positionButton($('template'), failure));
 }
 
+// Reads the filters' lists and has the core check them; marks a fault at the list it names. Returns
+// {filters (null: none), fault (null, or the core's {field, reason})}.
+function readFilters() {
+  const texts = Object.fromEntries(filterKinds.map(({ member }) => [member, $(`filter-${member}`).value]));
+  const filters = filtersFrom(texts);
+  let fault = null;
+  if (filters) {
+    const answer = core.filterCheck(filters, {});
+    if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: coreReason(answer.reason) };
+  }
+  for (const { member } of filterKinds) {
+    const area = $(`filter-${member}`);
+    const status = $(`filter-${member}-status`);
+    const mine = fault && (fault.field === `filters.${member}` || (fault.field === 'filters' && member === 'branches'));
+    const spaced = spacedPattern(member, patternsFrom(area.value));
+    area.setAttribute('aria-invalid', String(Boolean(mine)));
+    if (mine) setStatus(status, 'error', listReason(fault.reason));
+    else if (spaced) setStatus(status, 'warn', spaced);
+    else {
+      status.className = 'status';
+      status.replaceChildren();
+    }
+  }
+  return { filters, fault };
+}
+
 function showVerdict(answer, templateFailed) {
   const verdict = $('verdict');
   verdict.replaceChildren();
+  const { filters, fault } = readFilters();
   if (!answer) return setStatus(verdict, 'info', 'Paste a payload, open a file or pick a sample to see its message.');
   if (answer.code !== 'rendered') return setStatus(verdict, 'error', `Bitbucket would get 400 for this body: ${answer.reason}.`);
   const events = selectedMode() === 'custom' ? { mode: 'custom', custom: [...state.custom] } : { mode: selectedMode() };
   if (events.mode === 'custom' && events.custom.length === 0) {
     return setStatus(verdict, 'warn', 'Choose at least one event for the endpoint.');
   }
-  const outcome = core.selects({ events }, state.key);
+  if (fault) return setStatus(verdict, 'error', `The relay would refuse to save these filters: ${fault.reason}.`);
+  const outcome = core.selects(filters ? { events, filters } : { events }, state.key, state.bytes);
   if (outcome.code === 'event_not_selected') {
     return setStatus(verdict, 'warn', `This endpoint would ignore ${state.key}: it selected ${modeWords[events.mode]}, and ${state.key} is not among them. Bitbucket would get 200 and nothing is posted. The message below is what it would look like.`);
   }
+  if (outcome.code === 'branch_filtered' || outcome.code === 'actor_filtered') {
+    return setStatus(verdict, 'warn', `This endpoint would ignore this ${state.key} (${outcome.code}): ${outcome.reason}. Bitbucket would get 200 and nothing is posted. The message below is what it would look like.`);
+  }
+  if (outcome.code !== 'selected') return setStatus(verdict, 'error', `${outcome.reason}.`);
   const fallback = templateFailed ? ' The template fails, so the relay falls back to the auto-formatted embed shown here.' : '';
+  // A push of which only some changes pass is delivered with those alone; the drawing shows the whole payload.
+  const some = /(\d+) of (\d+) changes pass the filters(?: \((.*)\))?/.exec(outcome.reason ?? '');
+  if (some) {
+    const why = some[3] ? ` (${some[3]})` : '';
+    return setStatus(verdict, 'warn', `This endpoint would deliver ${state.key} with ${some[1]} of its ${some[2]} changes: the others do not pass the filters${why}. Bitbucket gets 202, and Discord gets the changes that pass, not every embed drawn below.${fallback}`);
+  }
   setStatus(verdict, templateFailed ? 'warn' : 'ok', `This endpoint would deliver ${state.key}: Bitbucket gets 202 and Discord gets the message below.${fallback}`);
 }
 

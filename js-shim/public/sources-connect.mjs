@@ -1,12 +1,16 @@
 // Connecting a repository, one step per page, after Bitbucket sent the user back with a connection:
-// repository (searched, paged) → events → destination → template → review and create. Also the two ways
+// repository (searched, paged) → events (with the filters and pull request threads) → destination → template →
+// review and create. Also the two ways
 // around Connect Bitbucket: how to create the OAuth consumer, and an endpoint made by hand.
 
+import { filtersInWords } from '/filter-patterns.mjs';
 import { api } from '/sources-api.mjs';
 import {
   accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice, sentence,
 } from '/sources-dom.mjs';
-import { destinationField, eventPicker, showFirstFault, templateField } from '/sources-fields.mjs';
+import {
+  destinationField, eventPicker, filtersField, showFirstFault, templateField, threadsField,
+} from '/sources-fields.mjs';
 
 const steps = [
   ['repository', 'Repository'],
@@ -26,7 +30,9 @@ const searchDelayMs = 250;
 // Draws the step of the connect flow the URL names. Returns a cleanup function.
 export async function renderConnect(main, ctx) {
   const connectionId = ctx.url.searchParams.get('connection');
-  const draft = drafts.get(connectionId) ?? { events: { mode: 'push' }, destination: '', anyway: false, template: null };
+  const draft = drafts.get(connectionId) ?? {
+    events: { mode: 'push' }, filters: null, threads: null, destination: '', anyway: false, template: null,
+  };
   drafts.set(connectionId, draft);
   const step = steps.some(([name]) => name === ctx.url.searchParams.get('step')) ? ctx.url.searchParams.get('step') : 'repository';
   const missing = needs[step].find((name) => !draft[name]);
@@ -73,7 +79,7 @@ function stepHref(connectionId, step) {
 function stepSummary(name, draft, ctx) {
   const text = {
     repository: draft.repository?.full_name,
-    events: draft.repository ? eventsInWords(draft.events, ctx.catalogue) : null,
+    events: draft.repository ? [eventsInWords(draft.events, ctx.catalogue), draft.filters ? 'filtered' : null].filter(Boolean).join(' · ') : null,
     destination: draft.destination ? hostOf(draft.destination) : null,
     template: draft.destination ? (draft.template ? 'Own template' : 'Auto-formatted') : null,
   }[name];
@@ -213,11 +219,24 @@ function stepRepository(body, { ctx, draft, connection, go }) {
 }
 
 function stepEvents(body, { ctx, draft, connection, go }) {
-  const picker = eventPicker({ catalogue: ctx.catalogue, value: draft.events, onChange: () => { draft.events = picker.value(); } });
-  const form = h('form', { class: 'step-form' },
+  const picker = eventPicker({
+    catalogue: ctx.catalogue, value: draft.events,
+    onChange: () => {
+      draft.events = picker.value();
+      threads.eventsChanged();
+    },
+  });
+  const error = h('div');
+  // The step's notice is about the filters alone: it goes once they change.
+  const filters = filtersField({ initial: draft.filters, onChange: () => error.replaceChildren() });
+  const threads = threadsField({ initial: draft.threads, events: () => picker.value() });
+  const form = h('form', { class: 'step-form', novalidate: true },
     h('h2', { id: 'step-title' }, `Which events of ${draft.repository.full_name}?`),
     h('p', { class: 'hint' }, 'dispatch asks Bitbucket for these events only, and posts one Discord message for each. You can change them later.'),
     picker.element,
+    filters.element,
+    threads.element,
+    error,
     stepButtons(stepHref(connection.id, 'repository')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -226,10 +245,18 @@ function stepEvents(body, { ctx, draft, connection, go }) {
       picker.focus();
       return;
     }
+    if (showFirstFault([filters], error)) return;
     draft.events = picker.value();
+    draft.filters = filters.value();
+    draft.threads = threads.value();
     go('destination');
   });
   body.replaceChildren(form);
+  // What was typed stays when the user leaves the step by its links.
+  return () => {
+    draft.filters = filters.value();
+    draft.threads = threads.value();
+  };
 }
 
 function stepDestination(body, { draft, connection, go }) {
@@ -313,7 +340,9 @@ export function refusalNotice(error, repository, hrefOf) {
       next === 'reconnect' ? h('p', {}, h('a', { class: 'button', href: '/connect/bitbucket' }, 'Reconnect Bitbucket')) : null,
       next === 'repository' && hrefOf ? h('p', {}, navLink(hrefOf('repository'), 'Choose another repository', { class: 'button' })) : null);
   }
-  const step = { destination_url: 'destination', template: 'template', templates: 'template', events: 'events' }[error.body.field?.split('.')[0]];
+  const step = {
+    destination_url: 'destination', template: 'template', templates: 'template', events: 'events', filters: 'events', threads: 'events',
+  }[error.body.field?.split('.')[0]];
   if (step && hrefOf) {
     const where = error.body.line ? ` (line ${error.body.line}, column ${error.body.column})` : '';
     return notice('error', h('p', {}, `${error.reason}${where}.`), h('p', {}, navLink(hrefOf(step), `Change the ${step === 'destination' ? 'destination' : step}`, { class: 'button' })));
@@ -327,6 +356,8 @@ function stepReview(body, { ctx, draft, connection }) {
   const summary = h('dl', { class: 'summary' },
     h('dt', {}, 'Repository'), h('dd', {}, draft.repository.url ? externalLink(draft.repository.url, draft.repository.full_name) : draft.repository.full_name),
     h('dt', {}, 'Events'), h('dd', {}, eventsInWords(draft.events, ctx.catalogue)),
+    h('dt', {}, 'Filters'), h('dd', {}, filtersInWords(draft.filters) ?? 'None: every branch, tag and actor passes'),
+    h('dt', {}, 'Pull requests'), h('dd', {}, draft.threads ? 'One live thread each' : 'Each event is its own message'),
     h('dt', {}, 'Destination'), h('dd', {}, h('code', { class: 'destination' }, maskedForReview(draft.destination))),
     h('dt', {}, 'Message'), h('dd', {}, draft.template ? `Own template (${draft.template.split('\n').length} lines)` : 'Auto-formatted embeds'));
   const form = h('form', { class: 'step-form' },
@@ -346,6 +377,8 @@ function stepReview(body, { ctx, draft, connection }) {
       source: { connection: connection.id, repository: draft.repository.full_name },
     };
     if (draft.template) request.template = draft.template;
+    if (draft.filters) request.filters = draft.filters;
+    if (draft.threads) request.threads = draft.threads;
     try {
       const { body: created } = await api('POST', '/api/endpoints', request);
       drafts.delete(connection.id);
@@ -417,14 +450,22 @@ export async function renderManual(main, ctx) {
   const name = h('input', { id: nameId, type: 'text', autocomplete: 'off', maxlength: '100', placeholder: 'workspace/repository', required: true });
   let picker;
   const template = templateField({ events: () => picker.value() });
-  picker = eventPicker({ catalogue: ctx.catalogue, value: { mode: 'push' }, onChange: () => template.eventsChanged() });
+  picker = eventPicker({
+    catalogue: ctx.catalogue, value: { mode: 'push' },
+    onChange: () => {
+      template.eventsChanged();
+      threads.eventsChanged();
+    },
+  });
+  const filters = filtersField();
+  const threads = threadsField({ events: () => picker.value() });
   const destination = destinationField();
   const result = h('div');
   const create = h('button', { type: 'submit', class: 'primary' }, 'Create endpoint');
   const form = h('form', { class: 'step-form card', novalidate: true },
     h('div', { class: 'field' }, h('label', { for: nameId }, 'Name'), name,
       h('p', { class: 'hint' }, 'What the list shows: the repository\'s name is a good choice.')),
-    picker.element, destination.element, template.element, result,
+    picker.element, filters.element, threads.element, destination.element, template.element, result,
     h('div', { class: 'form-actions' }, navLink('/sources', 'Cancel', { class: 'button secondary' }), create));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -434,8 +475,10 @@ export async function renderManual(main, ctx) {
       name.focus();
       return;
     }
-    if (showFirstFault([picker, destination, template], result)) return;
+    if (showFirstFault([picker, filters, destination, template], result)) return;
     const request = { name: name.value.trim(), destination_url: destination.value(), events: picker.value() };
+    if (filters.value()) request.filters = filters.value();
+    if (threads.value()) request.threads = threads.value();
     if (template.value()) request.template = template.value();
     create.disabled = true;
     try {
@@ -446,6 +489,7 @@ export async function renderManual(main, ctx) {
       create.disabled = false;
       if (error.status === 401) return ctx.fail(error);
       if (error.body.field === 'template' && error.body.line) template.markFault(error.body);
+      if (error.body.field?.startsWith('filters')) filters.markFault(error.body);
       result.replaceChildren(describeError(error));
     }
     return undefined;

@@ -7,7 +7,7 @@ import { drawMessage } from '/discord-view.mjs';
 import { groupByCategory } from '/page-core.mjs';
 import { api } from '/sources-api.mjs';
 import {
-  copyButton, deliveryStatuses, describeError, exactTime, fill, h, notice, statusIcon, statusWord, timeElement,
+  copyButton, deliveryStatuses, describeError, exactTime, fill, h, navLink, notice, statusIcon, statusWord, timeElement,
 } from '/sources-dom.mjs';
 
 const pageSize = 50;
@@ -230,8 +230,9 @@ export function renderDeliveries(panel, ctx, endpoint) {
     const { detail } = record;
     if (!detail.firstChild) detail.replaceChildren(h('p', { class: 'loading' }, 'Loading the delivery…'));
     try {
-      // A refusal or a repeat never keeps a body: nothing to ask for.
-      const bodyKept = record.item.verdict !== 'reject' && !record.item.duplicate_of;
+      // Only an accepted delivery keeps its body (for redelivery); a refusal, an ignored event or a repeat never
+      // does: nothing to ask for.
+      const bodyKept = record.item.verdict === 'deliver' && !record.item.duplicate_of;
       const [full, payload] = await Promise.all([
         api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}`, undefined, { signal: ctx.signal }).then((answer) => answer.body),
         bodyKept
@@ -387,6 +388,10 @@ function facts(full) {
 
 function messageView(full) {
   if (!full.message) {
+    if (full.code === 'branch_filtered' || full.code === 'actor_filtered') {
+      return h('p', { class: 'muted' }, `Nothing is sent: the source's filters leave this ${full.code === 'actor_filtered' ? 'actor' : 'branch or tag'} out. `,
+        navLink(`/sources?endpoint=${encodeURIComponent(full.endpoint)}&tab=settings`, 'Change the filters in Settings'), '.');
+    }
     return h('p', { class: 'muted' }, full.verdict === 'deliver' ? 'No message was recorded.' : 'Nothing is sent for a delivery that was ignored or refused.');
   }
   const box = h('div', { class: 'discord' });
@@ -408,7 +413,9 @@ function payloadView(full, payload, open) {
   if (payload.notKept) {
     const words = full.duplicate_of
       ? `Not kept again: it is the body of delivery ${full.duplicate_of}.`
-      : 'The body of a refused request is not kept: it did not pass the checks, so whoever sent it chose it.';
+      : full.verdict === 'ignore'
+        ? 'The body of an ignored event is not kept: nothing was sent, so there is nothing to redeliver.'
+        : 'The body of a refused request is not kept: it did not pass the checks, so whoever sent it chose it.';
     return h('details', { class: 'payload', open }, summary, h('p', { class: 'muted' }, words));
   }
   if (payload.error) {

@@ -1,14 +1,27 @@
 // The form fields the connect flow, the hand-made endpoint and a source's settings share: the event
-// selection, the destination (checked as a Discord webhook URL) and the optional template, edited with the
-// preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
+// selection, the filters on branches, tags and actors (checked live by the core), pull request threads, the
+// destination (checked as a Discord webhook URL) and the optional template, edited with the preview's editor
+// and drawn by the preview's Discord view on the relay's own wasm core.
 
 import { drawMessage } from '/discord-view.mjs';
+import { coreReason, filterKinds, filtersFrom, listReason, patternsFrom, spacedPattern, textFrom } from '/filter-patterns.mjs';
 import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 import { h, notice } from '/sources-dom.mjs';
 
 let fieldCount = 0;
 const nextId = (prefix) => `${prefix}-${++fieldCount}`;
+
+// One core for every field of the page (the template's drawing, the filters' check): loaded once, when the
+// first of them is shown; a failed load is tried again by the next field that asks.
+let corePromise = null;
+function sharedCore() {
+  corePromise ??= loadCore().catch((error) => {
+    corePromise = null;
+    throw error;
+  });
+  return corePromise;
+}
 
 const modes = [
   ['push', 'Push only', 'Commits pushed, branches and tags created or deleted.'],
@@ -211,7 +224,7 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
   const custom = () => element.querySelector(`input[name="${name}"]:checked`).value === 'custom';
 
   async function load() {
-    const [core, samples] = await Promise.all([loadCore(), loadSamples()]);
+    const [core, samples] = await Promise.all([sharedCore(), loadSamples()]);
     shared = { core, samples, editor: templateEditor({ area, gutter, box, onEdit: schedule }) };
     fillSamples();
     update();
@@ -314,4 +327,181 @@ export function showFirstFault(fields, where) {
   field.focus();
   where.replaceChildren(notice('error', field.fault()));
   return true;
+}
+
+const capital = (word) => word[0].toUpperCase() + word.slice(1);
+
+// Returns the filters field {element, value(), fault(), focus(), showFault(), markFault(problem)}: branches,
+// tags and actors, one glob pattern per line with examples under each, and "Would this pass?": a name typed
+// there is checked at once by the core against the patterns as they stand. The core's fault in a pattern is
+// shown at the list it names. `value` is the endpoint's filters, or null when every list is empty;
+// `onChange` runs after each change of the patterns.
+export function filtersField({ initial = null, onChange = () => {} } = {}) {
+  const id = nextId('filters');
+  const lists = filterKinds.map((kind) => {
+    const areaId = `${id}-${kind.member}`;
+    const area = h('textarea', {
+      id: areaId, rows: '3', spellcheck: 'false', autocomplete: 'off', wrap: 'off',
+      placeholder: kind.examples.slice(0, 2).join('\n'), 'aria-describedby': `${areaId}-hint ${areaId}-status`,
+    });
+    area.value = textFrom(initial?.[kind.member]);
+    const examples = kind.examples.map((pattern) => h('button', {
+      type: 'button', class: 'example', title: `Add ${pattern} to ${kind.label.toLowerCase()}`,
+      onClick: () => {
+        const patterns = patternsFrom(area.value);
+        if (!patterns.includes(pattern)) area.value = [...patterns, pattern].join('\n');
+        area.focus();
+        changed();
+      },
+    }, h('code', {}, pattern)));
+    const status = h('p', { id: `${areaId}-status`, class: 'field-status', 'aria-live': 'polite' });
+    const element = h('div', { class: 'filter-list' },
+      h('label', { for: areaId }, kind.label),
+      area,
+      h('p', { id: `${areaId}-hint`, class: 'hint' }, kind.applies),
+      h('p', { class: 'examples' }, h('span', { class: 'hint' }, 'e.g. '), examples),
+      status);
+    return { kind, area, status, element };
+  });
+
+  const kindId = `${id}-try-kind`;
+  const tryId = `${id}-try`;
+  const kindSelect = h('select', { id: kindId, 'aria-label': 'Branch, tag or actor' },
+    filterKinds.map((kind) => h('option', { value: kind.value }, capital(kind.noun))));
+  const tryInput = h('input', {
+    id: tryId, type: 'text', spellcheck: 'false', autocomplete: 'off', placeholder: filterKinds[0].placeholder,
+    'aria-describedby': `${tryId}-result`,
+  });
+  const result = h('p', { id: `${tryId}-result`, class: 'try-result', 'aria-live': 'polite' });
+  const tryBox = h('div', { class: 'filter-try' },
+    h('label', { for: tryId }, 'Would this pass?'),
+    h('div', { class: 'try-row' }, kindSelect, tryInput),
+    result);
+
+  const element = h('fieldset', { class: 'field filters-field' },
+    h('legend', {}, 'Filters ', h('span', { class: 'optional' }, '(optional)')),
+    h('p', { class: 'hint' },
+      'Relay only what passes. One pattern per line: ', h('code', {}, '*'), ' matches within one part of a path, ',
+      h('code', {}, '**'), ' across ', h('code', {}, '/'), ', ', h('code', {}, '?'), ' one character; a leading ', h('code', {}, '!'),
+      ' excludes. A name passes when a pattern matches it (or there are only exclusions) and no exclusion does. Empty lists let everything through.'),
+    h('div', { class: 'filter-lists' }, lists.map((list) => list.element)),
+    tryBox);
+
+  let core = null;
+  let fault = null; // the core's {reason, field} for the patterns as they stand
+  let shown = null; // a fault the relay reported, until the patterns change
+
+  const texts = () => Object.fromEntries(lists.map(({ kind, area }) => [kind.member, area.value]));
+  const value = () => filtersFrom(texts());
+
+  function check() {
+    fault = null;
+    const filters = value();
+    if (core && filters) {
+      const answer = core.filterCheck(filters, {});
+      if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: coreReason(answer.reason) };
+    }
+    const current = shown ?? fault;
+    for (const { kind, area, status } of lists) {
+      const mine = current && current.field === `filters.${kind.member}`;
+      const spaced = spacedPattern(kind.member, patternsFrom(area.value));
+      area.setAttribute('aria-invalid', String(Boolean(mine)));
+      status.className = `field-status ${mine ? 'error' : spaced ? 'warn' : ''}`;
+      status.textContent = mine ? listReason(current.reason) : spaced ?? '';
+    }
+    tryIt();
+  }
+
+  function tryIt() {
+    const kind = filterKinds.find((candidate) => candidate.value === kindSelect.value);
+    tryInput.placeholder = kind.placeholder;
+    const name = tryInput.value.trim();
+    const current = shown ?? fault;
+    if (!core) return say('', 'The check loads…');
+    if (current) return say('error', `Fix the ${current.field === 'filters' ? 'filters' : current.field.replace(/^filters\./, '')} above first.`);
+    if (name === '') return say('', `Type a ${kind.noun} name to see at once whether it passes.`);
+    const answer = core.filterCheck(value() ?? {}, { [kind.value]: name });
+    if (answer.code === 'passes') return say('ok', `✓ ${capital(answer.reason)}.`, answer.code);
+    if (answer.code === 'endpoint_invalid') return say('error', coreReason(answer.reason));
+    return say('error', `✕ Filtered out: ${answer.reason}.`, answer.code);
+  }
+
+  function say(tone, text, code) {
+    result.className = `try-result ${tone}`.trim();
+    result.textContent = text;
+    if (code) result.dataset.code = code;
+    else delete result.dataset.code;
+  }
+
+  function changed() {
+    shown = null;
+    check();
+    onChange();
+  }
+  for (const { area } of lists) area.addEventListener('input', changed);
+  tryInput.addEventListener('input', tryIt);
+  kindSelect.addEventListener('change', tryIt);
+
+  const ready = sharedCore().then((loaded) => {
+    core = loaded;
+    check();
+  }).catch((error) => {
+    say('error', `The check could not load: ${error.message}. The relay still checks the filters when you save.`);
+  });
+  check();
+
+  const areaOf = (field) => (lists.find(({ kind }) => field === `filters.${kind.member}`) ?? lists[0]).area;
+  return {
+    element,
+    ready,
+    value,
+    fault: () => {
+      const current = shown ?? fault;
+      if (!current) return null;
+      const list = filterKinds.find(({ member }) => current.field === `filters.${member}`);
+      return list ? `${list.label}: ${listReason(current.reason)}` : current.reason;
+    },
+    focus: () => areaOf((shown ?? fault)?.field).focus(),
+    showFault: check,
+    // Marks a fault the relay reported for the filters ({field, reason}) at the list it names.
+    markFault: (problem) => {
+      shown = { field: problem.field ?? 'filters', reason: coreReason(problem.reason) };
+      check();
+      areaOf(shown.field).focus();
+    },
+  };
+}
+
+// Returns the pull request threads field {element, value(), eventsChanged(), fault(), focus()}: one checkbox.
+// `value` is "pull_request" or null. `events()` is the selection, to say when no pull request event is in it.
+export function threadsField({ initial = null, events = () => ({ mode: 'push' }) } = {}) {
+  const id = nextId('threads');
+  const box = h('input', { id, type: 'checkbox', checked: initial === 'pull_request', 'aria-describedby': `${id}-hint ${id}-status` });
+  const status = h('p', { id: `${id}-status`, class: 'field-status', 'aria-live': 'polite' });
+  const element = h('fieldset', { class: 'field threads-field' },
+    h('legend', {}, 'Pull requests'),
+    h('div', { class: 'choices stacked' },
+      h('label', { class: 'choice', for: id }, box,
+        h('span', {}, h('strong', {}, 'One live thread per pull request'),
+          h('span', { id: `${id}-hint`, class: 'hint' },
+            'Needs a Discord forum channel. In a text channel the card is posted once and edited in place, and events arrive as normal messages.')))),
+    status);
+  const withPullRequests = () => {
+    const selection = events();
+    return selection.mode === 'all' || (selection.mode === 'custom' && (selection.custom ?? []).some((key) => key.startsWith('pullrequest:')));
+  };
+  function show() {
+    const idle = box.checked && !withPullRequests();
+    status.className = `field-status ${idle ? 'warn' : ''}`;
+    status.textContent = idle ? 'No pull request event is selected, so this changes nothing until one is.' : '';
+  }
+  box.addEventListener('change', show);
+  show();
+  return {
+    element,
+    value: () => (box.checked ? 'pull_request' : null),
+    eventsChanged: show,
+    fault: () => null,
+    focus: () => box.focus(),
+  };
 }

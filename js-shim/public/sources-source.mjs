@@ -1,6 +1,7 @@
 // A source's page: what it is (repository, webhook, state), its Recent deliveries, and its settings
-// (events, destination, template), secret rotation, disconnect and delete.
+// (events, filters, pull request threads, destination, template), secret rotation, disconnect and delete.
 
+import { filtersInWords } from '/filter-patterns.mjs';
 import { api } from '/sources-api.mjs';
 import { refusalNotice } from '/sources-connect.mjs';
 import { renderDeliveries } from '/sources-deliveries.mjs';
@@ -8,7 +9,9 @@ import {
   confirmDialog, copyable, crumbs, describeError, eventsInWords, exactTime, externalLink, fill, h, navLink, notice, stateBadge,
   timeElement,
 } from '/sources-dom.mjs';
-import { destinationField, eventPicker, showFirstFault, templateField } from '/sources-fields.mjs';
+import {
+  destinationField, eventPicker, filtersField, showFirstFault, templateField, threadsField,
+} from '/sources-fields.mjs';
 
 // Draws the source the URL names. Returns a cleanup function.
 export async function renderSource(main, ctx) {
@@ -40,7 +43,9 @@ export async function renderSource(main, ctx) {
           ? ['Bitbucket repository ', source.repository_url ? externalLink(source.repository_url, source.repository) : source.repository,
             source.hook_uuid ? [' · webhook ', h('code', { class: 'uuid' }, source.hook_uuid)] : null]
           : 'Hand-made endpoint: its webhook was added in Bitbucket by hand'),
-        h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Events: '), eventsInWords(endpoint.events, ctx.catalogue)))),
+        h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Events: '), eventsInWords(endpoint.events, ctx.catalogue)),
+        endpoint.filters ? h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Filters: '), filtersInWords(endpoint.filters)) : null,
+        endpoint.threads === 'pull_request' ? h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Pull requests: '), 'one live thread each') : null)),
     flash ? flashPanel(flash, endpoint, ctx) : null,
     ...stateNotices(endpoint, flash),
     h('nav', { class: 'tabs', 'aria-label': 'Source' },
@@ -101,6 +106,8 @@ function flashPanel(flash, endpoint, ctx) {
         h('dt', {}, 'Webhook'), h('dd', {}, copyable(created.source.hook_uuid ?? '—', 'webhook uuid'), ' ', h('span', { class: 'badge state-active' }, created.source.status ?? 'registered')),
         h('dt', {}, 'URL'), h('dd', {}, copyable(created.url, 'hook URL')),
         h('dt', {}, 'Events'), h('dd', {}, events),
+        created.filters ? [h('dt', {}, 'Filters'), h('dd', {}, filtersInWords(created.filters))] : null,
+        created.threads === 'pull_request' ? [h('dt', {}, 'Pull requests'), h('dd', {}, 'One live thread each')] : null,
         h('dt', {}, 'Secret'), h('dd', {}, 'Set on the webhook by dispatch; rotate it from Settings whenever you like.')),
       h('p', {}, 'Push to the repository, or send a test event below: it appears in Recent deliveries within seconds.',
         created.source.repository_url ? [' ', externalLink(`${created.source.repository_url}/admin/webhooks`, 'See the webhook in Bitbucket')] : null));
@@ -137,7 +144,15 @@ function renderSettings(panel, ctx, endpoint) {
   name.value = endpoint.name ?? '';
   let picker;
   const template = templateField({ initial: endpoint.template ?? null, events: () => picker.value() });
-  picker = eventPicker({ catalogue: ctx.catalogue, value: endpoint.events, expanded: false, onChange: () => template.eventsChanged() });
+  picker = eventPicker({
+    catalogue: ctx.catalogue, value: endpoint.events, expanded: false,
+    onChange: () => {
+      template.eventsChanged();
+      threads.eventsChanged();
+    },
+  });
+  const filters = filtersField({ initial: endpoint.filters ?? null });
+  const threads = threadsField({ initial: endpoint.threads ?? null, events: () => picker.value() });
   const destination = destinationField({ optional: true, label: 'New Discord webhook URL' });
   const saved = h('div', { class: 'save-result' });
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
@@ -148,6 +163,8 @@ function renderSettings(panel, ctx, endpoint) {
     h('h2', { id: 'settings-title' }, 'Settings'),
     h('div', { class: 'field' }, h('label', { for: 'settings-name' }, 'Name'), name),
     picker.element,
+    filters.element,
+    threads.element,
     h('div', { class: 'field current-destination' },
       h('span', { class: 'label' }, 'Destination'),
       h('p', {}, h('code', { class: 'destination' }, endpoint.destination_url), ' ',
@@ -161,10 +178,12 @@ function renderSettings(panel, ctx, endpoint) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     saved.replaceChildren();
-    if (showFirstFault([picker, destination, template], saved)) return;
+    if (showFirstFault([picker, filters, destination, template], saved)) return;
     const changes = {};
     if (name.value.trim() !== (endpoint.name ?? '')) changes.name = name.value.trim();
     if (JSON.stringify(picker.value()) !== JSON.stringify(endpoint.events)) changes.events = picker.value();
+    if (JSON.stringify(filters.value()) !== JSON.stringify(endpoint.filters ?? null)) changes.filters = filters.value();
+    if (threads.value() !== (endpoint.threads ?? null)) changes.threads = threads.value();
     if (destination.value()) changes.destination_url = destination.value();
     const before = endpoint.template === undefined || endpoint.template === null ? null
       : typeof endpoint.template === 'string' ? endpoint.template : JSON.stringify(endpoint.template, null, 2);
@@ -182,6 +201,8 @@ function renderSettings(panel, ctx, endpoint) {
       if (changes.template === null) delete endpoint.template;
       const words = [];
       if (changes.events) words.push(source ? `Bitbucket's webhook now sends ${eventsInWords(updated.events, ctx.catalogue)}.` : `Events: ${eventsInWords(updated.events, ctx.catalogue)}. Change the webhook's triggers in Bitbucket to match.`);
+      if ('filters' in changes) words.push(updated.filters ? `Filters: ${filtersInWords(updated.filters)}.` : 'No filters: every branch, tag and actor passes.');
+      if ('threads' in changes) words.push(updated.threads ? 'Each pull request is now one live thread.' : 'Pull request events are now messages of their own.');
       if (changes.destination_url) words.push(`Deliveries now go to ${updated.destination_url}.`);
       if ('template' in changes) words.push(changes.template ? 'The template is saved.' : 'Messages use the auto-formatted embeds.');
       if (changes.name) words.push(`Renamed to ${updated.name}.`);
@@ -191,6 +212,7 @@ function renderSettings(panel, ctx, endpoint) {
     } catch (error) {
       if (error.status === 401) return ctx.fail(error);
       if (error.body.field === 'template' && error.body.line) template.markFault(error.body);
+      if (error.body.field?.startsWith('filters')) filters.markFault(error.body);
       saved.replaceChildren(refusalNotice(error, source?.repository ?? endpoint.name, null));
     } finally {
       save.disabled = false;

@@ -222,6 +222,44 @@ test('the endpoint\'s selection decides: pushes only ignores a pull request, all
   assert.match(await page.textContent('#verdict'), /would deliver pullrequest:created/);
 });
 
+test('the endpoint\'s filters decide too: a branch or an actor they leave out is ignored with the core\'s reason, a push is delivered with the changes that pass', async () => {
+  await rendersAfter(() => page.check('input[name="mode"][value="push"]'));
+  await rendersAfter(() => page.selectOption('#sample', 'push'));
+  const verdict = () => page.textContent('#verdict');
+  assert.match(await verdict(), /would deliver repo:push/);
+
+  await rendersAfter(() => page.fill('#filter-branches', 'release/*'));
+  assert.equal(await verdict(), 'This endpoint would ignore this repo:push (branch_filtered): branch main matches none of release/*. Bitbucket would get 200 and nothing is posted. The message below is what it would look like.');
+  await atWidth(1400, () => shot('filtered-1400'));
+  await atWidth(390, async () => {
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0);
+    await shot('filtered-390');
+  });
+
+  // A pattern the relay would refuse is marked at its list, by the core's words.
+  await rendersAfter(() => page.fill('#filter-branches', 'release/*\n!'));
+  assert.equal(await page.textContent('#filter-branches-status'), 'Holds a lone "!" (pattern 2); write the pattern to exclude after it');
+  assert.equal(await page.getAttribute('#filter-branches', 'aria-invalid'), 'true');
+  assert.match(await verdict(), /^The relay would refuse to save these filters: filters\.branches holds a lone "!"/);
+
+  // Of three changes one passes: delivered with that one alone.
+  const [model] = JSON.parse(readFileSync(resolve(root, 'tests/vectors/bodies/push.json'), 'utf8')).push.changes;
+  const payload = JSON.parse(readFileSync(resolve(root, 'tests/vectors/bodies/push.json'), 'utf8'));
+  payload.push.changes = ['feature/login', 'main', 'release/2.0'].map((name) => ({ ...model, old: { ...model.old, name }, new: { ...model.new, name } }));
+  await paste('#payload', JSON.stringify(payload, null, 2));
+  await rendersAfter(() => page.fill('#filter-branches', 'main'));
+  assert.equal(await page.getAttribute('#filter-branches', 'aria-invalid'), 'false');
+  assert.equal(await verdict(), 'This endpoint would deliver repo:push with 1 of its 3 changes: the others do not pass the filters (branch feature/login matches none of main; branch release/2.0 matches none of main). Bitbucket gets 202, and Discord gets the changes that pass, not every embed drawn below.');
+  await shot('filtered-changes');
+
+  // The actor: excluded by a pattern on the display name.
+  await rendersAfter(() => page.fill('#filter-branches', ''));
+  await rendersAfter(() => page.fill('#filter-actors', '!Zoë*'));
+  assert.match(await verdict(), /^This endpoint would ignore this repo:push \(actor_filtered\): actor Zoë \*Ortega\* \[ops\] matches !Zoë\*\./);
+  await rendersAfter(() => page.fill('#filter-actors', ''));
+  assert.match(await verdict(), /would deliver repo:push: Bitbucket gets 202/);
+});
+
 test('a broken template is marked at the line and column the core reports', async () => {
   await rendersAfter(() => page.selectOption('#sample', 'push'));
   const template = '{\n  "content": "ok",\n  "embeds": [{"title": "{{#dispatch.commits}}x"}]\n}\n';
@@ -305,8 +343,8 @@ test('no request left the page while it rendered, and none ever went past its ow
   const origins = new Set(requests.map((request) => new URL(request.url).origin));
   assert.deepEqual([...origins], [relay.base]);
   const paths = requests.map((request) => new URL(request.url).pathname).sort();
-  assert.deepEqual(paths, ['/core.mjs', '/discord-markdown.mjs', '/discord-view.mjs', '/dispatch.wasm', '/page-core.mjs',
-    '/preview', '/preview.css', '/preview.mjs', '/samples.json', '/template-editor.mjs']);
+  assert.deepEqual(paths, ['/core.mjs', '/discord-markdown.mjs', '/discord-view.mjs', '/dispatch.wasm', '/filter-patterns.mjs',
+    '/page-core.mjs', '/preview', '/preview.css', '/preview.mjs', '/samples.json', '/template-editor.mjs']);
   assert.deepEqual(consoleErrors, []);
 });
 

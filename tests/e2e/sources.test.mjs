@@ -1,9 +1,10 @@
 // The Sources page in real Chromium (Debian's, driven by playwright-core), served by the relay under
 // `wrangler dev` beside the Bitbucket stand-in and the Discord stand-in, as script/server runs them. One
 // user's afternoon, in order: sign in (a wrong token first), connect a repository through Bitbucket's consent
-// page, find it on the search's second page, choose custom events, send to the Discord stand-in only after
-// saying so, create; a push in Bitbucket shows up in Recent deliveries with its message drawn; open it,
-// redeliver, send a test event, rotate the secret, disconnect. Then the refusals (a cross-site POST without
+// page, find it on the search's second page, choose custom events and filters (checked live: "Would this
+// pass?"), send to the Discord stand-in only after saying so, create; a push in Bitbucket shows up in Recent
+// deliveries with its message drawn, a push to a branch the filters leave out as ignored; open it, redeliver,
+// send a test event, change the filters and pull request threads, rotate the secret, disconnect. Then the refusals (a cross-site POST without
 // the CSRF token), the headers, the hand-made way, and the time to first render with 50 sources and a
 // 500-delivery log. Screenshots at 1400 and 390 px go to build/artifacts/sources-*.png.
 
@@ -204,6 +205,41 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
   }
   assert.match(await page.textContent('.event-picker .field-status'), /3 of \d+ events chosen/);
   await shots('connect-events');
+
+  // Filters: a pattern the core refuses is marked at its list and keeps the step; "Would this pass?" answers
+  // as a name is typed, with the core's reason.
+  const filters = page.locator('.filters-field');
+  const list = (label) => filters.locator('.filter-list', { has: page.getByLabel(label, { exact: true }) });
+  await filters.getByLabel('Branches', { exact: true }).fill('main\nrelease/*');
+  await filters.getByLabel('Actors', { exact: true }).fill('!');
+  await until(async () => /lone "!"/.test(await list('Actors').locator('.field-status').textContent()), 'the lone "!" marked at Actors');
+  assert.match(await list('Actors').locator('.field-status').textContent(), /^Holds a lone "!" \(pattern 1\); write the pattern to exclude after it$/);
+  assert.equal(await filters.getByLabel('Actors', { exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.equal(await filters.locator('.try-result').textContent(), 'Fix the actors above first.');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.match(page.url(), /step=events/, 'filters the relay would refuse must not pass the step');
+  assert.match(await page.textContent('.step-form .notice.error'), /Actors: Holds a lone "!"/);
+  await shots('connect-filters-refused');
+  await filters.getByLabel('Actors', { exact: true }).fill('');
+  await list('Actors').getByRole('button', { name: '!dependabot*' }).click();
+  assert.equal(await filters.getByLabel('Actors', { exact: true }).inputValue(), '!dependabot*');
+  assert.equal(await filters.getByLabel('Actors', { exact: true }).getAttribute('aria-invalid'), 'false');
+
+  const tryName = filters.getByLabel('Would this pass?');
+  const tried = async (name, expected) => {
+    await tryName.fill(name);
+    await until(async () => (await filters.locator('.try-result').textContent()) === expected, `"${expected}" for ${name}`);
+  };
+  await tried('feature/login', '✕ Filtered out: branch feature/login matches none of main, release/*.');
+  await tried('release/2.0', '✓ Branch release/2.0 passes.');
+  await filters.getByLabel('Branch, tag or actor').selectOption('actor');
+  await tried('dependabot[bot]', '✕ Filtered out: actor dependabot[bot] matches !dependabot*.');
+  await filters.getByLabel('Branch, tag or actor').selectOption('tag');
+  await tried('v2.1.0', '✓ Tag v2.1.0 passes (no tag filter).');
+  await filters.getByLabel('Branch, tag or actor').selectOption('branch');
+  await tried('feature/login', '✕ Filtered out: branch feature/login matches none of main, release/*.');
+  assert.equal(await page.getByLabel('One live thread per pull request').isChecked(), false);
+  await shots('connect-filters');
   await page.getByRole('button', { name: 'Continue' }).click();
 
   await page.waitForURL(/step=destination/);
@@ -227,6 +263,8 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
   await page.getByRole('button', { name: 'Continue' }).click();
 
   await page.waitForURL(/step=review/);
+  assert.match(await page.textContent('.summary'), /Filtersbranches main, release\/\* · actors !dependabot\*/);
+  assert.match(await page.textContent('.summary'), /Pull requestsEach event is its own message/);
   await shots('connect-review');
   await page.getByRole('button', { name: 'Create source' }).click();
   await page.waitForURL(/\/sources\?endpoint=/);
@@ -243,6 +281,10 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
   assert.ok(created.includes(registered[0].uuid), 'the page shows the hook uuid');
   assert.ok(created.includes(`${relay.base}/hooks/${made.endpoint}`), 'the page shows the hook URL');
   made.secret = registered[0].secret;
+  const { body: saved } = await relay.api('GET', `/api/endpoints/${made.endpoint}`);
+  assert.deepEqual(saved.filters, { branches: ['main', 'release/*'], actors: ['!dependabot*'] });
+  assert.equal(saved.threads, null);
+  assert.match(await page.textContent('.title-block'), /Filters: branches main, release\/\* · actors !dependabot\*/);
   await shots('created');
 });
 
@@ -288,6 +330,24 @@ test('Redeliver queues the same body again as a new delivery', async () => {
   await again.waitFor({ timeout: 15_000 });
   await until(async () => (await again.getAttribute('class')).includes('status-delivered'), 'the redelivery to be delivered');
   assert.equal(sink.received(made.sinkToken).length, 2);
+});
+
+test('a push to a branch the filters leave out is logged as ignored, branch_filtered, with the core\'s reason; Discord gets nothing', async () => {
+  const [workspace, slug] = made.repository.split('/');
+  const before = sink.received(made.sinkToken).length;
+  const pushed = await standin.control('POST', `/_standin/repositories/${workspace}/${slug}/push`, { branch: 'feature/login', message: 'Try the new login' });
+  assert.equal(pushed.deliveries[0].attempts.at(-1).status, 200);
+  const row = page.locator('.delivery', { hasText: 'branch_filtered' }).first();
+  await row.waitFor({ timeout: 15_000 });
+  assert.match(await row.getAttribute('class'), /status-ignored/);
+  await row.locator('.delivery-row').click();
+  await row.locator('.facts').waitFor();
+  assert.match(await row.locator('.facts').textContent(), /Reasonbranch feature\/login matches none of main, release\/\*/);
+  assert.match(await row.textContent(), /the source's filters leave this branch or tag out/);
+  assert.match(await row.textContent(), /The body of an ignored event is not kept/);
+  await shots('delivery-filtered');
+  await row.locator('.delivery-row').click();
+  assert.equal(sink.received(made.sinkToken).length, before);
 });
 
 test('Send test event: a signed sample goes through the receive path and shows up in the log', async () => {
@@ -378,6 +438,34 @@ test('Settings: a template in the preview\'s editor, its fault marked where the 
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.locator('.save-result .notice.ok', { hasText: 'auto-formatted' }).waitFor();
   assert.equal((await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body.template ?? null, null);
+});
+
+test('Settings: the filters as saved, a tag pattern added from its examples, pull request threads turned on and off', async () => {
+  const filters = page.locator('.filters-field');
+  assert.equal(await filters.getByLabel('Branches', { exact: true }).inputValue(), 'main\nrelease/*');
+  assert.equal(await filters.getByLabel('Tags', { exact: true }).inputValue(), '');
+  assert.equal(await filters.getByLabel('Actors', { exact: true }).inputValue(), '!dependabot*');
+  await filters.locator('.filter-list', { has: page.getByLabel('Tags', { exact: true }) }).getByRole('button', { name: 'v*' }).click();
+  assert.equal(await filters.getByLabel('Tags', { exact: true }).inputValue(), 'v*');
+  const threads = page.getByLabel('One live thread per pull request');
+  assert.equal(await threads.isChecked(), false);
+  await threads.check();
+  await shots('settings-filters');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  const saved = page.locator('.save-result .notice.ok');
+  await saved.waitFor();
+  assert.match(await saved.textContent(), /Filters: branches main, release\/\* · tags v\* · actors !dependabot\*\./);
+  assert.match(await saved.textContent(), /Each pull request is now one live thread\./);
+  let { body: endpoint } = await relay.api('GET', `/api/endpoints/${made.endpoint}`);
+  assert.deepEqual(endpoint.filters, { branches: ['main', 'release/*'], tags: ['v*'], actors: ['!dependabot*'] });
+  assert.equal(endpoint.threads, 'pull_request');
+
+  await threads.uncheck();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.save-result .notice.ok', { hasText: 'messages of their own' }).waitFor();
+  ({ body: endpoint } = await relay.api('GET', `/api/endpoints/${made.endpoint}`));
+  assert.equal(endpoint.threads, null);
+  assert.deepEqual(endpoint.filters.tags, ['v*']);
 });
 
 test('Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the old one still verifies for a while', async () => {
