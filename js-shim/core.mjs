@@ -111,7 +111,8 @@ export class Core {
   // Says whether an endpoint {events, filters?} would deliver event `key`: {code:"selected" |
   // "event_not_selected", reason}, or {code:"event_key_invalid" | "endpoint_invalid", reason, field?}. With the
   // event's `payload` (bytes or text), the filters apply too: {code:"branch_filtered" | "actor_filtered",
-  // reason} as a delivery would log it.
+  // reason} as a delivery would log it; a push of which only some changes pass is {code:"selected", reason,
+  // changes:{kept, total}, left_out}.
   selects(endpoint, key, payload = new Uint8Array(0)) {
     return JSON.parse(this.selectsText(endpoint, key, payload));
   }
@@ -161,14 +162,17 @@ export class Core {
   // budget: [{path, rule, used, allowed, unit}].
   // With `thread`, a pull request event's answer also carries the thread it would go to with `threads:
   // "pull_request"` on: {key, name, updated_us, state, card}.
-  render(key, payload, template, { budget = false, thread = false } = {}) {
-    return JSON.parse(this.renderText(key, payload, template, { budget, thread }));
+  // With `filters` ({branches?, tags?, actors?}), a push shows only the changes that pass them, as it would
+  // be delivered.
+  render(key, payload, template, { budget = false, thread = false, filters } = {}) {
+    return JSON.parse(this.renderText(key, payload, template, { budget, thread, filters }));
   }
 
   // As render, but returns the answer's JSON text exactly as the core wrote it.
-  renderText(key, payload, template, { budget = false, thread = false } = {}) {
+  renderText(key, payload, template, { budget = false, thread = false, filters } = {}) {
     const envelope = { event: key };
     if (template !== undefined) envelope.template = template;
+    if (filters !== undefined && filters !== null) envelope.filters = filters;
     if (budget) envelope.budget = true;
     if (thread) envelope.thread = true;
     return this.#call('dispatch_render', envelope, toBytes(payload));

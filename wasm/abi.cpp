@@ -159,7 +159,8 @@ char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t
 }
 
 // Renders the message for a payload without verifying or filtering (the preview). `envelope` is
-// {"event":"<key>","template"?:"<template source>","budget"?:true,"thread"?:true}; `body` the payload bytes.
+// {"event":"<key>","template"?:"<template source>","filters"?:{…},"budget"?:true,"thread"?:true}; `body` the
+// payload bytes.
 // Returns dispatch::preview_json's answer (with "budget", dispatch::budget_json of its message; with "thread",
 // the pull request's thread as dispatch::pull_request_thread gives it).
 char* dispatch_render(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
@@ -175,10 +176,18 @@ char* dispatch_render(const char* envelope, std::size_t envelope_size, const std
         dispatch::dump_json({{"code", "envelope_invalid"}, {"reason", "envelope must be {\"event\":\"<key>\"}"}}));
   }
   const auto& key = event->get_ref<const std::string&>();
+  // With "filters", a push shows only the changes that pass them, as it would be delivered.
+  const auto filters_node = parsed.value().find("filters");
+  auto filters = dispatch::parse_filters(filters_node == parsed.value().end() ? dispatch::json() : *filters_node);
+  if (!filters.ok()) {
+    return answer(dispatch::dump_json(
+        {{"code", filters.error().code}, {"reason", filters.error().message}, {"field", filters.error().field}}));
+  }
   const auto source = parsed.value().find("template");
-  auto rendered = source != parsed.value().end() && source->is_string()
-                      ? dispatch::preview_json(key, bytes(body, body_size), source->get_ref<const std::string&>())
-                      : dispatch::preview_json(key, bytes(body, body_size));
+  const auto template_source = source != parsed.value().end() && source->is_string()
+                                   ? std::optional<std::string_view>(source->get_ref<const std::string&>())
+                                   : std::nullopt;
+  auto rendered = dispatch::preview_json(key, bytes(body, body_size), template_source, &filters.value());
   // With "budget": true, how much of each of Discord's limits the message uses, for the preview to draw.
   const auto budget = parsed.value().find("budget");
   if (budget != parsed.value().end() && budget->is_boolean() && budget->get<bool>() && rendered["code"] == "rendered") {

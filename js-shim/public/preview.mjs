@@ -232,10 +232,13 @@ function update() {
 
   const source = $('template').value;
   const useTemplate = source.trim() !== '';
-  const answer = state.bytes.length ? core.render(state.key, state.bytes, useTemplate ? source : undefined, { budget: true }) : null;
+  // With filters, a push is drawn with the changes that pass them: what Discord would get.
+  const { filters, fault } = readFilters();
+  const options = { budget: true, ...(filters && !fault ? { filters } : {}) };
+  const answer = state.bytes.length ? core.render(state.key, state.bytes, useTemplate ? source : undefined, options) : null;
   const templateFailed = answer && answer.code.startsWith('template_');
   // A delivery whose template fails falls back to the auto-formatted embed: show what would really be sent.
-  const shown = templateFailed ? core.render(state.key, state.bytes, undefined, { budget: true }) : answer;
+  const shown = templateFailed ? core.render(state.key, state.bytes, undefined, options) : answer;
 
   showPayloadStatus(shown);
   showEventStatus();
@@ -364,11 +367,10 @@ function showVerdict(answer, templateFailed) {
   }
   if (outcome.code !== 'selected') return setStatus(verdict, 'error', `${outcome.reason}.`);
   const fallback = templateFailed ? ' The template fails, so the relay falls back to the auto-formatted embed shown here.' : '';
-  // A push of which only some changes pass is delivered with those alone; the drawing shows the whole payload.
-  const some = /(\d+) of (\d+) changes pass the filters(?: \((.*)\))?/.exec(outcome.reason ?? '');
-  if (some) {
-    const why = some[3] ? ` (${some[3]})` : '';
-    return setStatus(verdict, 'warn', `This endpoint would deliver ${state.key} with ${some[1]} of its ${some[2]} changes: the others do not pass the filters${why}. Bitbucket gets 202, and Discord gets the changes that pass, not every embed drawn below.${fallback}`);
+  // A push of which only some changes pass is delivered with those alone, and drawn so below.
+  if (outcome.changes) {
+    const { kept, total } = outcome.changes;
+    return setStatus(verdict, 'warn', `This endpoint would deliver ${state.key} with ${kept} of its ${total} changes: the others do not pass the filters (${outcome.left_out}). Bitbucket gets 202, and Discord gets the changes that pass, drawn below.${fallback}`);
   }
   setStatus(verdict, templateFailed ? 'warn' : 'ok', `This endpoint would deliver ${state.key}: Bitbucket gets 202 and Discord gets the message below.${fallback}`);
 }

@@ -61,7 +61,7 @@ DISPATCH_COLD ordered_json detect_json(std::span<const std::uint8_t> body) {
 }
 
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body,
-                          std::optional<std::string_view> template_source) {
+                          std::optional<std::string_view> template_source, const filter_set* filters) {
   std::optional<message_template> custom;
   if (template_source) {
     auto compiled = compile_template(*template_source);
@@ -69,7 +69,7 @@ ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> bo
     custom = std::move(compiled).value();
   }
   std::vector<cut> cuts;
-  const auto message = preview(key, body, custom ? &*custom : nullptr, &cuts);
+  const auto message = preview(key, body, custom ? &*custom : nullptr, &cuts, filters);
   return preview_answer(message, cuts);
 }
 
@@ -242,7 +242,9 @@ DISPATCH_COLD ordered_json selects_json(std::string_view envelope, std::span<con
   return {
       {"code", "selected"},
       {"reason", "event " + key + " is selected; " + std::to_string(filtered.kept_changes.size()) + " of " +
-                     std::to_string(filtered.total_changes) + " changes pass the filters (" + filtered.reason + ")"}};
+                     std::to_string(filtered.total_changes) + " changes pass the filters (" + filtered.reason + ")"},
+      {"changes", {{"kept", filtered.kept_changes.size()}, {"total", filtered.total_changes}}},
+      {"left_out", filtered.reason}};
 }
 
 DISPATCH_COLD ordered_json template_warnings_json(std::string_view envelope) {

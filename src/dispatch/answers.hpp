@@ -27,7 +27,9 @@ ordered_json endpoint_check_json(std::string_view endpoint, std::string_view req
 
 // Answers "would this endpoint deliver event K?" for `{"endpoint":{events, filters?},"event":"<key>"}`:
 // {"code":"selected" | "event_not_selected","reason"}, or the envelope's error. With the event's payload in
-// `body`, the filters apply too: "branch_filtered" or "actor_filtered" with the reason a delivery would log.
+// `body`, the filters apply too: "branch_filtered" or "actor_filtered" with the reason a delivery would log;
+// a push of which only some changes pass is "selected" with "changes":{"kept","total"} and "left_out" (why the
+// others do not pass).
 ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_t> body = {});
 
 // Checks an endpoint's templates against sample payloads of the events they apply to, for warnings (not
@@ -47,8 +49,10 @@ ordered_json limits_json();
 // "cuts"?:[…]} (`cuts` only when the limits shortened or removed something, as cuts_json writes them) or
 // {"code":"<error code>","reason":"…","field"?,"line"?,"column"?}: `event_key_invalid`, `body_too_large`,
 // `body_not_json`, `body_too_deep`, `body_not_object`, or the template's error.
+// With `filters`, a push shows only the changes that pass them (preview's rule).
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body,
-                          std::optional<std::string_view> template_source = std::nullopt);
+                          std::optional<std::string_view> template_source = std::nullopt,
+                          const filter_set* filters = nullptr);
 
 // Answers POST /api/preview: `request` is the raw body {"event":"<key>","payload":{…},"template"?:T}. Returns
 // what preview_json returns for that event and payload, or {"code":"request_invalid","reason":…} naming the

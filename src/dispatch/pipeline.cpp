@@ -152,14 +152,7 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
     return outcome{verdict::ignore, 200, filtered.code, filtered.reason, event, std::nullopt};
   }
   // A push of which only some changes pass goes on with those alone.
-  json kept;
-  if (!filtered.kept_changes.empty()) {
-    kept = payload.value();
-    auto& changes = kept["push"]["changes"];
-    json passing = json::array();
-    for (const auto index : filtered.kept_changes) passing.push_back(std::move(changes[index]));
-    changes = std::move(passing);
-  }
+  const json kept = filtered.kept_changes.empty() ? json() : with_kept_changes(payload.value(), filtered);
   const json& subject = filtered.kept_changes.empty() ? payload.value() : kept;
   const auto filter_note = filtered.kept_changes.empty() ? std::string()
                                                          : ": " + std::to_string(filtered.kept_changes.size()) +
@@ -185,12 +178,27 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
                  std::move(thread)};
 }
 
+json with_kept_changes(const json& payload, const filter_verdict& verdict) {
+  json kept = payload;
+  auto& changes = kept["push"]["changes"];
+  json passing = json::array();
+  for (const auto index : verdict.kept_changes) passing.push_back(std::move(changes[index]));
+  changes = std::move(passing);
+  return kept;
+}
+
 result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body, const message_template* custom,
-                             std::vector<cut>* cuts) {
+                             std::vector<cut>* cuts, const filter_set* filters) {
   if (body.size() > max_body_bytes) return body_too_large(body.size());
   if (!is_well_formed_event_key(key)) return event_key_invalid();
   auto payload = parse_payload(body);
   if (!payload.ok()) return payload.error();
+  if (filters != nullptr) {
+    const auto filtered = apply_filters(*filters, key, payload.value());
+    if (filtered.code.empty() && !filtered.kept_changes.empty()) {
+      return render_preview(key, with_kept_changes(payload.value(), filtered), custom, cuts);
+    }
+  }
   return render_preview(key, payload.value(), custom, cuts);
 }
 

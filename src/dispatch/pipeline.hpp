@@ -67,8 +67,14 @@ rendered_message render_with(std::string_view key, const json& payload, const te
 // finalized message; otherwise an error with code `event_key_invalid`, `body_too_large`, `body_not_json`
 // (with line and column), `body_too_deep`, `body_not_object`, or the template's error. With `cuts`, what
 // Discord's limits shortened or removed is appended to it.
+// With `filters`, a push renders only the changes that pass them, as a delivery would send it (an event the
+// filters stop entirely still renders: the verdict, not the preview, says it would be ignored).
 result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t> body,
-                             const message_template* custom = nullptr, std::vector<cut>* cuts = nullptr);
+                             const message_template* custom = nullptr, std::vector<cut>* cuts = nullptr,
+                             const filter_set* filters = nullptr);
+
+// A push payload with only the changes the filters kept (verdict.kept_changes non-empty).
+json with_kept_changes(const json& payload, const filter_verdict& verdict);
 
 // The parsed-payload form of preview, for a payload that came inside a request (POST /api/preview).
 result<ordered_json> render_preview(std::string_view key, const json& payload, const message_template* custom,

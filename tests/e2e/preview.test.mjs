@@ -249,7 +249,10 @@ test('the endpoint\'s filters decide too: a branch or an actor they leave out is
   await paste('#payload', JSON.stringify(payload, null, 2));
   await rendersAfter(() => page.fill('#filter-branches', 'main'));
   assert.equal(await page.getAttribute('#filter-branches', 'aria-invalid'), 'false');
-  assert.equal(await verdict(), 'This endpoint would deliver repo:push with 1 of its 3 changes: the others do not pass the filters (branch feature/login matches none of main; branch release/2.0 matches none of main). Bitbucket gets 202, and Discord gets the changes that pass, not every embed drawn below.');
+  assert.equal(await verdict(), 'This endpoint would deliver repo:push with 1 of its 3 changes: the others do not pass the filters (branch feature/login matches none of main; branch release/2.0 matches none of main). Bitbucket gets 202, and Discord gets the changes that pass, drawn below.');
+  // The drawing is what Discord would get: the one change that passes.
+  const titles = await page.$$eval('#discord .dc-title', (nodes) => nodes.map((node) => node.textContent));
+  assert.deepEqual(titles, ['[acme/relay-api:main] 2 new commits']);
   await shot('filtered-changes');
 
   // The actor: excluded by a pattern on the display name.

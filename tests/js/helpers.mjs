@@ -64,7 +64,7 @@ export function templateSource(value) {
   return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
 
-export function runCase(core, { endpoint, headers, event, body, template, detect, verify, selects, filter_check: filterCheck }) {
+export function runCase(core, { endpoint, headers, event, body, template, filters, detect, verify, selects, filter_check: filterCheck }) {
   if (endpoint) return core.handleText(endpoint, headers, body);
   if (selects) return core.selectsText(selects.endpoint, selects.event, body);
   if (filterCheck) {
@@ -73,7 +73,7 @@ export function runCase(core, { endpoint, headers, event, body, template, detect
   }
   if (detect) return core.detectText(body);
   if (verify) return core.verifyText(verify.secret, verify.signature, body);
-  return core.renderText(event, body, templateSource(template));
+  return core.renderText(event, body, templateSource(template), { filters });
 }
 
 // Returns the comparison file's lines for cases and their raw answers (null for a skipped case).

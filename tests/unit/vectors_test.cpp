@@ -3,7 +3,7 @@
 // `endpoint` runs the whole pipeline (handle); one with `detect` asks which event the body is; one with
 // `verify` ({secret, signature}) runs the signature checker; `selects` ({endpoint, event}) asks whether the
 // endpoint would deliver the body; `filter_check` ({filters, branch|tag|actor}) tries one name against filters;
-// one with only an `event` renders a preview.
+// one with only an `event` renders a preview (with `filters`, as a delivery would send it).
 
 #include <catch2/catch.hpp>
 
@@ -111,9 +111,12 @@ TEST_CASE("shared vectors: native outcomes", "[vectors]") {
         actual = dump_json(signature_check_json(dump_json(ordered_test.at("verify")), bytes));
       } else {
         const auto key = test.at("event").get<std::string>();
-        actual = test.contains("template")
-                     ? dump_json(preview_json(key, bytes, template_source(ordered_test.at("template"))))
-                     : dump_json(preview_json(key, bytes));
+        const auto source = test.contains("template")
+                                ? std::optional<std::string>(template_source(ordered_test.at("template")))
+                                : std::nullopt;
+        const auto filters = parse_filters(test.contains("filters") ? test.at("filters") : json());
+        REQUIRE(filters.ok());
+        actual = dump_json(preview_json(key, bytes, source, &filters.value()));
       }
       out << name << "\t" << actual << "\n";
       INFO(name);
