@@ -1,9 +1,11 @@
-// Delivery: the queue consumer that POSTs each accepted message to its destination, and the outbox sweep
-// that re-enqueues what D1 still holds as unsent (a lost queue message, a worker killed mid-POST).
+// Delivery: the queue consumer that POSTs each accepted message to its destination (a pull request event of an
+// endpoint with threads goes to its thread: threads.mjs), and the outbox sweep that re-enqueues what D1 still
+// holds as unsent (a lost queue message, a worker killed mid-POST).
 
 import { destinationRefusal } from './destination.mjs';
 import { brokenDestination, decide, deliveryConfig, waitUrl } from './policy.mjs';
 import { claim, markDestinationBroken, overdue, purge, settle } from './store.mjs';
+import { deliverInThread, threadable, threadOf } from './threads.mjs';
 
 const keptAnswerBytes = 4096;
 // Discord answers with the message it created, embeds and all, so its id can lie past the kept 4 KiB; this
@@ -37,18 +39,31 @@ export async function enqueue(env, id, delaySeconds = 0) {
   }
 }
 
-// POSTs the message; returns {status, headers, bodyText, kept, redirectTo?, ms} or {error, ms} for a network
-// error or timeout. `bodyText` is what the policy reads, `kept` what the log keeps.
-async function post(url, message, timeoutSeconds) {
+// Sends a JSON `body` to `target` with `method` (POST, or PATCH for a pull request's card); returns {status,
+// headers, bodyText, kept, redirectTo?, ms} or {error, ms} for a network error or timeout. `bodyText` is what
+// the policy reads, `kept` what the log keeps.
+async function send(target, method, body, timeoutSeconds) {
   const started = Date.now();
-  const answer = await postOnce(url, message, timeoutSeconds);
+  const answer = await sendOnce(target, method, body, timeoutSeconds);
   return { ...answer, ms: Date.now() - started };
 }
 
-// A Discord-shaped answer: to a webhook URL's path, in JSON. Any other destination is kept short: its answer
-// is not ours to store, and may be anything (an internal page, if a redirect or a DNS record led there).
+// POSTs the message with ?wait=true, so Discord answers with the message it created.
+const post = (url, message, timeoutSeconds) => send(waitUrl(url), 'POST', message, timeoutSeconds);
+
+// The attempt-log fields of one call's answer: how long it took, the status, the answer's start.
+function describe(answer) {
+  const fields = { duration_ms: answer.ms };
+  if (answer.status !== undefined) fields.status = answer.status;
+  if (answer.kept !== undefined && answer.kept !== '') fields.answer = answer.kept.slice(0, keptAnswerInLog);
+  return fields;
+}
+
+// A Discord-shaped answer: to a webhook URL's path (or one of its messages), in JSON. Any other destination
+// is kept short: its answer is not ours to store, and may be anything (an internal page, if a redirect or a
+// DNS record led there).
 function discordShaped(url, response) {
-  return /^\/api(?:\/v\d+)?\/webhooks\/\d+\/[^/]+\/?$/.test(new URL(url).pathname)
+  return /^\/api(?:\/v\d+)?\/webhooks\/\d+\/[^/]+(?:\/messages\/\d+)?\/?$/.test(new URL(url).pathname)
     && /^application\/json\b/i.test(response.headers.get('content-type') ?? '');
 }
 
@@ -77,13 +92,12 @@ const textOf = (bytes, count = bytes.byteLength) => new TextDecoder().decode(byt
 const excerpt = (text) => text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
   .replace(/ {2,}/g, ' ').trim().slice(0, keptExcerptChars);
 
-async function postOnce(url, message, timeoutSeconds) {
+async function sendOnce(target, method, body, timeoutSeconds) {
   try {
-    const target = waitUrl(url);
     const response = await fetch(target, {
-      method: 'POST',
+      method,
       headers: { 'content-type': 'application/json', 'user-agent': 'dispatch-relay/0.1' },
-      body: message,
+      body,
       // A redirect is never followed: it could lead the POST (and the answer kept) anywhere, a private
       // address included.
       redirect: 'manual',
@@ -98,7 +112,7 @@ async function postOnce(url, message, timeoutSeconds) {
         answer.redirectTo = null;
       }
     }
-    if (discordShaped(url, response)) {
+    if (discordShaped(target, response)) {
       const bytes = await readAtMost(response, readDiscordBytes);
       return { ...answer, bodyText: textOf(bytes), kept: textOf(bytes, keptAnswerBytes) };
     }
@@ -111,13 +125,14 @@ async function postOnce(url, message, timeoutSeconds) {
 }
 
 // Makes one attempt at delivery `id` if it is due and nobody else holds it. Returns what happened:
-// 'skipped', 'delivered', 'retry', or 'failed'.
+// 'skipped', 'delivered', 'retry', 'failed', or (a pull request's thread being made by another) 'waiting'.
 async function deliverOne(env, id) {
   const now = Date.now;
   const config = deliveryConfig(env);
   // The lease outlasts the POST's own timeout, so a live consumer is never presumed dead.
   const lease = Math.max(config.leaseSeconds, config.timeoutSeconds + 5);
-  const delivery = await claim(env.DB, id, now(), lease * 1000);
+  const claimedAt = now();
+  const delivery = await claim(env.DB, id, claimedAt, lease * 1000);
   if (!delivery?.endpoint) return 'skipped'; // taken, not due, finished, or its endpoint was deleted
   const attemptLog = delivery.attempt_log.slice(-(keptLogEntries - 1));
   const at = new Date(now()).toISOString();
@@ -138,12 +153,17 @@ async function deliverOne(env, id) {
     return 'failed';
   }
 
+  // A pull request event of an endpoint with threads: its own steps (threads.mjs), within this claim's lease.
+  const threaded = await threadOf(env.DB, id);
+  if (threaded && threadable(delivery.endpoint.destination_url)) {
+    const io = { send, enqueue: (...args) => enqueue(env, ...args), log: logEvent, describe, keptLogEntries };
+    return deliverInThread(env, { ...delivery, ...threaded }, { config, deadline: claimedAt + lease * 1000, io });
+  }
+
   const answer = await post(delivery.endpoint.destination_url, delivery.message, config.timeoutSeconds);
   const decision = decide(answer, { attempts: delivery.attempts, failures: delivery.failures }, config, Math.random(), now());
   const { kept } = answer;
-  const entry = { at, outcome: decision.outcome, duration_ms: answer.ms };
-  if (answer.status !== undefined) entry.status = answer.status;
-  if (kept !== undefined && kept !== '') entry.answer = kept.slice(0, keptAnswerInLog);
+  const entry = { at, outcome: decision.outcome, ...describe(answer) };
   if (decision.why) entry.error = decision.why;
   const settled = { failures: delivery.failures, response_status: answer.status, response_body: kept };
 

@@ -4,6 +4,7 @@
 import { enqueue, logEvent } from './deliver.mjs';
 import { json, methodNotAllowed, readLimited } from './http.mjs';
 import { getEndpoint, recordRefusal, recordVerified } from './store.mjs';
+import { recordThread } from './threads.mjs';
 
 const keptHeaderBytes = 4096;
 
@@ -16,11 +17,13 @@ function currentSecrets(endpoint, now) {
 }
 
 // What the core needs of an endpoint row: every secret that verifies now (after a rotation, the previous
-// one too, for its window), the selection and the templates.
+// one too, for its window), the selection, the templates, the filters and the threads setting.
 export function coreSettings(endpoint, now = Date.now()) {
   const settings = { secrets: currentSecrets(endpoint, now), events: endpoint.events };
   if (endpoint.template !== null) settings.template = endpoint.template;
   if (endpoint.templates !== null) settings.templates = endpoint.templates;
+  if ((endpoint.filters ?? null) !== null) settings.filters = endpoint.filters;
+  if ((endpoint.threads ?? null) !== null) settings.threads = endpoint.threads;
   return settings;
 }
 
@@ -220,6 +223,10 @@ async function receiveOnce(request, env, core, endpointId, test) {
     logEvent('hook_ignored', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
     return json(200, { status: 'ignored', reason: outcome.reason });
   }
+  // A pull request event of an endpoint with threads: the consumer reads where it goes from the row, so the
+  // thread is kept before the delivery is enqueued. (A worker that dies between the two leaves a delivery the
+  // sweep sends as one plain message: late, degraded, not lost.)
+  if (outcome.thread) await recordThread(env.DB, recorded.id, outcome.thread);
   await enqueue(env, recorded.id);
   logEvent('hook_accepted', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
   return json(202, { status: 'accepted', delivery: recorded.id });
