@@ -486,6 +486,7 @@ async function redeliver(request, env, core, id) {
     id: crypto.randomUUID(), endpoint_id: endpoint.id, event: recorded.event, verdict: 'deliver', code: outcome.code,
     reason: `redelivery of ${id}: ${outcome.reason}`, answered: 202, status: 'pending', next_attempt_at: now,
     message: outcome.message, body, redelivery_of: id, received_at: now, title: messageTitle(outcome.message),
+    thread: outcome.thread,
   });
   await enqueue(env, newId);
   logEvent('redelivery', { endpoint: endpoint.id, delivery: newId, of: id });

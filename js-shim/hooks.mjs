@@ -4,7 +4,6 @@
 import { enqueue, logEvent } from './deliver.mjs';
 import { json, methodNotAllowed, readLimited } from './http.mjs';
 import { getEndpoint, recordRefusal, recordVerified } from './store.mjs';
-import { recordThread } from './threads.mjs';
 
 const keptHeaderBytes = 4096;
 
@@ -210,6 +209,8 @@ async function receiveOnce(request, env, core, endpointId, test) {
     ? {
       ...row, verdict: 'deliver', code: outcome.code, reason: outcome.reason, answered: 202, status: 'pending',
       next_attempt_at: received, message: outcome.message, body, title: messageTitle(outcome.message),
+      // A pull request event of an endpoint with threads: where it goes, recorded with the delivery itself.
+      thread: outcome.thread,
     }
     : { ...row, verdict: 'ignore', code: outcome.code, reason: outcome.reason, answered: 200, status: 'ignored' }, seen);
   if (recorded.duplicate) {
@@ -221,12 +222,9 @@ async function receiveOnce(request, env, core, endpointId, test) {
   }
   if (!deliver) {
     logEvent('hook_ignored', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
+    // The contract's answer exactly ({status, reason}); the code is in the delivery log.
     return json(200, { status: 'ignored', reason: outcome.reason });
   }
-  // A pull request event of an endpoint with threads: the consumer reads where it goes from the row, so the
-  // thread is kept before the delivery is enqueued. (A worker that dies between the two leaves a delivery the
-  // sweep sends as one plain message: late, degraded, not lost.)
-  if (outcome.thread) await recordThread(env.DB, recorded.id, outcome.thread);
   await enqueue(env, recorded.id);
   logEvent('hook_accepted', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
   return json(202, { status: 'accepted', delivery: recorded.id });

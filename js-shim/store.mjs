@@ -115,14 +115,16 @@ export function markDestinationBroken(db, endpointId, destination, why, now) {
 }
 
 const requestColumns = `id, endpoint_id, request_uuid, hook_uuid, bitbucket_attempt, event, verdict, code, reason,
-  answered, status, next_attempt_at, message, body, redelivery_of, request_headers, title, test, received_at, updated_at`;
+  answered, status, next_attempt_at, message, body, redelivery_of, request_headers, title, test, received_at, updated_at,
+  thread`;
 const requestPlaceholders = requestColumns.split(',').map(() => '?').join(', ');
 
 function requestValues(row) {
   return [row.id, row.endpoint_id, row.request_uuid ?? null, row.hook_uuid ?? null, row.bitbucket_attempt ?? null,
     row.event ?? null, row.verdict, row.code, row.reason, row.answered, row.status, row.next_attempt_at ?? null,
     row.message === undefined ? null : JSON.stringify(row.message), row.body ?? null, row.redelivery_of ?? null,
-    orNull(row.request_headers), row.title ?? null, row.test ? 1 : 0, row.received_at, row.received_at];
+    orNull(row.request_headers), row.title ?? null, row.test ? 1 : 0, row.received_at, row.received_at,
+    orNull(row.thread)];
 }
 
 // What a folded row takes from the latest request it stands for.

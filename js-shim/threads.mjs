@@ -33,12 +33,6 @@ export function threadable(destination) {
   }
 }
 
-// Keeps a delivery's thread (the core's outcome.thread), for the consumer. The receive path calls it right
-// after recording the delivery and before enqueueing it.
-export async function recordThread(db, id, thread) {
-  await db.prepare('UPDATE deliveries SET thread = ? WHERE id = ?').bind(JSON.stringify(thread), id).run();
-}
-
 // Returns {thread, message_id} of a delivery that goes to a pull request's thread, or null for any other.
 export async function threadOf(db, id) {
   const row = await db.prepare('SELECT thread, message_id FROM deliveries WHERE id = ? AND thread IS NOT NULL')
