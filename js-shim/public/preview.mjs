@@ -117,6 +117,7 @@ function buildFilterControls() {
 
 function wireInputs() {
   $('filters').addEventListener('input', schedule);
+  $('threads').addEventListener('change', schedule);
   $('payload').addEventListener('input', () => {
     state.bytes = encoder.encode($('payload').value);
     state.origin = 'typed';
@@ -234,7 +235,7 @@ function update() {
   const useTemplate = source.trim() !== '';
   // With filters, a push is drawn with the changes that pass them: what Discord would get.
   const { filters, fault } = readFilters();
-  const options = { budget: true, ...(filters && !fault ? { filters } : {}) };
+  const options = { budget: true, thread: $('threads').checked, ...(filters && !fault ? { filters } : {}) };
   const answer = state.bytes.length ? core.render(state.key, state.bytes, useTemplate ? source : undefined, options) : null;
   const templateFailed = answer && answer.code.startsWith('template_');
   // A delivery whose template fails falls back to the auto-formatted embed: show what would really be sent.
@@ -372,7 +373,8 @@ function showVerdict(answer, templateFailed) {
     const { kept, total } = outcome.changes;
     return setStatus(verdict, 'warn', `This endpoint would deliver ${state.key} with ${kept} of its ${total} changes: the others do not pass the filters (${outcome.left_out}). Bitbucket gets 202, and Discord gets the changes that pass, drawn below.${fallback}`);
   }
-  setStatus(verdict, templateFailed ? 'warn' : 'ok', `This endpoint would deliver ${state.key}: Bitbucket gets 202 and Discord gets the message below.${fallback}`);
+  const place = answer.thread ? ` in the pull request's post "${answer.thread.name}", whose card is edited to the state below` : ' below';
+  setStatus(verdict, templateFailed ? 'warn' : 'ok', `This endpoint would deliver ${state.key}: Bitbucket gets 202 and Discord gets the message${place}.${fallback}`);
 }
 
 // Without a message (no payload, or one the relay refuses) only the verdict is left: no card, no limits,
@@ -390,9 +392,35 @@ function showMessage(answer) {
     $('budget').replaceChildren();
     return;
   }
-  drawMessage(discord, answer.message, { cuts: answer.cuts ?? [] });
+  if (answer.thread) {
+    drawThread(discord, answer);
+  } else {
+    drawMessage(discord, answer.message, { cuts: answer.cuts ?? [] });
+  }
   json.textContent = JSON.stringify(answer.message, null, 2);
   showBudget(answer.budget ?? [], answer.cuts ?? []);
+}
+
+// A pull request event with threads on, as a forum channel shows it: the post (its name, its first message the
+// card, in the pull request's current state), then this event's message inside it.
+function drawThread(discord, answer) {
+  const { thread } = answer;
+  const post = document.createElement('div');
+  post.className = 'dc-post';
+  const name = document.createElement('h3');
+  name.className = 'dc-post-name';
+  name.textContent = thread.name;
+  const about = document.createElement('p');
+  about.className = 'dc-post-about';
+  about.textContent = `Forum post · the first message is the card, edited in place as the pull request moves (now ${thread.state.toLowerCase()})`;
+  post.append(name, about);
+  drawMessage(post, thread.card);
+  const inside = document.createElement('p');
+  inside.className = 'dc-post-divider';
+  inside.textContent = 'This event, posted in the thread';
+  post.append(inside);
+  drawMessage(post, answer.message, { cuts: answer.cuts ?? [] });
+  discord.append(post);
 }
 
 // How the core's budget rules read on the page.

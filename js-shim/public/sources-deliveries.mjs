@@ -451,6 +451,8 @@ function attemptsView(full) {
       attempt.duration_ms !== undefined && attempt.duration_ms !== null ? h('span', { class: 'muted' }, ` · ${attempt.duration_ms} ms`) : null,
       h('span', { class: 'muted' }, ' · '), timeElement(attempt.at),
       attempt.retry_in ? h('span', { class: 'muted' }, ` · retry in ${attempt.retry_in} s`) : null),
+    // A pull request's thread: what each call did (post created, event posted in it, card edited or kept).
+    attempt.note ? h('p', { class: 'attempt-note' }, attempt.note) : null,
     attempt.error ? h('p', { class: 'attempt-error' }, attempt.error) : null,
     attempt.answer !== undefined && attempt.answer !== null ? answerView(attempt.answer) : null)));
 }

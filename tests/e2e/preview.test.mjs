@@ -263,6 +263,31 @@ test('the endpoint\'s filters decide too: a branch or an actor they leave out is
   assert.match(await verdict(), /would deliver repo:push: Bitbucket gets 202/);
 });
 
+test('with one live thread per pull request, a pull request event is drawn in its forum post under the card', async () => {
+  await rendersAfter(() => page.check('input[name="mode"][value="all"]'));
+  await rendersAfter(() => page.selectOption('#sample', 'pullrequest-approved'));
+  assert.equal(await page.$('.dc-post'), null);
+  await rendersAfter(() => page.check('#threads'));
+  const sample = JSON.parse(await page.evaluate(() => document.querySelector('#payload').value));
+  const expected = `#${sample.pullrequest.id} ${sample.pullrequest.title.split('\n')[0]}`.slice(0, 100);
+  assert.equal(await page.textContent('.dc-post-name'), expected);
+  // Two messages in the post: the card (titled like the post) and the event.
+  const titles = await page.$$eval('.dc-post .dc-title', (nodes) => nodes.map((node) => node.textContent));
+  assert.equal(titles.length, 2);
+  assert.equal(titles[0], expected);
+  assert.match(titles[1], /Pull request approved/);
+  assert.match(await page.textContent('#verdict'), new RegExp(`in the pull request's post "${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+  await atWidth(1400, () => shot('thread-1400'));
+  await atWidth(390, async () => {
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0);
+    await shot('thread-390');
+  });
+  // A push has no thread: drawn as before.
+  await rendersAfter(() => page.selectOption('#sample', 'push'));
+  assert.equal(await page.$('.dc-post'), null);
+  await rendersAfter(() => page.uncheck('#threads'));
+});
+
 test('a broken template is marked at the line and column the core reports', async () => {
   await rendersAfter(() => page.selectOption('#sample', 'push'));
   const template = '{\n  "content": "ok",\n  "embeds": [{"title": "{{#dispatch.commits}}x"}]\n}\n';
