@@ -99,7 +99,23 @@ export function decide(answer, counts, config, random, now) {
     const cause = `${status} from the destination: ${destinationError(answer.bodyText)}`;
     return { ...failed(`${cause}; the destination is marked broken`, true), destinationError: cause };
   }
-  return failed(`${status} from the destination: ${destinationError(answer.bodyText)}`);
+  return failed(`${status} from the destination: ${destinationError(answer.bodyText)}${discordHint(answer.bodyText)}`);
+}
+
+// What a person can do about a Discord refusal that depends on the channel, not the message.
+const discordHints = {
+  // A forum or media channel takes messages only into its posts.
+  220001: 'the webhook belongs to a forum or media channel, where every message goes into a post: turn on "One '
+    + 'live thread per pull request" for pull request events, and send other events to a text channel\'s webhook',
+};
+
+function discordHint(bodyText) {
+  try {
+    const hint = discordHints[JSON.parse(bodyText)?.code];
+    return hint === undefined ? '' : `; ${hint}`;
+  } catch {
+    return '';
+  }
 }
 
 // Why nothing is sent to a destination marked broken, given the error it was marked with (its cause; a mark

@@ -72,6 +72,10 @@ test('404 and 401 fail at once and mark the destination broken; other 4xx fail a
     outcome: 'failed', broken: false, why: '400 from the destination: Invalid Form Body (code 50035)',
   });
   assert.equal(decide(answer(413, 'too\n large'), first, config, 0, now).why, '413 from the destination: too large');
+  // A message to a forum channel outside a post says what to do about it.
+  const forum = '{"message":"Webhooks posted to forum channels must have a thread_name or thread_id","code":220001}';
+  assert.match(decide(answer(400, forum), first, config, 0, now).why,
+    /^400 from the destination: Webhooks posted to forum channels must have a thread_name or thread_id \(code 220001\); the webhook belongs to a forum or media channel, where every message goes into a post: turn on "One live thread per pull request"/);
 });
 
 test('the destination gets wait=true, keeping its own query (thread_id)', () => {
