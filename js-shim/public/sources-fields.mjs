@@ -484,7 +484,7 @@ export function threadsField({ initial = null, events = () => ({ mode: 'push' })
       h('label', { class: 'choice', for: id }, box,
         h('span', {}, h('strong', {}, 'One live thread per pull request'),
           h('span', { id: `${id}-hint`, class: 'hint' },
-            'Needs a Discord forum channel. In a text channel the card is posted once and edited in place, and events arrive as normal messages.')))),
+            'Needs a Discord forum channel: each pull request gets a post headed by a card kept current, and its events go into the post. A forum takes nothing outside its posts, so send pushes and other events to a text channel\'s webhook. In a text channel the card is posted once and edited in place, and events arrive as normal messages.')))),
     status);
   const withPullRequests = () => {
     const selection = events();
