@@ -5,7 +5,7 @@
 import { destinationRefusal } from './destination.mjs';
 import { brokenDestination, decide, deliveryConfig, waitUrl } from './policy.mjs';
 import { claim, markDestinationBroken, overdue, purge, settle } from './store.mjs';
-import { deliverInThread, threadable, threadOf } from './threads.mjs';
+import { deliverInThread, threadable } from './threads.mjs';
 
 const keptAnswerBytes = 4096;
 // Discord answers with the message it created, embeds and all, so its id can lie past the kept 4 KiB; this
@@ -154,10 +154,9 @@ async function deliverOne(env, id) {
   }
 
   // A pull request event of an endpoint with threads: its own steps (threads.mjs), within this claim's lease.
-  const threaded = await threadOf(env.DB, id);
-  if (threaded && threadable(delivery.endpoint.destination_url)) {
+  if (delivery.thread && threadable(delivery.endpoint.destination_url)) {
     const io = { send, enqueue: (...args) => enqueue(env, ...args), log: logEvent, describe, keptLogEntries };
-    return deliverInThread(env, { ...delivery, ...threaded }, { config, deadline: claimedAt + lease * 1000, io });
+    return deliverInThread(env, delivery, { config, deadline: claimedAt + lease * 1000, io });
   }
 
   const answer = await post(delivery.endpoint.destination_url, delivery.message, config.timeoutSeconds);

@@ -220,12 +220,13 @@ export async function claim(db, id, now, leaseMs) {
       updated_at = ?2
       WHERE id = ?3 AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?2 + 1000))
         OR (status = 'sending' AND lease_until <= ?2))
-      RETURNING id, endpoint_id, attempts, failures, message, attempt_log`)
+      RETURNING id, endpoint_id, attempts, failures, message, attempt_log, thread, message_id`)
     .bind(now + leaseMs, now, id).first();
   if (!row) return null;
   const endpoint = await db.prepare(`SELECT destination_url, destination_status, destination_error FROM endpoints
       WHERE id = ?`).bind(row.endpoint_id).first();
-  return { ...row, attempt_log: JSON.parse(row.attempt_log ?? '[]'), endpoint };
+  // `thread`: a pull request event's thread (threads.mjs), null for any other delivery.
+  return { ...row, attempt_log: JSON.parse(row.attempt_log ?? '[]'), thread: row.thread === null ? null : JSON.parse(row.thread), endpoint };
 }
 
 // Writes what one POST came to (the statement, to run or batch). `fields`: status ('delivered' | 'pending' |

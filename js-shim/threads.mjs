@@ -33,13 +33,6 @@ export function threadable(destination) {
   }
 }
 
-// Returns {thread, message_id} of a delivery that goes to a pull request's thread, or null for any other.
-export async function threadOf(db, id) {
-  const row = await db.prepare('SELECT thread, message_id FROM deliveries WHERE id = ? AND thread IS NOT NULL')
-    .bind(id).first();
-  return row ? { thread: JSON.parse(row.thread), message_id: row.message_id } : null;
-}
-
 // The thread and card of a destination: another destination_url (or ?thread_id= in it) starts afresh. Its
 // SHA-256, as the URL holds the webhook's token.
 async function destinationKey(destination) {
