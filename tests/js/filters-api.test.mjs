@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, root, sign } from './helpers.mjs';
+import { eventually, postHook, root } from './helpers.mjs';
 import { startRelay } from './relay.mjs';
 
 const token = 'filters-test-admin-token-0123456789';
@@ -46,18 +46,8 @@ function push(refs, { actor = ['Zoë Ortega', 'zoe'] } = {}) {
   };
 }
 
-async function hook(endpoint, payload, event = 'repo:push') {
-  const body = Buffer.from(JSON.stringify(payload));
-  const response = await fetch(endpoint.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json', 'x-event-key': event, 'x-request-uuid': randomUUID(),
-      'x-hub-signature': sign(endpoint.secret, body),
-    },
-    body,
-  });
-  return { status: response.status, body: await response.json() };
-}
+const hook = (endpoint, payload, event = 'repo:push') =>
+  postHook(endpoint.url, endpoint.secret, event, Buffer.from(JSON.stringify(payload)));
 
 let created = 0;
 // Creates an endpoint posting to its own Discord stand-in webhook; `settings` adds or overrides fields.

@@ -1,7 +1,7 @@
 // Paths and loaders shared by the node test suites.
 
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,3 +97,17 @@ export async function eventually(what, check, timeoutMs = 20_000) {
 
 // The X-Hub-Signature Bitbucket sends for `body` under `secret`.
 export const sign = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+// POSTs `body` (bytes) to a hook URL as Bitbucket does: signed with `secret`, under `event`, with a fresh
+// X-Request-UUID. Returns {status, body} with the JSON answer.
+export async function postHook(url, secret, event, body) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json', 'x-event-key': event, 'x-request-uuid': randomUUID(),
+      'x-hub-signature': sign(secret, body),
+    },
+    body,
+  });
+  return { status: response.status, body: await response.json() };
+}

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, loadCore, productionWasmPath, root, sharedDir, sign } from './helpers.mjs';
+import { eventually, loadCore, postHook, productionWasmPath, root, sharedDir, sign } from './helpers.mjs';
 import { startRelay } from './relay.mjs';
 
 const token = 'threads-test-admin-token-0123456789';
@@ -69,17 +69,9 @@ async function endpoint(name, kind = 'forum', extra = {}) {
 
 // Sends one event as Bitbucket does; returns the delivery's id.
 async function send(ep, { event, body }) {
-  const response = await fetch(ep.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json', 'x-event-key': event, 'x-request-uuid': randomUUID(),
-      'x-hub-signature': sign(ep.secret, body),
-    },
-    body,
-  });
-  const answer = await response.json();
-  assert.equal(response.status, 202, JSON.stringify(answer));
-  return answer.delivery;
+  const answer = await postHook(ep.url, ep.secret, event, body);
+  assert.equal(answer.status, 202, JSON.stringify(answer.body));
+  return answer.body.delivery;
 }
 
 const delivery = async (id) => (await relay.api('GET', `/api/deliveries/${id}`)).body;
