@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { comparisonCases, comparisonLines, root, templateSource, wasmPath } from '../js/helpers.mjs';
+import { comparisonCases, comparisonLines, root, runCase, wasmPath } from '../js/helpers.mjs';
 
 const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
 const nativePath = process.env.DISPATCH_VECTORS_NATIVE ?? resolve(root, 'build/native/vectors-native.txt');
@@ -59,17 +59,13 @@ test('the page loads the core without console errors', async () => {
 
 test('every comparison case answers in Chromium exactly as in the native build', async () => {
   const cases = comparisonCases();
-  const transfer = cases.map((c) => ({
-    ...c, body: c.body === null ? null : Buffer.from(c.body).toString('base64'), template: templateSource(c.template),
-  }));
-  const answers = await page.evaluate((list) => list.map(({ endpoint, headers, event, body, template, detect, verify }) => {
-    if (body === null) return null;
-    const bytes = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
-    if (endpoint) return window.core.handleText(endpoint, headers, bytes);
-    if (detect) return window.core.detectText(bytes);
-    if (verify) return window.core.verifyText(verify.secret, verify.signature, bytes);
-    return window.core.renderText(event, bytes, template);
-  }), transfer);
+  const transfer = cases.map((c) => ({ ...c, body: c.body === null ? null : Buffer.from(c.body).toString('base64') }));
+  // The same runner as node's (helpers.mjs), run in the page.
+  const answers = await page.evaluate(({ list, runner }) => {
+    const run = (0, eval)(`(${runner})`);
+    return list.map((c) => (c.body === null ? null
+      : run(window.core, { ...c, body: Uint8Array.from(atob(c.body), (ch) => ch.charCodeAt(0)) })));
+  }, { list: transfer, runner: runCase.toString() });
   assert.ok(existsSync(nativePath), `${nativePath} missing: run the Catch2 vectors first`);
   const native = readFileSync(nativePath, 'utf8').split('\n');
   const browserLines = comparisonLines(cases, answers).split('\n');

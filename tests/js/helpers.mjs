@@ -57,13 +57,8 @@ export function comparisonCases() {
   return cases;
 }
 
-// Runs one comparison case through a core and returns its raw JSON answer.
-// A vector's template is its source text, or an object written out as the native runner writes it.
-export function templateSource(value) {
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
-}
-
+// Runs one comparison case through a core and returns its raw JSON answer. Self-contained (it uses nothing
+// but its arguments), so the Chromium suite runs this very function in the page: `runCase.toString()`.
 export function runCase(core, { endpoint, headers, event, body, template, filters, detect, verify, selects, filter_check: filterCheck }) {
   if (endpoint) return core.handleText(endpoint, headers, body);
   if (selects) return core.selectsText(selects.endpoint, selects.event, body);
@@ -73,7 +68,9 @@ export function runCase(core, { endpoint, headers, event, body, template, filter
   }
   if (detect) return core.detectText(body);
   if (verify) return core.verifyText(verify.secret, verify.signature, body);
-  return core.renderText(event, body, templateSource(template), { filters });
+  // A template is its source text, or an object written out as the native runner writes it.
+  const source = template === undefined || typeof template === 'string' ? template : JSON.stringify(template, null, 2);
+  return core.renderText(event, body, source, { filters });
 }
 
 // Returns the comparison file's lines for cases and their raw answers (null for a skipped case).
