@@ -17,6 +17,8 @@
 #include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/signature.hpp"
+#include "dispatch/text.hpp"
+#include "dispatch/threads.hpp"
 #include "json_oracle.hpp"
 
 using namespace dispatch;
@@ -45,6 +47,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                             mode == 2 ? std::vector<std::string>{"repo:push", "pullrequest:created"}
                                                       : std::vector<std::string>{})
                                  .value()};
+  // Filters and threads on a third of the inputs each (chosen by the body's length, so the corpus keeps its
+  // meaning): a push's changes dropped, pull requests given their thread and card.
+  if (body.size() % 3 == 1) {
+    endpoint.filters =
+        parse_filters(json::parse(R"({"branches":["main","release/**","!wip*"],"tags":["v?.*"],"actors":["!bot*"]})"))
+            .value();
+  }
+  endpoint.pull_request_threads = body.size() % 3 == 2;
+  // The envelope as a pattern, against the event key as a name: linear, and never a fault.
+  (void)glob_matches(envelope, event_key);
+  const auto checked = filter_check_json(envelope);
+  assert(checked.contains("code"));
+
   header_map headers;
   headers.add("X-Event-Key", event_key);
   headers.add("X-Hub-Signature",
@@ -60,6 +75,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       assert(count_chars(embed.value("title", std::string())) <= discord_limits::title);
       assert(count_chars(embed.value("description", std::string())) <= discord_limits::description);
     }
+  }
+  if (result.thread) {
+    assert(count_chars((*result.thread)["name"].get<std::string>()) <= max_thread_name_chars);
+    const auto card = dump_json((*result.thread)["card"]);
+    assert(clean_text(card) == card);
   }
   assert(!dump_json(outcome_json(result)).empty());
 
