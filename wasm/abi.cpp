@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "call_arena.hpp"
 #include "dispatch/answers.hpp"
 #include "dispatch/cli.hpp"
 #include "dispatch/discord_limits.hpp"
@@ -67,6 +68,7 @@ void dispatch_free(void* pointer) { std::free(pointer); }
 // Returns the outcome JSON.
 char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                       std::size_t body_size) {
+  const dispatch::wasm::call_scope scope;
   const auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
   return answer(dispatch::dump_json(dispatch::outcome_json(result)));
 }
@@ -99,6 +101,7 @@ char* dispatch_endpoint_close(const char* envelope, std::size_t envelope_size, c
 // "headers":{…}}. An unknown handle is an outcome with status 500 and code `envelope_invalid`.
 char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                                std::size_t body_size) {
+  const dispatch::wasm::call_scope scope;
   const auto refused = [](std::string reason) {
     return answer(dispatch::dump_json(dispatch::outcome_json(
         {dispatch::verdict::reject, 500, "envelope_invalid", std::move(reason), {}, std::nullopt})));
@@ -120,6 +123,7 @@ char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, 
 // {"endpoint":{…},"event":"<key>"}. Returns the outcome JSON.
 char* dispatch_redeliver(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                          std::size_t body_size) {
+  const dispatch::wasm::call_scope scope;
   const auto result = dispatch::redeliver_envelope(view(envelope, envelope_size), bytes(body, body_size));
   return answer(dispatch::dump_json(dispatch::outcome_json(result)));
 }
