@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "call_arena.hpp"
@@ -69,8 +70,8 @@ void dispatch_free(void* pointer) { std::free(pointer); }
 char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                       std::size_t body_size) {
   const dispatch::wasm::call_scope scope;
-  const auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+  auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
+  return answer(dispatch::dump_json(dispatch::outcome_json(std::move(result))));
 }
 
 // Reads and compiles an endpoint's settings once (`envelope`, the endpoint JSON; `body` unused), for
@@ -115,8 +116,8 @@ char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, 
   const auto headers_node = root.find("headers");
   const auto headers = dispatch::parse_headers(headers_node == root.end() ? dispatch::json() : *headers_node);
   if (!headers.ok()) return refused(headers.error().message);
-  const auto result = dispatch::handle(endpoint->second, headers.value(), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+  auto result = dispatch::handle(endpoint->second, headers.value(), bytes(body, body_size));
+  return answer(dispatch::dump_json(dispatch::outcome_json(std::move(result))));
 }
 
 // Runs the pipeline after the signature on a recorded body, for a redelivery. `envelope` is
@@ -124,8 +125,8 @@ char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, 
 char* dispatch_redeliver(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                          std::size_t body_size) {
   const dispatch::wasm::call_scope scope;
-  const auto result = dispatch::redeliver_envelope(view(envelope, envelope_size), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+  auto result = dispatch::redeliver_envelope(view(envelope, envelope_size), bytes(body, body_size));
+  return answer(dispatch::dump_json(dispatch::outcome_json(std::move(result))));
 }
 
 // Checks endpoint settings (`envelope`, the endpoint JSON; `body`, when not empty, the text of the admin

@@ -194,14 +194,14 @@ result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t>
   return render_preview(key, payload.value(), custom, cuts);
 }
 
-ordered_json outcome_json(const outcome& result) {
+ordered_json outcome_json(outcome result) {
   ordered_json out = {{"verdict", verdict_name(result.verdict)},
                       {"status", result.status},
-                      {"code", result.code},
-                      {"reason", result.reason}};
-  if (!result.event.empty()) out["event"] = result.event;
-  if (result.message) out["message"] = *result.message;
-  if (result.thread) out["thread"] = *result.thread;
+                      {"code", std::move(result.code)},
+                      {"reason", std::move(result.reason)}};
+  if (!result.event.empty()) out["event"] = std::move(result.event);
+  if (result.message) out["message"] = std::move(*result.message);
+  if (result.thread) out["thread"] = std::move(*result.thread);
   return out;
 }
 

@@ -38,8 +38,8 @@ struct outcome {
 };
 
 // Returns the outcome as the contract spells it (docs/architecture.md): {verdict, status, code, reason, event?,
-// message?, thread?}.
-ordered_json outcome_json(const outcome& result);
+// message?, thread?}. Pass an outcome that is not needed after (std::move) and its message is moved, not copied.
+ordered_json outcome_json(outcome result);
 
 // Runs the pipeline over the exact bytes received. Never throws; every refusal is an outcome.
 outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body);
