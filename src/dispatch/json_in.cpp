@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <clocale>
 #include <cmath>
 #include <cstdint>
@@ -590,9 +591,173 @@ bool same_json(const json& a, const json& b) { return same_tree(a, b); }
 
 }  // namespace detail
 
+namespace {
+
+// Writes a value compactly, byte for byte as nlohmann's dump(-1, ' ', false, error_handler_t::replace) does,
+// without its per-byte decoding: a string of valid UTF-8 is copied in runs between the bytes JSON escapes.
+// What is rare in an answer (a number with a fraction, a string with invalid UTF-8) is left to nlohmann.
+class compact_writer {
+ public:
+  explicit compact_writer(std::string& out) : out_(out) {}
+
+  void value(const ordered_json& item) {
+    switch (item.type()) {
+      case nlohmann::detail::value_t::object: {
+        out_ += '{';
+        bool first = true;
+        for (const auto& [key, member] : *item.get_ptr<const ordered_json::object_t*>()) {
+          if (!first) out_ += ',';
+          first = false;
+          string(key);
+          out_ += ':';
+          value(member);
+        }
+        out_ += '}';
+        return;
+      }
+      case nlohmann::detail::value_t::array: {
+        out_ += '[';
+        bool first = true;
+        for (const auto& element : *item.get_ptr<const ordered_json::array_t*>()) {
+          if (!first) out_ += ',';
+          first = false;
+          value(element);
+        }
+        out_ += ']';
+        return;
+      }
+      case nlohmann::detail::value_t::string:
+        string(item.get_ref<const std::string&>());
+        return;
+      case nlohmann::detail::value_t::boolean:
+        out_ += item.get<bool>() ? "true" : "false";
+        return;
+      case nlohmann::detail::value_t::null:
+        out_ += "null";
+        return;
+      case nlohmann::detail::value_t::number_integer:
+        number(item.get<std::int64_t>());
+        return;
+      case nlohmann::detail::value_t::number_unsigned:
+        number(item.get<std::uint64_t>());
+        return;
+      default:
+        out_ += item.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+        return;
+    }
+  }
+
+ private:
+  template <class Integer>
+  void number(Integer value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out_.append(digits, static_cast<std::size_t>(end - digits));
+  }
+
+  // Returns the length of the valid UTF-8 sequence (as nlohmann decodes it) at text[i], or 0.
+  static std::size_t sequence(std::string_view text, std::size_t i) {
+    const auto* b = reinterpret_cast<const unsigned char*>(text.data()) + i;
+    const auto left = text.size() - i;
+    std::size_t size = 0;
+    if (b[0] >= 0xC2 && b[0] <= 0xDF) {
+      size = 2;
+    } else if (b[0] >= 0xE0 && b[0] <= 0xEF) {
+      size = 3;
+    } else if (b[0] >= 0xF0 && b[0] <= 0xF4) {
+      size = 4;
+    } else {
+      return 0;
+    }
+    if (left < size) return 0;
+    const unsigned char low = b[0] == 0xE0 ? 0xA0 : b[0] == 0xF0 ? 0x90 : 0x80;
+    const unsigned char high = b[0] == 0xED ? 0x9F : b[0] == 0xF4 ? 0x8F : 0xBF;
+    if (b[1] < low || b[1] > high) return 0;
+    for (std::size_t k = 2; k < size; ++k) {
+      if (b[k] < 0x80 || b[k] > 0xBF) return 0;
+    }
+    return size;
+  }
+
+  void string(std::string_view text) {
+    const auto start = out_.size();
+    out_ += '"';
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < text.size();) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        ++i;
+        continue;
+      }
+      if (c >= 0x80) {
+        const auto size = sequence(text, i);
+        if (size == 0) {
+          // Invalid UTF-8: nlohmann's replacement rules, for this string alone.
+          out_.resize(start);
+          out_ += ordered_json(std::string(text)).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+          return;
+        }
+        i += size;
+        continue;
+      }
+      out_.append(text.substr(run, i - run));
+      escape(c);
+      run = ++i;
+    }
+    out_.append(text.substr(run));
+    out_ += '"';
+  }
+
+  void escape(unsigned char c) {
+    switch (c) {
+      case '"':
+        out_ += "\\\"";
+        return;
+      case '\\':
+        out_ += "\\\\";
+        return;
+      case '\b':
+        out_ += "\\b";
+        return;
+      case '\t':
+        out_ += "\\t";
+        return;
+      case '\n':
+        out_ += "\\n";
+        return;
+      case '\f':
+        out_ += "\\f";
+        return;
+      case '\r':
+        out_ += "\\r";
+        return;
+      default: {
+        static constexpr char hex[] = "0123456789abcdef";
+        const char code[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0F]};
+        out_.append(code, sizeof code);
+        return;
+      }
+    }
+  }
+
+  std::string& out_;
+};
+
+}  // namespace
+
 std::string dump_json(const ordered_json& value) {
+  std::string out;
+  compact_writer(out).value(value);
+  return out;
+}
+
+namespace detail {
+
+std::string reference_dump_json(const ordered_json& value) {
   return value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
+
+}  // namespace detail
 
 std::string dump_json_pretty(const ordered_json& value) {
   return value.dump(2, ' ', false, ordered_json::error_handler_t::replace);
