@@ -20,6 +20,29 @@
 namespace dispatch {
 namespace {
 
+// Returns the length of the UTF-8 sequence at `b` (`left` bytes there) if it is one nlohmann's lexer and
+// serializer accept (no overlong forms, surrogates or code points past U+10FFFF), else 0.
+std::size_t utf8_length(const unsigned char* b, std::ptrdiff_t left) {
+  std::ptrdiff_t size = 0;
+  if (b[0] >= 0xC2 && b[0] <= 0xDF) {
+    size = 2;
+  } else if (b[0] >= 0xE0 && b[0] <= 0xEF) {
+    size = 3;
+  } else if (b[0] >= 0xF0 && b[0] <= 0xF4) {
+    size = 4;
+  } else {
+    return 0;
+  }
+  if (left < size) return 0;
+  const unsigned char low = b[0] == 0xE0 ? 0xA0 : b[0] == 0xF0 ? 0x90 : 0x80;
+  const unsigned char high = b[0] == 0xED ? 0x9F : b[0] == 0xF4 ? 0x8F : 0xBF;
+  if (b[1] < low || b[1] > high) return 0;
+  for (std::ptrdiff_t k = 2; k < size; ++k) {
+    if (b[k] < 0x80 || b[k] > 0xBF) return 0;
+  }
+  return static_cast<std::size_t>(size);
+}
+
 // Builds the DOM like nlohmann's own parser, but records where and why parsing failed and refuses
 // nesting past max_json_depth.
 template <class Json>
@@ -290,31 +313,11 @@ class fast_reader {
     }
   }
 
-  static bool in(unsigned char c, unsigned char low, unsigned char high) { return c >= low && c <= high; }
-
   // Checks one UTF-8 sequence at p_ against the ranges nlohmann's lexer accepts, and steps over it.
   bool utf8_sequence() {
-    const auto left = end_ - p_;
-    const auto* b = reinterpret_cast<const unsigned char*>(p_);
-    int size = 0;
-    if (in(b[0], 0xC2, 0xDF)) {
-      size = 2;
-    } else if (in(b[0], 0xE0, 0xEF)) {
-      size = 3;
-    } else if (in(b[0], 0xF0, 0xF4)) {
-      size = 4;
-    } else {
-      return false;
-    }
-    if (left < size) return false;
-    const unsigned char low = b[0] == 0xE0 ? 0xA0 : b[0] == 0xF0 ? 0x90 : 0x80;
-    const unsigned char high = b[0] == 0xED ? 0x9F : b[0] == 0xF4 ? 0x8F : 0xBF;
-    if (!in(b[1], low, high)) return false;
-    for (int k = 2; k < size; ++k) {
-      if (!in(b[k], 0x80, 0xBF)) return false;
-    }
+    const auto size = utf8_length(reinterpret_cast<const unsigned char*>(p_), end_ - p_);
     p_ += size;
-    return true;
+    return size != 0;
   }
 
   // Reads four hex digits at p_ into `code`.
@@ -655,30 +658,6 @@ class compact_writer {
     out_.append(digits, static_cast<std::size_t>(end - digits));
   }
 
-  // Returns the length of the valid UTF-8 sequence (as nlohmann decodes it) at text[i], or 0.
-  static std::size_t sequence(std::string_view text, std::size_t i) {
-    const auto* b = reinterpret_cast<const unsigned char*>(text.data()) + i;
-    const auto left = text.size() - i;
-    std::size_t size = 0;
-    if (b[0] >= 0xC2 && b[0] <= 0xDF) {
-      size = 2;
-    } else if (b[0] >= 0xE0 && b[0] <= 0xEF) {
-      size = 3;
-    } else if (b[0] >= 0xF0 && b[0] <= 0xF4) {
-      size = 4;
-    } else {
-      return 0;
-    }
-    if (left < size) return 0;
-    const unsigned char low = b[0] == 0xE0 ? 0xA0 : b[0] == 0xF0 ? 0x90 : 0x80;
-    const unsigned char high = b[0] == 0xED ? 0x9F : b[0] == 0xF4 ? 0x8F : 0xBF;
-    if (b[1] < low || b[1] > high) return 0;
-    for (std::size_t k = 2; k < size; ++k) {
-      if (b[k] < 0x80 || b[k] > 0xBF) return 0;
-    }
-    return size;
-  }
-
   void string(std::string_view text) {
     const auto start = out_.size();
     out_ += '"';
@@ -690,7 +669,8 @@ class compact_writer {
         continue;
       }
       if (c >= 0x80) {
-        const auto size = sequence(text, i);
+        const auto size = utf8_length(reinterpret_cast<const unsigned char*>(text.data()) + i,
+                                      static_cast<std::ptrdiff_t>(text.size() - i));
         if (size == 0) {
           // Invalid UTF-8: nlohmann's replacement rules, for this string alone.
           out_.resize(start);
