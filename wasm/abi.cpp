@@ -74,7 +74,8 @@ char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std
                       std::size_t body_size) {
   const dispatch::wasm::call_scope scope;
   auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(std::move(result))));
+  return answer(dispatch::dump_json(
+      dispatch::wasm::left_to_arena<dispatch::ordered_json>(dispatch::outcome_json(std::move(result)))));
 }
 
 // Reads and compiles an endpoint's settings once (`envelope`, the endpoint JSON; `body` unused), for
@@ -121,8 +122,10 @@ char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, 
   const auto headers_node = root.find("headers");
   const auto headers = dispatch::parse_headers(headers_node == root.end() ? dispatch::json() : *headers_node);
   if (!headers.ok()) return refused(headers.error().message);
-  auto result = dispatch::handle(endpoint->second, headers.value(), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(std::move(result))));
+  auto result = dispatch::handle(endpoint->second, headers.value(), bytes(body, body_size),
+                                 &dispatch::wasm::left_to_arena<dispatch::json>());
+  return answer(dispatch::dump_json(
+      dispatch::wasm::left_to_arena<dispatch::ordered_json>(dispatch::outcome_json(std::move(result)))));
 }
 
 // Runs the pipeline after the signature on a recorded body, for a redelivery. `envelope` is
@@ -131,7 +134,8 @@ char* dispatch_redeliver(const char* envelope, std::size_t envelope_size, const 
                          std::size_t body_size) {
   const dispatch::wasm::call_scope scope;
   auto result = dispatch::redeliver_envelope(view(envelope, envelope_size), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(std::move(result))));
+  return answer(dispatch::dump_json(
+      dispatch::wasm::left_to_arena<dispatch::ordered_json>(dispatch::outcome_json(std::move(result)))));
 }
 
 // Checks endpoint settings (`envelope`, the endpoint JSON; `body`, when not empty, the text of the admin

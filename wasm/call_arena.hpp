@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace dispatch::wasm {
 
@@ -50,5 +51,13 @@ class call_scope {
   call_scope(const call_scope&) = delete;
   call_scope& operator=(const call_scope&) = delete;
 };
+
+// Returns a T made from `args` in the call arena, whose destructor never runs: the arena gives its memory back
+// whole when the call ends, and taking apart a tree (a payload's DOM, an answer's) is work for nothing then.
+// Only within a call_scope, and only for a T that holds nothing but memory.
+template <class T, class... Args>
+T& left_to_arena(Args&&... args) {
+  return *new T(std::forward<Args>(args)...);
+}
 
 }  // namespace dispatch::wasm
