@@ -43,6 +43,56 @@ std::size_t utf8_length(const unsigned char* b, std::ptrdiff_t left) {
   return static_cast<std::size_t>(size);
 }
 
+// Returns the first byte from `p` on (or `end`) that a JSON string does not hold as it is: one below 0x20, from
+// 0x80 up, '"' or '\\'. Sixteen bytes at a time with SIMD where there is some, then eight at a time.
+const char* plain_end(const char* p, const char* end) {
+#if defined(__wasm_simd128__)
+  // Sixteen at a time: as signed bytes, everything below 0x20 or from 0x80 up is less than 0x20.
+  while (end - p >= 16) {
+    const v128_t bytes = wasm_v128_load(p);
+    const v128_t flags = wasm_v128_or(
+        wasm_i8x16_lt(bytes, wasm_i8x16_splat(0x20)),
+        wasm_v128_or(wasm_i8x16_eq(bytes, wasm_i8x16_splat('"')), wasm_i8x16_eq(bytes, wasm_i8x16_splat('\\'))));
+    if (const auto mask = static_cast<std::uint32_t>(wasm_i8x16_bitmask(flags)); mask != 0) {
+      return p + std::countr_zero(mask);
+    }
+    p += 16;
+  }
+#elif defined(__SSE2__)
+  while (end - p >= 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i flags = _mm_or_si128(
+        _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
+    if (const auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(flags)); mask != 0) {
+      return p + std::countr_zero(mask);
+    }
+    p += 16;
+  }
+#endif
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  while (end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    const auto zero_in = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+    // Each term may also flag bytes above its first true hit (borrows), never below, so the lowest flag
+    // is a byte that needs attention.
+    const std::uint64_t flags = (word & highs) | ((word - ones * 0x20) & ~word & highs) | zero_in(word ^ (ones * '"')) |
+                                zero_in(word ^ (ones * '\\'));
+    if (flags != 0) {
+      return p + std::countr_zero(flags) / 8;
+    }
+    p += 8;
+  }
+  while (p != end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return p;
+    ++p;
+  }
+  return p;
+}
+
 // Builds the DOM like nlohmann's own parser, but records where and why parsing failed and refuses
 // nesting past max_json_depth.
 template <class Json>
@@ -261,58 +311,6 @@ class fast_reader {
     }
   }
 
-  // Advances p_ past bytes that a string holds as they are (printable ASCII other than '"' and '\\'),
-  // sixteen at a time with SIMD where there is some, then eight at a time.
-  void skip_plain() {
-#if defined(__wasm_simd128__)
-    // Sixteen at a time: as signed bytes, everything below 0x20 or from 0x80 up is less than 0x20.
-    while (end_ - p_ >= 16) {
-      const v128_t bytes = wasm_v128_load(p_);
-      const v128_t flags = wasm_v128_or(
-          wasm_i8x16_lt(bytes, wasm_i8x16_splat(0x20)),
-          wasm_v128_or(wasm_i8x16_eq(bytes, wasm_i8x16_splat('"')), wasm_i8x16_eq(bytes, wasm_i8x16_splat('\\'))));
-      if (const auto mask = static_cast<std::uint32_t>(wasm_i8x16_bitmask(flags)); mask != 0) {
-        p_ += std::countr_zero(mask);
-        return;
-      }
-      p_ += 16;
-    }
-#elif defined(__SSE2__)
-    while (end_ - p_ >= 16) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-      const __m128i flags = _mm_or_si128(
-          _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
-          _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
-      if (const auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(flags)); mask != 0) {
-        p_ += std::countr_zero(mask);
-        return;
-      }
-      p_ += 16;
-    }
-#endif
-    constexpr std::uint64_t ones = 0x0101010101010101u;
-    constexpr std::uint64_t highs = 0x8080808080808080u;
-    while (end_ - p_ >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p_, 8);
-      const auto zero_in = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
-      // Each term may also flag bytes above its first true hit (borrows), never below, so the lowest flag
-      // is a byte that needs attention.
-      const std::uint64_t flags = (word & highs) | ((word - ones * 0x20) & ~word & highs) |
-                                  zero_in(word ^ (ones * '"')) | zero_in(word ^ (ones * '\\'));
-      if (flags != 0) {
-        p_ += std::countr_zero(flags) / 8;
-        return;
-      }
-      p_ += 8;
-    }
-    while (p_ != end_) {
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return;
-      ++p_;
-    }
-  }
-
   // Checks one UTF-8 sequence at p_ against the ranges nlohmann's lexer accepts, and steps over it.
   bool utf8_sequence() {
     const auto size = utf8_length(reinterpret_cast<const unsigned char*>(p_), end_ - p_);
@@ -407,7 +405,7 @@ class fast_reader {
   bool string(string_t& out) {
     const char* run = p_;
     for (;;) {
-      skip_plain();
+      p_ = plain_end(p_, end_);
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -662,12 +660,11 @@ class compact_writer {
     const auto start = out_.size();
     out_ += '"';
     std::size_t run = 0;
+    const char* const end = text.data() + text.size();
     for (std::size_t i = 0; i < text.size();) {
+      i = static_cast<std::size_t>(plain_end(text.data() + i, end) - text.data());
+      if (i == text.size()) break;
       const auto c = static_cast<unsigned char>(text[i]);
-      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-        ++i;
-        continue;
-      }
       if (c >= 0x80) {
         const auto size = utf8_length(reinterpret_cast<const unsigned char*>(text.data()) + i,
                                       static_cast<std::ptrdiff_t>(text.size() - i));
