@@ -3,8 +3,9 @@
 //   wasm before   the same call on an older dispatch.wasm (--before-wasm FILE)
 //   native        the same pipeline natively (envelope in, outcome text out: build/native/dispatch_bench_pipeline)
 //   native before the same on an older core (--before-native FILE)
-//   parse wasm    the body's parse alone in wasm: parse_json, and nlohmann's own parse (parse_json before
-//                 issue 13), from build/wasm/dispatch_bench_parse.wasm; natively the same two
+//   parse wasm    the body's parse alone in wasm: parse_json as a delivery runs it (in the call arena, the
+//                 tree left to it), and nlohmann's own parse (parse_json before issue 13; malloc, the tree
+//                 taken apart), from build/wasm/dispatch_bench_parse.wasm; natively the same two
 //   JSON.parse    TextDecoder + JSON.parse of the same bytes
 //   JS floor      createHmac + timingSafeEqual + TextDecoder + JSON.parse of the same bytes
 // over ../shared/fixtures/bitbucket-cloud (index.json; tests/vectors/bodies when ../shared is absent) and a

@@ -13,10 +13,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "call_arena.hpp"
 #include "dispatch/answers.hpp"
 #include "dispatch/cli.hpp"
+#include "dispatch/cold.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/mustache/ast.hpp"
@@ -55,6 +58,8 @@ std::uint32_t handle_of(const dispatch::result<dispatch::json>& envelope) {
 
 }  // namespace
 
+// The exports a delivery does not call (page actions, endpoint settings, the command line) are
+// DISPATCH_COLD: built for size.
 extern "C" {
 
 // Returns `size` bytes of wasm memory for the caller to fill, or 0 if memory is exhausted.
@@ -67,13 +72,16 @@ void dispatch_free(void* pointer) { std::free(pointer); }
 // Returns the outcome JSON.
 char* dispatch_handle(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                       std::size_t body_size) {
-  const auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+  const dispatch::wasm::call_scope scope;
+  auto result = dispatch::handle_envelope(view(envelope, envelope_size), bytes(body, body_size));
+  return answer(dispatch::dump_json(
+      dispatch::wasm::left_to_arena<dispatch::ordered_json>(dispatch::outcome_json(std::move(result)))));
 }
 
 // Reads and compiles an endpoint's settings once (`envelope`, the endpoint JSON; `body` unused), for
 // dispatch_handle_prepared. Returns {"code":"opened","handle":N}, or the error parse_endpoint gives.
-char* dispatch_endpoint_open(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+DISPATCH_COLD char* dispatch_endpoint_open(const char* envelope, std::size_t envelope_size, const std::uint8_t*,
+                                           std::size_t) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   auto settings = parsed.ok() ? dispatch::parse_endpoint(parsed.value())
                               : dispatch::result<dispatch::endpoint_settings>(
@@ -89,7 +97,8 @@ char* dispatch_endpoint_open(const char* envelope, std::size_t envelope_size, co
 
 // Forgets an endpoint opened with dispatch_endpoint_open (`envelope`, {"handle":N}). Returns {"code":"closed"}
 // or {"code":"unknown_handle"}.
-char* dispatch_endpoint_close(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+DISPATCH_COLD char* dispatch_endpoint_close(const char* envelope, std::size_t envelope_size, const std::uint8_t*,
+                                            std::size_t) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   const auto handle = handle_of(parsed);
   return answer(prepared().erase(handle) == 1 ? R"({"code":"closed"})" : R"({"code":"unknown_handle"})");
@@ -99,6 +108,7 @@ char* dispatch_endpoint_close(const char* envelope, std::size_t envelope_size, c
 // "headers":{…}}. An unknown handle is an outcome with status 500 and code `envelope_invalid`.
 char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                                std::size_t body_size) {
+  const dispatch::wasm::call_scope scope;
   const auto refused = [](std::string reason) {
     return answer(dispatch::dump_json(dispatch::outcome_json(
         {dispatch::verdict::reject, 500, "envelope_invalid", std::move(reason), {}, std::nullopt})));
@@ -112,23 +122,27 @@ char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, 
   const auto headers_node = root.find("headers");
   const auto headers = dispatch::parse_headers(headers_node == root.end() ? dispatch::json() : *headers_node);
   if (!headers.ok()) return refused(headers.error().message);
-  const auto result = dispatch::handle(endpoint->second, headers.value(), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+  auto result = dispatch::handle(endpoint->second, headers.value(), bytes(body, body_size),
+                                 &dispatch::wasm::left_to_arena<dispatch::json>());
+  return answer(dispatch::dump_json(
+      dispatch::wasm::left_to_arena<dispatch::ordered_json>(dispatch::outcome_json(std::move(result)))));
 }
 
 // Runs the pipeline after the signature on a recorded body, for a redelivery. `envelope` is
 // {"endpoint":{…},"event":"<key>"}. Returns the outcome JSON.
 char* dispatch_redeliver(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
                          std::size_t body_size) {
-  const auto result = dispatch::redeliver_envelope(view(envelope, envelope_size), bytes(body, body_size));
-  return answer(dispatch::dump_json(dispatch::outcome_json(result)));
+  const dispatch::wasm::call_scope scope;
+  auto result = dispatch::redeliver_envelope(view(envelope, envelope_size), bytes(body, body_size));
+  return answer(dispatch::dump_json(
+      dispatch::wasm::left_to_arena<dispatch::ordered_json>(dispatch::outcome_json(std::move(result)))));
 }
 
 // Checks endpoint settings (`envelope`, the endpoint JSON; `body`, when not empty, the text of the admin
 // request they came in, where templates given as objects are placed). Returns
 // dispatch::endpoint_check_json's answer.
-char* dispatch_endpoint_check(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
-                              std::size_t body_size) {
+DISPATCH_COLD char* dispatch_endpoint_check(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                                            std::size_t body_size) {
   const std::string_view request(reinterpret_cast<const char*>(body), body == nullptr ? 0 : body_size);
   return answer(dispatch::dump_json(dispatch::endpoint_check_json(view(envelope, envelope_size), request)));
 }
@@ -136,25 +150,27 @@ char* dispatch_endpoint_check(const char* envelope, std::size_t envelope_size, c
 // Answers whether an endpoint would deliver an event: `envelope` is {"endpoint":{events, filters?},
 // "event":"<key>"}; `body`, when not empty, the event's payload (the filters apply to it). Returns
 // dispatch::selects_json's answer.
-char* dispatch_selects(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
-                       std::size_t body_size) {
+DISPATCH_COLD char* dispatch_selects(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                                     std::size_t body_size) {
   return answer(dispatch::dump_json(dispatch::selects_json(view(envelope, envelope_size), bytes(body, body_size))));
 }
 
 // Answers whether one branch, tag or actor name passes an endpoint's filters: `envelope` is {"filters":{…},
 // "branch"|"tag"|"actor":"<name>"}; `body` unused. Returns dispatch::filter_check_json's answer.
-char* dispatch_filter_check(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+DISPATCH_COLD char* dispatch_filter_check(const char* envelope, std::size_t envelope_size, const std::uint8_t*,
+                                          std::size_t) {
   return answer(dispatch::dump_json(dispatch::filter_check_json(view(envelope, envelope_size))));
 }
 
 // Checks an endpoint's templates against sample payloads for warnings: `envelope` is {"endpoint":{…},
 // "samples":[{event, body}]}; `body` unused. Returns dispatch::template_warnings_json's answer.
-char* dispatch_template_warnings(const char* envelope, std::size_t envelope_size, const std::uint8_t*, std::size_t) {
+DISPATCH_COLD char* dispatch_template_warnings(const char* envelope, std::size_t envelope_size, const std::uint8_t*,
+                                               std::size_t) {
   return answer(dispatch::dump_json(dispatch::template_warnings_json(view(envelope, envelope_size))));
 }
 
 // Returns the core's limits (dispatch::limits_json); the arguments are unused.
-char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t) {
+DISPATCH_COLD char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t) {
   return answer(dispatch::dump_json(dispatch::limits_json()));
 }
 
@@ -163,8 +179,8 @@ char* dispatch_limits(const char*, std::size_t, const std::uint8_t*, std::size_t
 // payload bytes.
 // Returns dispatch::preview_json's answer (with "budget", dispatch::budget_json of its message; with "thread",
 // the pull request's thread as dispatch::pull_request_thread gives it).
-char* dispatch_render(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
-                      std::size_t body_size) {
+DISPATCH_COLD char* dispatch_render(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                                    std::size_t body_size) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   const dispatch::json* event = nullptr;
   if (parsed.ok() && parsed.value().is_object()) {
@@ -206,7 +222,7 @@ char* dispatch_render(const char* envelope, std::size_t envelope_size, const std
 
 // Answers POST /api/preview from its raw request body {event, payload} (`body`); `envelope` is unused.
 // Returns dispatch::preview_request_json's answer, with "budget" when it rendered.
-char* dispatch_preview(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
+DISPATCH_COLD char* dispatch_preview(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
   auto rendered = dispatch::preview_request_json(bytes(body, body_size));
   if (rendered["code"] == "rendered") rendered["budget"] = dispatch::budget_json(rendered["message"]);
   return answer(dispatch::dump_json(rendered));
@@ -215,8 +231,8 @@ char* dispatch_preview(const char*, std::size_t, const std::uint8_t* body, std::
 // Renders a Mustache text template. `envelope` is {"template":"…","partials"?:{name:"…"},"escaping"?:
 // "html"|"discord"|"none"} (default discord); `body` the data as JSON text. Returns
 // dispatch::mustache::render_text's answer.
-char* dispatch_mustache(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
-                        std::size_t body_size) {
+DISPATCH_COLD char* dispatch_mustache(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                                      std::size_t body_size) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   if (!parsed.ok() || !parsed.value().is_object() || !parsed.value().contains("template") ||
       !parsed.value()["template"].is_string()) {
@@ -242,20 +258,20 @@ char* dispatch_mustache(const char* envelope, std::size_t envelope_size, const s
 
 // Says which event keys a payload's shape fits (`body`, the payload bytes; `envelope` unused). Returns
 // dispatch::detect_json's answer.
-char* dispatch_detect(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
+DISPATCH_COLD char* dispatch_detect(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
   return answer(dispatch::dump_json(dispatch::detect_json(bytes(body, body_size))));
 }
 
 // Checks a signature: `envelope` is {"secret":"…","signature":"…"}, `body` the signed bytes. Returns
 // dispatch::signature_check_json's answer.
-char* dispatch_verify(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
-                      std::size_t body_size) {
+DISPATCH_COLD char* dispatch_verify(const char* envelope, std::size_t envelope_size, const std::uint8_t* body,
+                                    std::size_t body_size) {
   return answer(
       dispatch::dump_json(dispatch::signature_check_json(view(envelope, envelope_size), bytes(body, body_size))));
 }
 
 // Returns the event catalogue [{key, category, label, description}]; the arguments are unused.
-char* dispatch_events(const char*, std::size_t, const std::uint8_t*, std::size_t) {
+DISPATCH_COLD char* dispatch_events(const char*, std::size_t, const std::uint8_t*, std::size_t) {
   return answer(dispatch::dump_json(dispatch::catalogue_json()));
 }
 
@@ -263,7 +279,8 @@ char* dispatch_events(const char*, std::size_t, const std::uint8_t*, std::size_t
 // with the planned files' bytes back to back in `files`, or {"argv":[…],"read_error":{path, why}} to word a
 // file that could not be read (why: not_found, permission_denied, is_directory, other). Returns
 // {"files":[…]} (a plan) or {"out","err","exit"}.
-char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::uint8_t* files, std::size_t files_size) {
+DISPATCH_COLD char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::uint8_t* files,
+                                 std::size_t files_size) {
   const auto fail = [](std::string message) {
     dispatch::ordered_json out = {{"out", ""}, {"err", "dispatch: " + message + "\n"}, {"exit", 2}};
     return answer(dispatch::dump_json(out));

@@ -25,9 +25,10 @@ pins=(
   "3.0.22-1~deb12u2 67ebca7e50d17383028045486653492195b83db95f8558709701bb47b5c1ef81"
 )
 
-# The stamp names the version and this recipe: a build made before the archive was cut down to `objects`
-# (a stamp with the version alone) is made again, from the tarball kept in OUT_DIR/src.
-recipe="objects-1"
+# The stamp names the version and this recipe: a build from an older recipe (a stamp with the version alone,
+# before the archive was cut down to `objects`; objects-1, before SHA-256 was unrolled) is made again, from
+# the tarball kept in OUT_DIR/src.
+recipe="objects-2"
 stamp="$out/.built"
 if [[ -f "$stamp" && -f "$out/lib/libcrypto.a" ]] && grep -q " $recipe\$" "$stamp"; then
   touch "$out/lib/libcrypto.a" # newer than this script, so ninja does not run it again
@@ -83,7 +84,10 @@ sed -i 's|^CROSS_COMPILE=.*|CROSS_COMPILE=|' Makefile
 # What the core links, and what those objects need: SHA256_Init/Update/Final (sha256.c, which calls
 # OPENSSL_cleanse from mem_clr.c) and CRYPTO_memcmp (cpuid.c, in a no-asm build).
 objects=(crypto/sha/libcrypto-lib-sha256.o crypto/libcrypto-lib-mem_clr.o crypto/libcrypto-lib-cpuid.o)
-emmake make -j"$(nproc)" build_generated "${objects[@]}" >/dev/null
+# SHA-256's rounds 16 to 63 are a loop of six turns whose message words live in an array; fully unrolled,
+# those words become wasm locals instead of loads and stores: V8 hashes 15 % faster (272 -> 313 MB/s, the
+# delivery's HMAC), for 1.8 KB more gzip. -O3 rather than -Os: the other two objects are tiny.
+emmake make -j"$(nproc)" build_generated "${objects[@]}" CFLAGS="-Wall -O3 -mllvm -unroll-threshold=5000" >/dev/null
 rm -f libcrypto.a
 emar rcs libcrypto.a "${objects[@]}"
 

@@ -54,7 +54,8 @@ std::size_t limit_member(ordered_json& object, std::string_view key, std::size_t
 // Cleans every string in a value, however it got there (a renderer, a template).
 void clean_all(ordered_json& value) {
   if (value.is_string()) {
-    value = clean_text(value.get_ref<const std::string&>());
+    // Most strings are clean already: leave them where they are.
+    if (!is_clean_text(value.get_ref<const std::string&>())) value = clean_text(value.get_ref<const std::string&>());
   } else if (value.is_structured()) {
     for (auto& child : value) clean_all(child);
   }

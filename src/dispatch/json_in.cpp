@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <clocale>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,79 @@
 
 namespace dispatch {
 namespace {
+
+// Returns the length of the UTF-8 sequence at `b` (`left` bytes there) if it is one nlohmann's lexer and
+// serializer accept (no overlong forms, surrogates or code points past U+10FFFF), else 0.
+std::size_t utf8_length(const unsigned char* b, std::ptrdiff_t left) {
+  std::ptrdiff_t size = 0;
+  if (b[0] >= 0xC2 && b[0] <= 0xDF) {
+    size = 2;
+  } else if (b[0] >= 0xE0 && b[0] <= 0xEF) {
+    size = 3;
+  } else if (b[0] >= 0xF0 && b[0] <= 0xF4) {
+    size = 4;
+  } else {
+    return 0;
+  }
+  if (left < size) return 0;
+  const unsigned char low = b[0] == 0xE0 ? 0xA0 : b[0] == 0xF0 ? 0x90 : 0x80;
+  const unsigned char high = b[0] == 0xED ? 0x9F : b[0] == 0xF4 ? 0x8F : 0xBF;
+  if (b[1] < low || b[1] > high) return 0;
+  for (std::ptrdiff_t k = 2; k < size; ++k) {
+    if (b[k] < 0x80 || b[k] > 0xBF) return 0;
+  }
+  return static_cast<std::size_t>(size);
+}
+
+// Returns the first byte from `p` on (or `end`) that a JSON string does not hold as it is: one below 0x20, from
+// 0x80 up, '"' or '\\'. Sixteen bytes at a time with SIMD where there is some, then eight at a time.
+const char* plain_end(const char* p, const char* end) {
+#if defined(__wasm_simd128__)
+  // Sixteen at a time: as signed bytes, everything below 0x20 or from 0x80 up is less than 0x20.
+  while (end - p >= 16) {
+    const v128_t bytes = wasm_v128_load(p);
+    const v128_t flags = wasm_v128_or(
+        wasm_i8x16_lt(bytes, wasm_i8x16_splat(0x20)),
+        wasm_v128_or(wasm_i8x16_eq(bytes, wasm_i8x16_splat('"')), wasm_i8x16_eq(bytes, wasm_i8x16_splat('\\'))));
+    if (const auto mask = static_cast<std::uint32_t>(wasm_i8x16_bitmask(flags)); mask != 0) {
+      return p + std::countr_zero(mask);
+    }
+    p += 16;
+  }
+#elif defined(__SSE2__)
+  while (end - p >= 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i flags = _mm_or_si128(
+        _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
+    if (const auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(flags)); mask != 0) {
+      return p + std::countr_zero(mask);
+    }
+    p += 16;
+  }
+#endif
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  while (end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    const auto zero_in = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+    // Each term may also flag bytes above its first true hit (borrows), never below, so the lowest flag
+    // is a byte that needs attention.
+    const std::uint64_t flags = (word & highs) | ((word - ones * 0x20) & ~word & highs) | zero_in(word ^ (ones * '"')) |
+                                zero_in(word ^ (ones * '\\'));
+    if (flags != 0) {
+      return p + std::countr_zero(flags) / 8;
+    }
+    p += 8;
+  }
+  while (p != end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return p;
+    ++p;
+  }
+  return p;
+}
 
 // Builds the DOM like nlohmann's own parser, but records where and why parsing failed and refuses
 // nesting past max_json_depth.
@@ -237,83 +311,11 @@ class fast_reader {
     }
   }
 
-  // Advances p_ past bytes that a string holds as they are (printable ASCII other than '"' and '\\'),
-  // sixteen at a time with SIMD where there is some, then eight at a time.
-  void skip_plain() {
-#if defined(__wasm_simd128__)
-    // Sixteen at a time: as signed bytes, everything below 0x20 or from 0x80 up is less than 0x20.
-    while (end_ - p_ >= 16) {
-      const v128_t bytes = wasm_v128_load(p_);
-      const v128_t flags = wasm_v128_or(
-          wasm_i8x16_lt(bytes, wasm_i8x16_splat(0x20)),
-          wasm_v128_or(wasm_i8x16_eq(bytes, wasm_i8x16_splat('"')), wasm_i8x16_eq(bytes, wasm_i8x16_splat('\\'))));
-      if (const auto mask = static_cast<std::uint32_t>(wasm_i8x16_bitmask(flags)); mask != 0) {
-        p_ += std::countr_zero(mask);
-        return;
-      }
-      p_ += 16;
-    }
-#elif defined(__SSE2__)
-    while (end_ - p_ >= 16) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-      const __m128i flags = _mm_or_si128(
-          _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
-          _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
-      if (const auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(flags)); mask != 0) {
-        p_ += std::countr_zero(mask);
-        return;
-      }
-      p_ += 16;
-    }
-#endif
-    constexpr std::uint64_t ones = 0x0101010101010101u;
-    constexpr std::uint64_t highs = 0x8080808080808080u;
-    while (end_ - p_ >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p_, 8);
-      const auto zero_in = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
-      // Each term may also flag bytes above its first true hit (borrows), never below, so the lowest flag
-      // is a byte that needs attention.
-      const std::uint64_t flags = (word & highs) | ((word - ones * 0x20) & ~word & highs) |
-                                  zero_in(word ^ (ones * '"')) | zero_in(word ^ (ones * '\\'));
-      if (flags != 0) {
-        p_ += std::countr_zero(flags) / 8;
-        return;
-      }
-      p_ += 8;
-    }
-    while (p_ != end_) {
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return;
-      ++p_;
-    }
-  }
-
-  static bool in(unsigned char c, unsigned char low, unsigned char high) { return c >= low && c <= high; }
-
   // Checks one UTF-8 sequence at p_ against the ranges nlohmann's lexer accepts, and steps over it.
   bool utf8_sequence() {
-    const auto left = end_ - p_;
-    const auto* b = reinterpret_cast<const unsigned char*>(p_);
-    int size = 0;
-    if (in(b[0], 0xC2, 0xDF)) {
-      size = 2;
-    } else if (in(b[0], 0xE0, 0xEF)) {
-      size = 3;
-    } else if (in(b[0], 0xF0, 0xF4)) {
-      size = 4;
-    } else {
-      return false;
-    }
-    if (left < size) return false;
-    const unsigned char low = b[0] == 0xE0 ? 0xA0 : b[0] == 0xF0 ? 0x90 : 0x80;
-    const unsigned char high = b[0] == 0xED ? 0x9F : b[0] == 0xF4 ? 0x8F : 0xBF;
-    if (!in(b[1], low, high)) return false;
-    for (int k = 2; k < size; ++k) {
-      if (!in(b[k], 0x80, 0xBF)) return false;
-    }
+    const auto size = utf8_length(reinterpret_cast<const unsigned char*>(p_), end_ - p_);
     p_ += size;
-    return true;
+    return size != 0;
   }
 
   // Reads four hex digits at p_ into `code`.
@@ -403,7 +405,7 @@ class fast_reader {
   bool string(string_t& out) {
     const char* run = p_;
     for (;;) {
-      skip_plain();
+      p_ = plain_end(p_, end_);
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -590,9 +592,149 @@ bool same_json(const json& a, const json& b) { return same_tree(a, b); }
 
 }  // namespace detail
 
+namespace {
+
+// Writes a value compactly, byte for byte as nlohmann's dump(-1, ' ', false, error_handler_t::replace) does,
+// without its per-byte decoding: a string of valid UTF-8 is copied in runs between the bytes JSON escapes.
+// What is rare in an answer (a number with a fraction, a string with invalid UTF-8) is left to nlohmann.
+class compact_writer {
+ public:
+  explicit compact_writer(std::string& out) : out_(out) {}
+
+  void value(const ordered_json& item) {
+    switch (item.type()) {
+      case nlohmann::detail::value_t::object: {
+        out_ += '{';
+        bool first = true;
+        for (const auto& [key, member] : *item.get_ptr<const ordered_json::object_t*>()) {
+          if (!first) out_ += ',';
+          first = false;
+          string(key);
+          out_ += ':';
+          value(member);
+        }
+        out_ += '}';
+        return;
+      }
+      case nlohmann::detail::value_t::array: {
+        out_ += '[';
+        bool first = true;
+        for (const auto& element : *item.get_ptr<const ordered_json::array_t*>()) {
+          if (!first) out_ += ',';
+          first = false;
+          value(element);
+        }
+        out_ += ']';
+        return;
+      }
+      case nlohmann::detail::value_t::string:
+        string(item.get_ref<const std::string&>());
+        return;
+      case nlohmann::detail::value_t::boolean:
+        out_ += item.get<bool>() ? "true" : "false";
+        return;
+      case nlohmann::detail::value_t::null:
+        out_ += "null";
+        return;
+      case nlohmann::detail::value_t::number_integer:
+        number(item.get<std::int64_t>());
+        return;
+      case nlohmann::detail::value_t::number_unsigned:
+        number(item.get<std::uint64_t>());
+        return;
+      default:
+        out_ += item.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+        return;
+    }
+  }
+
+ private:
+  template <class Integer>
+  void number(Integer value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out_.append(digits, static_cast<std::size_t>(end - digits));
+  }
+
+  void string(std::string_view text) {
+    const auto start = out_.size();
+    out_ += '"';
+    std::size_t run = 0;
+    const char* const end = text.data() + text.size();
+    for (std::size_t i = 0; i < text.size();) {
+      i = static_cast<std::size_t>(plain_end(text.data() + i, end) - text.data());
+      if (i == text.size()) break;
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c >= 0x80) {
+        const auto size = utf8_length(reinterpret_cast<const unsigned char*>(text.data()) + i,
+                                      static_cast<std::ptrdiff_t>(text.size() - i));
+        if (size == 0) {
+          // Invalid UTF-8: nlohmann's replacement rules, for this string alone.
+          out_.resize(start);
+          out_ += ordered_json(std::string(text)).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+          return;
+        }
+        i += size;
+        continue;
+      }
+      out_.append(text.substr(run, i - run));
+      escape(c);
+      run = ++i;
+    }
+    out_.append(text.substr(run));
+    out_ += '"';
+  }
+
+  void escape(unsigned char c) {
+    switch (c) {
+      case '"':
+        out_ += "\\\"";
+        return;
+      case '\\':
+        out_ += "\\\\";
+        return;
+      case '\b':
+        out_ += "\\b";
+        return;
+      case '\t':
+        out_ += "\\t";
+        return;
+      case '\n':
+        out_ += "\\n";
+        return;
+      case '\f':
+        out_ += "\\f";
+        return;
+      case '\r':
+        out_ += "\\r";
+        return;
+      default: {
+        static constexpr char hex[] = "0123456789abcdef";
+        const char code[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0F]};
+        out_.append(code, sizeof code);
+        return;
+      }
+    }
+  }
+
+  std::string& out_;
+};
+
+}  // namespace
+
 std::string dump_json(const ordered_json& value) {
+  std::string out;
+  compact_writer(out).value(value);
+  return out;
+}
+
+namespace detail {
+
+std::string reference_dump_json(const ordered_json& value) {
   return value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
+
+}  // namespace detail
 
 std::string dump_json_pretty(const ordered_json& value) {
   return value.dump(2, ' ', false, ordered_json::error_handler_t::replace);

@@ -38,6 +38,10 @@ result<json> reference_parse_json(std::string_view text);
 // values (the sign of zero included).
 bool same_json(const json& a, const json& b);
 
+// nlohmann's own compact dump with invalid UTF-8 replaced: what dump_json writes, byte for byte. For the
+// differential tests and the fuzzer.
+std::string reference_dump_json(const ordered_json& value);
+
 }  // namespace detail
 
 // Writes `value` compactly, replacing invalid UTF-8 with U+FFFD instead of failing.

@@ -107,7 +107,8 @@ rendered_message render_with(std::string_view key, const json& payload, const te
   return render_custom(key, payload, *custom);
 }
 
-outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body) {
+outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body,
+               json* parsed) {
   const std::string event(headers.find("X-Event-Key").value_or(""));
 
   if (body.size() > max_body_bytes) return refuse(413, body_too_large(body.size()));
@@ -120,23 +121,26 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
   if (!verified.ok()) return refuse(401, verified.error());
 
   if (event.empty()) return refuse(400, make_error("event_key_missing", "X-Event-Key header is missing"));
-  return handle_verified(endpoint, event, body);
+  return handle_verified(endpoint, event, body, parsed);
 }
 
-outcome handle_verified(const endpoint_settings& endpoint, const std::string& event,
-                        std::span<const std::uint8_t> body) {
+outcome handle_verified(const endpoint_settings& endpoint, const std::string& event, std::span<const std::uint8_t> body,
+                        json* parsed) {
   if (body.size() > max_body_bytes) return refuse(413, body_too_large(body.size()));
   if (!is_well_formed_event_key(event)) return refuse(400, event_key_invalid());
   if (!endpoint.events.selects(event)) {
     return outcome{verdict::ignore, 200, "event_not_selected", "event " + event + " not selected", event, std::nullopt};
   }
 
-  auto payload = parse_payload(body);
-  if (!payload.ok()) return refuse(400, payload.error(), event);
+  auto read = parse_payload(body);
+  if (!read.ok()) return refuse(400, read.error(), event);
+  json own;
+  json& payload = parsed != nullptr ? *parsed : own;
+  payload = std::move(read).value();
   // Bitbucket signs the body, not X-Event-Key: a signed body replayed under another key of the catalogue
   // is refused when its shape says otherwise (a push posted as "pull request merged").
   if (find_event(event) != nullptr) {
-    const auto shape = detect_event(payload.value());
+    const auto shape = detect_event(payload);
     const auto fits = [&](std::string_view key) { return subject_of(key) == subject_of(event); };
     if (!shape.keys.empty() && std::none_of(shape.keys.begin(), shape.keys.end(), fits)) {
       std::string keys;
@@ -147,13 +151,13 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
                     event);
     }
   }
-  const auto filtered = apply_filters(endpoint.filters, event, payload.value());
+  const auto filtered = apply_filters(endpoint.filters, event, payload);
   if (!filtered.code.empty()) {
     return outcome{verdict::ignore, 200, filtered.code, filtered.reason, event, std::nullopt};
   }
   // A push of which only some changes pass goes on with those alone.
-  const json kept = filtered.kept_changes.empty() ? json() : with_kept_changes(payload.value(), filtered);
-  const json& subject = filtered.kept_changes.empty() ? payload.value() : kept;
+  const json kept = filtered.kept_changes.empty() ? json() : with_kept_changes(payload, filtered);
+  const json& subject = filtered.kept_changes.empty() ? payload : kept;
   const auto filter_note = filtered.kept_changes.empty() ? std::string()
                                                          : ": " + std::to_string(filtered.kept_changes.size()) +
                                                                " of " + std::to_string(filtered.total_changes) +
@@ -202,14 +206,14 @@ result<ordered_json> preview(std::string_view key, std::span<const std::uint8_t>
   return render_preview(key, payload.value(), custom, cuts);
 }
 
-ordered_json outcome_json(const outcome& result) {
+ordered_json outcome_json(outcome result) {
   ordered_json out = {{"verdict", verdict_name(result.verdict)},
                       {"status", result.status},
-                      {"code", result.code},
-                      {"reason", result.reason}};
-  if (!result.event.empty()) out["event"] = result.event;
-  if (result.message) out["message"] = *result.message;
-  if (result.thread) out["thread"] = *result.thread;
+                      {"code", std::move(result.code)},
+                      {"reason", std::move(result.reason)}};
+  if (!result.event.empty()) out["event"] = std::move(result.event);
+  if (result.message) out["message"] = std::move(*result.message);
+  if (result.thread) out["thread"] = std::move(*result.thread);
   return out;
 }
 

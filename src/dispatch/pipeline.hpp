@@ -38,16 +38,20 @@ struct outcome {
 };
 
 // Returns the outcome as the contract spells it (docs/architecture.md): {verdict, status, code, reason, event?,
-// message?, thread?}.
-ordered_json outcome_json(const outcome& result);
+// message?, thread?}. Pass an outcome that is not needed after (std::move) and its message is moved, not copied.
+ordered_json outcome_json(outcome result);
 
 // Runs the pipeline over the exact bytes received. Never throws; every refusal is an outcome.
-outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body);
+// With `parsed`, the body's payload, once parsed, is left there when the call returns instead of being taken
+// apart with it: a caller that frees a call's memory all at once (the wasm exports' call arena) skips that work.
+outcome handle(const endpoint_settings& endpoint, const header_map& headers, std::span<const std::uint8_t> body,
+               json* parsed = nullptr);
 
 // The pipeline after the signature: for a body whose signature was verified when it was received (a
-// redelivery re-renders the recorded body with the endpoint's current selection and templates).
-outcome handle_verified(const endpoint_settings& endpoint, const std::string& event,
-                        std::span<const std::uint8_t> body);
+// redelivery re-renders the recorded body with the endpoint's current selection and templates). `parsed` as
+// for handle.
+outcome handle_verified(const endpoint_settings& endpoint, const std::string& event, std::span<const std::uint8_t> body,
+                        json* parsed = nullptr);
 
 // Renders the message for an event whose payload is already parsed and verified. With `cuts`, what the limits
 // shortened or removed is appended to it.

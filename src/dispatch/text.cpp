@@ -63,22 +63,44 @@ std::string truncate_chars(std::string_view text, std::size_t limit) {
   return out.append(ellipsis);
 }
 
-std::string clean_text(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto length = sequence_length(text, i);
-    if (length == 0) {
-      out.append(replacement);
+namespace {
+
+// Returns the offset of the first byte from `from` on that clean_text would not copy as it is (a control
+// character to drop, a byte of invalid UTF-8), or text.size().
+std::size_t next_unclean(std::string_view text, std::size_t from) {
+  for (std::size_t i = from; i < text.size();) {
+    const auto c = static_cast<std::uint8_t>(text[i]);
+    if ((c >= 0x20 && c < 0x7F) || c == '\n' || c == '\t') {
       ++i;
       continue;
     }
-    const auto c = static_cast<std::uint8_t>(text[i]);
-    const bool c0 = length == 1 && (c < 0x20 || c == 0x7F) && c != '\n' && c != '\t';
+    const auto length = sequence_length(text, i);
     // C1 controls (U+0080..U+009F) are encoded as C2 80..C2 9F.
-    const bool c1 = length == 2 && c == 0xC2 && static_cast<std::uint8_t>(text[i + 1]) < 0xA0;
-    if (!c0 && !c1) out.append(text.substr(i, length));
+    if (length <= 1 || (length == 2 && c == 0xC2 && static_cast<std::uint8_t>(text[i + 1]) < 0xA0)) return i;
     i += length;
+  }
+  return text.size();
+}
+
+}  // namespace
+
+bool is_clean_text(std::string_view text) { return next_unclean(text, 0) == text.size(); }
+
+std::string clean_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  // Copy what needs no change in runs, up to each byte that does.
+  for (std::size_t i = 0; i < text.size();) {
+    const auto end = next_unclean(text, i);
+    out.append(text.substr(i, end - i));
+    if (end == text.size()) break;
+    const auto length = sequence_length(text, end);
+    if (length == 0) {
+      out.append(replacement);
+      i = end + 1;
+    } else {
+      i = end + length;  // a control character, dropped
+    }
   }
   return out;
 }

@@ -17,4 +17,7 @@ std::string truncate_chars(std::string_view text, std::size_t limit);
 // by U+FFFD, so that nothing invisible or undecodable reaches a message.
 std::string clean_text(std::string_view text);
 
+// Returns true if clean_text would return `text` as it is.
+bool is_clean_text(std::string_view text);
+
 }  // namespace dispatch

@@ -62,6 +62,34 @@ TEST_CASE("dump_json never fails on bad UTF-8", "[json]") {
   CHECK(dump_json(value) == "{\"text\":\"ok\xEF\xBF\xBD\"}");
 }
 
+TEST_CASE("dump_json writes what nlohmann's dump writes, byte for byte (issue 13)", "[json]") {
+  const std::vector<std::string> texts = {
+      "",
+      "plain",
+      "quote \" and backslash \\",
+      "\b\f\n\r\t",
+      std::string("\x00\x01\x1f\x7f", 4),
+      "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x8E\x89",
+      "\xC2\x80\xC2\x9F",  // C1 controls are not escaped
+      // Invalid UTF-8: nlohmann's replacement.
+      "\xff",
+      "a\xC3",
+      "\xE0\x80\x80",
+      "\xED\xA0\x80",
+      "\xF4\x90\x80\x80",
+      "ok\xC3\xA9\xC3",
+  };
+  for (const auto& text : texts) {
+    INFO("text: " << text);
+    const ordered_json value = {{text, text}, {"list", {text, 1, -2, 3.5, true, nullptr}}};
+    CHECK(dump_json(value) == detail::reference_dump_json(value));
+  }
+  const ordered_json numbers = {0, -0.0, 1e300, 18446744073709551615u, -9223372036854775807 - 1, 0.1, 1.0};
+  CHECK(dump_json(numbers) == detail::reference_dump_json(numbers));
+  CHECK(dump_json(ordered_json::object()) == "{}");
+  CHECK(dump_json(ordered_json::array()) == "[]");
+}
+
 namespace {
 
 // Checks that parse_json answers exactly what nlohmann's own parse answers (the same tree, or the same
@@ -170,6 +198,8 @@ TEST_CASE("the fast reader takes every vector body and shared fixture as nlohman
     const auto text = testing::read_all(file);
     // sparse.json and the like are meant to be odd, not broken: every file here is valid JSON.
     CHECK(agrees_with_nlohmann(text));
+    const ordered_json document = parse_json(text).value();
+    CHECK(dump_json(document) == detail::reference_dump_json(document));
     // Cut anywhere, a document is refused with nlohmann's exact error.
     for (const std::size_t cut : {text.size() / 3, text.size() / 2, text.size() - 1}) {
       agrees_with_nlohmann(std::string_view(text).substr(0, cut));
