@@ -127,9 +127,12 @@ if (existsSync(parsePath)) {
 }
 
 // A native bench runs as a child that times one call per payload per "round" line.
+let children = 0;
 function nativeChild(binary) {
   if (!binary || !existsSync(binary)) return null;
-  const manifest = resolve(root, `build/bench/manifest-${process.pid}.json`);
+  // One manifest per child: a second one written over the first while its child reads it broke a run.
+  children += 1;
+  const manifest = resolve(root, `build/bench/manifest-${process.pid}-${children}.json`);
   writeFileSync(manifest, JSON.stringify({ payloads: measured.map(({ file, envelope }) => ({ file, envelope })) }));
   const child = spawn(binary, [manifest], { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting = [];
