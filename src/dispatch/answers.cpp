@@ -239,12 +239,10 @@ DISPATCH_COLD ordered_json selects_json(std::string_view envelope, std::span<con
   if (!filtered.code.empty()) return {{"code", filtered.code}, {"reason", filtered.reason}};
   if (filtered.kept_changes.empty())
     return {{"code", "selected"}, {"reason", "event " + key + " is selected and passes the filters"}};
-  return {
-      {"code", "selected"},
-      {"reason", "event " + key + " is selected; " + std::to_string(filtered.kept_changes.size()) + " of " +
-                     std::to_string(filtered.total_changes) + " changes pass the filters (" + filtered.reason + ")"},
-      {"changes", {{"kept", filtered.kept_changes.size()}, {"total", filtered.total_changes}}},
-      {"left_out", filtered.reason}};
+  return {{"code", "selected"},
+          {"reason", "event " + key + " is selected; " + kept_changes_note(filtered)},
+          {"changes", {{"kept", filtered.kept_changes.size()}, {"total", filtered.total_changes}}},
+          {"left_out", filtered.reason}};
 }
 
 DISPATCH_COLD ordered_json template_warnings_json(std::string_view envelope) {

@@ -236,6 +236,12 @@ filter_verdict filter_push(const filter_set& filters, payload_view changes) {
 
 }  // namespace
 
+std::string kept_changes_note(const filter_verdict& verdict) {
+  if (verdict.kept_changes.empty()) return {};
+  return std::to_string(verdict.kept_changes.size()) + " of " + std::to_string(verdict.total_changes) +
+         " changes pass the filters (" + verdict.reason + ")";
+}
+
 filter_verdict apply_filters(const filter_set& filters, std::string_view key, const json& payload) {
   if (filters.empty()) return {};
   const payload_view root(payload);

@@ -62,6 +62,10 @@ struct filter_verdict {
   std::size_t total_changes = 0;
 };
 
+// "1 of 3 changes pass the filters (branch x matches none of main)" for a push of which some changes pass;
+// "" otherwise. The delivery's reason and the filter verdict say it in the same words.
+std::string kept_changes_note(const filter_verdict& verdict);
+
 // Applies the filters to a selected event `key` and its parsed payload. Events without a branch (or without
 // an actor) pass the branch (actor) filter.
 filter_verdict apply_filters(const filter_set& filters, std::string_view key, const json& payload);

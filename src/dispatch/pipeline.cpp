@@ -158,10 +158,8 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
   // A push of which only some changes pass goes on with those alone.
   const json kept = filtered.kept_changes.empty() ? json() : with_kept_changes(payload, filtered);
   const json& subject = filtered.kept_changes.empty() ? payload : kept;
-  const auto filter_note = filtered.kept_changes.empty() ? std::string()
-                                                         : ": " + std::to_string(filtered.kept_changes.size()) +
-                                                               " of " + std::to_string(filtered.total_changes) +
-                                                               " changes pass the filters (" + filtered.reason + ")";
+  const auto kept_note = kept_changes_note(filtered);
+  const auto filter_note = kept_note.empty() ? kept_note : ": " + kept_note;
 
   auto rendered = render_with(event, subject, endpoint.templates);
   auto thread = endpoint.pull_request_threads ? pull_request_thread(event, subject) : std::nullopt;
