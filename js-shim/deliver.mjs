@@ -3,7 +3,7 @@
 // holds as unsent (a lost queue message, a worker killed mid-POST).
 
 import { destinationRefusal } from './destination.mjs';
-import { brokenDestination, decide, deliveryConfig, waitUrl } from './policy.mjs';
+import { brokenDestination, decide, deliveryConfig, discordWebhookPart, waitUrl } from './policy.mjs';
 import { claim, markDestinationBroken, overdue, purge, settle } from './store.mjs';
 import { deliverInThread, threadable } from './threads.mjs';
 
@@ -63,8 +63,7 @@ function describe(answer) {
 // is kept short: its answer is not ours to store, and may be anything (an internal page, if a redirect or a
 // DNS record led there).
 function discordShaped(url, response) {
-  return /^\/api(?:\/v\d+)?\/webhooks\/\d+\/[^/]+(?:\/messages\/\d+)?\/?$/.test(new URL(url).pathname)
-    && /^application\/json\b/i.test(response.headers.get('content-type') ?? '');
+  return discordWebhookPart(url) !== null && /^application\/json\b/i.test(response.headers.get('content-type') ?? '');
 }
 
 // Reads at most `limit` bytes of a body from its stream and cancels the rest, so an answer without end

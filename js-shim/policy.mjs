@@ -140,6 +140,20 @@ function destinationError(bodyText) {
   return text === '' ? 'no body' : text.slice(0, 200);
 }
 
+// Which Discord webhook URL `url` is: 'webhook' (/api[/vN]/webhooks/{id}/{token}), 'message' (one of its
+// messages, …/messages/{id}), or null for anything else, a URL that does not parse included.
+export function discordWebhookPart(url) {
+  let path;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return null;
+  }
+  const match = /^\/api(?:\/v\d+)?\/webhooks\/\d+\/[^/]+(\/messages\/\d+)?\/?$/.exec(path);
+  if (!match) return null;
+  return match[1] ? 'message' : 'webhook';
+}
+
 // The destination URL with wait=true, so Discord answers with the message it created (and its id).
 export function waitUrl(destination) {
   const url = new URL(destination);

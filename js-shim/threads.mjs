@@ -13,7 +13,7 @@
 // Every Discord call is one entry of the attempt log, saying what it did (thread_created, posted,
 // card_updated, card_kept, thread_gone, …); a destination that is not a Discord webhook URL never gets here.
 
-import { decide } from './policy.mjs';
+import { decide, discordWebhookPart } from './policy.mjs';
 import { markDestinationBroken, settle } from './store.mjs';
 
 const discordCodes = {
@@ -25,13 +25,7 @@ const discordCodes = {
 const longestWaitSeconds = 15;
 
 // True when `destination` is a Discord webhook URL, the only kind that has threads and editable messages.
-export function threadable(destination) {
-  try {
-    return /^\/api(?:\/v\d+)?\/webhooks\/\d+\/[^/]+\/?$/.test(new URL(destination).pathname);
-  } catch {
-    return false;
-  }
-}
+export const threadable = (destination) => discordWebhookPart(destination) === 'webhook';
 
 // The thread and card of a destination: another destination_url (or ?thread_id= in it) starts afresh. Its
 // SHA-256, as the URL holds the webhook's token.

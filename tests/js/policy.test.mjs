@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { backoffSeconds, decide, deliveryConfig, maskDestination, rateLimitSeconds, waitUrl } from '../../js-shim/policy.mjs';
+import { backoffSeconds, decide, deliveryConfig, discordWebhookPart, maskDestination, rateLimitSeconds, waitUrl } from '../../js-shim/policy.mjs';
 
 const config = deliveryConfig({});
 const now = Date.parse('2026-11-23T12:00:00Z');
@@ -89,4 +89,13 @@ test('a destination is shown without its token', () => {
     'https://discord.com/api/webhooks/123/••••••••MnOp');
   assert.equal(maskDestination('https://hooks.example/x'), 'https://hooks.example/••••••••');
   assert.equal(maskDestination('nope'), '(invalid URL)');
+});
+
+test('a Discord webhook URL is told from one of its messages and from anything else', () => {
+  assert.equal(discordWebhookPart('https://discord.com/api/webhooks/1/tok'), 'webhook');
+  assert.equal(discordWebhookPart('https://discord.com/api/v10/webhooks/1/tok/?thread_id=9'), 'webhook');
+  assert.equal(discordWebhookPart('https://discord.com/api/webhooks/1/tok/messages/22'), 'message');
+  assert.equal(discordWebhookPart('https://discord.com/api/webhooks/x/tok'), null);
+  assert.equal(discordWebhookPart('https://example.com/hook'), null);
+  assert.equal(discordWebhookPart('not a url'), null);
 });
