@@ -244,7 +244,7 @@ function update() {
   showPayloadStatus(shown);
   showEventStatus();
   showTemplateStatus(useTemplate, templateFailed ? answer : null, source);
-  showVerdict(shown, templateFailed);
+  showVerdict(shown, templateFailed, { filters, fault });
   showMessage(shown);
   checkSignature();
 
@@ -348,10 +348,10 @@ function readFilters() {
   return { filters, fault };
 }
 
-function showVerdict(answer, templateFailed) {
+// `filters` and `fault` as readFilters gave them for this update.
+function showVerdict(answer, templateFailed, { filters, fault }) {
   const verdict = $('verdict');
   verdict.replaceChildren();
-  const { filters, fault } = readFilters();
   if (!answer) return setStatus(verdict, 'info', 'Paste a payload, open a file or pick a sample to see its message.');
   if (answer.code !== 'rendered') return setStatus(verdict, 'error', `Bitbucket would get 400 for this body: ${answer.reason}.`);
   const events = selectedMode() === 'custom' ? { mode: 'custom', custom: [...state.custom] } : { mode: selectedMode() };
