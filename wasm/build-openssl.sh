@@ -16,6 +16,7 @@ set -euo pipefail
 out=${1:?usage: build-openssl.sh OUT_DIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
 
 # Pinned inputs. Debian moves point releases between suites, so more than one version is accepted; each
 # is checked against its own upstream sha256 and the first that apt can supply is used.
@@ -26,9 +27,9 @@ pins=(
 )
 
 # The stamp names the version and this recipe: a build from an older recipe (a stamp with the version alone,
-# before the archive was cut down to `objects`; objects-1, before SHA-256 was unrolled) is made again, from
-# the tarball kept in OUT_DIR/src.
-recipe="objects-2"
+# before the archive was cut down to `objects`; objects-1, before SHA-256 was unrolled; objects-2, before its
+# message schedule used SIMD128) is made again, from the tarball kept in OUT_DIR/src.
+recipe="objects-3"
 stamp="$out/.built"
 if [[ -f "$stamp" && -f "$out/lib/libcrypto.a" ]] && grep -q " $recipe\$" "$stamp"; then
   touch "$out/lib/libcrypto.a" # newer than this script, so ninja does not run it again
@@ -70,6 +71,10 @@ echo "build-openssl: OpenSSL ${version} ($(sha256sum "$tarball" | cut -c1-16)…
 rm -rf "openssl-${version}"
 tar xzf "$tarball"
 cd "openssl-${version}"
+# OpenSSL's SHA-256 in C, with one branch added for WebAssembly SIMD128 (wasm/openssl-sha256-wasm-simd.patch):
+# the message schedule four words at a time and Maj reusing the previous round's a^b. V8 hashes 50 % faster
+# (about 310 -> 470 MB/s); a build without -msimd128 compiles OpenSSL's own code unchanged.
+patch -p1 --quiet <"$here/openssl-sha256-wasm-simd.patch"
 
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 # linux-generic32: a 32-bit target with no assembly, which is what wasm32 is.
@@ -84,10 +89,10 @@ sed -i 's|^CROSS_COMPILE=.*|CROSS_COMPILE=|' Makefile
 # What the core links, and what those objects need: SHA256_Init/Update/Final (sha256.c, which calls
 # OPENSSL_cleanse from mem_clr.c) and CRYPTO_memcmp (cpuid.c, in a no-asm build).
 objects=(crypto/sha/libcrypto-lib-sha256.o crypto/libcrypto-lib-mem_clr.o crypto/libcrypto-lib-cpuid.o)
-# SHA-256's rounds 16 to 63 are a loop of six turns whose message words live in an array; fully unrolled,
-# those words become wasm locals instead of loads and stores: V8 hashes 15 % faster (272 -> 313 MB/s, the
-# delivery's HMAC), for 1.8 KB more gzip. -O3 rather than -Os: the other two objects are tiny.
-emmake make -j"$(nproc)" build_generated "${objects[@]}" CFLAGS="-Wall -O3 -mllvm -unroll-threshold=5000" >/dev/null
+# -msimd128 selects the patch's branch (node, V8 and workerd run SIMD128; json_in.cpp needs it already); its
+# loops are unrolled by pragma, so the rounds' values stay in locals. -O3 rather than -Os: the other two
+# objects are tiny.
+emmake make -j"$(nproc)" build_generated "${objects[@]}" CFLAGS="-Wall -O3 -msimd128" >/dev/null
 rm -f libcrypto.a
 emar rcs libcrypto.a "${objects[@]}"
 
