@@ -71,6 +71,9 @@ class line_budget {
   bool add(std::string_view line);
   // Counts items never offered as lines; `known` false when their number is unknown (a truncated push).
   void add_hidden(std::size_t count, bool known = true);
+  // True once a line has been left out: every later one would be too, so a caller may count the rest with
+  // add_hidden instead of building them.
+  bool full() const { return left_out_ > 0; }
   // Returns the lines, then "and N more <plural>" (linked to `more_url` when given) if any were left out.
   std::string text(std::string_view singular, std::string_view plural, std::string_view more_url = {}) const;
 

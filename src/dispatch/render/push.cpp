@@ -107,7 +107,13 @@ std::string change_description(const change_view& view, payload_view actor, std:
   const auto compare = html_link(view.change);
   line_budget lines(budget, 48 + compare.size());
   if (view.created && commits.size() == 0) return target_line("created");
-  for (std::size_t i = 0; i < commits.size(); ++i) lines.add(commit_line(commits[i]));
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    if (lines.full()) {
+      lines.add_hidden(commits.size() - i);
+      break;
+    }
+    lines.add(commit_line(commits[i]));
+  }
   if (view.change["truncated"].boolean().value_or(false)) lines.add_hidden(0, false);
   return lines.text("commit", "commits", compare);
 }
