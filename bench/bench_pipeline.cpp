@@ -6,8 +6,10 @@
 //   Then, for every line "round" on stdin, one JSON line on stdout:
 //   {"pipeline":[ns…],"parse":[ns…],"parse_nlohmann":[ns…],"outcome":[bytes…]}, one entry per payload.
 //
+// The pipeline is timed as the Worker calls it: the endpoint's settings read once (dispatch_endpoint_open),
+// then per call the envelope of headers, the pipeline and the outcome's text (dispatch_handle_prepared).
 // Built with -DDISPATCH_BENCH_BEFORE against an older core, parse_nlohmann is left out (the old parse_json
-// is nlohmann's).
+// is nlohmann's) and each call reads the settings from its envelope (dispatch_handle).
 
 #include <chrono>
 #include <cstdint>
@@ -20,6 +22,9 @@
 
 #include "dispatch/json_in.hpp"
 #include "dispatch/answers.hpp"
+#include "dispatch/endpoint.hpp"
+#include "dispatch/headers.hpp"
+#include "dispatch/pipeline.hpp"
 
 namespace {
 
@@ -62,25 +67,59 @@ int main(int argc, char** argv) {
     envelopes.push_back(payload["envelope"].get<std::string>());
   }
   const auto count = bodies.size();
-  std::string line;
+#ifndef DISPATCH_BENCH_BEFORE
+  // Each payload's endpoint read once, as the Worker keeps it compiled under its key.
+  std::vector<dispatch::endpoint_settings> endpoints;
+  for (const auto& envelope : envelopes) {
+    const auto root = dispatch::parse_json(envelope);
+    auto settings = root.ok() ? dispatch::parse_endpoint(root.value()["endpoint"])
+                              : dispatch::result<dispatch::endpoint_settings>(dispatch::make_error("bench", "envelope"));
+    if (!root.ok() || !settings.ok()) {
+      std::fprintf(stderr, "a payload's envelope does not hold valid endpoint settings\n");
+      return 2;
+    }
+    endpoints.push_back(std::move(settings).value());
+  }
+#endif
   std::size_t sink = 0;
+  struct timing {
+    long long pipeline = 0, parse = 0, parse_nlohmann = 0, outcome = 0;
+  };
+  const auto one = [&](std::size_t k) {
+    timing t;
+    const auto& body = bodies[k];
+    const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+    t.pipeline = time_ns([&] {
+#ifdef DISPATCH_BENCH_BEFORE
+      // As wasm/abi.cpp's dispatch_handle: the envelope, the pipeline, the outcome's text.
+      const auto text = dispatch::dump_json(dispatch::outcome_json(dispatch::handle_envelope(envelopes[k], bytes)));
+#else
+      // As wasm/abi.cpp's dispatch_handle_prepared: the envelope's headers, the pipeline, the outcome's text.
+      const auto root = dispatch::parse_json(envelopes[k]);
+      const auto headers = dispatch::parse_headers(root.value()["headers"]);
+      const auto text =
+          dispatch::dump_json(dispatch::outcome_json(dispatch::handle(endpoints[k], headers.value(), bytes)));
+#endif
+      t.outcome = static_cast<long long>(text.size());
+    });
+    t.parse = time_ns([&] { sink += dispatch::parse_json(body).ok(); });
+#ifndef DISPATCH_BENCH_BEFORE
+    t.parse_nlohmann = time_ns([&] { sink += dispatch::detail::reference_parse_json(body).ok(); });
+#endif
+    return t;
+  };
+  std::string line;
   while (std::getline(std::cin, line)) {
     std::vector<long long> pipeline(count);
     std::vector<long long> parse(count);
     std::vector<long long> parse_nlohmann(count);
     std::vector<long long> outcome(count);
     for (std::size_t k = 0; k < count; ++k) {
-      const auto& body = bodies[k];
-      const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
-      pipeline[k] = time_ns([&] {
-        // As wasm/abi.cpp's dispatch_handle: the envelope, the pipeline, the outcome's text.
-        const auto text = dispatch::dump_json(dispatch::outcome_json(dispatch::handle_envelope(envelopes[k], bytes)));
-        outcome[k] = static_cast<long long>(text.size());
-      });
-      parse[k] = time_ns([&] { sink += dispatch::parse_json(body).ok(); });
-#ifndef DISPATCH_BENCH_BEFORE
-      parse_nlohmann[k] = time_ns([&] { sink += dispatch::detail::reference_parse_json(body).ok(); });
-#endif
+      const auto t = one(k);
+      pipeline[k] = t.pipeline;
+      parse[k] = t.parse;
+      parse_nlohmann[k] = t.parse_nlohmann;
+      outcome[k] = t.outcome;
     }
     if (sink == 0) return 1;
     std::printf("{");

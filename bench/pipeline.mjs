@@ -16,7 +16,7 @@
 //   cmake --build --preset wasm --target dispatch_bench_parse
 //   node bench/pipeline.mjs [--rounds 400] [--before-wasm F] [--before-native F] [--json OUT] [--smoke]
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -126,7 +126,18 @@ if (existsSync(parsePath)) {
   console.log(`parse alone in wasm: skipped (${parsePath} not built)`);
 }
 
-// A native bench runs as a child that times one call per payload per "round" line.
+// Node's main thread and the native children run on one CPU when `taskset` is there (V8's helper threads keep
+// the others): a child timed on the other CPU met other load than node's contenders, and native's median
+// moved from 51 to 76 µs between runs while theirs moved by a tenth.
+let pinned = null;
+try {
+  execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  pinned = '0';
+} catch {
+  pinned = null;
+}
+
+// A native bench runs as a child that times every payload in turn per "round" line.
 let children = 0;
 function nativeChild(binary) {
   if (!binary || !existsSync(binary)) return null;
@@ -134,16 +145,17 @@ function nativeChild(binary) {
   children += 1;
   const manifest = resolve(root, `build/bench/manifest-${process.pid}-${children}.json`);
   writeFileSync(manifest, JSON.stringify({ payloads: measured.map(({ file, envelope }) => ({ file, envelope })) }));
-  const child = spawn(binary, [manifest], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = pinned === null
+    ? spawn(binary, [manifest], { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn('taskset', ['-c', pinned, binary, manifest], { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting = [];
   createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()(JSON.parse(line)));
+  const ask = (line) => new Promise((resolveLine) => {
+    waiting.push(resolveLine);
+    child.stdin.write(`${line}\n`);
+  });
   return {
-    round() {
-      return new Promise((resolveRound) => {
-        waiting.push(resolveRound);
-        child.stdin.write('round\n');
-      });
-    },
+    round: () => ask('round'),
     close() { child.stdin.end(); },
   };
 }
@@ -236,6 +248,7 @@ for (let round = 0; round < warmup + rounds; round += 1) {
       if (keep) record(name, index, micros);
     }
   }
+  // Native, a round at a time, while node waits on the same core (see `pinned`).
   for (const [label, child] of [['native', native], ['native, before', nativeBefore]]) {
     if (!child) continue;
     const answer = await child.round();
@@ -245,7 +258,7 @@ for (let round = 0; round < warmup + rounds; round += 1) {
     if (!keep) continue;
     answer.pipeline.forEach((ns, index) => record(label, index, ns / 1000));
     answer.parse.forEach((ns, index) => record(`parse ${label}`, index, ns / 1000));
-    answer.parse_nlohmann?.forEach((ns, index) => record('parse native, nlohmann (before)', index, ns / 1000));
+    if (child === native) answer.parse_nlohmann?.forEach((ns, index) => record('parse native, nlohmann (before)', index, ns / 1000));
   }
 }
 native?.close();
