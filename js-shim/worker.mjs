@@ -9,7 +9,7 @@
 // The queue consumer delivers (deliver.mjs); the scheduled task sweeps the outbox and applies retention.
 
 import wasmModule from '../build/wasm/dispatch.wasm';
-import { instantiateCore, instantiateCoreNow, warmUp } from './core.mjs';
+import { instantiateCore, instantiateCoreNow, warmUp, warmUpCodes } from './core.mjs';
 import { adminApi, baseUrl } from './admin.mjs';
 import { connectFault, oauthCallback, startAuthorization } from './connections.mjs';
 import { consume, logEvent, maintain, sweep } from './deliver.mjs';
@@ -28,7 +28,7 @@ function startCore() {
   try {
     const instance = instantiateCoreNow(wasmModule);
     const codes = warmUp(instance);
-    if (codes.some((code) => code !== 'accepted')) logEvent('core_warm_up', { codes });
+    if (codes.some((code, i) => code !== warmUpCodes[i])) logEvent('core_warm_up', { codes });
     return instance.usable ? Promise.resolve(instance) : null;
   } catch (error) {
     logEvent('core_warm_up_failed', { error: String(error?.message ?? error) });

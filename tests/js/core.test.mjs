@@ -146,13 +146,15 @@ test('filters: the live check of one name, a payload\'s verdict, and a pull requ
   assert.equal(core.render('repo:push', push, undefined, { thread: true }).thread, undefined);
 });
 
-test('the warm-up takes a push and a pull request through the whole pipeline, and leaves nothing behind', async () => {
-  const { instantiateCoreNow, warmUp } = await import('../../js-shim/core.mjs');
+test('the warm-up takes each family through the whole pipeline and the Worker\'s call, and leaves nothing behind', async () => {
+  const { instantiateCoreNow, warmUp, warmUpCodes } = await import('../../js-shim/core.mjs');
   const fresh = instantiateCoreNow(new WebAssembly.Module(readFileSync(wasmPath)));
-  assert.deepEqual(warmUp(fresh), ['accepted', 'accepted']);
+  const codes = ['accepted', 'accepted', 'accepted', 'accepted', 'signature_mismatch'];
+  assert.deepEqual(warmUpCodes, codes);
+  assert.deepEqual(warmUp(fresh), codes);
   // The first call may keep what the core builds once (a static's first use); after it, nothing more.
   const heap = fresh.heapInUse();
-  assert.deepEqual(warmUp(fresh), ['accepted', 'accepted']);
+  assert.deepEqual(warmUp(fresh), codes);
   assert.equal(fresh.heapInUse(), heap);
   assert.equal(fresh.preparedCount, 0);
 });
