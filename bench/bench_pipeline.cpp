@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "dispatch/json_in.hpp"
 #include "dispatch/answers.hpp"
 #include "dispatch/endpoint.hpp"
 #include "dispatch/headers.hpp"
+#include "dispatch/json_in.hpp"
 #include "dispatch/pipeline.hpp"
 
 namespace {
@@ -72,8 +72,9 @@ int main(int argc, char** argv) {
   std::vector<dispatch::endpoint_settings> endpoints;
   for (const auto& envelope : envelopes) {
     const auto root = dispatch::parse_json(envelope);
-    auto settings = root.ok() ? dispatch::parse_endpoint(root.value()["endpoint"])
-                              : dispatch::result<dispatch::endpoint_settings>(dispatch::make_error("bench", "envelope"));
+    auto settings = root.ok()
+                        ? dispatch::parse_endpoint(root.value()["endpoint"])
+                        : dispatch::result<dispatch::endpoint_settings>(dispatch::make_error("bench", "envelope"));
     if (!root.ok() || !settings.ok()) {
       std::fprintf(stderr, "a payload's envelope does not hold valid endpoint settings\n");
       return 2;
@@ -81,45 +82,33 @@ int main(int argc, char** argv) {
     endpoints.push_back(std::move(settings).value());
   }
 #endif
-  std::size_t sink = 0;
-  struct timing {
-    long long pipeline = 0, parse = 0, parse_nlohmann = 0, outcome = 0;
-  };
-  const auto one = [&](std::size_t k) {
-    timing t;
-    const auto& body = bodies[k];
-    const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
-    t.pipeline = time_ns([&] {
-#ifdef DISPATCH_BENCH_BEFORE
-      // As wasm/abi.cpp's dispatch_handle: the envelope, the pipeline, the outcome's text.
-      const auto text = dispatch::dump_json(dispatch::outcome_json(dispatch::handle_envelope(envelopes[k], bytes)));
-#else
-      // As wasm/abi.cpp's dispatch_handle_prepared: the envelope's headers, the pipeline, the outcome's text.
-      const auto root = dispatch::parse_json(envelopes[k]);
-      const auto headers = dispatch::parse_headers(root.value()["headers"]);
-      const auto text =
-          dispatch::dump_json(dispatch::outcome_json(dispatch::handle(endpoints[k], headers.value(), bytes)));
-#endif
-      t.outcome = static_cast<long long>(text.size());
-    });
-    t.parse = time_ns([&] { sink += dispatch::parse_json(body).ok(); });
-#ifndef DISPATCH_BENCH_BEFORE
-    t.parse_nlohmann = time_ns([&] { sink += dispatch::detail::reference_parse_json(body).ok(); });
-#endif
-    return t;
-  };
   std::string line;
+  std::size_t sink = 0;
   while (std::getline(std::cin, line)) {
     std::vector<long long> pipeline(count);
     std::vector<long long> parse(count);
     std::vector<long long> parse_nlohmann(count);
     std::vector<long long> outcome(count);
     for (std::size_t k = 0; k < count; ++k) {
-      const auto t = one(k);
-      pipeline[k] = t.pipeline;
-      parse[k] = t.parse;
-      parse_nlohmann[k] = t.parse_nlohmann;
-      outcome[k] = t.outcome;
+      const auto& body = bodies[k];
+      const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+      pipeline[k] = time_ns([&] {
+#ifdef DISPATCH_BENCH_BEFORE
+        // As wasm/abi.cpp's dispatch_handle: the envelope, the pipeline, the outcome's text.
+        const auto text = dispatch::dump_json(dispatch::outcome_json(dispatch::handle_envelope(envelopes[k], bytes)));
+#else
+        // As wasm/abi.cpp's dispatch_handle_prepared: the envelope's headers, the pipeline, the outcome's text.
+        const auto root = dispatch::parse_json(envelopes[k]);
+        const auto headers = dispatch::parse_headers(root.value()["headers"]);
+        const auto text =
+            dispatch::dump_json(dispatch::outcome_json(dispatch::handle(endpoints[k], headers.value(), bytes)));
+#endif
+        outcome[k] = static_cast<long long>(text.size());
+      });
+      parse[k] = time_ns([&] { sink += dispatch::parse_json(body).ok(); });
+#ifndef DISPATCH_BENCH_BEFORE
+      parse_nlohmann[k] = time_ns([&] { sink += dispatch::detail::reference_parse_json(body).ok(); });
+#endif
     }
     if (sink == 0) return 1;
     std::printf("{");
