@@ -1,6 +1,6 @@
 // A bench-only wasm module for bench/pipeline.mjs: the body's parse alone, with the reader parse_json uses
-// and with nlohmann's own parse (what parse_json was before issue 13), in the same module and memory.
-// Never part of dispatch.wasm.
+// and with nlohmann's own parse (what parse_json was before issue 13), and its HMAC-SHA256 alone, in the same
+// module and memory. Never part of dispatch.wasm.
 
 #include <malloc.h>
 
@@ -10,6 +10,7 @@
 
 #include "../wasm/call_arena.hpp"
 #include "dispatch/json_in.hpp"
+#include "dispatch/signature.hpp"
 
 extern "C" {
 
@@ -30,6 +31,13 @@ int bench_parse(const char* data, std::size_t size) {
 // Parses the bytes with nlohmann's own parser; returns 1 if they are JSON, else 0.
 int bench_parse_nlohmann(const char* data, std::size_t size) {
   return dispatch::detail::reference_parse_json({data, size}).ok() ? 1 : 0;
+}
+
+// HMAC-SHA256 of the bytes under `key` (as the signature check computes it); returns the digest's first byte.
+int bench_hmac(const char* key, std::size_t key_size, const char* data, std::size_t size) {
+  const auto digest = dispatch::hmac_sha256({reinterpret_cast<const std::uint8_t*>(key), key_size},
+                                            {reinterpret_cast<const std::uint8_t*>(data), size});
+  return digest[0];
 }
 
 // Returns the bytes malloc has handed out and not had back.

@@ -4,11 +4,12 @@
 //
 //   dispatch_bench_pipeline MANIFEST   MANIFEST is {"payloads":[{"file":"…","envelope":"…"}]}.
 //   Then, for every line "round" on stdin, one JSON line on stdout:
-//   {"pipeline":[ns…],"parse":[ns…],"parse_nlohmann":[ns…],"outcome":[bytes…]}, one entry per payload.
+//   {"pipeline":[ns…],"parse":[ns…],"parse_nlohmann":[ns…],"hmac":[ns…],"outcome":[bytes…]}, one entry per
+//   payload ("hmac": the signature's HMAC-SHA256 alone).
 //
 // The pipeline is timed as the Worker calls it: the endpoint's settings read once (dispatch_endpoint_open),
 // then per call the envelope of headers, the pipeline and the outcome's text (dispatch_handle_prepared).
-// Built with -DDISPATCH_BENCH_BEFORE against an older core, parse_nlohmann is left out (the old parse_json
+// Built with -DDISPATCH_BENCH_BEFORE against an older core, parse_nlohmann and hmac are left out (the old parse_json
 // is nlohmann's) and each call reads the settings from its envelope (dispatch_handle).
 
 #include <chrono>
@@ -25,6 +26,7 @@
 #include "dispatch/headers.hpp"
 #include "dispatch/json_in.hpp"
 #include "dispatch/pipeline.hpp"
+#include "dispatch/signature.hpp"
 
 namespace {
 
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
 #ifndef DISPATCH_BENCH_BEFORE
   // Each payload's endpoint read once, as the Worker keeps it compiled under its key.
   std::vector<dispatch::endpoint_settings> endpoints;
+  std::vector<std::string> keys;  // each endpoint's secret, for the HMAC alone
   for (const auto& envelope : envelopes) {
     const auto root = dispatch::parse_json(envelope);
     auto settings = root.ok()
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "a payload's envelope does not hold valid endpoint settings\n");
       return 2;
     }
+    keys.push_back(settings.value().secrets.front());
     endpoints.push_back(std::move(settings).value());
   }
 #endif
@@ -88,6 +92,7 @@ int main(int argc, char** argv) {
     std::vector<long long> pipeline(count);
     std::vector<long long> parse(count);
     std::vector<long long> parse_nlohmann(count);
+    std::vector<long long> hmac(count);
     std::vector<long long> outcome(count);
     for (std::size_t k = 0; k < count; ++k) {
       const auto& body = bodies[k];
@@ -108,6 +113,7 @@ int main(int argc, char** argv) {
       parse[k] = time_ns([&] { sink += dispatch::parse_json(body).ok(); });
 #ifndef DISPATCH_BENCH_BEFORE
       parse_nlohmann[k] = time_ns([&] { sink += dispatch::detail::reference_parse_json(body).ok(); });
+      hmac[k] = time_ns([&] { sink += 1 + dispatch::hmac_sha256(dispatch::as_bytes(keys[k]), bytes)[0]; });
 #endif
     }
     if (sink == 0) return 1;
@@ -116,6 +122,7 @@ int main(int argc, char** argv) {
     print_list("parse", parse, false);
 #ifndef DISPATCH_BENCH_BEFORE
     print_list("parse_nlohmann", parse_nlohmann, false);
+    print_list("hmac", hmac, false);
 #endif
     print_list("outcome", outcome, true);
     std::printf("}\n");

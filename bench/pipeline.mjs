@@ -110,6 +110,7 @@ const before = options['before-wasm'] ? await instantiateCore(readFileSync(optio
 
 const parsePath = resolve(root, 'build/wasm/dispatch_bench_parse.wasm');
 let parser = null;
+let parserKey = null; // the secret, in the bench module's memory
 if (existsSync(parsePath)) {
   const module = new WebAssembly.Module(readFileSync(parsePath));
   const instance = new WebAssembly.Instance(module, {
@@ -122,6 +123,9 @@ if (existsSync(parsePath)) {
     payload.pointer = parser.bench_alloc(payload.body.byteLength);
     new Uint8Array(parser.memory.buffer, payload.pointer, payload.body.byteLength).set(payload.body);
   }
+  const key = new TextEncoder().encode(secret);
+  parserKey = { pointer: parser.bench_alloc(key.byteLength), size: key.byteLength };
+  new Uint8Array(parser.memory.buffer, parserKey.pointer, key.byteLength).set(key);
 } else {
   console.log(`parse alone in wasm: skipped (${parsePath} not built)`);
 }
@@ -186,6 +190,8 @@ const jsContenders = {
   ...(parser && {
     'parse wasm': (p) => time(() => { sink += parser.bench_parse(p.pointer, p.body.byteLength); }),
     'parse wasm, nlohmann (before)': (p) => time(() => { sink += parser.bench_parse_nlohmann(p.pointer, p.body.byteLength); }),
+    // The signature's HMAC alone, as the wasm call computes it (no boundary).
+    'HMAC wasm': (p) => time(() => { sink += 1 + parser.bench_hmac(parserKey.pointer, parserKey.size, p.pointer, p.body.byteLength); }),
   }),
 };
 const samples = {};
@@ -259,6 +265,7 @@ for (let round = 0; round < warmup + rounds; round += 1) {
     answer.pipeline.forEach((ns, index) => record(label, index, ns / 1000));
     answer.parse.forEach((ns, index) => record(`parse ${label}`, index, ns / 1000));
     if (child === native) answer.parse_nlohmann?.forEach((ns, index) => record('parse native, nlohmann (before)', index, ns / 1000));
+    if (child === native) answer.hmac?.forEach((ns, index) => record('HMAC native', index, ns / 1000));
   }
 }
 native?.close();
@@ -305,6 +312,25 @@ for (const name of contenders) {
   };
   results[name] = row;
 }
+// The calls without their HMAC (per payload, the call's median less the HMAC's): what wasm costs where it
+// cannot use the CPU's SHA instructions as native OpenSSL does.
+for (const [call, hmac] of [['wasm call', 'HMAC wasm'], ['native', 'HMAC native']]) {
+  if (!results[call] || !results[hmac]) continue;
+  const perPayload = results[call].perPayload.map((v, i) => v - results[hmac].perPayload[i]);
+  results[`${call} − HMAC`] = {
+    median: median(fixtures.map((i) => perPayload[i])),
+    p95: quantile(fixtures.map((i) => perPayload[i]), 0.95),
+    ...slope(fixtures, perPayload),
+    big: perPayload[big],
+    bigP95: null,
+    families: Object.fromEntries(families.map((f) => {
+      const members = fixtures.filter((i) => measured[i].family === f);
+      return [f, members.length ? median(members.map((i) => perPayload[i])) : null];
+    })),
+    perPayload,
+  };
+  contenders.push(`${call} − HMAC`);
+}
 
 const fmt = (v, width = 8) => (v === null || v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(width);
 const wasmBytes = readFileSync(resolve(root, 'build/wasm/dispatch.wasm'));
@@ -329,6 +355,8 @@ const ratio = (a, b) => {
 console.log('ratios (of the medians)');
 ratio('wasm call', 'JS floor');
 ratio('wasm call', 'native');
+ratio('wasm call − HMAC', 'native − HMAC');
+ratio('HMAC wasm', 'HMAC native');
 ratio('wasm call, before', 'JS floor');
 ratio('wasm call, before', 'native, before');
 ratio('wasm call, before', 'wasm call');
