@@ -8,30 +8,24 @@ namespace dispatch::wasm {
 void* call_arena::allocate(std::size_t size) {
   // Every allocation its own address, even of zero bytes, as new requires.
   size = size == 0 ? 8 : (size + 7) & ~std::size_t{7};
-  if (size <= end_ - top_) {
-    const auto at = top_;
-    top_ += size;
-    used_ += size;
-    return reinterpret_cast<void*>(at);
-  }
-  return grow(size);
+  if (size > end_ - top_ && !grow(size)) return nullptr;
+  const auto at = top_;
+  top_ += size;
+  return reinterpret_cast<void*>(at);
 }
 
-void* call_arena::grow(std::size_t size) {
+bool call_arena::grow(std::size_t size) {
   // Each chunk twice the last (a 1 MiB body's DOM takes a handful), and at least the request.
   std::size_t capacity = last_ == nullptr ? first_chunk : 2 * last_->size;
   if (capacity < size) capacity = size;
   auto* fresh = static_cast<chunk*>(std::malloc(header + capacity));
-  if (fresh == nullptr) return nullptr;
+  if (fresh == nullptr) return false;
   fresh->previous = last_;
   fresh->size = capacity;
   last_ = fresh;
   top_ = reinterpret_cast<std::uintptr_t>(fresh) + header;
   end_ = top_ + capacity;
-  const auto at = top_;
-  top_ += size;
-  used_ += size;
-  return reinterpret_cast<void*>(at);
+  return true;
 }
 
 bool call_arena::owns(const void* pointer) const {
@@ -50,7 +44,6 @@ void call_arena::release() {
     last_ = previous;
   }
   top_ = end_ = 0;
-  used_ = 0;
 }
 
 namespace {

@@ -23,9 +23,6 @@ class call_arena {
   // Gives every chunk back to malloc.
   void release();
 
-  // Bytes handed out since the last release (for tests).
-  std::size_t used() const { return used_; }
-
  private:
   struct chunk {
     chunk* previous;
@@ -34,12 +31,12 @@ class call_arena {
   static constexpr std::size_t first_chunk = 64 * 1024;
   static constexpr std::size_t header = (sizeof(chunk) + 7) & ~std::size_t{7};
 
-  void* grow(std::size_t size);
+  // Takes a chunk from malloc with room for at least `size` bytes; false if malloc has none.
+  bool grow(std::size_t size);
 
   chunk* last_ = nullptr;
   std::uintptr_t top_ = 0;  // next free byte in last_
   std::uintptr_t end_ = 0;  // end of last_
-  std::size_t used_ = 0;
 };
 
 // While a call_scope lives, operator new allocates from the module's call arena. One scope at a time: the

@@ -43,30 +43,34 @@ std::size_t utf8_length(const unsigned char* b, std::ptrdiff_t left) {
   return static_cast<std::size_t>(size);
 }
 
+// The mask of the sixteen bytes at `p` that a JSON string does not hold as they are (bit k: byte k), on the
+// SIMD each build has: as signed bytes, everything below 0x20 or from 0x80 up is less than 0x20.
+#if defined(__wasm_simd128__)
+#define DISPATCH_SPECIAL_MASK16 1
+std::uint32_t special_mask16(const char* p) {
+  const v128_t bytes = wasm_v128_load(p);
+  const v128_t flags = wasm_v128_or(
+      wasm_i8x16_lt(bytes, wasm_i8x16_splat(0x20)),
+      wasm_v128_or(wasm_i8x16_eq(bytes, wasm_i8x16_splat('"')), wasm_i8x16_eq(bytes, wasm_i8x16_splat('\\'))));
+  return static_cast<std::uint32_t>(wasm_i8x16_bitmask(flags));
+}
+#elif defined(__SSE2__)
+#define DISPATCH_SPECIAL_MASK16 1
+std::uint32_t special_mask16(const char* p) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i flags =
+      _mm_or_si128(_mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
+                   _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(flags));
+}
+#endif
+
 // Returns the first byte from `p` on (or `end`) that a JSON string does not hold as it is: one below 0x20, from
 // 0x80 up, '"' or '\\'. Sixteen bytes at a time with SIMD where there is some, then eight at a time.
 const char* plain_end(const char* p, const char* end) {
-#if defined(__wasm_simd128__)
-  // Sixteen at a time: as signed bytes, everything below 0x20 or from 0x80 up is less than 0x20.
+#if defined(DISPATCH_SPECIAL_MASK16)
   while (end - p >= 16) {
-    const v128_t bytes = wasm_v128_load(p);
-    const v128_t flags = wasm_v128_or(
-        wasm_i8x16_lt(bytes, wasm_i8x16_splat(0x20)),
-        wasm_v128_or(wasm_i8x16_eq(bytes, wasm_i8x16_splat('"')), wasm_i8x16_eq(bytes, wasm_i8x16_splat('\\'))));
-    if (const auto mask = static_cast<std::uint32_t>(wasm_i8x16_bitmask(flags)); mask != 0) {
-      return p + std::countr_zero(mask);
-    }
-    p += 16;
-  }
-#elif defined(__SSE2__)
-  while (end - p >= 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i flags = _mm_or_si128(
-        _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
-        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
-    if (const auto mask = static_cast<std::uint32_t>(_mm_movemask_epi8(flags)); mask != 0) {
-      return p + std::countr_zero(mask);
-    }
+    if (const auto mask = special_mask16(p); mask != 0) return p + std::countr_zero(mask);
     p += 16;
   }
 #endif
@@ -643,7 +647,7 @@ class compact_writer {
         number(item.get<std::uint64_t>());
         return;
       default:
-        out_ += item.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+        out_ += detail::reference_dump_json(item);
         return;
     }
   }
@@ -671,7 +675,7 @@ class compact_writer {
         if (size == 0) {
           // Invalid UTF-8: nlohmann's replacement rules, for this string alone.
           out_.resize(start);
-          out_ += ordered_json(std::string(text)).dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+          out_ += detail::reference_dump_json(ordered_json(std::string(text)));
           return;
         }
         i += size;
