@@ -133,13 +133,14 @@ if (existsSync(parsePath)) {
 // Node's main thread and the native children run on one CPU when `taskset` is there (V8's helper threads keep
 // the others): a child timed on the other CPU met other load than node's contenders, and native's median
 // moved from 51 to 76 µs between runs while theirs moved by a tenth.
-let pinned = null;
-try {
-  execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-  pinned = '0';
-} catch {
-  pinned = null;
-}
+const pinned = (() => {
+  try {
+    execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    return '0';
+  } catch {
+    return null;
+  }
+})();
 
 // A native bench runs as a child that times every payload in turn per "round" line.
 let children = 0;
@@ -264,8 +265,10 @@ for (let round = 0; round < warmup + rounds; round += 1) {
     if (!keep) continue;
     answer.pipeline.forEach((ns, index) => record(label, index, ns / 1000));
     answer.parse.forEach((ns, index) => record(`parse ${label}`, index, ns / 1000));
-    if (child === native) answer.parse_nlohmann?.forEach((ns, index) => record('parse native, nlohmann (before)', index, ns / 1000));
-    if (child === native) answer.hmac?.forEach((ns, index) => record('HMAC native', index, ns / 1000));
+    if (child === native) {
+      answer.parse_nlohmann?.forEach((ns, index) => record('parse native, nlohmann (before)', index, ns / 1000));
+      answer.hmac?.forEach((ns, index) => record('HMAC native', index, ns / 1000));
+    }
   }
 }
 native?.close();
@@ -294,41 +297,26 @@ function slope(indices, perPayload) {
 const fixtures = measured.map((p, i) => i).filter((i) => !measured[i].big);
 const big = measured.findIndex((p) => p.big);
 const families = ['push', 'pull request', 'other'];
+// A row of the table from each payload's median (µs) and, for the 250 KB push's p95, its samples.
+const row = (perPayload, bigSamples) => ({
+  median: median(fixtures.map((i) => perPayload[i])),
+  p95: quantile(fixtures.map((i) => perPayload[i]), 0.95),
+  ...slope(fixtures, perPayload),
+  big: perPayload[big],
+  bigP95: bigSamples ? quantile(bigSamples, 0.95) : null,
+  families: Object.fromEntries(families.map((f) => {
+    const members = fixtures.filter((i) => measured[i].family === f);
+    return [f, members.length ? median(members.map((i) => perPayload[i])) : null];
+  })),
+  perPayload,
+});
 const contenders = Object.keys(samples);
-const results = {};
-for (const name of contenders) {
-  const perPayload = samples[name].map(median);
-  const row = {
-    median: median(fixtures.map((i) => perPayload[i])),
-    p95: quantile(fixtures.map((i) => perPayload[i]), 0.95),
-    ...slope(fixtures, perPayload),
-    big: perPayload[big],
-    bigP95: quantile(samples[name][big], 0.95),
-    families: Object.fromEntries(families.map((f) => {
-      const members = fixtures.filter((i) => measured[i].family === f);
-      return [f, members.length ? median(members.map((i) => perPayload[i])) : null];
-    })),
-    perPayload,
-  };
-  results[name] = row;
-}
+const results = Object.fromEntries(contenders.map((name) => [name, row(samples[name].map(median), samples[name][big])]));
 // The calls without their HMAC (per payload, the call's median less the HMAC's): what wasm costs where it
 // cannot use the CPU's SHA instructions as native OpenSSL does.
 for (const [call, hmac] of [['wasm call', 'HMAC wasm'], ['native', 'HMAC native']]) {
   if (!results[call] || !results[hmac]) continue;
-  const perPayload = results[call].perPayload.map((v, i) => v - results[hmac].perPayload[i]);
-  results[`${call} − HMAC`] = {
-    median: median(fixtures.map((i) => perPayload[i])),
-    p95: quantile(fixtures.map((i) => perPayload[i]), 0.95),
-    ...slope(fixtures, perPayload),
-    big: perPayload[big],
-    bigP95: null,
-    families: Object.fromEntries(families.map((f) => {
-      const members = fixtures.filter((i) => measured[i].family === f);
-      return [f, members.length ? median(members.map((i) => perPayload[i])) : null];
-    })),
-    perPayload,
-  };
+  results[`${call} − HMAC`] = row(results[call].perPayload.map((v, i) => v - results[hmac].perPayload[i]), null);
   contenders.push(`${call} − HMAC`);
 }
 
