@@ -72,7 +72,7 @@ const files = positionals.length > 0 ? positionals : [resolve(root, 'build/wasm/
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const ms = (value) => value.toFixed(2);
 console.log(`${options.samples} fresh processes each; ms; node ${options['node-flag'].join(' ') || '(default flags)'}` +
-  `${options['warm-up'] ? '; one warm-up delivery after instantiating' : ''}`);
+  `${options['warm-up'] ? '; core.mjs\'s warm-up after instantiating' : ''}`);
 for (const file of files) {
   const runs = [];
   for (let sample = 0; sample < Number(options.samples); sample += 1) {

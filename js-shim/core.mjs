@@ -68,7 +68,6 @@ export const warmUpCodes = Object.freeze([...warmUpPayloads.map(() => 'accepted'
 // compiled under a key, then forgotten; its wrong signature is still checked in full), so that cost is paid
 // here, at startup, not by the first request. Returns the outcomes' codes (warmUpCodes when all is well).
 export function warmUp(core) {
-  const encoder = new TextEncoder();
   const settings = { secret: 'warm-up', events: { mode: 'all' }, threads: 'pull_request' };
   const wrong = `sha256=${'0'.repeat(64)}`;
   const codes = warmUpPayloads.map(([event, text]) => {
@@ -133,9 +132,7 @@ export class Core {
     if (opened.code !== 'opened') return null;
     this.#prepared.set(key, opened.handle);
     if (this.#prepared.size > preparedLimit) {
-      const [oldest, handle] = this.#prepared.entries().next().value;
-      this.#prepared.delete(oldest);
-      this.#callJson('dispatch_endpoint_close', { handle }, new Uint8Array(0));
+      this.forget(this.#prepared.keys().next().value);
     }
     return opened.handle;
   }
