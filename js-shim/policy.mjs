@@ -109,13 +109,19 @@ const discordHints = {
     + 'live thread per pull request" for pull request events, and send other events to a text channel\'s webhook',
 };
 
-function discordHint(bodyText) {
+// Discord's JSON error code in an answer's body, or null.
+export function discordCode(bodyText) {
   try {
-    const hint = discordHints[JSON.parse(bodyText)?.code];
-    return hint === undefined ? '' : `; ${hint}`;
+    const code = JSON.parse(bodyText ?? '')?.code;
+    return typeof code === 'number' ? code : null;
   } catch {
-    return '';
+    return null;
   }
+}
+
+function discordHint(bodyText) {
+  const hint = discordHints[discordCode(bodyText)];
+  return hint === undefined ? '' : `; ${hint}`;
 }
 
 // Why nothing is sent to a destination marked broken, given the error it was marked with (its cause; a mark

@@ -13,7 +13,7 @@
 // Every Discord call is one entry of the attempt log, saying what it did (thread_created, posted,
 // card_updated, card_kept, thread_gone, …); a destination that is not a Discord webhook URL never gets here.
 
-import { decide, discordWebhookPart } from './policy.mjs';
+import { decide, discordCode, discordWebhookPart, waitUrl } from './policy.mjs';
 import { markDestinationBroken, settle } from './store.mjs';
 
 const discordCodes = {
@@ -38,8 +38,7 @@ async function destinationKey(destination) {
 
 // Execute Webhook with ?wait=true, into `threadId` when given.
 function postUrl(destination, threadId = null) {
-  const url = new URL(destination);
-  url.searchParams.set('wait', 'true');
+  const url = new URL(waitUrl(destination));
   if (threadId !== null) url.searchParams.set('thread_id', threadId);
   return url.toString();
 }
@@ -51,16 +50,6 @@ function messageUrl(destination, messageId, threadId) {
   url.searchParams.delete('wait');
   if (threadId !== null) url.searchParams.set('thread_id', threadId);
   return url.toString();
-}
-
-// Discord's JSON error code in an answer, or null.
-function discordCode(answer) {
-  try {
-    const code = JSON.parse(answer.bodyText ?? '')?.code;
-    return typeof code === 'number' ? code : null;
-  } catch {
-    return null;
-  }
 }
 
 // The message Discord created, from its answer: {id, channelId} (a forum post's channel is its thread), or nulls.
@@ -270,7 +259,7 @@ async function makeThread(run, card) {
     const body = kind === 'forum' ? { ...card.card, thread_name: card.name } : card.card;
     const answer = await call(run, 'POST', postUrl(destination), body);
     if (answer.later) return { end: answer };
-    const code = discordCode(answer);
+    const code = discordCode(answer.bodyText);
     if (answer.status === 400 && kind === 'forum' && code === discordCodes.notAForum) {
       note(run, answer, 'not_a_forum', 'not a forum or media channel: the card is posted in the channel and edited there');
       await rememberTextChannel(run, true);
@@ -306,7 +295,7 @@ async function postEvent(run, row) {
   const threadId = row.mode === 'forum' ? row.thread_id : null;
   const answer = await call(run, 'POST', postUrl(run.delivery.endpoint.destination_url, threadId), run.delivery.message);
   if (answer.later) return { end: answer };
-  const code = discordCode(answer);
+  const code = discordCode(answer.bodyText);
   if (row.mode === 'forum' && answer.status === 404 && code === discordCodes.unknownChannel) {
     note(run, answer, 'thread_gone', `thread ${threadId} is gone (deleted): a new post is made`);
     say(run, 'thread_gone');
@@ -351,7 +340,7 @@ async function updateCard(run, seen) {
     await release(run);
     return answer;
   }
-  const code = discordCode(answer);
+  const code = discordCode(answer.bodyText);
   if (answer.status === 404 && code === discordCodes.unknownMessage) {
     note(run, answer, 'card_gone', `card message ${row.card_message_id} is gone (deleted): a new card is posted`);
     return repostCard(run, row, threadId);

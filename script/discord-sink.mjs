@@ -172,6 +172,19 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
     return thread.id;
   };
 
+  // What a person does to a post in Discord: deletes it, or archives (and maybe locks) it. False when there is
+  // no such thread.
+  const deleteThread = (id) => {
+    const thread = threads.get(String(id));
+    if (thread) thread.deleted = true;
+    return Boolean(thread);
+  };
+  const archiveThread = (id, { locked = false } = {}) => {
+    const thread = threads.get(String(id));
+    if (thread) Object.assign(thread, { archived: true, locked });
+    return Boolean(thread);
+  };
+
   const threadView = ({ sent, ...thread }) => ({ ...thread, applied_tags: [...thread.applied_tags] });
   const messageView = (m) => ({
     id: m.id, channel_id: m.channel_id, thread_id: m.thread_id, ...(m.thread_name ? { thread_name: m.thread_name } : {}),
@@ -258,11 +271,8 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
       }
       if (verb === 'thread' && arg && post) return send(response, 200, threadView(threads.get(personThread(arg, json().name))));
       if ((verb === 'delete-thread' || verb === 'archive-thread') && arg && post) {
-        const thread = threads.get(arg);
-        if (!thread) return send(response, 404, { message: `discord-sink: no thread ${arg}` });
-        if (verb === 'delete-thread') thread.deleted = true;
-        else Object.assign(thread, { archived: true, locked: json().locked === true });
-        return send(response, 204);
+        const found = verb === 'delete-thread' ? deleteThread(arg) : archiveThread(arg, { locked: json().locked === true });
+        return found ? send(response, 204) : send(response, 404, { message: `discord-sink: no thread ${arg}` });
       }
       if (verb === 'messages' && arg) return send(response, 200, [...messages.values()].filter((m) => m.token === arg).map(messageView));
       if (verb === 'threads' && !arg) return send(response, 200, [...threads.values()].map(threadView));
@@ -411,16 +421,8 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
         // Puts the webhook's channel of that kind; webhooks given the same channel_id share its threads.
         channel: (token, kind, { channelId } = {}) => setChannel(token, kind, channelId),
         thread: (token, name) => personThread(token, name),
-        deleteThread: (id) => {
-          const thread = threads.get(String(id));
-          if (thread) thread.deleted = true;
-          return Boolean(thread);
-        },
-        archiveThread: (id, { locked = false } = {}) => {
-          const thread = threads.get(String(id));
-          if (thread) Object.assign(thread, { archived: true, locked });
-          return Boolean(thread);
-        },
+        deleteThread,
+        archiveThread,
         messages: (token) => [...messages.values()].filter((m) => m.token === token).map(messageView),
         threads: () => [...threads.values()].map(threadView),
         reset,

@@ -7,7 +7,7 @@ import { drawMessage } from '/discord-view.mjs';
 import { coreReason, filterKinds, filtersFrom, listReason, patternsFrom, spacedPattern, textFrom } from '/filter-patterns.mjs';
 import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
-import { h, notice } from '/sources-dom.mjs';
+import { h, notice, sentence } from '/sources-dom.mjs';
 
 let fieldCount = 0;
 const nextId = (prefix) => `${prefix}-${++fieldCount}`;
@@ -421,7 +421,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     if (current) return say('error', `Fix the ${current.field === 'filters' ? 'filters' : current.field.replace(/^filters\./, '')} above first.`);
     if (name === '') return say('', `Type a ${kind.noun} name to see at once whether it passes.`);
     const answer = core.filterCheck(value() ?? {}, { [kind.value]: name });
-    if (answer.code === 'passes') return say('ok', `✓ ${capital(answer.reason)}.`, answer.code);
+    if (answer.code === 'passes') return say('ok', `✓ ${sentence(answer.reason)}`, answer.code);
     if (answer.code === 'endpoint_invalid') return say('error', coreReason(answer.reason));
     return say('error', `✕ Filtered out: ${answer.reason}.`, answer.code);
   }
@@ -442,7 +442,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
   tryInput.addEventListener('input', tryIt);
   kindSelect.addEventListener('change', tryIt);
 
-  const ready = sharedCore().then((loaded) => {
+  sharedCore().then((loaded) => {
     core = loaded;
     check();
   }).catch((error) => {
@@ -453,7 +453,6 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
   const areaOf = (field) => (lists.find(({ kind }) => field === `filters.${kind.member}`) ?? lists[0]).area;
   return {
     element,
-    ready,
     value,
     fault: () => {
       const current = shown ?? fault;
@@ -472,7 +471,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
   };
 }
 
-// Returns the pull request threads field {element, value(), eventsChanged(), fault(), focus()}: one checkbox.
+// Returns the pull request threads field {element, value(), eventsChanged()}: one checkbox.
 // `value` is "pull_request" or null. `events()` is the selection, to say when no pull request event is in it.
 export function threadsField({ initial = null, events = () => ({ mode: 'push' }) } = {}) {
   const id = nextId('threads');
@@ -501,7 +500,5 @@ export function threadsField({ initial = null, events = () => ({ mode: 'push' })
     element,
     value: () => (box.checked ? 'pull_request' : null),
     eventsChanged: show,
-    fault: () => null,
-    focus: () => box.focus(),
   };
 }
