@@ -48,12 +48,13 @@ export function crumbs(title) {
     navLink('/sources', 'Sources'), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', { class: 'clip', 'aria-current': 'page' }, title));
 }
 
-// Returns a reason from the relay as a sentence of running text: a capital first, a full stop last.
+// Returns a reason from the relay as a sentence of running text: a capital first, a full stop last. A closing
+// parenthesis ends nothing: "passes (no tag filter)" gets its full stop, "(see above.)" does not.
 export function sentence(text) {
   const trimmed = String(text ?? '').trim();
   if (!trimmed) return '';
   const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
-  return /[.!?…)]$/.test(capital) ? capital : `${capital}.`;
+  return /[.!?…]\)?$/.test(capital) ? capital : `${capital}.`;
 }
 
 // Returns a Bitbucket connection's account as people know it: "Ada Lovelace (ada)".
