@@ -4,7 +4,7 @@
 
 import { destinationRefusal } from './destination.mjs';
 import { brokenDestination, decide, deliveryConfig, discordWebhookPart, waitUrl } from './policy.mjs';
-import { claim, markDestinationBroken, overdue, purge, settle } from './store.mjs';
+import { claim, overdue, purge, settle, settleDecision } from './store.mjs';
 import { deliverInThread, threadable } from './threads.mjs';
 
 const keptAnswerBytes = 4096;
@@ -171,24 +171,13 @@ async function deliverOne(env, id) {
     logEvent('delivered', { delivery: id, endpoint: delivery.endpoint_id, attempts: delivery.attempts, status: answer.status });
     return 'delivered';
   }
+  if (decision.outcome === 'retry') entry.retry_in = decision.delaySeconds;
+  attemptLog.push(entry);
+  await settleDecision(env.DB, delivery, decision, { ...settled, last_error: decision.why, attempt_log: attemptLog }, now());
   if (decision.outcome === 'retry') {
-    entry.retry_in = decision.delaySeconds;
-    attemptLog.push(entry);
-    const due = now() + decision.delaySeconds * 1000;
-    await settle(env.DB, id, {
-      ...settled, status: 'pending', failures: decision.failures, next_attempt_at: due, last_error: decision.why, attempt_log: attemptLog,
-    }, now()).run();
     await enqueue(env, id, decision.delaySeconds);
     logEvent('delivery_retry', { delivery: id, endpoint: delivery.endpoint_id, status: answer.status, retry_in: decision.delaySeconds });
     return 'retry';
-  }
-  attemptLog.push(entry);
-  const failed = settle(env.DB, id, { ...settled, status: 'failed', last_error: decision.why, attempt_log: attemptLog }, now());
-  // The failure and the broken mark land together, or neither does (and the queue tries again).
-  if (decision.broken) {
-    await env.DB.batch([failed, markDestinationBroken(env.DB, delivery.endpoint_id, delivery.endpoint.destination_url, decision.destinationError, now())]);
-  } else {
-    await failed.run();
   }
   logEvent('delivery_failed', { delivery: id, endpoint: delivery.endpoint_id, status: answer.status, broken: decision.broken });
   return 'failed';

@@ -242,6 +242,26 @@ export function settle(db, id, fields, now) {
       fields.status === 'delivered' ? now : null, fields.last_error ?? null, fields.attempts ?? null, now, id);
 }
 
+// Writes an attempt the delivery policy retries or gives up on: pending again, due after the backoff, or
+// failed, with the destination marked broken in the same batch when the policy says so (both land, or neither
+// does and the queue tries again). `fields` as for settle, without status, failures and next_attempt_at. The
+// caller re-enqueues a retry.
+export async function settleDecision(db, delivery, decision, fields, now) {
+  if (decision.outcome === 'retry') {
+    await settle(db, delivery.id, {
+      ...fields, status: 'pending', failures: decision.failures, next_attempt_at: now + decision.delaySeconds * 1000,
+    }, now).run();
+    return;
+  }
+  const failed = settle(db, delivery.id, { ...fields, status: 'failed', failures: delivery.failures }, now);
+  if (!decision.broken) {
+    await failed.run();
+    return;
+  }
+  const { endpoint_id: endpointId, endpoint } = delivery;
+  await db.batch([failed, markDestinationBroken(db, endpointId, endpoint.destination_url, decision.destinationError, now)]);
+}
+
 // The outbox sweep: deliveries a queue message should already have taken (pending past due by `graceMs`)
 // or whose consumer died mid-POST (lease run out). A page of up to `limit` ids after `after` (keyset
 // pagination by id: a page never repeats or skips a row whatever the consumer settles meanwhile).

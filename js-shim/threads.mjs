@@ -14,7 +14,7 @@
 // card_updated, card_kept, thread_gone, …); a destination that is not a Discord webhook URL never gets here.
 
 import { decide, discordCode, discordWebhookPart, waitUrl } from './policy.mjs';
-import { markDestinationBroken, settle } from './store.mjs';
+import { settle, settleDecision } from './store.mjs';
 
 const discordCodes = {
   unknownChannel: 10003,   // a thread that was deleted (or is not in the webhook's channel)
@@ -470,33 +470,19 @@ async function settleLater(run, kind) {
   return 'waiting';
 }
 
-// A call the policy retries or gives up on, as deliverOne settles a POST's.
+// A call the policy retries or gives up on, settled as deliverOne settles a POST's.
 async function settleFailure(run, { decision, answer }) {
-  const { db, delivery } = run;
-  const now = Date.now();
+  const { delivery } = run;
   const entry = { at: answer.at, outcome: decision.outcome, ...run.io.describe(answer), error: decision.why };
-  const fields = {
+  run.log.push(decision.outcome === 'retry' ? { ...entry, retry_in: decision.delaySeconds } : entry);
+  await settleDecision(run.db, delivery, decision, {
     response_status: answer.status ?? run.answer?.status, response_body: answer.kept ?? run.answer?.kept,
-    attempts: attemptsKept(run), last_error: decision.why,
-  };
+    attempts: attemptsKept(run), last_error: decision.why, attempt_log: logTail(run),
+  }, Date.now());
   if (decision.outcome === 'retry') {
-    run.log.push({ ...entry, retry_in: decision.delaySeconds });
-    await settle(db, delivery.id, {
-      ...fields, status: 'pending', failures: decision.failures, next_attempt_at: now + decision.delaySeconds * 1000,
-      attempt_log: logTail(run),
-    }, now).run();
     await run.io.enqueue(delivery.id, decision.delaySeconds);
     say(run, 'delivery_retry', { status: answer.status, retry_in: decision.delaySeconds });
     return 'retry';
-  }
-  run.log.push(entry);
-  const failure = settle(db, delivery.id, { ...fields, status: 'failed', failures: delivery.failures, attempt_log: logTail(run) }, now);
-  // The failure and the broken mark land together, or neither does (and the queue tries again).
-  if (decision.broken) {
-    const broken = markDestinationBroken(db, delivery.endpoint_id, delivery.endpoint.destination_url, decision.destinationError, now);
-    await db.batch([failure, broken]);
-  } else {
-    await failure.run();
   }
   say(run, 'delivery_failed', { status: answer.status, broken: decision.broken });
   return 'failed';

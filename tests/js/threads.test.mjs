@@ -240,6 +240,20 @@ describe('a forum channel', () => {
     assert.equal(threadsOf(ep).length, 2);
   });
 
+  test('a webhook Discord no longer knows (404 10015) fails the delivery at once and marks the destination broken', async () => {
+    const ep = await endpoint('gone');
+    sink.script(ep.hook, [{ status: 404 }]);
+    const done = await settled(await send(ep, pr('pullrequest:created', 0)), 'failed');
+    assert.deepEqual(outcomes(done), ['failed']);
+    assert.equal(done.attempts, 1);
+    assert.equal(done.response_status, 404);
+    assert.match(done.last_error, /10015/);
+    assert.equal(threadsOf(ep).length, 0);
+    const { body: endpointNow } = await relay.api('GET', `/api/endpoints/${ep.id}`);
+    assert.equal(endpointNow.destination_status, 'broken');
+    assert.match(endpointNow.destination_error, /10015|Unknown Webhook/);
+  });
+
   test('a deleted card (Discord 404 10008) is posted again in the thread and edited from then on', async () => {
     const ep = await endpoint('card');
     await deliver(ep, pr('pullrequest:created', 0));
