@@ -53,6 +53,15 @@ export async function renderConnect(main, ctx) {
       h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Connect Bitbucket again'))));
     return undefined;
   }
+  // Each step's summary follows the draft as the current step changes it, not only once it is left.
+  const summaries = new Map(steps.map(([name]) => [name, h('span', { class: 'sub clip' })]));
+  const summarise = () => {
+    for (const [name, sub] of summaries) {
+      sub.textContent = stepSummary(name, draft, ctx) ?? '';
+      sub.hidden = sub.textContent === '';
+    }
+  };
+  summarise();
   const stepper = h('ol', { class: 'steps' },
     h('li', { class: 'done' }, h('span', { class: 'step-mark', 'aria-hidden': 'true' }, '✓'),
       h('span', {}, 'Authorised', h('span', { class: 'sub' }, accountName(connection)))),
@@ -60,14 +69,14 @@ export async function renderConnect(main, ctx) {
       const current = name === step;
       const reachable = !needs[name].some((need) => !draft[need]);
       const done = index < steps.findIndex(([other]) => other === step);
-      const content = [h('span', { class: 'step-mark', 'aria-hidden': 'true' }, done ? '✓' : String(index + 2)), h('span', {}, label, stepSummary(name, draft, ctx))];
+      const content = [h('span', { class: 'step-mark', 'aria-hidden': 'true' }, done ? '✓' : String(index + 2)), h('span', {}, label, summaries.get(name))];
       return h('li', { class: `${current ? 'current' : ''} ${done ? 'done' : ''}`.trim(), 'aria-current': current ? 'step' : null },
         !current && reachable ? navLink(stepHref(connectionId, name), content) : content);
     }));
   const body = h('section', { class: 'step card', 'aria-labelledby': 'step-title' });
   fill(main, ...head, connection.status === 'needs_reconnect' ? reconnectNotice(connection) : null, stepper, body);
   const render = { repository: stepRepository, events: stepEvents, destination: stepDestination, template: stepTemplate, review: stepReview }[step];
-  return render(body, { ctx, draft, connection, go: (name) => ctx.navigate(stepHref(connectionId, name)) });
+  return render(body, { ctx, draft, connection, summarise, go: (name) => ctx.navigate(stepHref(connectionId, name)) });
 }
 
 function stepHref(connectionId, step) {
@@ -76,14 +85,14 @@ function stepHref(connectionId, step) {
   return `/sources?${query}`;
 }
 
+// The words under a step's name in the stepper: what the draft holds for it, or null.
 function stepSummary(name, draft, ctx) {
-  const text = {
+  return {
     repository: draft.repository?.full_name,
     events: draft.repository ? [eventsInWords(draft.events, ctx.catalogue), draft.filters ? 'filtered' : null].filter(Boolean).join(' · ') : null,
     destination: draft.destination ? hostOf(draft.destination) : null,
     template: draft.destination ? (draft.template ? 'Own template' : 'Auto-formatted') : null,
-  }[name];
-  return text ? h('span', { class: 'sub clip' }, text) : null;
+  }[name] ?? null;
 }
 
 function hostOf(url) {
@@ -218,17 +227,25 @@ function stepRepository(body, { ctx, draft, connection, go }) {
   };
 }
 
-function stepEvents(body, { ctx, draft, connection, go }) {
+function stepEvents(body, { ctx, draft, connection, summarise, go }) {
   const picker = eventPicker({
     catalogue: ctx.catalogue, value: draft.events,
     onChange: () => {
       draft.events = picker.value();
       threads.eventsChanged();
+      summarise();
     },
   });
   const error = h('div');
   // The step's notice is about the filters alone: it goes once they change.
-  const filters = filtersField({ initial: draft.filters, onChange: () => error.replaceChildren() });
+  const filters = filtersField({
+    initial: draft.filters,
+    onChange: () => {
+      error.replaceChildren();
+      draft.filters = filters.value();
+      summarise();
+    },
+  });
   const threads = threadsField({ initial: draft.threads, events: () => picker.value() });
   const form = h('form', { class: 'step-form', novalidate: true },
     h('h2', { id: 'step-title' }, `Which events of ${draft.repository.full_name}?`),

@@ -204,6 +204,9 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
     await page.locator(`.event-groups input[value="${key}"]`).check();
   }
   assert.match(await page.textContent('.event-picker .field-status'), /3 of \d+ events chosen/);
+  // The stepper says what the step holds as it changes, not what it held when the step was opened.
+  const eventsSummary = page.locator('.steps li[aria-current="step"] .sub');
+  assert.equal(await eventsSummary.textContent(), 'Repository: Push · Pull Request: Created, Merged');
   await shots('connect-events');
 
   // Filters: a pattern the core refuses is marked at its list and keeps the step; "Would this pass?" answers
@@ -211,6 +214,7 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
   const filters = page.locator('.filters-field');
   const list = (label) => filters.locator('.filter-list', { has: page.getByLabel(label, { exact: true }) });
   await filters.getByLabel('Branches', { exact: true }).fill('main\nrelease/*');
+  assert.equal(await eventsSummary.textContent(), 'Repository: Push · Pull Request: Created, Merged · filtered');
   await filters.getByLabel('Actors', { exact: true }).fill('!');
   await until(async () => /lone "!"/.test(await list('Actors').locator('.field-status').textContent()), 'the lone "!" marked at Actors');
   assert.match(await list('Actors').locator('.field-status').textContent(), /^Holds a lone "!" \(pattern 1\); write the pattern to exclude after it$/);
