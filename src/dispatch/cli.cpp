@@ -107,12 +107,13 @@ cli_output run_template_check(const std::vector<std::string>& files) {
   const auto compiled = compile_template(files[0]);
   if (compiled.ok()) return {print({{"valid", true}}), "", 0};
   const auto& failure = compiled.error();
-  return {print({{"valid", false},
-                 {"code", failure.code},
-                 {"reason", failure.message},
-                 {"line", failure.line},
-                 {"column", failure.column}}),
-          "", 1};
+  ordered_json out = {{"valid", false}, {"code", failure.code}, {"reason", failure.message}};
+  // A fault of the whole template (too large) has no place in it.
+  if (failure.line > 0) {
+    out["line"] = failure.line;
+    out["column"] = failure.column;
+  }
+  return {print(out), "", 1};
 }
 
 cli_output run_events() { return {print(catalogue_json()), "", 0}; }

@@ -32,6 +32,8 @@ const goodTemplate = write('good-template.json', JSON.stringify({
   content: '{{dispatch.actor}} pushed {{dispatch.commit_count}} to {{dispatch.branch}}',
   embeds: [{ title: '{{dispatch.repository}}', color: '{{dispatch.color}}' }],
 }, null, 2));
+// Over the 16 KiB a template may hold: refused as a whole.
+const hugeTemplate = write('huge-template.json', JSON.stringify({ content: 'x'.repeat(17 * 1024) }));
 const brokenTemplate = write('broken-template.json', '{\n  "content": "{{#dispatch.commits}}{{subject}}"\n}');
 
 function runBoth(args, input) {
@@ -80,6 +82,8 @@ agree('render: not JSON, with line and column', ['render', '--event', 'repo:push
 agree('template check: a good template', ['template', 'check', goodTemplate], { exit: 0, stdout: /"valid": true/ });
 agree('template check: line and column of the fault', ['template', 'check', brokenTemplate],
   { exit: 1, stdout: /"line": 2,\s+"column": 15/ });
+agree('template check: a fault of the whole template names no place', ['template', 'check', hugeTemplate],
+  { exit: 1, stdout: /^(?![\s\S]*"line")[\s\S]*"code": "template_too_large"/ });
 agree('render with a template', ['render', '--event', 'repo:push', '--template', goodTemplate, ownPush],
   { exit: 0, stdout: /pushed 2 to main/ });
 agree('render with a broken template', ['render', '--event', 'repo:push', '--template', brokenTemplate, ownPush],
