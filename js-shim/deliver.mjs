@@ -4,7 +4,8 @@
 
 import { destinationRefusal } from './destination.mjs';
 import { brokenDestination, decide, deliveryConfig, discordWebhookPart, waitUrl } from './policy.mjs';
-import { claim, overdue, purge, settle, settleDecision } from './store.mjs';
+import { canEncrypt } from './secrets.mjs';
+import { claim, overdue, purge, resealSecrets, settle, settleDecision } from './store.mjs';
 import { deliverInThread, threadable } from './threads.mjs';
 
 const keptAnswerBytes = 4096;
@@ -233,12 +234,21 @@ export async function sweep(env, now = Date.now()) {
   return requeued;
 }
 
-// The scheduled task: the sweep, then retention (raw bodies after RETENTION_DAYS, log rows after four times
-// that).
+// The scheduled task: the sweep, retention (raw bodies after RETENTION_DAYS, log rows after four times that),
+// then re-sealing with SECRETS_KEY what an older key (SECRETS_KEY_PREVIOUS) or no key sealed.
 export async function maintain(env, now = Date.now()) {
   await sweep(env, now);
   const day = 24 * 60 * 60 * 1000;
   const { retentionDays } = deliveryConfig(env);
   const purged = await purge(env.DB, now, retentionDays * day, 4 * retentionDays * day);
   if (purged.bodies > 0 || purged.rows > 0) logEvent('retention', purged);
+  if (!canEncrypt(env)) return;
+  try {
+    const { resealed, unreadable, left } = await resealSecrets(env);
+    for (const { table, id, reason } of unreadable) logEvent('secret_unreadable', { table, id, reason });
+    // Said while anything is left, so that SECRETS_KEY_PREVIOUS is dropped only after a run says left 0.
+    if (resealed > 0 || left > 0) logEvent('secrets_resealed', { resealed, unreadable: unreadable.length, left });
+  } catch (error) {
+    logEvent('secrets_reseal_failed', { error: String(error?.message ?? error) });
+  }
 }

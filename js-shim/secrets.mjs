@@ -1,10 +1,16 @@
 // Secrets at rest: OAuth tokens and webhook secrets are stored in D1 encrypted with AES-256-GCM (WebCrypto),
 // keyed by the SECRETS_KEY secret, with a fresh random IV on every write. Each value is bound to its place
 // (additional data such as "connection:<id>:refresh"), so a ciphertext copied into another row does not
-// decrypt. Stored form: "v1.<iv, base64url>.<ciphertext and tag, base64url>".
+// decrypt. Stored form: "v2.<key id>.<iv>.<ciphertext and tag>", each part base64url; the key id (8 bytes of
+// a SHA-256 over the key) says which key sealed it and reveals nothing of the key. "v1.<iv>.<ciphertext>",
+// written before key ids, is opened by trying each key.
+// Rotation: SECRETS_KEY_PREVIOUS holds the keys being retired (space- or comma-separated). They only open;
+// every write seals with SECRETS_KEY, and the scheduled task re-seals what an older key (or none) wrote
+// (store.mjs resealSecrets) until nothing is left under them.
 
-const prefix = 'v1.';
-const keys = new Map(); // SECRETS_KEY text -> CryptoKey (importing once per isolate)
+const prefix = 'v2.';
+const legacyPrefix = 'v1.';
+const keys = new Map(); // key text -> {id, key: CryptoKey} (importing once per isolate)
 
 export class SecretsKeyMissing extends Error {
   constructor(message) {
@@ -27,11 +33,26 @@ export function fromBase64(text) {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
-// Returns why SECRETS_KEY cannot be used, or null when it is 32 bytes in base64 (or 64 hex digits).
+// Thrown when a stored value opens with none of the configured keys (SECRETS_KEY was changed without keeping
+// the old one in SECRETS_KEY_PREVIOUS, or the value was altered).
+export class SecretUnreadable extends Error {
+  constructor(context, keyId) {
+    super(`the value stored for ${context} opens with neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS`
+      + (keyId ? ` (it was sealed with key ${keyId})` : ''));
+    this.name = 'SecretUnreadable';
+  }
+}
+
+const previousTexts = (env) => String(env.SECRETS_KEY_PREVIOUS ?? '').split(/[\s,]+/).filter(Boolean);
+
+// Returns why SECRETS_KEY (or SECRETS_KEY_PREVIOUS) cannot be used, or null when each is 32 bytes in base64
+// (or 64 hex digits).
 export function secretsKeyFault(env) {
   const text = env.SECRETS_KEY;
   if (typeof text !== 'string' || text.trim() === '') return 'SECRETS_KEY is not set';
-  return keyBytes(text.trim()) ? null : 'SECRETS_KEY must be 32 random bytes, base64 (openssl rand -base64 32)';
+  if (!keyBytes(text.trim())) return 'SECRETS_KEY must be 32 random bytes, base64 (openssl rand -base64 32)';
+  const bad = previousTexts(env).findIndex((previous) => !keyBytes(previous));
+  return bad < 0 ? null : `SECRETS_KEY_PREVIOUS: key ${bad + 1} is not 32 bytes in base64`;
 }
 
 function keyBytes(text) {
@@ -44,40 +65,71 @@ function keyBytes(text) {
   }
 }
 
-async function cryptoKey(env) {
-  const fault = secretsKeyFault(env);
-  if (fault) throw new SecretsKeyMissing(fault);
-  const text = env.SECRETS_KEY.trim();
+function loadKey(text) {
   if (!keys.has(text)) {
-    keys.set(text, crypto.subtle.importKey('raw', keyBytes(text), 'AES-GCM', false, ['encrypt', 'decrypt']));
+    const bytes = keyBytes(text);
+    keys.set(text, (async () => {
+      const label = encoder.encode('dispatch secrets key id\0');
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array([...label, ...bytes])));
+      const key = await crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
+      return { id: base64url(digest.subarray(0, 8)), key };
+    })());
   }
   return keys.get(text);
 }
 
-// Returns whether secrets can be encrypted with this configuration.
-export function canEncrypt(env) {
-  return secretsKeyFault(env) === null;
+// The configured keys: SECRETS_KEY first, then SECRETS_KEY_PREVIOUS's. Throws SecretsKeyMissing when unusable.
+async function keyring(env) {
+  const fault = secretsKeyFault(env);
+  if (fault) throw new SecretsKeyMissing(fault);
+  return Promise.all([env.SECRETS_KEY.trim(), ...previousTexts(env)].map(loadKey));
 }
 
-// Encrypts `plain` for the place `context` names. Throws SecretsKeyMissing without a usable SECRETS_KEY.
+// The stored form's beginning for values SECRETS_KEY sealed ("v2.<key id>."): what is not under it wants re-sealing.
+export async function currentSealPrefix(env) {
+  const [current] = await keyring(env);
+  return `${prefix}${current.id}.`;
+}
+
+// Returns whether secrets are to be encrypted: SECRETS_KEY is set. Set but unusable (or with an unusable
+// SECRETS_KEY_PREVIOUS), seal and open throw SecretsKeyMissing: a typo never stores a secret in the clear.
+export function canEncrypt(env) {
+  return typeof env.SECRETS_KEY === 'string' && env.SECRETS_KEY.trim() !== '';
+}
+
+// Encrypts `plain` for the place `context` names, with SECRETS_KEY. Throws SecretsKeyMissing without one.
 export async function seal(env, plain, context) {
+  const [current] = await keyring(env);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(context) },
-    await cryptoKey(env), encoder.encode(plain));
-  return `${prefix}${base64url(iv)}.${base64url(new Uint8Array(sealed))}`;
+    current.key, encoder.encode(plain));
+  return `${prefix}${current.id}.${base64url(iv)}.${base64url(new Uint8Array(sealed))}`;
 }
 
-// Decrypts what seal wrote for the same `context`; a value without the "v1." prefix is returned as it is
-// (stored before encryption existed, or while no SECRETS_KEY was set). Throws when it does not decrypt.
+// Decrypts what seal wrote for the same `context`, with whichever configured key sealed it; a value with
+// neither prefix is returned as it is (stored while no SECRETS_KEY was set). Throws SecretUnreadable when no
+// configured key opens it.
 export async function open(env, stored, context) {
-  if (typeof stored !== 'string' || !stored.startsWith(prefix)) return stored;
-  const [iv, sealed] = stored.slice(prefix.length).split('.');
-  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64(iv), additionalData: encoder.encode(context) },
-    await cryptoKey(env), fromBase64(sealed));
-  return new TextDecoder().decode(plain);
+  if (typeof stored !== 'string') return stored;
+  const legacy = stored.startsWith(legacyPrefix);
+  if (!legacy && !stored.startsWith(prefix)) return stored;
+  const parts = stored.split('.');
+  const [keyId, iv, sealed] = legacy ? [null, ...parts.slice(1)] : parts.slice(1);
+  const ring = await keyring(env);
+  const candidates = legacy ? ring : ring.filter(({ id }) => id === keyId);
+  for (const { key } of candidates) {
+    try {
+      const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64(iv), additionalData: encoder.encode(context) },
+        key, fromBase64(sealed));
+      return new TextDecoder().decode(plain);
+    } catch {
+      // Not this key (a v1 value), or altered: the next key, else unreadable.
+    }
+  }
+  throw new SecretUnreadable(context, keyId);
 }
 
-// An endpoint's webhook secret as stored: encrypted when SECRETS_KEY is set, else as it is.
+// An endpoint's webhook secret as stored: encrypted when SECRETS_KEY is set, else as it is (local runs without one).
 export async function sealEndpointSecret(env, endpointId, secret) {
   if (secret === null || secret === undefined) return null;
   return canEncrypt(env) ? seal(env, secret, `endpoint:${endpointId}:secret`) : secret;

@@ -1,7 +1,7 @@
 // D1, the record of truth: endpoints, and deliveries (the log and the outbox). Every SQL statement of the
 // Worker is here; callers pass times in milliseconds since the epoch.
 
-import { openEndpointSecret, sealEndpointSecret } from './secrets.mjs';
+import { currentSealPrefix, open, openEndpointSecret, seal, sealEndpointSecret } from './secrets.mjs';
 
 const endpointColumns = `id, name, events, template, templates, filters, threads, destination_url, destination_status,
   destination_error, active, provider, connection_id, repository, repository_uuid, hook_uuid, source_status,
@@ -260,6 +260,56 @@ export async function settleDecision(db, delivery, decision, fields, now) {
   }
   const { endpoint_id: endpointId, endpoint } = delivery;
   await db.batch([failed, markDestinationBroken(db, endpointId, endpoint.destination_url, decision.destinationError, now)]);
+}
+
+// The sealed columns of each table, with the place each value is bound to (secrets.mjs).
+const sealedColumns = {
+  endpoints: { secret: (id) => `endpoint:${id}:secret`, previous_secret: (id) => `endpoint:${id}:secret` },
+  connections: { access_token: (id) => `connection:${id}:access`, refresh_token: (id) => `connection:${id}:refresh` },
+};
+const resealPage = 100;
+
+// Re-seals with SECRETS_KEY what an older key (SECRETS_KEY_PREVIOUS) or no key sealed, at most `budget` rows
+// of each table a run. Each row is written only if its values are still those read (a rotation or a token
+// refresh meanwhile wins; the next run looks again), and its version is left alone: what it holds is the same.
+// Returns {resealed, unreadable, left}: how many rows were written, the rows no configured key opens ({table,
+// id, reason}), and how many rows are still to do (those included).
+export async function resealSecrets(env, budget = 1000) {
+  const current = await currentSealPrefix(env);
+  const totals = { resealed: 0, unreadable: [], left: 0 };
+  for (const [table, columns] of Object.entries(sealedColumns)) {
+    const names = Object.keys(columns);
+    const stale = names.map((name) => `(${name} IS NOT NULL AND substr(${name}, 1, ?1) <> ?2)`).join(' OR ');
+    let after = '';
+    for (let seen = 0; seen < budget;) {
+      const { results } = await env.DB.prepare(`SELECT id, ${names.join(', ')} FROM ${table} WHERE (${stale}) AND id > ?3
+          ORDER BY id LIMIT ?4`).bind(current.length, current, after, resealPage).all();
+      for (const row of results) {
+        const fresh = {};
+        try {
+          for (const name of names) {
+            const stored = row[name];
+            if (stored === null || stored.startsWith(current)) continue;
+            fresh[name] = await seal(env, await open(env, stored, columns[name](row.id)), columns[name](row.id));
+          }
+        } catch (error) {
+          totals.unreadable.push({ table, id: row.id, reason: String(error?.message ?? error) });
+          continue;
+        }
+        const changed = Object.keys(fresh);
+        const { meta } = await env.DB.prepare(`UPDATE ${table} SET ${changed.map((name, i) => `${name} = ?${i + 2}`).join(', ')}
+            WHERE id = ?1 AND ${changed.map((name, i) => `${name} IS ?${changed.length + i + 2}`).join(' AND ')}`)
+          .bind(row.id, ...changed.map((name) => fresh[name]), ...changed.map((name) => row[name])).run();
+        totals.resealed += meta.changes;
+      }
+      seen += results.length;
+      if (results.length < resealPage) break;
+      after = results.at(-1).id;
+    }
+    const { left } = await env.DB.prepare(`SELECT COUNT(*) AS left FROM ${table} WHERE ${stale}`).bind(current.length, current).first();
+    totals.left += left;
+  }
+  return totals;
 }
 
 // The outbox sweep: deliveries a queue message should already have taken (pending past due by `graceMs`)

@@ -5,7 +5,6 @@
 // times chosen by the test): the replay window, retention, concurrent copies, and a core that throws.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -74,13 +73,7 @@ async function wholeLog(ep, query = '', limit = 500) {
   }
 }
 
-// Runs SQL on the relay's local D1 (the same files wrangler dev writes), for what the API does not show.
-function sql(query) {
-  const run = spawnSync(resolve(root, 'node_modules/.bin/wrangler'), ['d1', 'execute', 'dispatch', '--local', '--persist-to',
-    relay.state, '--json', '--command', query], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } });
-  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-  return JSON.parse(run.stdout)[0].results;
-}
+const sql = (query) => relay.sql(query);
 
 // Sends `count` requests made by `make(i)` (fetch arguments), `concurrency` at a time; returns the statuses.
 async function flood(count, concurrency, make) {

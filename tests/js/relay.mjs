@@ -26,7 +26,8 @@ export function freePort() {
 }
 
 // `config` picks another wrangler configuration (the benchmarks' Workers); `migrate: false` skips D1; `port`
-// a port picked beforehand (freePort), for a peer that must know the relay's URL before it starts.
+// a port picked beforehand (freePort), for a peer that must know the relay's URL before it starts. The relay
+// serves /__scheduled (relay.scheduled) and its D1 can be read (relay.sql).
 // ALLOW_LOCAL_DESTINATIONS is on unless `vars` says otherwise: the suites deliver to stand-ins on 127.0.0.1.
 export async function startRelay({ token, vars: given = {}, config = 'wrangler.toml', migrate = true, port: chosen }) {
   const vars = { ALLOW_LOCAL_DESTINATIONS: 'true', ...given };
@@ -40,7 +41,7 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
   const port = chosen ?? await freePort();
   const relay = { base: `http://127.0.0.1:${port}`, token, log: '', process: null, state };
   const args = () => ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
-    '--show-interactive-dev-session=false', '--var', `ADMIN_TOKEN:${token}`,
+    '--show-interactive-dev-session=false', '--test-scheduled', '--var', `ADMIN_TOKEN:${token}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])];
 
   // `changed` vars apply from this start on (a restart with another configuration, same state).
@@ -82,6 +83,23 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
         return;
       }
     }
+  };
+
+  // Runs SQL on the relay's local D1 (the files wrangler dev writes), for what the API does not show: `query`
+  // text, or {file} for a file of statements. Returns the first statement's rows.
+  relay.sql = (query) => {
+    const source = typeof query === 'string' ? ['--command', query] : ['--file', query.file];
+    const run = spawnSync(wrangler, ['d1', 'execute', 'dispatch', '--local', '--persist-to', state, '--json', ...source],
+      { cwd: root, encoding: 'utf8', env: quiet });
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    return JSON.parse(run.stdout)[0].results;
+  };
+
+  // Runs the scheduled handler (sweep, retention, re-sealing) once, as the cron would.
+  relay.scheduled = async () => {
+    const response = await fetch(`${relay.base}/__scheduled?cron=*+*+*+*+*`);
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
   };
 
   relay.api = async (method, path, body) => {
