@@ -129,6 +129,8 @@ function triggerWords(events, catalogue) {
   return `choose from a full list of triggers and tick ${eventsInWords(events, catalogue)}`;
 }
 
+// The Settings tab: the webhook, then (while the endpoint is active) its settings and secret, then disconnect
+// or delete.
 function renderSettings(panel, ctx, endpoint) {
   const source = endpoint.source;
   const active = endpoint.state !== 'disconnected';
@@ -140,6 +142,17 @@ function renderSettings(panel, ctx, endpoint) {
         source.repository_url ? [' · ', externalLink(`${source.repository_url}/admin/webhooks`, 'open in Bitbucket')] : null)] : null,
       h('dt', {}, 'Created'), h('dd', {}, timeElement(endpoint.created_at), h('span', { class: 'muted' }, ` (${exactTime(endpoint.created_at)})`))));
 
+  // A disconnected endpoint has nothing left to change: its webhook is gone and nothing is delivered.
+  const frozen = notice('info', source
+    ? 'A disconnected source keeps its log, and nothing else: to relay this repository again, connect it again from Sources.'
+    : 'A disconnected endpoint keeps its log, and nothing else: to relay again, add an endpoint and its webhook anew.');
+  // Built only while active: the fields load the core, which a frozen endpoint has no use for.
+  fill(panel, webhook, active ? [settingsForm(ctx, endpoint), secretSection(ctx, endpoint)] : frozen, dangerZone(ctx, endpoint, active));
+}
+
+// The settings form: name, events, filters, threads, destination and template, saved with one PATCH.
+function settingsForm(ctx, endpoint) {
+  const source = endpoint.source;
   const name = h('input', { id: 'settings-name', type: 'text', maxlength: '100', autocomplete: 'off' });
   name.value = endpoint.name ?? '';
   let picker;
@@ -220,7 +233,12 @@ function renderSettings(panel, ctx, endpoint) {
     }
     return undefined;
   });
+  return form;
+}
 
+// Rotate secret: a new one shown once (and given to Bitbucket's webhook for a source).
+function secretSection(ctx, endpoint) {
+  const source = endpoint.source;
   const rotated = h('div', { class: 'rotate-result' });
   const rotate = h('button', { type: 'button', class: 'secondary' }, 'Rotate secret');
   rotate.addEventListener('click', async () => {
@@ -252,11 +270,15 @@ function renderSettings(panel, ctx, endpoint) {
     }
     return undefined;
   });
-  const secret = h('section', { class: 'card settings-section', 'aria-labelledby': 'secret-title' },
+  return h('section', { class: 'card settings-section', 'aria-labelledby': 'secret-title' },
     h('h2', { id: 'secret-title' }, 'Secret'),
     h('p', {}, 'Bitbucket signs every delivery with the webhook\'s secret, and dispatch refuses what it did not sign. dispatch never shows a secret again after making it.'),
     h('div', { class: 'form-actions start' }, rotate), rotated);
+}
 
+// Disconnect (while active) and delete (once disconnected, or a hand-made endpoint), each after a confirmation.
+function dangerZone(ctx, endpoint, active) {
+  const source = endpoint.source;
   const dangerResult = h('div');
   const disconnect = h('button', { type: 'button', class: 'danger' }, 'Disconnect');
   disconnect.addEventListener('click', async () => {
@@ -299,7 +321,7 @@ function renderSettings(panel, ctx, endpoint) {
     return undefined;
   });
   const canDelete = !active || !source;
-  const danger = h('section', { class: 'card settings-section danger-zone', 'aria-labelledby': 'danger-title' },
+  return h('section', { class: 'card settings-section danger-zone', 'aria-labelledby': 'danger-title' },
     h('h2', { id: 'danger-title' }, 'Disconnect or delete'),
     active ? h('div', { class: 'danger-row' },
       h('div', {}, h('strong', {}, 'Disconnect'), h('p', { class: 'hint' }, source ? 'Delete the webhook in Bitbucket and stop delivering. The log stays.' : 'Stop accepting deliveries (410). The log stays.')),
@@ -308,10 +330,4 @@ function renderSettings(panel, ctx, endpoint) {
       h('div', {}, h('strong', {}, 'Delete'), h('p', { class: 'hint' }, 'Forget this endpoint and its delivery log.')),
       remove) : null,
     dangerResult);
-
-  // A disconnected endpoint has nothing left to change: its webhook is gone and nothing is delivered.
-  const frozen = notice('info', source
-    ? 'A disconnected source keeps its log, and nothing else: to relay this repository again, connect it again from Sources.'
-    : 'A disconnected endpoint keeps its log, and nothing else: to relay again, add an endpoint and its webhook anew.');
-  fill(panel, webhook, active ? [form, secret] : frozen, danger);
 }

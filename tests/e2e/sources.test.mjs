@@ -507,6 +507,19 @@ test('Disconnect: a confirmation, the hook removed from Bitbucket, the source sh
   assert.equal(await page.textContent('.title-line .badge'), 'Disconnected');
   assert.deepEqual((await standin.control('GET', '/_standin/state')).hooks[made.repository], []);
   await shots('disconnected');
+  // Nothing is left to change: no settings and no secret, and opened afresh the tab never loads the core.
+  assert.match(await page.textContent('main'), /A disconnected source keeps its log, and nothing else/);
+  assert.equal(await page.locator('.settings-form').count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Rotate secret' }).count(), 0);
+  const fresh = await context.newPage();
+  const fetched = [];
+  fresh.on('request', (request) => fetched.push(new URL(request.url()).pathname));
+  await fresh.goto(page.url());
+  await fresh.locator('.danger-zone').waitFor();
+  await fresh.waitForLoadState('networkidle');
+  assert.ok(fetched.includes('/sources'), fetched.join(' '));
+  assert.deepEqual(fetched.filter((path) => path.endsWith('.wasm')), []);
+  await fresh.close();
   await page.getByRole('link', { name: 'Sources' }).first().click();
   await view('list');
   const row = page.locator('.source-row', { hasText: made.repository });
