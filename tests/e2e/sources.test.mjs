@@ -727,6 +727,38 @@ test('time to first render with 50 sources, and of a 500-delivery log (recorded,
     `all 500 through the cursor in ${summary.wholeLogOf500Ms} ms`);
 });
 
+test('Forget account: a confirmation, refused in words while a source still uses it, then the tokens are gone and the log stays', async () => {
+  await page.goto(`${relay.base}/sources`);
+  await view('list');
+  const account = page.locator('li.connection', { hasText: 'Ada Lovelace' });
+  const forget = account.getByRole('button', { name: 'Forget' });
+  // A source that still uses the account (made so in D1: a revoked account cannot connect one).
+  const [{ id: sourceEndpoint }] = relay.sql(`SELECT id FROM endpoints WHERE connection_id = '${made.connection}' LIMIT 1`);
+  relay.sql(`UPDATE endpoints SET active = 1 WHERE id = '${sourceEndpoint}'`);
+  await forget.click();
+  await page.locator('dialog[open]').waitFor();
+  assert.match(await page.textContent('dialog[open]'), /deletes this account's Bitbucket tokens/);
+  await page.locator('dialog').getByRole('button', { name: 'Forget account' }).click();
+  await account.locator('.notice.warn').waitFor();
+  assert.match(await account.textContent('.notice.warn'), /Sources still use this account: disconnect them first/);
+  assert.ok((await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection));
+
+  relay.sql(`UPDATE endpoints SET active = 0 WHERE id = '${sourceEndpoint}'`);
+  await forget.click();
+  await page.locator('dialog').getByRole('button', { name: 'Cancel' }).click();
+  assert.ok((await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection), 'Cancel forgot nothing');
+  await forget.click();
+  await page.locator('dialog').getByRole('button', { name: 'Forget account' }).click();
+  await page.locator('li.connection', { hasText: 'Ada Lovelace' }).waitFor({ state: 'detached' });
+  assert.ok(!(await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection));
+  assert.equal(relay.sql(`SELECT count(*) AS n FROM connections WHERE id = '${made.connection}'`)[0].n, 0, 'the tokens\' row is gone');
+  // The disconnected source and its log stay.
+  const { status, body: deliveries } = await relay.api('GET', `/api/endpoints/${sourceEndpoint}/deliveries?limit=1`);
+  assert.equal(status, 200);
+  assert.equal(deliveries.length, 1);
+  await shots('forgotten');
+});
+
 test('no console errors on any page of the scenario', () => {
   assert.deepEqual(consoleErrors, []);
 });
