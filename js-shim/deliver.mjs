@@ -4,7 +4,7 @@
 
 import { destinationRefusal } from './destination.mjs';
 import { brokenDestination, decide, deliveryConfig, discordWebhookPart, waitUrl } from './policy.mjs';
-import { canEncrypt } from './secrets.mjs';
+import { canEncrypt, rotating } from './secrets.mjs';
 import { claim, overdue, purge, resealSecrets, settle, settleDecision } from './store.mjs';
 import { deliverInThread, threadable } from './threads.mjs';
 
@@ -235,14 +235,15 @@ export async function sweep(env, now = Date.now()) {
 }
 
 // The scheduled task: the sweep, retention (raw bodies after RETENTION_DAYS, log rows after four times that),
-// then re-sealing with SECRETS_KEY what an older key (SECRETS_KEY_PREVIOUS) or no key sealed.
+// then re-sealing with SECRETS_KEY what an older key (SECRETS_KEY_PREVIOUS) or no key sealed: at every run while
+// SECRETS_KEY_PREVIOUS is set, else once an hour (values written before key ids, or before SECRETS_KEY was set).
 export async function maintain(env, now = Date.now()) {
   await sweep(env, now);
   const day = 24 * 60 * 60 * 1000;
   const { retentionDays } = deliveryConfig(env);
   const purged = await purge(env.DB, now, retentionDays * day, 4 * retentionDays * day);
   if (purged.bodies > 0 || purged.rows > 0) logEvent('retention', purged);
-  if (!canEncrypt(env)) return;
+  if (!canEncrypt(env) || (!rotating(env) && new Date(now).getUTCMinutes() !== 0)) return;
   try {
     const { resealed, unreadable, left } = await resealSecrets(env);
     for (const { table, id, reason } of unreadable) logEvent('secret_unreadable', { table, id, reason });

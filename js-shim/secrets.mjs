@@ -85,6 +85,9 @@ async function keyring(env) {
   return Promise.all([env.SECRETS_KEY.trim(), ...previousTexts(env)].map(loadKey));
 }
 
+// Returns whether SECRETS_KEY_PREVIOUS names any key: a key change is under way.
+export const rotating = (env) => previousTexts(env).length > 0;
+
 // The stored form's beginning for values SECRETS_KEY sealed ("v2.<key id>."): what is not under it wants re-sealing.
 export async function currentSealPrefix(env) {
   const [current] = await keyring(env);

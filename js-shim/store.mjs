@@ -270,7 +270,8 @@ const sealedColumns = {
 const resealPage = 100;
 
 // Re-seals with SECRETS_KEY what an older key (SECRETS_KEY_PREVIOUS) or no key sealed, at most `budget` rows
-// of each table a run. Each row is written only if its values are still those read (a rotation or a token
+// of each table a run. Each run reads every row of both tables once (D1 counts rows read): the scheduled task
+// runs it every minute only while SECRETS_KEY_PREVIOUS is set. Each row is written only if its values are still those read (a rotation or a token
 // refresh meanwhile wins; the next run looks again), and its version is left alone: what it holds is the same.
 // Returns {resealed, unreadable, left}: how many rows were written, the rows no configured key opens ({table,
 // id, reason}), and how many rows are still to do (those included).
@@ -281,7 +282,10 @@ export async function resealSecrets(env, budget = 1000) {
     const names = Object.keys(columns);
     const stale = names.map((name) => `(${name} IS NOT NULL AND substr(${name}, 1, ?1) <> ?2)`).join(' OR ');
     let after = '';
-    for (let seen = 0; seen < budget;) {
+    let seen = 0;
+    let written = 0;
+    let complete = false;
+    while (!complete && seen < budget) {
       const { results } = await env.DB.prepare(`SELECT id, ${names.join(', ')} FROM ${table} WHERE (${stale}) AND id > ?3
           ORDER BY id LIMIT ?4`).bind(current.length, current, after, resealPage).all();
       for (const row of results) {
@@ -300,14 +304,21 @@ export async function resealSecrets(env, budget = 1000) {
         const { meta } = await env.DB.prepare(`UPDATE ${table} SET ${changed.map((name, i) => `${name} = ?${i + 2}`).join(', ')}
             WHERE id = ?1 AND ${changed.map((name, i) => `${name} IS ?${changed.length + i + 2}`).join(' AND ')}`)
           .bind(row.id, ...changed.map((name) => fresh[name]), ...changed.map((name) => row[name])).run();
-        totals.resealed += meta.changes;
+        written += meta.changes;
       }
       seen += results.length;
-      if (results.length < resealPage) break;
-      after = results.at(-1).id;
+      complete = results.length < resealPage;
+      after = results.at(-1)?.id ?? after;
     }
-    const { left } = await env.DB.prepare(`SELECT COUNT(*) AS left FROM ${table} WHERE ${stale}`).bind(current.length, current).first();
-    totals.left += left;
+    totals.resealed += written;
+    // Every stale row was seen: what was not written is left (unreadable, or changed meanwhile). Otherwise the
+    // budget ran out first, and the rest is counted.
+    if (complete) {
+      totals.left += seen - written;
+    } else {
+      const { left } = await env.DB.prepare(`SELECT COUNT(*) AS left FROM ${table} WHERE ${stale}`).bind(current.length, current).first();
+      totals.left += left;
+    }
   }
   return totals;
 }

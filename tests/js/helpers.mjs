@@ -108,3 +108,17 @@ export async function postHook(url, secret, event, body) {
   });
   return { status: response.status, body: await response.json() };
 }
+
+// A scratch D1 with the schema of migrations/, in Miniflare (the simulator wrangler dev runs, installed with
+// wrangler): the store's statements run here as in the Worker, with times and rows chosen by the test.
+// Returns {mf, db}; mf.dispose() when done.
+export async function scratchD1() {
+  const { Miniflare } = await import('miniflare'); // loaded only by the suites that use it
+  const mf = new Miniflare({ modules: true, script: 'export default { fetch: () => new Response() }', d1Databases: { DB: 'scratch' } });
+  const db = await mf.getD1Database('DB');
+  for (const file of readdirSync(resolve(root, 'migrations')).filter((name) => name.endsWith('.sql')).sort()) {
+    const text = readFileSync(resolve(root, 'migrations', file), 'utf8').replace(/--[^\n]*/g, '');
+    for (const statement of text.split(/;\s*\n/).map((part) => part.trim()).filter(Boolean)) await db.prepare(statement).run();
+  }
+  return { mf, db };
+}

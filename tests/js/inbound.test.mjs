@@ -6,18 +6,16 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-
-import { Miniflare } from 'miniflare';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { logEvent } from '../../js-shim/deliver.mjs';
 import { receive, recordedHeaders, replayWindowMs } from '../../js-shim/hooks.mjs';
 import { purge, recordVerified } from '../../js-shim/store.mjs';
-import { eventually, root, sign } from './helpers.mjs';
+import { eventually, root, scratchD1, sign } from './helpers.mjs';
 import { startRelay } from './relay.mjs';
 
 const token = 'inbound-test-admin-token-0123456789';
@@ -389,16 +387,9 @@ describe('log lines (issue: hook_accepted and hook_ignored lose their name)', ()
   });
 });
 
-// A scratch D1 with the schema of migrations/, in Miniflare (the simulator wrangler dev runs, installed with
-// wrangler): the store's statements and the receive path run here as in the Worker, with times chosen by
-// the test.
-async function scratchD1() {
-  const mf = new Miniflare({ modules: true, script: 'export default { fetch: () => new Response() }', d1Databases: { DB: 'scratch' } });
-  const db = await mf.getD1Database('DB');
-  for (const file of readdirSync(resolve(root, 'migrations')).filter((name) => name.endsWith('.sql')).sort()) {
-    const text = readFileSync(resolve(root, 'migrations', file), 'utf8').replace(/--[^\n]*/g, '');
-    for (const statement of text.split(/;\s*\n/).map((part) => part.trim()).filter(Boolean)) await db.prepare(statement).run();
-  }
+// A scratch D1 (helpers.mjs) with one endpoint whose secret is stored plain.
+async function scratchEndpointD1() {
+  const { mf, db } = await scratchD1();
   const now = Date.now();
   await db.prepare(`INSERT INTO endpoints (id, name, secret, events, destination_url, created_at, updated_at)
     VALUES ('ep1', 'scratch', 'plain-secret-0123456789', '{"mode":"all"}', 'https://discord.com/api/webhooks/1/x', ?, ?)`)
@@ -410,7 +401,7 @@ describe('the store and the receive path on a scratch D1', () => {
   let mf;
   let db;
   before(async () => {
-    ({ mf, db } = await scratchD1());
+    ({ mf, db } = await scratchEndpointD1());
   });
   after(() => mf?.dispose());
 

@@ -11,14 +11,17 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
+import { maintain } from '../../js-shim/deliver.mjs';
 import { base64url, currentSealPrefix, open, seal } from '../../js-shim/secrets.mjs';
-import { eventually, postHook, root } from './helpers.mjs';
+import { resealSecrets } from '../../js-shim/store.mjs';
+import { eventually, postHook, root, scratchD1 } from './helpers.mjs';
 import { startRelay } from './relay.mjs';
 
 const token = 'secrets-key-test-admin-token-0123456789';
 const keyA = randomBytes(32).toString('base64');
 const keyB = randomBytes(32).toString('base64');
 const keyC = randomBytes(32).toString('base64');
+const keyD = randomBytes(32).toString('base64');
 const body = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
 
 let relay;
@@ -125,9 +128,9 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   await restart({ SECRETS_KEY: keyB });
   assert.deepEqual(await hookStatuses(), [202, 202, 202]);
 
-  // A key that opens nothing: the hook is refused with 503 (Bitbucket tries again), nothing is accepted, and
-  // the scheduled run names each row it cannot open; the values stay as they were.
-  await restart({ SECRETS_KEY: keyC });
+  // Keys that open nothing (a new key, and a wrong one as the previous): the hook is refused with 503 (Bitbucket
+  // tries again), nothing is accepted, and the scheduled run names each row it cannot open; the values stay.
+  await restart({ SECRETS_KEY: keyC, SECRETS_KEY_PREVIOUS: keyD });
   const before = storedValues();
   assert.deepEqual(await hookStatuses(), [503, 503, 503]);
   const unreadableFrom = relay.log.length;
@@ -141,7 +144,7 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   assert.deepEqual(storedValues(), before);
 
   // No key and no secret ever reached the log.
-  const credentials = [keyA, keyB, keyC, ...endpoints.map((ep) => ep.secret), ...Object.values(tokens).flatMap(Object.values)];
+  const credentials = [keyA, keyB, keyC, keyD, ...endpoints.map((ep) => ep.secret), ...Object.values(tokens).flatMap(Object.values)];
   for (const credential of credentials) assert.ok(!relay.log.includes(credential), 'a credential reached the log');
 });
 
@@ -155,4 +158,38 @@ test('a malformed key is named, and nothing is stored in the clear because of it
     await assert.rejects(sealEndpointSecret(env, 'ep', 'a-webhook-secret'), { name: 'SecretsKeyMissing' });
   }
   assert.equal(await sealEndpointSecret({}, 'ep', 'a-webhook-secret'), 'a-webhook-secret', 'no key set: stored as it is');
+});
+
+test('on a scratch D1: a run re-seals at most its budget and counts the rest; without SECRETS_KEY_PREVIOUS only the hour\'s first run looks', async () => {
+  const { mf, db } = await scratchD1();
+  try {
+    const count = 250;
+    const statements = [];
+    for (let i = 0; i < count; i += 1) {
+      const id = `ep-${String(i).padStart(3, '0')}`;
+      statements.push(db.prepare(`INSERT INTO endpoints (id, name, secret, events, destination_url, created_at, updated_at)
+        VALUES (?, ?, ?, '{"mode":"push"}', 'https://discord.com/api/webhooks/1/x', 0, 0)`)
+        .bind(id, id, await sealLegacy(keyA, `secret-${i}`, `endpoint:${id}:secret`)));
+    }
+    await db.batch(statements);
+    const env = { DB: db, SECRETS_KEY: keyB, SECRETS_KEY_PREVIOUS: keyA };
+    assert.deepEqual(await resealSecrets(env, 100), { resealed: 100, unreadable: [], left: 150 });
+    assert.deepEqual(await resealSecrets(env, 1000), { resealed: 150, unreadable: [], left: 0 });
+    const { results } = await db.prepare('SELECT id, secret FROM endpoints ORDER BY id').all();
+    for (const [i, row] of results.entries()) {
+      assert.equal(await open({ SECRETS_KEY: keyB }, row.secret, `endpoint:${row.id}:secret`), `secret-${i}`);
+    }
+
+    // A value written before SECRETS_KEY was set, and no key change under way: left alone at 12:05, sealed at 13:00.
+    await db.prepare(`UPDATE endpoints SET secret = 'plain-secret-0123456789' WHERE id = 'ep-000'`).run();
+    const steady = { DB: db, SECRETS_KEY: keyB };
+    const stored = async () => (await db.prepare(`SELECT secret FROM endpoints WHERE id = 'ep-000'`).first()).secret;
+    await maintain(steady, Date.UTC(2026, 11, 1, 12, 5));
+    assert.equal(await stored(), 'plain-secret-0123456789');
+    await maintain(steady, Date.UTC(2026, 11, 1, 13, 0));
+    assert.equal(await open(steady, await stored(), 'endpoint:ep-000:secret'), 'plain-secret-0123456789');
+    assert.ok((await stored()).startsWith(await currentSealPrefix(steady)));
+  } finally {
+    await mf.dispose();
+  }
 });
