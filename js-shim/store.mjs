@@ -270,9 +270,10 @@ const sealedColumns = {
 const resealPage = 100;
 
 // Re-seals with SECRETS_KEY what an older key (SECRETS_KEY_PREVIOUS) or no key sealed, at most `budget` rows
-// of each table a run. Each run reads every row of both tables once (D1 counts rows read): the scheduled task
-// runs it every minute only while SECRETS_KEY_PREVIOUS is set. Each row is written only if its values are still those read (a rotation or a token
-// refresh meanwhile wins; the next run looks again), and its version is left alone: what it holds is the same.
+// of each table a run. A run reads every row of both tables once (D1 counts rows read), so the scheduled task
+// runs it every minute only while SECRETS_KEY_PREVIOUS is set. Each row is written only if its values are still
+// those read (a rotation or a token refresh meanwhile wins; the next run looks again), and its version is left
+// alone: what it holds is the same.
 // Returns {resealed, unreadable, left}: how many rows were written, the rows no configured key opens ({table,
 // id, reason}), and how many rows are still to do (those included).
 export async function resealSecrets(env, budget = 1000) {
