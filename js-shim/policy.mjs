@@ -50,8 +50,8 @@ export function rateLimitSeconds(headers, bodyText, now) {
   return Number.isFinite(resetAfter) && resetAfter >= 0 ? resetAfter : null;
 }
 
-// Decides what follows one POST. `answer` is {status, headers, bodyText, redirectTo?} or {error} (network
-// error or timeout); `counts` is {attempts, failures} including this POST's attempt. Returns one of
+// Decides what follows one POST. `answer` is {status, headers, bodyText, redirectTo?}, {error} (network
+// error or timeout) or {trouble} (an answer that makes no sense, retried as a 5xx is); `counts` is {attempts, failures} including this POST's attempt. Returns one of
 //   {outcome:'delivered', messageId}
 //   {outcome:'retry', delaySeconds, failures, why}
 //   {outcome:'failed', why, broken, destinationError?}   (broken: the destination itself is gone or refuses
@@ -69,6 +69,7 @@ export function decide(answer, counts, config, random, now) {
   };
 
   if (answer.error !== undefined) return serverTrouble(`network error: ${answer.error}`);
+  if (answer.trouble !== undefined) return serverTrouble(answer.trouble);
   const { status } = answer;
   if (status >= 200 && status < 300) {
     let messageId = null;

@@ -414,8 +414,7 @@ const failed = (answer, decision) => ({ kind: decision.outcome, decision, answer
 
 // A failure that is nobody's answer: retried with the backoff of a 5xx.
 function trouble(run, why, answer = { error: why, ms: 0, at: new Date().toISOString() }) {
-  const decision = judge(run, { error: why });
-  return { kind: decision.outcome, decision: { ...decision, why: decision.why.replace(/^network error: /, '') }, answer };
+  return failed(answer, judge(run, { trouble: why }));
 }
 
 // How long a delivery waits for another's claim: a second at first, longer the longer it has been held, never

@@ -52,13 +52,17 @@ test('429 retries after what it asks, without spending the failure budget; a bar
   assert.match(spent.why, /gave up after 30 attempts/);
 });
 
-test('5xx and network errors back off until MAX_FAILURES, then fail', () => {
+test('5xx, network errors and senseless answers back off until MAX_FAILURES, then fail', () => {
   const once = decide(answer(503), first, config, 0, now);
   assert.deepEqual(once, { outcome: 'retry', delaySeconds: 5, failures: 1, why: '503 from the destination' });
   const network = decide({ error: 'connection refused' }, { attempts: 2, failures: 1 }, config, 0, now);
   assert.deepEqual([network.outcome, network.failures, network.delaySeconds], ['retry', 2, 10]);
   const last = decide(answer(500), { attempts: 10, failures: 9 }, config, 0, now);
   assert.deepEqual(last, { outcome: 'failed', why: '500 from the destination; gave up after 10 failed attempts', broken: false });
+  // An answer that made no sense (a thread's new card with no id) is retried as a 5xx, in its own words.
+  const odd = decide({ trouble: 'Discord\'s answer named no message' }, first, config, 0, now);
+  assert.deepEqual(odd, { outcome: 'retry', delaySeconds: 5, failures: 1, why: 'Discord\'s answer named no message' });
+  assert.equal(decide({ trouble: 'x' }, { attempts: 10, failures: 9 }, config, 0, now).why, 'x; gave up after 10 failed attempts');
 });
 
 test('404 and 401 fail at once and mark the destination broken; other 4xx fail at once with the error', () => {
