@@ -184,7 +184,9 @@ export function destinationField({ optional = false, label = 'Discord webhook UR
 // Returns the template field {element, value(), fault(), markFault(failure)}: auto-formatted embeds or a
 // custom template in the preview's editor, and the message drawn live for a sample of one of `events()`.
 // The preview's modules and the wasm core load the first time the field is shown.
-export function templateField({ initial = null, events = () => ({ mode: 'push' }) } = {}) {
+// With `override` {legend, actions}, it is the template of some events only: no choice of auto-formatted
+// embeds (an empty one is not kept), `legend` names the events, and `actions` (a button) sit beside it.
+export function templateField({ initial = null, events = () => ({ mode: 'push' }), override = null } = {}) {
   const id = nextId('template');
   const name = `${id}-mode`;
   const source = initial === null || initial === undefined ? '' : typeof initial === 'string' ? initial : JSON.stringify(initial, null, 2);
@@ -199,15 +201,15 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
   const sample = h('select', { id: `${id}-sample` });
   const drawing = h('div', { class: 'discord', 'aria-live': 'off' }, h('p', { class: 'loading' }, 'Loading the preview…'));
   const starter = h('button', { type: 'button' }, 'Start from an example');
-  const editorPart = h('div', { class: 'template-editor', hidden: source === '' },
+  const editorPart = h('div', { class: 'template-editor', hidden: source === '' && !override },
     h('div', { class: 'group-head' }, h('label', { for: id }, 'Template'), h('div', { class: 'tools' }, starter)),
     box,
     h('p', { id: `${id}-hint`, class: 'hint' },
       'A JSON Discord message whose strings are Mustache over the payload and dispatch.* (event, actor, repository, branch, commits, color, auto). Tab indents; press Esc, then Tab, to move on.'),
     status);
-  const element = h('fieldset', { class: 'field template-field' },
-    h('legend', {}, 'Message'),
-    h('div', { class: 'choices stacked' },
+  const element = h('fieldset', { class: `field template-field${override ? ' event-template' : ''}` },
+    h('legend', {}, override ? override.legend : 'Message'),
+    override ? h('div', { class: 'event-template-actions' }, override.actions) : h('div', { class: 'choices stacked' },
       h('label', { class: 'choice' }, h('input', { type: 'radio', name, value: 'auto', checked: source === '' }),
         h('span', {}, h('strong', {}, 'Auto-formatted embeds'), h('span', { class: 'hint' }, 'dispatch\'s layout for each event: a linked title, the author, the commits or the text, in Bitbucket\'s colours.'))),
       h('label', { class: 'choice' }, h('input', { type: 'radio', name, value: 'custom', checked: source !== '' }),
@@ -221,7 +223,7 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
   let shared = null; // {core, samples, editor} once loaded
   let failure = null;
   const schedule = onNextFrame(() => update());
-  const custom = () => element.querySelector(`input[name="${name}"]:checked`).value === 'custom';
+  const custom = () => Boolean(override) || element.querySelector(`input[name="${name}"]:checked`).value === 'custom';
 
   async function load() {
     const [core, samples] = await Promise.all([sharedCore(), loadSamples()]);
@@ -230,12 +232,16 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
     update();
   }
 
-  // The samples offered are those of the selected events, the push first; any sample when none fits.
+  // The samples offered are those of the selected events, the push first; else those of their families (a
+  // pull request's payload has one shape whatever happened to it); any sample when none fits.
   function fillSamples() {
     if (!shared) return;
     const selection = events();
-    const fits = shared.samples.filter((item) => selection.mode === 'all' || (selection.mode === 'push' ? item.event === 'repo:push' : (selection.custom ?? []).includes(item.event)));
-    const offered = fits.length ? fits : shared.samples;
+    const keys = selection.mode === 'push' ? ['repo:push'] : selection.custom ?? [];
+    const families = new Set(keys.map((key) => key.split(':')[0]));
+    const fits = shared.samples.filter((item) => selection.mode === 'all' || keys.includes(item.event));
+    const kin = shared.samples.filter((item) => families.has(item.event.split(':')[0]));
+    const offered = fits.length ? fits : kin.length ? kin : shared.samples;
     const keep = sample.value;
     const label = (item) => `${item.label} (${item.event})`;
     sample.replaceChildren(...offered.map((item) => h('option', { value: item.id }, label(item))));
@@ -255,7 +261,7 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
     shared.editor.mark(failure);
     status.replaceChildren();
     if (!custom()) status.className = 'status';
-    else if (!useTemplate) setStatus('info', 'Empty: the auto-formatted embed is sent.');
+    else if (!useTemplate) setStatus('info', override ? 'Empty: not kept; these events use the message above.' : 'Empty: the auto-formatted embed is sent.');
     else if (failure) {
       const where = failure.line ? `Line ${failure.line}, column ${failure.column}: ` : '';
       setStatus('error', `${where}${failure.reason}. Deliveries would fall back to the auto-formatted embed drawn here.`);
@@ -315,6 +321,99 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
     },
     eventsChanged: () => { fillSamples(); schedule(); },
     focus: () => area.focus(),
+  };
+}
+
+// The events a template selector covers within a selection: "pullrequest:*" is the family's, a key itself.
+function coveredKeys(selector, selection, catalogue) {
+  const chosen = catalogue.filter(({ key }) => selection.mode === 'all'
+    || (selection.mode === 'push' ? key === 'repo:push' : (selection.custom ?? []).includes(key)));
+  const family = selector.endsWith(':*') ? selector.slice(0, -1) : null;
+  return chosen.filter(({ key }) => (family ? key.startsWith(family) : key === selector)).map(({ key }) => key);
+}
+
+// Words for a selector: "Every Pull Request event (pullrequest:*)", "Pull Request: Merged (pullrequest:fulfilled)".
+function selectorWords(selector, catalogue) {
+  if (selector.endsWith(':*')) {
+    const family = selector.slice(0, -1);
+    const category = catalogue.find(({ key }) => key.startsWith(family))?.category ?? family.slice(0, -1);
+    return `Every ${category} event (${selector})`;
+  }
+  const event = catalogue.find(({ key }) => key === selector);
+  return event ? `${event.category}: ${event.label} (${selector})` : selector;
+}
+
+// Returns the templates of some events {element, value(), fault(), focus(), markFault(), eventsChanged()}: one
+// editor per selector (an event key, or a family as "pullrequest:*"), added from the selected events and
+// removed by a button. The most specific template wins, then the one above. `value` is the endpoint's
+// `templates` ({selector: text}) with `keep` (its "default", set through the API) as it was, or null.
+export function eventTemplatesField({ initial = null, catalogue, events, keep = {} }) {
+  const rows = new Map(); // selector -> templateField
+  const list = h('div', { class: 'event-template-list' });
+  const picker = h('select', { 'aria-label': 'Events for another template' });
+  const add = h('button', { type: 'button', class: 'secondary' }, 'Add a template');
+  const element = h('section', { class: 'field event-templates' },
+    h('h3', {}, 'Templates for some events'),
+    h('p', { class: 'hint' }, 'A message of its own for an event, or for all of a family\'s: the most specific template wins, then the one above.'),
+    list,
+    h('div', { class: 'add-row' }, picker, add));
+
+  function addRow(selector, text) {
+    const remove = h('button', { type: 'button', class: 'secondary small' }, 'Remove');
+    const field = templateField({
+      initial: text, override: { legend: selectorWords(selector, catalogue), actions: remove },
+      events: () => ({ mode: 'custom', custom: coveredKeys(selector, events(), catalogue) }),
+    });
+    remove.addEventListener('click', () => {
+      rows.delete(selector);
+      field.element.remove();
+      offer();
+    });
+    rows.set(selector, field);
+    list.append(field.element);
+    return field;
+  }
+
+  // Offers the families and the events of the selection that have no template yet.
+  function offer() {
+    const selection = events();
+    const chosen = catalogue.map(({ key }) => key).filter((key) => coveredKeys(key, selection, catalogue).length);
+    const families = [...new Set(chosen.map((key) => `${key.split(':')[0]}:*`))];
+    const options = [...families, ...chosen].filter((selector) => !rows.has(selector));
+    picker.replaceChildren(...options.map((selector) => h('option', { value: selector }, selectorWords(selector, catalogue))));
+    picker.disabled = options.length === 0;
+    add.disabled = options.length === 0;
+  }
+
+  for (const [selector, text] of Object.entries(initial ?? {})) {
+    if (selector !== 'default') addRow(selector, typeof text === 'string' ? text : JSON.stringify(text, null, 2));
+  }
+  offer();
+  add.addEventListener('click', () => {
+    if (!picker.value) return;
+    const field = addRow(picker.value, starterTemplate());
+    offer();
+    field.focus();
+  });
+
+  const filled = () => [...rows].filter(([, field]) => field.value() !== null);
+  return {
+    element,
+    value: () => {
+      const templates = { ...keep, ...Object.fromEntries(filled().map(([selector, field]) => [selector, field.value()])) };
+      return Object.keys(templates).length ? templates : null;
+    },
+    fault: () => filled().map(([, field]) => field.fault()).find(Boolean) ?? null,
+    focus: () => (filled().find(([, field]) => field.fault())?.[1] ?? [...rows.values()][0])?.focus(),
+    // Marks a fault the relay reported for `templates` at the template its reason names.
+    markFault: (fault) => {
+      const selector = /templates\["([^"]+)"\]/.exec(fault.reason ?? '')?.[1];
+      (rows.get(selector) ?? [...rows.values()][0])?.markFault(fault);
+    },
+    eventsChanged: () => {
+      offer();
+      for (const field of rows.values()) field.eventsChanged();
+    },
   };
 }
 

@@ -10,7 +10,7 @@ import {
   timeElement,
 } from '/sources-dom.mjs';
 import {
-  destinationField, eventPicker, filtersField, showFirstFault, templateField, threadsField,
+  destinationField, eventPicker, eventTemplatesField, filtersField, showFirstFault, templateField, threadsField,
 } from '/sources-fields.mjs';
 
 // Draws the source the URL names. Returns a cleanup function.
@@ -161,17 +161,20 @@ function settingsForm(ctx, endpoint) {
     catalogue: ctx.catalogue, value: endpoint.events, expanded: false,
     onChange: () => {
       template.eventsChanged();
+      eventTemplates.eventsChanged();
       threads.eventsChanged();
     },
   });
+  // A "default" set through the API (instead of `template`) is kept as it is.
+  const keep = endpoint.templates?.default === undefined ? {} : { default: endpoint.templates.default };
+  const eventTemplates = eventTemplatesField({ initial: endpoint.templates, catalogue: ctx.catalogue, events: () => picker.value(), keep });
   const filters = filtersField({ initial: endpoint.filters ?? null });
   const threads = threadsField({ initial: endpoint.threads ?? null, events: () => picker.value() });
   const destination = destinationField({ optional: true, label: 'New Discord webhook URL' });
   const saved = h('div', { class: 'save-result' });
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
-  const templatesNote = endpoint.templates && Object.keys(endpoint.templates).length
-    ? notice('info', `This endpoint also has templates per event (${Object.keys(endpoint.templates).join(', ')}), set through the admin API. They are kept, and they win over the template here for their events.`)
-    : null;
+  const templatesNote = keep.default === undefined ? null
+    : notice('info', 'This endpoint\'s default template was set through the admin API as templates.default; it is kept as it is.');
   const form = h('form', { class: 'card settings-section settings-form', novalidate: true, 'aria-labelledby': 'settings-title' },
     h('h2', { id: 'settings-title' }, 'Settings'),
     h('div', { class: 'field' }, h('label', { for: 'settings-name' }, 'Name'), name),
@@ -186,12 +189,13 @@ function settingsForm(ctx, endpoint) {
     destination.element,
     templatesNote,
     template.element,
+    eventTemplates.element,
     saved,
     h('div', { class: 'form-actions' }, save));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     saved.replaceChildren();
-    if (showFirstFault([picker, filters, destination, template], saved)) return;
+    if (showFirstFault([picker, filters, destination, template, eventTemplates], saved)) return;
     const changes = {};
     if (name.value.trim() !== (endpoint.name ?? '')) changes.name = name.value.trim();
     if (JSON.stringify(picker.value()) !== JSON.stringify(endpoint.events)) changes.events = picker.value();
@@ -201,6 +205,9 @@ function settingsForm(ctx, endpoint) {
     const before = endpoint.template === undefined || endpoint.template === null ? null
       : typeof endpoint.template === 'string' ? endpoint.template : JSON.stringify(endpoint.template, null, 2);
     if (template.value() !== before) changes.template = template.value();
+    const templatesText = (value) => JSON.stringify(Object.fromEntries(Object.entries(value ?? {})
+      .map(([selector, text]) => [selector, typeof text === 'string' ? text : JSON.stringify(text, null, 2)])));
+    if (templatesText(eventTemplates.value()) !== templatesText(endpoint.templates)) changes.templates = eventTemplates.value();
     if (Object.keys(changes).length === 0) {
       saved.replaceChildren(notice('info', 'Nothing changed.'));
       return;
@@ -212,12 +219,17 @@ function settingsForm(ctx, endpoint) {
       Object.assign(endpoint, updated);
       if (changes.template !== undefined && typeof updated.template !== 'undefined') endpoint.template = updated.template;
       if (changes.template === null) delete endpoint.template;
+      if (changes.templates === null) delete endpoint.templates;
       const words = [];
       if (changes.events) words.push(source ? `Bitbucket's webhook now sends ${eventsInWords(updated.events, ctx.catalogue)}.` : `Events: ${eventsInWords(updated.events, ctx.catalogue)}. Change the webhook's triggers in Bitbucket to match.`);
       if ('filters' in changes) words.push(updated.filters ? `Filters: ${filtersInWords(updated.filters)}.` : 'No filters: every branch, tag and actor passes.');
       if ('threads' in changes) words.push(updated.threads ? 'Each pull request is now one live thread.' : 'Pull request events are now messages of their own.');
       if (changes.destination_url) words.push(`Deliveries now go to ${updated.destination_url}.`);
       if ('template' in changes) words.push(changes.template ? 'The template is saved.' : 'Messages use the auto-formatted embeds.');
+      if ('templates' in changes) {
+        const selectors = Object.keys(updated.templates ?? {}).filter((selector) => selector !== 'default');
+        words.push(selectors.length ? `Templates for some events: ${selectors.join(', ')}.` : 'No templates for some events.');
+      }
       if (changes.name) words.push(`Renamed to ${updated.name}.`);
       saved.replaceChildren(notice('ok', h('p', {}, h('strong', {}, 'Saved. '), words.join(' '))));
       destination.element.querySelector('input[type="url"]').value = '';
@@ -225,6 +237,7 @@ function settingsForm(ctx, endpoint) {
     } catch (error) {
       if (error.status === 401) return ctx.fail(error);
       if (error.body.field === 'template' && error.body.line) template.markFault(error.body);
+      if (error.body.field === 'templates') eventTemplates.markFault(error.body);
       if (error.body.field?.startsWith('filters')) filters.markFault(error.body);
       saved.replaceChildren(refusalNotice(error, source?.repository ?? endpoint.name, null));
     } finally {

@@ -54,13 +54,15 @@ function watch(target) {
 
 // Saves the page at 1400 px and at 390 px wide (the whole page, or what the window shows for a dialog), and
 // checks the narrow one does not scroll sideways.
-async function shots(name, target = page, { fullPage = true } = {}) {
+// `element`: a selector, to take that part of the page alone (a long page's detail).
+async function shots(name, target = page, { fullPage = true, element = null } = {}) {
+  const take = (path) => (element ? target.locator(element).first().screenshot({ path }) : target.screenshot({ path, fullPage }));
   await target.setViewportSize(wide);
-  await target.screenshot({ path: resolve(artifacts, `sources-${name}-1400.png`), fullPage });
+  await take(resolve(artifacts, `sources-${name}-1400.png`));
   await target.setViewportSize(narrow);
   await target.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const overflow = await target.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await target.screenshot({ path: resolve(artifacts, `sources-${name}-390.png`), fullPage });
+  await take(resolve(artifacts, `sources-${name}-390.png`));
   await target.setViewportSize(wide);
   assert.equal(overflow, 0, `${name}: the page scrolls sideways by ${overflow} px at 390 px wide`);
 }
@@ -442,6 +444,52 @@ test('Settings: a template in the preview\'s editor, its fault marked where the 
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.locator('.save-result .notice.ok', { hasText: 'auto-formatted' }).waitFor();
   assert.equal((await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body.template ?? null, null);
+});
+
+test('Settings: a template for some events, drawn on a sample of their family, refused while it fails, saved beside the default, then removed', async () => {
+  const section = page.locator('.event-templates');
+  const picker = section.getByLabel('Events for another template');
+  assert.deepEqual(await picker.locator('option').allTextContents(), [
+    'Every Repository event (repo:*)', 'Every Pull Request event (pullrequest:*)', 'Repository: Push (repo:push)',
+    'Pull Request: Created (pullrequest:created)', 'Pull Request: Merged (pullrequest:fulfilled)',
+  ], 'the families and the events the source selects');
+  await picker.selectOption('pullrequest:fulfilled');
+  await section.getByRole('button', { name: 'Add a template' }).click();
+  const row = section.locator('.event-template');
+  assert.equal(await row.locator('legend').textContent(), 'Pull Request: Merged (pullrequest:fulfilled)');
+  await row.locator('.dc-message').waitFor();
+  // No merge among the samples: the drawing uses the pull request samples, never a push.
+  const samples = await row.getByLabel('Drawn for the sample').locator('option').allTextContents();
+  assert.ok(samples.length > 0 && samples.every((text) => text.includes('(pullrequest:')), samples.join(', '));
+  assert.equal(await picker.locator('option[value="pullrequest:fulfilled"]').count(), 0, 'an event is offered once');
+
+  const editor = row.locator('textarea');
+  await editor.fill('{"content": "{{#pullrequest}}"}');
+  await row.locator('.status.error').waitFor();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  assert.match(await page.textContent('.save-result'), /does not render/, 'a failing template is not saved');
+
+  const text = '{"content": "Merged: {{pullrequest.title}}"}';
+  await editor.fill(text);
+  await row.locator('.status.ok').waitFor();
+  assert.match(await row.locator('.dc-content').textContent(), /^Merged: \S/);
+  await shots('settings-event-template', page, { element: '.event-templates' });
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.save-result .notice.ok', { hasText: 'Templates for some events: pullrequest:fulfilled.' }).waitFor();
+  const saved = (await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body;
+  assert.deepEqual(saved.templates, { 'pullrequest:fulfilled': text });
+  assert.equal(saved.template ?? null, null, 'the default is untouched');
+
+  // Drawn again from what was saved, then removed.
+  await page.reload();
+  await page.locator('.event-template textarea').waitFor();
+  assert.equal(await page.locator('.event-template textarea').inputValue(), text);
+  await page.locator('.event-template').getByRole('button', { name: 'Remove' }).click();
+  assert.equal(await page.locator('.event-template').count(), 0);
+  assert.equal(await picker.locator('option[value="pullrequest:fulfilled"]').count(), 1, 'offered again');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.save-result .notice.ok', { hasText: 'No templates for some events.' }).waitFor();
+  assert.equal((await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body.templates ?? null, null);
 });
 
 test('Settings: the filters as saved, a tag pattern added from its examples, pull request threads turned on and off', async () => {
