@@ -360,10 +360,13 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
 
   function addRow(selector, text) {
     const remove = h('button', { type: 'button', class: 'secondary small' }, 'Remove');
+    const unused = h('p', { class: 'hint unused', hidden: true }, 'None of the selected events uses it: it is kept, and applies if they are chosen again.');
     const field = templateField({
-      initial: text, override: { legend: selectorWords(selector, catalogue), actions: remove },
+      initial: text, override: { legend: selectorWords(selector, catalogue), actions: [unused, remove] },
       events: () => ({ mode: 'custom', custom: coveredKeys(selector, events(), catalogue) }),
     });
+    field.showUse = () => { unused.hidden = coveredKeys(selector, events(), catalogue).length > 0; };
+    field.showUse();
     remove.addEventListener('click', () => {
       rows.delete(selector);
       field.element.remove();
@@ -412,7 +415,10 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
     },
     eventsChanged: () => {
       offer();
-      for (const field of rows.values()) field.eventsChanged();
+      for (const field of rows.values()) {
+        field.eventsChanged();
+        field.showUse();
+      }
     },
   };
 }

@@ -462,6 +462,13 @@ test('Settings: a template for some events, drawn on a sample of their family, r
   const samples = await row.getByLabel('Drawn for the sample').locator('option').allTextContents();
   assert.ok(samples.length > 0 && samples.every((text) => text.includes('(pullrequest:')), samples.join(', '));
   assert.equal(await picker.locator('option[value="pullrequest:fulfilled"]').count(), 0, 'an event is offered once');
+  // An event taken out of the selection keeps its template, and the row says nothing uses it.
+  const merged = page.locator('.event-groups input[value="pullrequest:fulfilled"]');
+  assert.equal(await row.locator('.unused').isVisible(), false);
+  await merged.uncheck();
+  await row.locator('.unused').waitFor();
+  await merged.check();
+  await row.locator('.unused').waitFor({ state: 'hidden' });
 
   const editor = row.locator('textarea');
   await editor.fill('{"content": "{{#pullrequest}}"}');
