@@ -1,7 +1,7 @@
 // The form fields the connect flow, the hand-made endpoint and a source's settings share: the event
 // selection, the filters on branches, tags and actors (checked live by the core), pull request threads, the
-// destination (checked as a Discord webhook URL) and the optional template, edited with the preview's editor
-// and drawn by the preview's Discord view on the relay's own wasm core.
+// destination (checked as a Discord webhook URL), the optional template and templates for some events, edited
+// with the preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
 
 import { drawMessage } from '/discord-view.mjs';
 import { coreReason, filterKinds, filtersFrom, listReason, patternsFrom, spacedPattern, textFrom } from '/filter-patterns.mjs';
@@ -185,7 +185,8 @@ export function destinationField({ optional = false, label = 'Discord webhook UR
 // custom template in the preview's editor, and the message drawn live for a sample of one of `events()`.
 // The preview's modules and the wasm core load the first time the field is shown.
 // With `override` {legend, actions}, it is the template of some events only: no choice of auto-formatted
-// embeds (an empty one is not kept), `legend` names the events, and `actions` (a button) sit beside it.
+// embeds (an empty one is not kept), `legend` names the events, and `actions` (nodes: a note, the Remove button)
+// sit above the editor.
 export function templateField({ initial = null, events = () => ({ mode: 'push' }), override = null } = {}) {
   const id = nextId('template');
   const name = `${id}-mode`;
