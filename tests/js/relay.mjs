@@ -87,12 +87,17 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
 
   // Runs SQL on the relay's local D1 (the files wrangler dev writes), for what the API does not show: `query`
   // text, or {file} for a file of statements. Returns the first statement's rows.
+  // The relay's workerd holds the same SQLite file: a statement that meets one of its writes gets SQLITE_BUSY
+  // (real D1 has one writer and never answers so), and is tried again a moment later.
   relay.sql = (query) => {
     const source = typeof query === 'string' ? ['--command', query] : ['--file', query.file];
-    const run = spawnSync(wrangler, ['d1', 'execute', 'dispatch', '--local', '--persist-to', state, '--json', ...source],
-      { cwd: root, encoding: 'utf8', env: quiet });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-    return JSON.parse(run.stdout)[0].results;
+    for (let attempt = 1; ; attempt += 1) {
+      const run = spawnSync(wrangler, ['d1', 'execute', 'dispatch', '--local', '--persist-to', state, '--json', ...source],
+        { cwd: root, encoding: 'utf8', env: quiet });
+      if (run.status === 0) return JSON.parse(run.stdout)[0].results;
+      if (attempt === 10 || !`${run.stdout}${run.stderr}`.includes('SQLITE_BUSY')) assert.fail(`${run.stdout}\n${run.stderr}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
   };
 
   // Runs the scheduled handler (sweep, retention, re-sealing) once, as the cron would.
