@@ -325,12 +325,14 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
   };
 }
 
+// The catalogue's keys a selection ({mode, custom?}) takes.
+const selectedKeys = (selection, catalogue) => catalogue.map(({ key }) => key).filter((key) => selection.mode === 'all'
+  || (selection.mode === 'push' ? key === 'repo:push' : (selection.custom ?? []).includes(key)));
+
 // The events a template selector covers within a selection: "pullrequest:*" is the family's, a key itself.
 function coveredKeys(selector, selection, catalogue) {
-  const chosen = catalogue.filter(({ key }) => selection.mode === 'all'
-    || (selection.mode === 'push' ? key === 'repo:push' : (selection.custom ?? []).includes(key)));
   const family = selector.endsWith(':*') ? selector.slice(0, -1) : null;
-  return chosen.filter(({ key }) => (family ? key.startsWith(family) : key === selector)).map(({ key }) => key);
+  return selectedKeys(selection, catalogue).filter((key) => (family ? key.startsWith(family) : key === selector));
 }
 
 // Words for a selector: "Every Pull Request event (pullrequest:*)", "Pull Request: Merged (pullrequest:fulfilled)".
@@ -349,7 +351,7 @@ function selectorWords(selector, catalogue) {
 // removed by a button. The most specific template wins, then the one above. `value` is the endpoint's
 // `templates` ({selector: text}) with `keep` (its "default", set through the API) as it was, or null.
 export function eventTemplatesField({ initial = null, catalogue, events, keep = {} }) {
-  const rows = new Map(); // selector -> templateField
+  const rows = new Map(); // selector -> {field, showUse}
   const list = h('div', { class: 'event-template-list' });
   const picker = h('select', { 'aria-label': 'Events for another template' });
   const add = h('button', { type: 'button', class: 'secondary' }, 'Add a template');
@@ -366,22 +368,21 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
       initial: text, override: { legend: selectorWords(selector, catalogue), actions: [unused, remove] },
       events: () => ({ mode: 'custom', custom: coveredKeys(selector, events(), catalogue) }),
     });
-    field.showUse = () => { unused.hidden = coveredKeys(selector, events(), catalogue).length > 0; };
-    field.showUse();
+    const showUse = () => { unused.hidden = coveredKeys(selector, events(), catalogue).length > 0; };
+    showUse();
     remove.addEventListener('click', () => {
       rows.delete(selector);
       field.element.remove();
       offer();
     });
-    rows.set(selector, field);
+    rows.set(selector, { field, showUse });
     list.append(field.element);
     return field;
   }
 
   // Offers the families and the events of the selection that have no template yet.
   function offer() {
-    const selection = events();
-    const chosen = catalogue.map(({ key }) => key).filter((key) => coveredKeys(key, selection, catalogue).length);
+    const chosen = selectedKeys(events(), catalogue);
     const families = [...new Set(chosen.map((key) => `${key.split(':')[0]}:*`))];
     const options = [...families, ...chosen].filter((selector) => !rows.has(selector));
     picker.replaceChildren(...options.map((selector) => h('option', { value: selector }, selectorWords(selector, catalogue))));
@@ -400,7 +401,8 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
     field.focus();
   });
 
-  const filled = () => [...rows].filter(([, field]) => field.value() !== null);
+  const fields = () => [...rows.values()].map(({ field }) => field);
+  const filled = () => [...rows].map(([selector, { field }]) => [selector, field]).filter(([, field]) => field.value() !== null);
   return {
     element,
     value: () => {
@@ -408,17 +410,17 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
       return Object.keys(templates).length ? templates : null;
     },
     fault: () => filled().map(([, field]) => field.fault()).find(Boolean) ?? null,
-    focus: () => (filled().find(([, field]) => field.fault())?.[1] ?? [...rows.values()][0])?.focus(),
+    focus: () => (filled().find(([, field]) => field.fault())?.[1] ?? fields()[0])?.focus(),
     // Marks a fault the relay reported for `templates` at the template its reason names.
     markFault: (fault) => {
       const selector = /templates\["([^"]+)"\]/.exec(fault.reason ?? '')?.[1];
-      (rows.get(selector) ?? [...rows.values()][0])?.markFault(fault);
+      (rows.get(selector)?.field ?? fields()[0])?.markFault(fault);
     },
     eventsChanged: () => {
       offer();
-      for (const field of rows.values()) {
+      for (const { field, showUse } of rows.values()) {
         field.eventsChanged();
-        field.showUse();
+        showUse();
       }
     },
   };
