@@ -5,6 +5,10 @@
 // Only the URL is checked. Workers has no DNS API, so a public name that resolves to a private address is
 // not caught here; Cloudflare's docs offer private networks to a Worker only through a Workers VPC binding
 // (a tunnel; developers.cloudflare.com/workers-vpc/configuration/vpc-services/), not through plain fetch().
+//
+// Documented limits, then: a name such as 127.0.0.1.nip.io, which public DNS answers with a private
+// address, passes this check; so does DNS rebinding (a name that resolves publicly when saved and privately
+// when used). What stops those is the network fetch() runs on, not this file.
 
 // Returns true when the Worker is configured for local development.
 export function localDestinationsAllowed(env = {}) {
@@ -37,46 +41,114 @@ function v4Kind(value) {
   return null;
 }
 
-// The 8 groups of an IPv6 address as WHATWG URL serializes it (lower case, `::` compressed, no zone).
+function v4Text(value) {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+// The 8 groups of an IPv6 address (`::` expanded), or null when it is not one. WHATWG URL serializes in
+// lower case and hex only, but a dotted IPv4 tail (::ffff:127.0.0.1) is read too, for callers other than URL.
 function v6Groups(text) {
-  const [head, tail = null] = text.split('::');
-  const part = (s) => (s === '' ? [] : s.split(':').map((group) => parseInt(group, 16)));
-  const left = part(head);
-  if (tail === null) return left;
-  const right = part(tail);
-  return [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const value = v4Number(dotted[2]);
+    text = `${dotted[1]}${Math.floor(value / 65536).toString(16)}:${(value % 65536).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const part = (s) => (s === '' ? [] : s.split(':').map((group) => (/^[0-9a-f]{1,4}$/.test(group) ? parseInt(group, 16) : NaN)));
+  const left = part(halves[0]);
+  const right = halves.length === 2 ? part(halves[1]) : [];
+  const gap = 8 - left.length - right.length;
+  if (halves.length === 2 ? gap < 1 : gap !== 0) return null;
+  const groups = [...left, ...new Array(gap).fill(0), ...right];
+  return groups.some(Number.isNaN) ? null : groups;
+}
+
+// An IPv4 address carried inside an IPv6 one: refused when the IPv4 address is, in the same words, naming
+// both it and the carrier. `loopback` only for the mapped form, which is the same socket as the IPv4 address.
+function embeddedKind(value, carrier, { loopback = false } = {}) {
+  const kind = v4Kind(value);
+  if (!kind) return null;
+  return { what: `IPv4 ${v4Text(value)} inside IPv6 (${carrier}), ${kind}`, loopback: loopback && kind.startsWith('a loopback') };
 }
 
 function v6Kind(groups) {
-  const zeros = (n) => groups.slice(0, n).every((group) => group === 0);
-  if (zeros(8)) return 'the unspecified address';
-  if (zeros(7) && groups[7] === 1) return 'a loopback address';
-  // IPv4-mapped (::ffff:a.b.c.d) and the old IPv4-compatible (::a.b.c.d) forms carry an IPv4 address.
-  if (zeros(5) && (groups[5] === 0xffff || groups[5] === 0)) {
-    const kind = v4Kind(groups[6] * 65536 + groups[7]);
-    if (kind) return `${kind} (IPv4 inside IPv6)`;
+  if (!groups) return { what: 'an IPv6 address this check cannot read', loopback: false };
+  const zeros = (from, to) => groups.slice(from, to).every((group) => group === 0);
+  const low32 = groups[6] * 65536 + groups[7];
+  const named = (what) => ({ what, loopback: false });
+  if (zeros(0, 8)) return named('the unspecified address');
+  if (zeros(0, 7) && groups[7] === 1) return { what: 'a loopback address', loopback: true };
+  // ::ffff:0:0/96 (mapped), ::ffff:0:0:0/96 (translated, RFC 2765), ::/96 (the old "compatible" form).
+  if (zeros(0, 5) && groups[5] === 0xffff) return embeddedKind(low32, 'IPv4-mapped', { loopback: true });
+  if (zeros(0, 4) && groups[4] === 0xffff && groups[5] === 0) return embeddedKind(low32, 'IPv4-translated');
+  if (zeros(0, 6)) return embeddedKind(low32, 'IPv4-compatible');
+  // NAT64 (RFC 6052): the gateway forwards to the IPv4 address in the last 32 bits, which must be public.
+  // The local-use prefix (RFC 8215) is the network's own, its layout its operator's: refused whole.
+  if (groups[0] === 0x64 && groups[1] === 0xff9b) {
+    if (zeros(2, 6)) return embeddedKind(low32, 'NAT64');
+    if (groups[2] === 1) return named('a local-use NAT64 address (IPv4 inside IPv6: NAT64 for a local network, 64:ff9b:1::/48)');
   }
-  if ((groups[0] & 0xfe00) === 0xfc00) return 'a unique local address';
-  if ((groups[0] & 0xffc0) === 0xfe80) return 'a link-local address';
-  if ((groups[0] & 0xff00) === 0xff00) return 'a multicast address';
+  // 6to4 (RFC 3056): the relay's IPv4 address in bits 16..47.
+  if (groups[0] === 0x2002) return embeddedKind(groups[1] * 65536 + groups[2], '6to4');
+  // Teredo (RFC 4380) is refused whole: it reaches a host behind NAT through a relay, never where a webhook
+  // is served, and checking its two IPv4 addresses would still leave the relay's network to decide. The
+  // reason names an embedded address that is not public, since that is the likelier probe.
+  if (groups[0] === 0x2001 && groups[1] === 0) {
+    const server = groups[2] * 65536 + groups[3];
+    const client = 0xffffffff - low32; // stored inverted (XOR with all ones)
+    return embeddedKind(server, 'Teredo server') ?? embeddedKind(client, 'Teredo client')
+      ?? named(`a Teredo tunnel address (IPv4 inside IPv6: Teredo, server ${v4Text(server)}, client ${v4Text(client)})`);
+  }
+  if (groups[0] === 0x100 && zeros(1, 4)) return named('a discard-only address (100::/64)');
+  if ((groups[0] & 0xfe00) === 0xfc00) return named('a unique local address');
+  if ((groups[0] & 0xffc0) === 0xfe80) return named('a link-local address');
+  if ((groups[0] & 0xffc0) === 0xfec0) return named('a site-local address (deprecated, still routed privately)');
+  if ((groups[0] & 0xff00) === 0xff00) return named('a multicast address');
+  // Everything else outside 2000::/3 is unassigned or reserved, so no webhook lives there.
+  if ((groups[0] & 0xe000) !== 0x2000) return named('an IPv6 address outside the global unicast range (2000::/3)');
+  return null;
+}
+
+// Name suffixes that public DNS does not answer: [suffix, what]. RFC 6761 (localhost), RFC 6762 (local, and
+// appendix G: intranet, internal, private, corp, home, lan), RFC 8375 (home.arpa), Kubernetes (svc).
+const privateNames = [
+  ['localhost', 'a loopback name'],
+  ['internal', 'an internal name (metadata.google.internal is one)'],
+  ['local', 'a local network name'],
+  ['home.arpa', 'a home network name'],
+  ['home', 'a home network name'],
+  ['lan', 'a local network name'],
+  ['intranet', 'an intranet name'],
+  ['corp', 'a private network name'],
+  ['private', 'a private network name'],
+  ['svc', 'a Kubernetes service name'],
+];
+
+// { what, loopback } for a local or private host (as `new URL` gives it), or null for a public one.
+function hostKind(hostname) {
+  const host = hostname.toLowerCase().replace(/\.+$/, '');
+  if (host.startsWith('[')) return v6Kind(v6Groups(host.slice(1, -1)));
+  // WHATWG URL has already turned every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1) into dotted decimal.
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
+    const what = v4Kind(v4Number(host));
+    return what && { what, loopback: what.startsWith('a loopback') };
+  }
+  for (const [suffix, what] of privateNames) {
+    if (host === suffix || host.endsWith(`.${suffix}`)) return { what, loopback: suffix === 'localhost' };
+  }
+  // A name without a dot is completed by a local search domain, if anything answers it.
+  if (!host.includes('.')) return { what: 'a single-label name (only a local search domain answers it)', loopback: false };
   return null;
 }
 
 // Returns what kind of local or private place `hostname` (as `new URL` gives it) names, or null.
 export function privateHostKind(hostname) {
-  const host = hostname.toLowerCase().replace(/\.+$/, '');
-  if (host.startsWith('[')) return v6Kind(v6Groups(host.slice(1, -1)));
-  // WHATWG URL has already turned every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1) into dotted decimal.
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return v4Kind(v4Number(host));
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'a loopback name';
-  if (host.endsWith('.internal')) return 'an internal name (metadata.google.internal is one)';
-  if (host.endsWith('.local')) return 'a local network name';
-  return null;
+  return hostKind(hostname)?.what ?? null;
 }
 
 function isLoopback(hostname) {
-  const kind = privateHostKind(hostname);
-  return kind !== null && kind.startsWith('a loopback');
+  return hostKind(hostname)?.loopback === true;
 }
 
 // Checks where a destination URL points. Returns a reason starting with "destination_url", or null when
