@@ -2,6 +2,7 @@
 // relay gives it), state and last delivery; the Bitbucket accounts connected; and an empty state that says
 // what to do first.
 
+import { connectErrorMessage } from '/connect-errors.mjs';
 import { api } from '/sources-api.mjs';
 import {
   accountName, confirmDialog, eventsInWords, externalLink, fill, h, navLink, notice, sentence, stateBadge, statusIcon,
@@ -31,10 +32,9 @@ export async function renderList(main, ctx) {
     h('div', { class: 'actions' }, connect, navLink('/sources?new=manual', 'Add by hand', { class: 'button' })));
 
   const banners = [];
-  if (ctx.url.searchParams.get('connect_error') === 'access_denied') {
-    banners.push(notice('warn', 'You declined on Bitbucket\'s page, so nothing was connected. Connect Bitbucket again whenever you are ready.'));
-  } else if (ctx.url.searchParams.has('connect_error')) {
-    banners.push(notice('error', `Bitbucket did not connect: ${ctx.url.searchParams.get('connect_error')}. Try Connect Bitbucket again.`));
+  if (ctx.url.searchParams.has('connect_error')) {
+    const { tone, text } = connectErrorMessage(ctx.url.searchParams.get('connect_error'));
+    banners.push(notice(tone, text));
   }
   for (const connection of connections.filter((item) => item.status === 'needs_reconnect')) {
     banners.push(notice('warn',
