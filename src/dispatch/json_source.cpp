@@ -116,7 +116,10 @@ json_span find_member(std::string_view text, const std::vector<std::string_view>
       if (text.substr(begin + 1, end - begin - 2) == name) found = i;
     }
     if (found == span.keys.size()) return {};
-    span = std::move(span.items[found]);
+    // The child is taken out before it replaces its parent: moving it straight into `span` would free the
+    // parent's items (and so the child) while the child is still being read, as libc++ does.
+    json_span child = std::move(span.items[found]);
+    span = std::move(child);
   }
   return span;
 }

@@ -280,10 +280,10 @@ describe('private and local destinations', () => {
       'https://db.internal/', 'https://metadata.google.internal/computeMetadata/v1/', 'https://printer.local/',
       'http://2130706433/', 'https://2130706433/', 'https://0x7f000001/', 'https://0x7f.0.0.1/', 'https://0177.0.0.1/',
       'https://127.1/', 'https://0/', 'https://017700000001/', 'https://0xa9.0xfe.0xa9.0xfe/', 'https://3232235777/',
-      'http://127.0.0.1:8789/api/webhooks/1/x', 'http://[::1]:8789/'];
+      'http://127.0.0.1:8789/api/webhooks/1/x', 'http://[::1]:8789/', 'https://[fec0::1]/'];
     for (const url of refused) assert.ok(destinationRefusal(url, production), `${url} was allowed`);
     const allowed = ['https://discord.com/api/webhooks/1/x', 'https://8.8.8.8/', 'https://172.32.0.1/', 'https://172.15.255.255/',
-      'https://100.128.0.1/', 'https://100.63.255.255/', 'https://169.253.0.1/', 'https://[2001:db8::1]/', 'https://[fec0::1]/',
+      'https://100.128.0.1/', 'https://100.63.255.255/', 'https://169.253.0.1/', 'https://[2001:db8::1]/',
       'https://internal.example.com/', 'https://localhost.example.com/', 'https://[::ffff:8.8.8.8]/'];
     for (const url of allowed) assert.equal(destinationRefusal(url, production), null, url);
     assert.match(destinationRefusal('https://169.254.169.254/', production), /points to 169\.254\.169\.254, which is a link-local address/);

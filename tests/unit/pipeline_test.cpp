@@ -3,6 +3,7 @@
 #include <string>
 
 #include "dispatch/answers.hpp"
+#include "dispatch/json_source.hpp"
 #include "dispatch/signature.hpp"
 #include "test_support.hpp"
 
@@ -226,4 +227,28 @@ TEST_CASE("every shared fixture passes the shape check under the key it arrived 
     INFO(entry.at("file").get<std::string>() << " as " << key);
     CHECK(handle_verified(endpoint("all"), key, as_bytes(body)).code != "event_key_mismatch");
   }
+}
+
+// Issue 23: find_member moved a child straight into its parent, which libc++ (what wasm links) freed first;
+// every PATCH with templates as objects answered 503 in the Worker. The libcxx preset runs this under ASan.
+TEST_CASE("issue 23: find_member reads nested members without freeing them first", "[pipeline][positions]") {
+  const std::string_view text = R"({"templates":{"default":{"content":"a"},"pullrequest:*":{"content":"{{#b}}"}}})";
+  const auto found = find_member(text, {"templates", "pullrequest:*"});
+  CHECK(text.substr(found.begin, found.end - found.begin) == R"({"content":"{{#b}}"})");
+  CHECK(find_member(text, {"templates", "missing"}).end == 0);
+  const auto deep = find_member(R"({"a":{"b":{"c":[1,{"d":2}]}}})", {"a", "b", "c"});
+  CHECK(deep.end - deep.begin == std::string_view(R"([1,{"d":2}])").size());
+}
+
+TEST_CASE("issue 23: an endpoint whose templates are objects is checked in any field order", "[pipeline][positions]") {
+  const std::string broken = R"({"templates":{"default":{"content":"ok"},"pullrequest:*":{"content":"{{#b}}"}},)"
+                             R"("secret":"s","events":{"mode":"all"}})";
+  const auto checked = endpoint_check_json(broken, broken);
+  CHECK(checked.at("code") == "endpoint_invalid");
+  CHECK(checked.at("field") == "templates");
+  CHECK(checked.at("line") == 1);
+  CHECK(checked.at("column") == 70);  // the {{#b}} that is never closed
+  const std::string fine = R"({"templates":{"default":{"content":"{{dispatch.event}}"}},"events":{"mode":"push"},)"
+                           R"("secret":"s"})";
+  CHECK(dump_json(endpoint_check_json(fine, fine)) == R"({"code":"valid"})");
 }
