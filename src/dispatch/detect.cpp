@@ -61,11 +61,42 @@ detection pull_request_comment(payload_view comment) {
           basis};
 }
 
+// Returns the participant entry of the pull request for the user of `object` (an approval or a change
+// request), matched by uuid or account_id; an absent view when the payload lists no such participant.
+payload_view participant_of(payload_view root, payload_view object) {
+  const auto user = object["user"];
+  const auto uuid = user["uuid"].str();
+  const auto account = user["account_id"].str();
+  const auto participants = root["pullrequest"]["participants"];
+  for (std::size_t i = 0; i < participants.size(); ++i) {
+    const auto them = participants[i]["user"];
+    if ((!uuid.empty() && them["uuid"].str() == uuid) || (!account.empty() && them["account_id"].str() == account)) {
+      return participants[i];
+    }
+  }
+  return {};
+}
+
 detection pull_request(payload_view root) {
+  // The payload is the pull request after the event: the approver's participant entry says whether the
+  // approval was given or taken back, the reviewer's state whether changes are requested.
   if (root["approval"].is_object()) {
+    const auto approved = participant_of(root, root["approval"])["approved"].boolean();
+    if (approved == true) return {{"pullrequest:approved"}, "pullrequest and approval, its participant approved"};
+    if (approved == false) {
+      return {{"pullrequest:unapproved"}, "pullrequest and approval, its participant not approved"};
+    }
     return {{"pullrequest:approved", "pullrequest:unapproved"}, "pullrequest and approval"};
   }
   if (root["changes_request"].is_object()) {
+    const auto state = participant_of(root, root["changes_request"])["state"];
+    if (state.str() == "changes_requested") {
+      return {{"pullrequest:changes_request_created"}, "pullrequest and changes_request, its participant requesting"};
+    }
+    if (state.present() || participant_of(root, root["changes_request"]).is_object()) {
+      return {{"pullrequest:changes_request_removed"},
+              "pullrequest and changes_request, its participant no longer requesting"};
+    }
     return {{"pullrequest:changes_request_created", "pullrequest:changes_request_removed"},
             "pullrequest and changes_request"};
   }

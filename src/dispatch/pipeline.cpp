@@ -138,10 +138,14 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
   json& payload = parsed != nullptr ? *parsed : own;
   payload = std::move(read).value();
   // Bitbucket signs the body, not X-Event-Key: a signed body replayed under another key of the catalogue
-  // is refused when its shape says otherwise (a push posted as "pull request merged").
+  // is refused when its shape says otherwise (a push posted as "pull request merged"). Within the pull
+  // request and issue families the body tells more (a state MERGED or DECLINED, an approval given or taken
+  // back, an issue's changes or comment), and the key must be one the body can be.
   if (find_event(event) != nullptr) {
     const auto shape = detect_event(payload);
-    const auto fits = [&](std::string_view key) { return subject_of(key) == subject_of(event); };
+    const auto subject = subject_of(event);
+    const bool exact = subject == "pullrequest" || subject == "issue";
+    const auto fits = [&](std::string_view key) { return exact ? key == event : subject_of(key) == subject; };
     if (!shape.keys.empty() && std::none_of(shape.keys.begin(), shape.keys.end(), fits)) {
       std::string keys;
       for (const auto key : shape.keys) keys += (keys.empty() ? "" : ", ") + std::string(key);

@@ -212,10 +212,57 @@ TEST_CASE("a signed body under an X-Event-Key its shape contradicts is refused",
   CHECK(as("repo:something_new").verdict == verdict::deliver);
   const std::string bare = R"({"actor":{}})";
   CHECK(handle(endpoint("all"), signed_headers("repo:fork", bare), as_bytes(bare)).verdict == verdict::deliver);
-  // Within one subject the shape is a guess (a state may move between event and payload): not refused.
+}
+
+// Issue 23: a pull request's or an issue's body says more than its family: a created pull request's body was
+// accepted as merged, declined or approved, an approval as its removal.
+TEST_CASE("issue 23: within the pull request and issue families the key must be one the body can be", "[pipeline]") {
+  const auto under = [](std::string_view key, const std::string& body) {
+    return handle(endpoint("all"), signed_headers(key, body), as_bytes(body));
+  };
+  const std::string opened =
+      R"({"pullrequest":{"id":1,"state":"OPEN","created_on":"2026-01-01T10:00:00Z","updated_on":"2026-01-01T10:00:00Z"},)"
+      R"("repository":{},"actor":{}})";
+  for (const auto key : {"pullrequest:created", "pullrequest:updated", "pullrequest:push"}) {
+    INFO(key);
+    CHECK(under(key, opened).verdict == verdict::deliver);
+  }
+  for (const auto key : {"pullrequest:fulfilled", "pullrequest:rejected", "pullrequest:approved",
+                         "pullrequest:comment_created", "pullrequest:changes_request_created"}) {
+    const auto refused = under(key, opened);
+    INFO(key);
+    CHECK(refused.code == "event_key_mismatch");
+    CHECK(refused.reason ==
+          "X-Event-Key is " + std::string(key) +
+              " but the body is shaped like pullrequest:created, pullrequest:updated, pullrequest:push "
+              "(pullrequest in state OPEN (opened, updated and new commits look alike))");
+  }
   const std::string merged = R"({"pullrequest":{"id":1,"state":"MERGED"},"repository":{},"actor":{}})";
-  CHECK(handle(endpoint("all"), signed_headers("pullrequest:approved", merged), as_bytes(merged)).verdict ==
-        verdict::deliver);
+  CHECK(under("pullrequest:fulfilled", merged).verdict == verdict::deliver);
+  CHECK(under("pullrequest:updated", merged).code == "event_key_mismatch");
+  CHECK(under("pullrequest:approved", merged).code == "event_key_mismatch");
+
+  const auto approval = [](bool approved) {
+    return std::string(R"({"approval":{"user":{"uuid":"{a}"}},"pullrequest":{"id":1,"state":"OPEN","participants":[)") +
+           R"({"user":{"uuid":"{b}"},"approved":)" + (approved ? "false" : "true") + R"(},)" +
+           R"({"user":{"uuid":"{a}"},"approved":)" + (approved ? "true" : "false") +
+           R"(}]},"repository":{},"actor":{}})";
+  };
+  CHECK(under("pullrequest:approved", approval(true)).verdict == verdict::deliver);
+  CHECK(under("pullrequest:unapproved", approval(true)).reason ==
+        "X-Event-Key is pullrequest:unapproved but the body is shaped like pullrequest:approved (pullrequest and "
+        "approval, its participant approved)");
+  CHECK(under("pullrequest:unapproved", approval(false)).verdict == verdict::deliver);
+  CHECK(under("pullrequest:approved", approval(false)).code == "event_key_mismatch");
+  // An approval whose approver the payload does not list proves neither.
+  const std::string unlisted = R"({"approval":{"user":{"uuid":"{a}"}},"pullrequest":{"id":1},"repository":{}})";
+  CHECK(under("pullrequest:approved", unlisted).verdict == verdict::deliver);
+  CHECK(under("pullrequest:unapproved", unlisted).verdict == verdict::deliver);
+
+  const std::string issue = R"({"issue":{"id":1},"repository":{},"actor":{}})";
+  CHECK(under("issue:created", issue).verdict == verdict::deliver);
+  CHECK(under("issue:updated", issue).code == "event_key_mismatch");
+  CHECK(under("issue:comment_created", issue).code == "event_key_mismatch");
 }
 
 TEST_CASE("every shared fixture passes the shape check under the key it arrived with", "[pipeline][fixtures]") {
