@@ -11,6 +11,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -207,8 +208,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto plain = endpoint_check_json(endpoint);
   check_answer(placed);
   check_answer(plain);
-  assert(placed["code"] == plain["code"]);
-  assert(placed.value("field", std::string()) == plain.value("field", std::string()));
+  // Only the text shows a member written twice (parsed, the last one stands): that alone may tell them apart,
+  // and what the parsed settings are then checked for after the templates.
+  const bool twice = placed.value("reason", std::string()).find("is given twice") != std::string::npos;
+  const bool agree = twice || (placed["code"] == plain["code"] &&
+                               placed.value("field", std::string()) == plain.value("field", std::string()));
+  if (!agree) {
+    std::fprintf(stderr, "endpoint: %s\nwith its text: %s\nwithout: %s\n", endpoint.c_str(), dump_json(placed).c_str(),
+                 dump_json(plain).c_str());
+  }
+  assert(agree);
 
   // The same settings inside the envelopes the Worker and the pages send.
   const auto key = write.word({"repo:push", "pullrequest:created", "pullrequest:fulfilled", "issue:created"});
