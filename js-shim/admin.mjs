@@ -9,7 +9,7 @@ import { destinationRefusal } from './destination.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken, readLimited } from './http.mjs';
 import { brokenDestination, maskDestination } from './policy.mjs';
 import { coreSettings, messageTitle, receive } from './hooks.mjs';
-import { adminTokenFault, authorize, sessionApi } from './session.mjs';
+import { adminTokenFault, authorize, revokeSessions, sessionApi } from './session.mjs';
 import {
   manualSteps, registerHook, removeHook, rotationGraceSeconds, sampleDelivery, sourceFault, updateHook,
 } from './sources.mjs';
@@ -608,6 +608,9 @@ const routes = [
       });
     },
   }],
+  [/^\/api\/sessions\/revoke$/, {
+    POST: (request, env) => revokeSessions(request, env),
+  }, null, 'lazyCore'],
   [/^\/api\/deliveries\/([^/]+)\/redeliver$/, {
     POST: (request, env, core, id) => redeliver(request, env, core, id),
   }],
@@ -650,10 +653,12 @@ export async function adminApi(request, env, core, url) {
   if (!route && !connectionsRoute) return problem(404, 'not_found', `no route ${url.pathname}`);
   const methods = route?.[1];
   if (route && !methods[request.method]) return methodNotAllowed(Object.keys(methods), { path: url.pathname });
-  const refused = await authorize(request, env);
+  const { refused, session } = await authorize(request, env);
   if (refused) return refused;
   try {
-    if (connectionsRoute) return (await connectionsApi(request, env, url)) ?? problem(404, 'not_found', `no route ${url.pathname}`);
+    if (connectionsRoute) {
+      return (await connectionsApi(request, env, url, session)) ?? problem(404, 'not_found', `no route ${url.pathname}`);
+    }
     const [pattern, , loads, lazy] = route;
     let id;
     try {

@@ -10,6 +10,7 @@ import {
 import { logEvent } from './deliver.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken } from './http.mjs';
 import { base64url, open, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+import { readCookie, secureOrigin } from './session.mjs';
 
 const stateSeconds = 10 * 60;
 const refreshMarginMs = 60_000;   // refresh an access token this long before it expires
@@ -23,28 +24,43 @@ export function connectFault(env) {
 }
 
 // Creates a single-use state (and a PKCE verifier, so a code caught on its way back is of no use without
-// it) and returns the authorize URL to send the browser to.
-export async function startAuthorization(env) {
+// it) and returns {url: the authorize URL to send the browser to, binding}. For a signed-in browser
+// (`browser` true) the state is bound to it: `binding` is a random value the caller sets as the browser's
+// binding cookie (bindingCookie), and the callback takes the state only with it. One started with the admin
+// token by a script is bound to no browser (binding null): its state is a secret only the token's holder saw.
+export async function startAuthorization(env, { browser }) {
   const config = bitbucketConfig(env);
   const state = randomToken(32);
   const verifier = randomToken(48);
+  const binding = browser ? randomToken(32) : null;
   const now = Date.now();
-  await env.DB.prepare('INSERT INTO oauth_states (state_hash, code_verifier, created_at, expires_at) VALUES (?, ?, ?, ?)')
-    .bind(await sha256Hex(state), verifier, now, now + stateSeconds * 1000).run();
+  await env.DB.prepare(`INSERT INTO oauth_states (state_hash, code_verifier, created_at, expires_at, browser_hash)
+      VALUES (?, ?, ?, ?, ?)`)
+    .bind(await sha256Hex(state), verifier, now, now + stateSeconds * 1000, binding && await sha256Hex(binding)).run();
   const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
   const params = new URLSearchParams({
     client_id: config.clientId, response_type: 'code', state, code_challenge: challenge, code_challenge_method: 'S256',
   });
-  return `${config.oauthBase}/site/oauth2/authorize?${params}`;
+  return { url: `${config.oauthBase}/site/oauth2/authorize?${params}`, binding };
 }
 
-// Takes a state: its PKCE verifier if it was handed out, unused and not expired (it can never be used
-// again); otherwise null.
+// The cookie that ties an authorisation to the browser that started it (`value`; '' with maxAge 0 clears it).
+// SameSite=Lax, not Strict like the session's: the way back from Bitbucket is a navigation from another site,
+// on which a browser sends Lax cookies and never Strict ones.
+export function bindingCookie(request, env, value, maxAge = stateSeconds) {
+  const secure = secureOrigin(request, env);
+  return `${secure ? '__Host-' : ''}dispatch_oauth=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+}
+
+const bindingCookieName = (request, env) => `${secureOrigin(request, env) ? '__Host-' : ''}dispatch_oauth`;
+
+// Takes a state (it can never be used again): {verifier, browser_hash} if it was handed out, unused and not
+// expired; otherwise null.
 async function takeState(env, state) {
   if (typeof state !== 'string' || state.length < 20 || state.length > 200) return null;
-  const row = await env.DB.prepare('DELETE FROM oauth_states WHERE state_hash = ? RETURNING code_verifier, expires_at')
-    .bind(await sha256Hex(state)).first();
-  return row !== null && row.expires_at > Date.now() ? row.code_verifier : null;
+  const row = await env.DB.prepare(`DELETE FROM oauth_states WHERE state_hash = ?
+      RETURNING code_verifier, expires_at, browser_hash`).bind(await sha256Hex(state)).first();
+  return row !== null && row.expires_at > Date.now() ? { verifier: row.code_verifier, browser_hash: row.browser_hash } : null;
 }
 
 const columns = `id, provider, account_uuid, account_name, account_nickname, expires_at, scopes, status, reason,
@@ -166,7 +182,7 @@ export function connectionClient(env, id) {
   });
 }
 
-const page = (status, title, text) => new Response(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+const page = (status, title, text, headers = {}) => new Response(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · dispatch</title>
 <link rel="stylesheet" href="/sources.css"></head><body class="notice-page"><main><h1>${title}</h1><p>${text}</p>
 <p><a href="/sources">Back to Sources</a></p></main></body></html>`,
@@ -175,6 +191,7 @@ const page = (status, title, text) => new Response(`<!doctype html><html lang="e
   headers: {
     'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer',
     'content-security-policy': "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ...headers,
   },
 });
 
@@ -186,12 +203,22 @@ export async function oauthCallback(request, env, ctx) {
   const url = new URL(request.url);
   const state = url.searchParams.get('state');
   const error = url.searchParams.get('error');
-  const verifier = await takeState(env, state);
-  if (verifier === null) {
+  const taken = await takeState(env, state);
+  if (taken === null) {
     logEvent('oauth_state_refused', { with_error: error !== null });
     return page(400, 'This authorisation link is not valid',
       'It was already used, it expired (links last 10 minutes), or it did not come from this dispatch. Start again from Connect Bitbucket.');
   }
+  // A browser's authorisation finishes only in that browser: a code and state carried to another (or sent with
+  // no session at all) would connect whatever account they came from.
+  const binding = readCookie(request, bindingCookieName(request, env));
+  if (taken.browser_hash !== null && (binding === null || binding.length > 100 || await sha256Hex(binding) !== taken.browser_hash)) {
+    logEvent('oauth_state_refused', { with_error: error !== null, reason: 'another_browser' });
+    return page(400, 'This authorisation was started in another browser',
+      'Connecting finishes in the browser that started it, signed in to this dispatch. Start again from Connect Bitbucket here.',
+      { 'set-cookie': bindingCookie(request, env, '', 0) });
+  }
+  const verifier = taken.verifier;
   if (error !== null) {
     logEvent('oauth_denied', { error: error.slice(0, 40) });
     const target = error === 'access_denied' ? 'access_denied' : 'failed';
@@ -236,7 +263,9 @@ export async function oauthCallback(request, env, ctx) {
     .run();
   logEvent(existing ? 'connection_restored' : 'connection_created', { connection: id });
   if (existing && ctx?.onReconnect) ctx.onReconnect(id);
-  return new Response(null, { status: 303, headers: { location: `/sources?connection=${encodeURIComponent(id)}` } });
+  const done = new Headers({ location: `/sources?connection=${encodeURIComponent(id)}` });
+  if (taken.browser_hash !== null) done.append('set-cookie', bindingCookie(request, env, '', 0));
+  return new Response(null, { status: 303, headers: done });
 }
 
 function repositoryView(repository) {
@@ -292,12 +321,14 @@ export async function listRepositories(env, id, query, pageCursor) {
 
 // The connection routes of the admin API (caller has authorised): returns a Response, or null when the path
 // is not one of them.
-export async function connectionsApi(request, env, url) {
+// `session`: the signed-in browser's session row, or null for the admin token.
+export async function connectionsApi(request, env, url, session) {
   if (url.pathname === '/api/connections/bitbucket') {
     if (request.method !== 'POST') return methodNotAllowed(['POST'], { path: url.pathname });
     const fault = connectFault(env);
     if (fault) return problem(409, 'bitbucket_not_configured', `connecting Bitbucket is not configured: ${fault}`);
-    return json(201, { authorize_url: await startAuthorization(env) });
+    const { url: authorizeUrl, binding } = await startAuthorization(env, { browser: session !== null });
+    return json(201, { authorize_url: authorizeUrl }, binding ? { 'set-cookie': bindingCookie(request, env, binding) } : {});
   }
   if (url.pathname === '/api/connections') {
     if (request.method !== 'GET') return methodNotAllowed(['GET'], { path: url.pathname });

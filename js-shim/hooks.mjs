@@ -2,7 +2,7 @@
 // D1, enqueue what is to be delivered, and answer Bitbucket without waiting on the destination.
 
 import { enqueue, logEvent } from './deliver.mjs';
-import { json, methodNotAllowed, readLimited } from './http.mjs';
+import { drain, json, methodNotAllowed, readLimited } from './http.mjs';
 import { getEndpoint, recordRefusal, recordVerified } from './store.mjs';
 
 const keptHeaderBytes = 4096;
@@ -91,37 +91,6 @@ export function replayWindowMs(env) {
 async function sha256Hex(bytes) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
-// An unread body is drained while it keeps coming (each piece within `drainIdleMs`), up to `drainMs` and
-// `drainBytes`, then let go.
-const drainIdleMs = 250;
-const drainMs = 2000;
-const drainBytes = 8 * 1024 * 1024;
-
-// Reads and drops what is left of a body the answer did not need. Reading it keeps the connection usable for
-// the next request (wrangler dev's proxy breaks it otherwise); the limits stop a sender that declared more
-// than it sends (a Content-Length over 1 MiB, 10 bytes of body) from holding the answer back: the runtime
-// (wrangler dev drains an unread body) waited for all of it, and the sender got no answer until it gave up.
-async function drain(body) {
-  const reader = body.getReader();
-  const started = Date.now();
-  let size = 0;
-  let timer;
-  try {
-    while (Date.now() - started < drainMs && size <= drainBytes) {
-      const idle = new Promise((done) => { timer = setTimeout(done, drainIdleMs, null); });
-      const step = await Promise.race([reader.read(), idle]);
-      clearTimeout(timer);
-      if (step === null || step.done) break;
-      size += step.value.byteLength;
-    }
-  } catch {
-    // The sender went away.
-  } finally {
-    clearTimeout(timer);
-    reader.cancel().catch(() => {});
-  }
 }
 
 // Takes one request to /hooks/{endpoint}. `test`: the request is the Sources page's "Send test event".

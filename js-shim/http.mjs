@@ -59,6 +59,37 @@ export async function readLimited(request, limit) {
   return bytes;
 }
 
+// An unread body is drained while it keeps coming (each piece within `drainIdleMs`), up to `drainMs` and
+// `drainBytes`, then let go.
+const drainIdleMs = 250;
+const drainMs = 2000;
+const drainBytes = 8 * 1024 * 1024;
+
+// Reads and drops what is left of a body the answer did not need (the receive path's and the admin API's). Reading it keeps the connection usable for
+// the next request (wrangler dev's proxy breaks it otherwise); the limits stop a sender that declared more
+// than it sends (a Content-Length over 1 MiB, 10 bytes of body) from holding the answer back: the runtime
+// (wrangler dev drains an unread body) waited for all of it, and the sender got no answer until it gave up.
+export async function drain(body) {
+  const reader = body.getReader();
+  const started = Date.now();
+  let size = 0;
+  let timer;
+  try {
+    while (Date.now() - started < drainMs && size <= drainBytes) {
+      const idle = new Promise((done) => { timer = setTimeout(done, drainIdleMs, null); });
+      const step = await Promise.race([reader.read(), idle]);
+      clearTimeout(timer);
+      if (step === null || step.done) break;
+      size += step.value.byteLength;
+    }
+  } catch {
+    // The sender went away.
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
+  }
+}
+
 // Returns `count` random bytes as URL-safe base64 without padding.
 export function randomToken(count) {
   const bytes = crypto.getRandomValues(new Uint8Array(count));

@@ -1,15 +1,19 @@
 // Who may use the admin API: a script with `Authorization: Bearer $ADMIN_TOKEN`, or the Sources page with a
 // session cookie obtained by signing in with that token. A cookie is ambient (the browser sends it on its
 // own), so every state-changing call made with one must also carry the session's CSRF token in a header and
-// come from this origin. Wrong tokens are counted per client and slow guessing down.
+// come from this origin. A session is bound to the token that made it: a new ADMIN_TOKEN ends every session.
+// Wrong tokens, given as a bearer or to sign in, are counted per client (an IPv6 client by its /64) and for
+// all clients together, each in one statement, and past either limit no token is taken, right or wrong: a
+// burst of guesses in parallel learns nothing more than the same guesses one by one.
 
-import { json, methodNotAllowed, problem, randomToken, sameSecret } from './http.mjs';
+import { json, methodNotAllowed, problem, randomToken, readLimited, sameSecret } from './http.mjs';
 import { sha256Hex } from './secrets.mjs';
 
-export const cookieName = 'dispatch_session';
 const sessionSeconds = 12 * 60 * 60;
 const csrfHeader = 'x-dispatch-csrf';
-const freeFailures = 5;            // wrong tokens allowed in the window before a wait is imposed
+const freeFailures = 5;            // wrong tokens one client may give in the window before a wait is imposed
+const globalFreeFailures = 200;    // the same for all clients together (many addresses, one guesser)
+const everyone = '*';              // the row that counts all clients' wrong tokens
 const failureWindowMs = 15 * 60 * 1000;
 const firstWaitSeconds = 30;       // then doubled on every further miss, up to an hour
 const maxWaitSeconds = 60 * 60;
@@ -18,6 +22,21 @@ const maxWaitSeconds = 60 * 60;
 export function adminTokenFault(env) {
   return typeof env.ADMIN_TOKEN === 'string' && env.ADMIN_TOKEN.length >= 16
     ? null : 'ADMIN_TOKEN is not set (or shorter than 16 characters)';
+}
+
+// The session cookie's name: with the __Host- prefix on https, so that no subdomain and no plain-http page can
+// set or shadow it (RFC 6265bis §4.1.3.2); plain in local development, where browsers refuse the prefix.
+export function sessionCookieName(request, env) {
+  return secureOrigin(request, env) ? '__Host-dispatch_session' : 'dispatch_session';
+}
+
+// True when the browser sees this Worker over https (cookies then get Secure and the __Host- prefix).
+export const secureOrigin = (request, env) => publicOrigin(request, env).startsWith('https:');
+
+// A fingerprint of the admin token (never the token): stored with each session, which is valid only while
+// ADMIN_TOKEN is the token it was made with.
+async function credentialFingerprint(env) {
+  return sha256Hex(`dispatch session credential\u0000${env.ADMIN_TOKEN}`);
 }
 
 // The token of `Authorization: Bearer <token>`, or '' when there is none. The scheme is case-insensitive
@@ -53,13 +72,15 @@ export function publicOrigin(request, env) {
   }
 }
 
-// Returns the live session of the request's cookie ({id_hash, csrf, expires_at}), or null.
+// Returns the live session of the request's cookie ({id_hash, csrf, expires_at}), or null: none, expired, or
+// made with another ADMIN_TOKEN than today's.
 export async function currentSession(request, env) {
-  const id = readCookie(request, cookieName);
+  const id = readCookie(request, sessionCookieName(request, env));
   if (!id || id.length > 100) return null;
-  const row = await env.DB.prepare('SELECT id_hash, csrf, expires_at FROM sessions WHERE id_hash = ?')
+  const row = await env.DB.prepare('SELECT id_hash, csrf, expires_at, credential FROM sessions WHERE id_hash = ?')
     .bind(await sha256Hex(id)).first();
-  return row && row.expires_at > Date.now() ? row : null;
+  if (!row || row.expires_at <= Date.now() || row.credential !== await credentialFingerprint(env)) return null;
+  return row;
 }
 
 // True when a request comes from a page of this origin: Origin (sent by browsers on every POST, PATCH and
@@ -73,49 +94,91 @@ function sameOrigin(request, env) {
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-// Decides whether an admin API request may go on. Returns null when it may, else the refusal: 401 without
-// a valid bearer token or session, 403 for a cookie-authenticated change without the CSRF token or from
-// another origin.
+// Decides whether an admin API request may go on. Returns {session} when it may (the session row, or null
+// for the admin token), else {refused}: 401 without a valid bearer token or session, 429 while the client (or
+// everyone) has given too many wrong tokens, 403 for a cookie-authenticated change without the CSRF token or
+// from another origin.
 export async function authorize(request, env) {
   const token = bearer(request);
   if (token !== '') {
-    return sameSecret(token, env.ADMIN_TOKEN)
-      ? null : unauthorized('unauthorized', 'Authorization: Bearer <ADMIN_TOKEN> is missing or wrong', { invalidToken: true });
+    const refused = await checkToken(request, env, token,
+      () => unauthorized('unauthorized', 'Authorization: Bearer <ADMIN_TOKEN> is wrong', { invalidToken: true }));
+    return refused ? { refused } : { session: null };
   }
   const session = await currentSession(request, env);
-  if (!session) return unauthorized('unauthorized', 'sign in on /sources, or send Authorization: Bearer <ADMIN_TOKEN>');
-  if (safeMethods.has(request.method)) return null;
+  if (!session) return { refused: unauthorized('unauthorized', 'sign in on /sources, or send Authorization: Bearer <ADMIN_TOKEN>') };
+  if (safeMethods.has(request.method)) return { session };
   if (!sameOrigin(request, env) || !sameSecret(request.headers.get(csrfHeader) ?? '', session.csrf)) {
-    return problem(403, 'csrf_failed', `a change made with the session cookie needs the ${csrfHeader} header of this session, from this origin`);
+    return { refused: problem(403, 'csrf_failed', `a change made with the session cookie needs the ${csrfHeader} header of this session, from this origin`) };
   }
-  return null;
+  return { session };
 }
 
-function client(request) {
-  return request.headers.get('cf-connecting-ip') ?? 'local';
+// Who is counted for wrong tokens: the address Cloudflare saw, an IPv6 one by its /64 (one subscriber commonly
+// holds all of it), or 'local' without Cloudflare in front.
+export function client(request) {
+  const address = request.headers.get('cf-connecting-ip') ?? 'local';
+  if (!address.includes(':')) return address;
+  const [head, tail = null] = address.toLowerCase().split('%')[0].split('::');
+  const part = (text) => (text === '' ? [] : text.split(':'));
+  const left = part(head);
+  const right = tail === null ? [] : part(tail);
+  const groups = tail === null ? left : [...left, ...new Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 function cookie(request, env, value, maxAge) {
-  const secure = publicOrigin(request, env).startsWith('https:') ? '; Secure' : '';
-  return `${cookieName}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${secure}`;
+  const secure = secureOrigin(request, env) ? '; Secure' : '';
+  return `${sessionCookieName(request, env)}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${secure}`;
 }
 
-// Seconds the client must still wait before trying a token again, or 0.
+// Seconds a token from this client must wait before it is taken, or 0: its own wrong tokens or everyone's.
 async function waitFor(env, who, now) {
-  const row = await env.DB.prepare('SELECT blocked_until FROM sign_in_failures WHERE client = ?').bind(who).first();
-  return row?.blocked_until > now ? Math.ceil((row.blocked_until - now) / 1000) : 0;
+  const row = await env.DB.prepare(`SELECT max(blocked_until) AS until FROM sign_in_failures
+      WHERE client IN (?1, ?2) AND blocked_until > ?3`).bind(who, everyone, now).first();
+  return row?.until > now ? Math.ceil((row.until - now) / 1000) : 0;
 }
 
-async function recordFailure(env, who, now) {
-  const row = await env.DB.prepare(`INSERT INTO sign_in_failures (client, failures, first_at) VALUES (?1, 1, ?2)
-      ON CONFLICT (client) DO UPDATE SET
-        failures = CASE WHEN first_at < ?2 - ?3 THEN 1 ELSE failures + 1 END,
-        first_at = CASE WHEN first_at < ?2 - ?3 THEN ?2 ELSE first_at END
-      RETURNING failures`).bind(who, now, failureWindowMs).first();
-  if (row.failures < freeFailures) return 0;
-  const seconds = Math.min(maxWaitSeconds, firstWaitSeconds * 2 ** (row.failures - freeFailures));
-  await env.DB.prepare('UPDATE sign_in_failures SET blocked_until = ? WHERE client = ?').bind(now + seconds * 1000, who).run();
-  return seconds;
+// Counts one wrong token for the client and for everyone, each row in one statement (concurrent misses each
+// get their own count) that also sets the wait the count calls for. Returns the seconds to wait, or 0.
+async function countFailure(env, who, now) {
+  const fresh = 'first_at < ?2 - ?3 AND COALESCE(blocked_until, 0) <= ?2';
+  const count = `CASE WHEN ${fresh} THEN 1 ELSE failures + 1 END`;
+  const wait = (failures) => `CASE WHEN ${failures} >= ?4
+      THEN ?2 + 1000 * min(?6, ?5 << min(${failures} - ?4, 16)) ELSE NULL END`;
+  const statement = (row, free) => env.DB.prepare(`INSERT INTO sign_in_failures (client, failures, first_at, blocked_until)
+      VALUES (?1, 1, ?2, ${wait('1')})
+      ON CONFLICT (client) DO UPDATE SET failures = ${count}, first_at = CASE WHEN ${fresh} THEN ?2 ELSE first_at END,
+        blocked_until = COALESCE(${wait(count)}, blocked_until)
+      RETURNING blocked_until`).bind(row, now, failureWindowMs, free, firstWaitSeconds, maxWaitSeconds);
+  const results = await env.DB.batch([statement(who, freeFailures), statement(everyone, globalFreeFailures)]);
+  const until = Math.max(...results.map(({ results: rows }) => rows[0]?.blocked_until ?? 0));
+  return until > now ? Math.ceil((until - now) / 1000) : 0;
+}
+
+// Takes a token given as a bearer or to sign in. Returns null when it is the admin token and no wait is
+// imposed on this client or on everyone; otherwise the refusal: 429 while a wait runs (whether the token is
+// right or not, so a guess past the limit tells nothing), else `wrong()`'s.
+async function checkToken(request, env, token, wrong) {
+  const who = client(request);
+  const now = Date.now();
+  if (token === '' || !sameSecret(token, env.ADMIN_TOKEN)) {
+    const seconds = await countFailure(env, who, now);
+    return seconds > 0 ? tooMany(seconds) : wrong();
+  }
+  const seconds = await waitFor(env, who, now);
+  return seconds > 0 ? tooMany(seconds) : null;
+}
+
+// Reads a small JSON body: {value}, or {refused} (413 past `limit` bytes, declared or sent; 400 not JSON).
+async function readSmallJson(request, limit) {
+  const bytes = await readLimited(request, limit);
+  if (bytes === null) return { refused: problem(413, 'body_too_large', `send {"token": "<ADMIN_TOKEN>"}: at most ${limit} bytes`) };
+  try {
+    return { value: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch {
+    return { refused: problem(400, 'body_not_json', 'send {"token": "<ADMIN_TOKEN>"}') };
+  }
 }
 
 const tooMany = (seconds) => json(429, {
@@ -148,27 +211,26 @@ export async function sessionApi(request, env, describe) {
   }
   if (request.method !== 'POST') return methodNotAllowed(['GET', 'POST', 'DELETE'], { path: '/api/session' });
 
-  const who = client(request);
-  const wait = await waitFor(env, who, now);
-  if (wait > 0) return tooMany(wait);
-  let token = '';
-  try {
-    const body = await request.json();
-    token = typeof body?.token === 'string' ? body.token.trim() : '';
-  } catch {
-    return problem(400, 'body_not_json', 'send {"token": "<ADMIN_TOKEN>"}');
-  }
-  if (token === '' || !sameSecret(token, env.ADMIN_TOKEN)) {
-    const seconds = await recordFailure(env, who, now);
-    if (seconds > 0) return tooMany(seconds);
-    return unauthorized('token_wrong', 'that is not the admin token (script/server prints it; in production it is the ADMIN_TOKEN secret)');
-  }
-  await env.DB.prepare('DELETE FROM sign_in_failures WHERE client = ?').bind(who).run();
+  const body = await readSmallJson(request, 4096);
+  if (body.refused) return body.refused;
+  const token = typeof body.value?.token === 'string' ? body.value.token.trim() : '';
+  const refused = await checkToken(request, env, token, () => unauthorized('token_wrong',
+    'that is not the admin token (script/server prints it; in production it is the ADMIN_TOKEN secret)'));
+  if (refused) return refused;
+  // Signing in forgives the client's earlier misses (not everyone's).
+  await env.DB.prepare('DELETE FROM sign_in_failures WHERE client = ?').bind(client(request)).run();
   const id = randomToken(32);
   const session = { id_hash: await sha256Hex(id), csrf: randomToken(24), expires_at: now + sessionSeconds * 1000 };
-  await env.DB.prepare('INSERT INTO sessions (id_hash, csrf, created_at, expires_at) VALUES (?, ?, ?, ?)')
-    .bind(session.id_hash, session.csrf, now, session.expires_at).run();
+  await env.DB.prepare('INSERT INTO sessions (id_hash, csrf, created_at, expires_at, credential) VALUES (?, ?, ?, ?, ?)')
+    .bind(session.id_hash, session.csrf, now, session.expires_at, await credentialFingerprint(env)).run();
   return json(200, sessionView(session, describe(request, env)), { 'set-cookie': cookie(request, env, id, sessionSeconds) });
+}
+
+// POST /api/sessions/revoke: signs out everywhere (every session of every browser, this one included).
+// Answers {revoked: <sessions ended>} and clears this browser's cookie.
+export async function revokeSessions(request, env) {
+  const { meta } = await env.DB.prepare('DELETE FROM sessions').run();
+  return json(200, { revoked: meta.changes }, { 'set-cookie': cookie(request, env, '', 0) });
 }
 
 // Removes expired sessions, OAuth states and old failure counts (the scheduled task).

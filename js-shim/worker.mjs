@@ -11,9 +11,9 @@
 import wasmModule from '../build/wasm/dispatch.wasm';
 import { instantiateCore, instantiateCoreNow, warmUp, warmUpCodes } from './core.mjs';
 import { adminApi, baseUrl } from './admin.mjs';
-import { connectFault, oauthCallback, startAuthorization } from './connections.mjs';
+import { bindingCookie, connectFault, oauthCallback, startAuthorization } from './connections.mjs';
 import { consume, logEvent, maintain, sweep } from './deliver.mjs';
-import { methodNotAllowed, problem } from './http.mjs';
+import { drain, methodNotAllowed, problem } from './http.mjs';
 import { deliveryConfig } from './policy.mjs';
 import { receive } from './hooks.mjs';
 import { currentSession, purgeSessions } from './session.mjs';
@@ -69,14 +69,24 @@ async function connect(request, env) {
   if (request.method !== 'GET') return methodNotAllowed(['GET']);
   if (!(await currentSession(request, env))) return redirect(303, '/sources?signin=connect');
   if (connectFault(env)) return redirect(303, '/sources?connect_error=not_configured');
-  return redirect(302, await startAuthorization(env));
+  const { url, binding } = await startAuthorization(env, { browser: true });
+  const answer = redirect(302, url);
+  answer.headers.append('set-cookie', bindingCookie(request, env, binding));
+  return answer;
 }
 
 async function route(request, env, ctx) {
   const url = new URL(request.url);
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
   if (hook) return receive(request, env, core, hook[1]);
-  if (url.pathname.startsWith('/api/')) return adminApi(request, env, core, url);
+  if (url.pathname.startsWith('/api/')) {
+    // A refusal (401, 404, 405, 413) is answered without waiting for a body that was declared and not sent.
+    try {
+      return await adminApi(request, env, core, url);
+    } finally {
+      if (request.body && !request.bodyUsed) await drain(request.body);
+    }
+  }
   if (url.pathname === '/connect/bitbucket') return connect(request, env);
   if (url.pathname === '/oauth/bitbucket/callback') {
     if (request.method !== 'GET') return methodNotAllowed(['GET']);

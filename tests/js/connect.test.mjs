@@ -470,6 +470,32 @@ describe('the Sources page\'s session', () => {
     assert.ok(connect.headers.get('location').startsWith(`${standin.webUrl}/site/oauth2/authorize?client_id=${clientId}&response_type=code&state=`));
   });
 
+  // Issue 23: a valid code and state with no cookie created a connection.
+  test('an authorisation started in a browser finishes only in that browser (its SameSite=Lax binding cookie)', async () => {
+    const start = async () => {
+      const started = await page('/connect/bitbucket', { headers: { cookie } });
+      assert.equal(started.status, 302);
+      const binding = started.headers.get('set-cookie');
+      assert.match(binding, /^dispatch_oauth=[A-Za-z0-9_-]{40,}; HttpOnly; SameSite=Lax; Path=\/; Max-Age=600$/);
+      const back = await consent(new URL(started.headers.get('location')), 'Grant access');
+      seen.add(back.searchParams.get('code'));
+      return { back, binding: binding.split(';')[0] };
+    };
+    const carried = await start();
+    const elsewhere = await fetch(carried.back, { redirect: 'manual' });
+    answers.push(await elsewhere.clone().text());
+    assert.equal(elsewhere.status, 400);
+    assert.match(await elsewhere.text(), /started in another browser/);
+    const forged = await start();
+    const wrongBinding = await fetch(forged.back, { redirect: 'manual', headers: { cookie: carried.binding } });
+    assert.equal(wrongBinding.status, 400);
+    const mine = await start();
+    const finished = await fetch(mine.back, { redirect: 'manual', headers: { cookie: mine.binding } });
+    assert.equal(finished.status, 303);
+    assert.match(finished.headers.get('location'), /^\/sources\?connection=/);
+    assert.match(finished.headers.get('set-cookie'), /^dispatch_oauth=; .*Max-Age=0/);
+  });
+
   test('sign-out ends the session', async () => {
     const out = await page('/api/session', { method: 'DELETE', headers: { cookie, origin: relay.base, 'x-dispatch-csrf': csrf } });
     assert.equal(out.status, 204);
@@ -479,7 +505,13 @@ describe('the Sources page\'s session', () => {
   });
 
   test('repeated wrong tokens are slowed down: after five, every try waits, even with the right token', async () => {
-    const attempt = (value) => page('/api/session', { method: 'POST', body: JSON.stringify({ token: value }) });
+    // As a client of its own (CF-Connecting-IP): a client held waits with the admin token too, bearer included,
+    // and the suites after this one speak as the default client.
+    const attempt = (value) => page('/api/session', {
+      method: 'POST', body: JSON.stringify({ token: value }), headers: { 'cf-connecting-ip': '192.0.2.77' },
+    });
+    assert.equal((await attempt('the-first-wrong-token')).status, 401);
+    assert.equal((await attempt(token)).status, 200);
     const statuses = [];
     for (let i = 0; i < 5; i += 1) statuses.push((await attempt(`wrong-token-number-${i}`)).status);
     // (The wrong token of the first test was forgiven by the right one that followed it.)
