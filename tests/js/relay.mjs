@@ -12,7 +12,10 @@ import { join, resolve } from 'node:path';
 import { root } from './helpers.mjs';
 
 const wrangler = resolve(root, 'node_modules/.bin/wrangler');
-const quiet = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' };
+// No inspector: wrangler 4's command line cannot turn it off, and its proxy (9229 unless told otherwise, so
+// two relays of two checkouts collide there) stands aside when VSCODE_INSPECTOR_OPTIONS is set, as in VS Code's
+// debug terminal. The same as script/server.
+const quiet = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', VSCODE_INSPECTOR_OPTIONS: '{"dispatch":"no inspector"}' };
 
 export function freePort() {
   return new Promise((done, fail) => {
