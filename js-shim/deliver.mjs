@@ -132,7 +132,7 @@ async function deliverOne(env, id) {
   // The lease outlasts the POST's own timeout, so a live consumer is never presumed dead.
   const lease = Math.max(config.leaseSeconds, config.timeoutSeconds + 5);
   const claimedAt = now();
-  const delivery = await claim(env.DB, id, claimedAt, lease * 1000);
+  const delivery = await claim(env, id, claimedAt, lease * 1000);
   if (!delivery?.endpoint) return 'skipped'; // taken, not due, finished, or its endpoint was deleted
   const attemptLog = delivery.attempt_log.slice(-(keptLogEntries - 1));
   const at = new Date(now()).toISOString();

@@ -72,7 +72,11 @@ function loadKey(text) {
       const label = encoder.encode('dispatch secrets key id\0');
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array([...label, ...bytes])));
       const key = await crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
-      return { id: base64url(digest.subarray(0, 8)), key };
+      // Fingerprints get a key of their own, derived from this one: one key, one use.
+      const fingerprintBytes = await crypto.subtle.digest('SHA-256',
+        new Uint8Array([...encoder.encode('dispatch fingerprint key\0'), ...bytes]));
+      const fingerprint = await crypto.subtle.importKey('raw', fingerprintBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      return { id: base64url(digest.subarray(0, 8)), key, fingerprint };
     })());
   }
   return keys.get(text);
@@ -132,6 +136,19 @@ export async function open(env, stored, context) {
   throw new SecretUnreadable(context, keyId);
 }
 
+const hex = (bytes) => Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, '0')).join('');
+
+// Keyed fingerprints of `value` for `purpose`, to find equal values without keeping them in the clear: an
+// HMAC-SHA-256 under a key derived from each configured key ("f2.<key id>.<hex>"), SECRETS_KEY's first, so a
+// fingerprint an older key made is still found until the re-seal rewrites it; without SECRETS_KEY, a labelled
+// SHA-256 ("f0.<hex>"), as the value itself is then stored as it is.
+export async function fingerprints(env, purpose, value) {
+  const message = encoder.encode(`${purpose}\0${value}`);
+  if (!canEncrypt(env)) return [`f0.${hex(await crypto.subtle.digest('SHA-256', message))}`];
+  const ring = await keyring(env);
+  return Promise.all(ring.map(async ({ id, fingerprint }) => `f2.${id}.${hex(await crypto.subtle.sign('HMAC', fingerprint, message))}`));
+}
+
 // An endpoint's webhook secret as stored: encrypted when SECRETS_KEY is set, else as it is (local runs without one).
 export async function sealEndpointSecret(env, endpointId, secret) {
   if (secret === null || secret === undefined) return null;
@@ -141,6 +158,16 @@ export async function sealEndpointSecret(env, endpointId, secret) {
 export async function openEndpointSecret(env, endpointId, stored) {
   if (stored === null || stored === undefined) return null;
   return open(env, stored, `endpoint:${endpointId}:secret`);
+}
+
+// An endpoint's destination URL as stored: sealed like its secret (the URL is itself a credential: whoever has
+// a Discord webhook's URL posts into its channel), else as it is.
+export async function sealDestination(env, endpointId, url) {
+  return canEncrypt(env) ? seal(env, url, `endpoint:${endpointId}:destination`) : url;
+}
+
+export async function openDestination(env, endpointId, stored) {
+  return open(env, stored, `endpoint:${endpointId}:destination`);
 }
 
 // Returns the lowercase hex SHA-256 of a text (how session ids and OAuth states are stored).

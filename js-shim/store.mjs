@@ -1,9 +1,12 @@
 // D1, the record of truth: endpoints, and deliveries (the log and the outbox). Every SQL statement of the
 // Worker is here; callers pass times in milliseconds since the epoch.
 
-import { currentSealPrefix, open, openEndpointSecret, seal, sealEndpointSecret } from './secrets.mjs';
+import { maskDestination } from './policy.mjs';
+import {
+  currentSealPrefix, fingerprints, open, openDestination, openEndpointSecret, seal, sealDestination, sealEndpointSecret,
+} from './secrets.mjs';
 
-const endpointColumns = `id, name, events, template, templates, filters, threads, destination_url, destination_status,
+const endpointColumns = `id, name, events, template, templates, filters, threads, destination_masked, destination_status,
   destination_error, active, provider, connection_id, repository, repository_uuid, hook_uuid, source_status,
   source_error, previous_secret_until, version, created_at, updated_at`;
 
@@ -24,40 +27,75 @@ function endpointFromRow(row) {
 
 const orNull = (value) => (value === undefined || value === null ? null : JSON.stringify(value));
 
-// Returns an endpoint with its secrets decrypted (`secret`, and `previous_secret` inside its window), or null.
+// A destination as the API shows it: the masked form stored beside the sealed URL, or, for a row the re-seal
+// has not reached yet (stored before destinations were sealed), the URL it still holds in the clear, masked.
+function shownDestination(row) {
+  if (row.destination_masked !== null && row.destination_masked !== undefined) return row.destination_masked;
+  return /^v[12]\./.test(row.destination_url ?? '') ? '(sealed)' : maskDestination(row.destination_url);
+}
+
+// The columns that store a destination URL: sealed, masked for display, and fingerprinted so that the same
+// destination can be found without opening every row.
+async function destinationColumns(env, id, url) {
+  return {
+    destination_url: await sealDestination(env, id, url),
+    destination_masked: maskDestination(url),
+    destination_hash: (await fingerprints(env, 'destination', url))[0],
+  };
+}
+
+// Returns an endpoint with its secrets and its destination opened (`secret`, `previous_secret` inside its
+// window, `destination_url`), or null. `destination_stored`: the destination as stored, to write only if unchanged.
 export async function getEndpoint(env, id) {
-  const row = await env.DB.prepare(`SELECT ${endpointColumns}, secret, previous_secret FROM endpoints WHERE id = ?`)
-    .bind(id).first();
+  const row = await env.DB.prepare(`SELECT ${endpointColumns}, destination_url, secret, previous_secret FROM endpoints
+      WHERE id = ?`).bind(id).first();
   if (!row) return null;
   const endpoint = endpointFromRow(row);
   endpoint.secret = await openEndpointSecret(env, id, row.secret);
   endpoint.previous_secret = await openEndpointSecret(env, id, row.previous_secret);
+  endpoint.destination_url = await openDestination(env, id, row.destination_url);
+  endpoint.destination_stored = row.destination_url;
   return endpoint;
+}
+
+// Returns the id of an active source of `repository` that posts to `destination` (a URL), or null: found by the
+// destination's fingerprint under any configured key.
+export async function findTwinSource(env, repository, destination) {
+  const hashes = await fingerprints(env, 'destination', destination);
+  const row = await env.DB.prepare(`SELECT id FROM endpoints WHERE provider IS NOT NULL AND active = 1 AND repository = ?
+      AND destination_hash IN (${hashes.map(() => '?').join(', ')})`).bind(repository, ...hashes).first();
+  return row?.id ?? null;
 }
 
 // Returns every endpoint, or the one with `id` (never a secret), with its connection's status and its
 // latest delivery.
 export async function listEndpoints(db, id = null) {
-  const { results } = await db.prepare(`SELECT ${endpointColumns.split(/,\s*/).map((name) => `e.${name}`).join(', ')},
+  const { results } = await db.prepare(`SELECT ${endpointColumns.split(/,\s*/).map((name) => `e.${name}`).join(', ')}, e.destination_url,
       c.status AS connection_status,
       (SELECT json_object('id', d.id, 'received_at', d.received_at, 'verdict', d.verdict, 'status', d.status,
          'code', d.code, 'event', d.event, 'title', d.title)
        FROM deliveries d WHERE d.endpoint_id = e.id ORDER BY d.received_at DESC, d.id DESC LIMIT 1) AS last_delivery
       FROM endpoints e LEFT JOIN connections c ON c.id = e.connection_id WHERE ?1 IS NULL OR e.id = ?1
       ORDER BY e.created_at, e.id`).bind(id).all();
-  return results.map((row) => ({ ...endpointFromRow(row), last_delivery: row.last_delivery === null ? null : JSON.parse(row.last_delivery) }));
+  return results.map((row) => ({
+    ...endpointFromRow(row),
+    destination_masked: shownDestination(row),
+    last_delivery: row.last_delivery === null ? null : JSON.parse(row.last_delivery),
+  }));
 }
 
 const sourceColumns = ['provider', 'connection_id', 'repository', 'repository_uuid', 'hook_uuid', 'source_status',
   'source_error', 'previous_secret_until'];
 
 export async function insertEndpoint(env, endpoint, now) {
+  const destination = await destinationColumns(env, endpoint.id, endpoint.destination_url);
   await env.DB.prepare(`INSERT INTO endpoints (id, name, secret, events, template, templates, filters, threads,
-      destination_url, active, ${sourceColumns.join(', ')}, previous_secret, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${sourceColumns.map(() => '?').join(', ')}, ?, ?, ?)`)
+      destination_url, destination_masked, destination_hash, active, ${sourceColumns.join(', ')}, previous_secret,
+      created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${sourceColumns.map(() => '?').join(', ')}, ?, ?, ?)`)
     .bind(endpoint.id, endpoint.name, await sealEndpointSecret(env, endpoint.id, endpoint.secret),
       JSON.stringify(endpoint.events), orNull(endpoint.template), orNull(endpoint.templates), orNull(endpoint.filters),
-      endpoint.threads ?? null, endpoint.destination_url,
+      endpoint.threads ?? null, destination.destination_url, destination.destination_masked, destination.destination_hash,
       endpoint.active === false ? 0 : 1, ...sourceColumns.map((name) => endpoint[name] ?? null),
       await sealEndpointSecret(env, endpoint.id, endpoint.previous_secret), now, now)
     .run();
@@ -71,7 +109,6 @@ const endpointWrites = {
   templates: orNull,
   filters: orNull,
   threads: (value) => value ?? null,
-  destination_url: (value) => value,
   destination_status: (value) => value ?? 'ok',
   destination_error: (value) => value ?? null,
   active: (value) => (value === false ? 0 : 1),
@@ -88,6 +125,11 @@ export async function updateEndpoint(env, id, version, changes, now) {
     if (name === 'secret' || name === 'previous_secret') {
       columns.push(name);
       values.push(await sealEndpointSecret(env, id, value));
+    } else if (name === 'destination_url') {
+      for (const [column, stored] of Object.entries(await destinationColumns(env, id, value))) {
+        columns.push(column);
+        values.push(stored);
+      }
     } else if (endpointWrites[name]) {
       columns.push(name);
       values.push(endpointWrites[name](value));
@@ -108,7 +150,8 @@ export async function deleteEndpoint(db, id) {
 }
 
 // Marks the destination an attempt was sent to as broken (the statement, to batch with the attempt's
-// settle). A destination changed since that attempt is left alone: the new one has not failed.
+// settle). `destination`: as stored when the attempt claimed it; a destination changed since that attempt is
+// left alone: the new one has not failed.
 export function markDestinationBroken(db, endpointId, destination, why, now) {
   return db.prepare(`UPDATE endpoints SET destination_status = 'broken', destination_error = ?, updated_at = ?,
       version = version + 1 WHERE id = ? AND destination_url = ?`).bind(why, now, endpointId, destination);
@@ -215,7 +258,8 @@ export async function recordVerified(db, row, seen = null) {
 // Takes a delivery for one POST: a pending one that is due (a queue timer may fire a moment early), or one
 // whose previous holder's lease ran out. Returns the delivery with its endpoint's destination, or null
 // when another consumer has it, it is not due, or it is finished.
-export async function claim(db, id, now, leaseMs) {
+export async function claim(env, id, now, leaseMs) {
+  const db = env.DB;
   const row = await db.prepare(`UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1,
       updated_at = ?2
       WHERE id = ?3 AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?2 + 1000))
@@ -225,6 +269,11 @@ export async function claim(db, id, now, leaseMs) {
   if (!row) return null;
   const endpoint = await db.prepare(`SELECT destination_url, destination_status, destination_error FROM endpoints
       WHERE id = ?`).bind(row.endpoint_id).first();
+  // The destination opened for the POST, and as stored (markDestinationBroken writes only if it is unchanged).
+  if (endpoint) {
+    endpoint.destination_stored = endpoint.destination_url;
+    endpoint.destination_url = await openDestination(env, row.endpoint_id, endpoint.destination_url);
+  }
   // `thread`: a pull request event's thread (threads.mjs), null for any other delivery.
   return { ...row, attempt_log: JSON.parse(row.attempt_log ?? '[]'), thread: row.thread === null ? null : JSON.parse(row.thread), endpoint };
 }
@@ -259,13 +308,25 @@ export async function settleDecision(db, delivery, decision, fields, now) {
     return;
   }
   const { endpoint_id: endpointId, endpoint } = delivery;
-  await db.batch([failed, markDestinationBroken(db, endpointId, endpoint.destination_url, decision.destinationError, now)]);
+  await db.batch([failed, markDestinationBroken(db, endpointId, endpoint.destination_stored, decision.destinationError, now)]);
 }
 
 // The sealed columns of each table, with the place each value is bound to (secrets.mjs).
 const sealedColumns = {
-  endpoints: { secret: (id) => `endpoint:${id}:secret`, previous_secret: (id) => `endpoint:${id}:secret` },
+  endpoints: {
+    secret: (id) => `endpoint:${id}:secret`,
+    previous_secret: (id) => `endpoint:${id}:secret`,
+    destination_url: (id) => `endpoint:${id}:destination`,
+  },
   connections: { access_token: (id) => `connection:${id}:access`, refresh_token: (id) => `connection:${id}:refresh` },
+};
+// Columns kept beside a sealed one and written again with it: a destination's mask and fingerprint (rows stored
+// before destinations were sealed have neither; a fingerprint follows the key that seals).
+const derivedColumns = {
+  destination_url: async (env, id, plain) => {
+    const { destination_masked: masked, destination_hash: hash } = await destinationColumns(env, id, plain);
+    return { destination_masked: masked, destination_hash: hash };
+  },
 };
 const resealPage = 100;
 
@@ -284,38 +345,43 @@ export async function resealSecrets(env, budget = 1000) {
     const stale = names.map((name) => `(${name} IS NOT NULL AND substr(${name}, 1, ?1) <> ?2)`).join(' OR ');
     let after = '';
     let seen = 0;
-    let written = 0;
+    let rowsWritten = 0;
     let complete = false;
     while (!complete && seen < budget) {
       const { results } = await env.DB.prepare(`SELECT id, ${names.join(', ')} FROM ${table} WHERE (${stale}) AND id > ?3
           ORDER BY id LIMIT ?4`).bind(current.length, current, after, resealPage).all();
       for (const row of results) {
         const fresh = {};
+        const derived = {};
         try {
           for (const name of names) {
             const stored = row[name];
             if (stored === null || stored.startsWith(current)) continue;
-            fresh[name] = await seal(env, await open(env, stored, columns[name](row.id)), columns[name](row.id));
+            const plain = await open(env, stored, columns[name](row.id));
+            fresh[name] = await seal(env, plain, columns[name](row.id));
+            if (derivedColumns[name]) Object.assign(derived, await derivedColumns[name](env, row.id, plain));
           }
         } catch (error) {
           totals.unreadable.push({ table, id: row.id, reason: String(error?.message ?? error) });
           continue;
         }
         const changed = Object.keys(fresh);
-        const { meta } = await env.DB.prepare(`UPDATE ${table} SET ${changed.map((name, i) => `${name} = ?${i + 2}`).join(', ')}
-            WHERE id = ?1 AND ${changed.map((name, i) => `${name} IS ?${changed.length + i + 2}`).join(' AND ')}`)
-          .bind(row.id, ...changed.map((name) => fresh[name]), ...changed.map((name) => row[name])).run();
-        written += meta.changes;
+        const written = [...changed, ...Object.keys(derived)];
+        const values = { ...fresh, ...derived };
+        const { meta } = await env.DB.prepare(`UPDATE ${table} SET ${written.map((name, i) => `${name} = ?${i + 2}`).join(', ')}
+            WHERE id = ?1 AND ${changed.map((name, i) => `${name} IS ?${written.length + i + 2}`).join(' AND ')}`)
+          .bind(row.id, ...written.map((name) => values[name]), ...changed.map((name) => row[name])).run();
+        rowsWritten += meta.changes;
       }
       seen += results.length;
       complete = results.length < resealPage;
       after = results.at(-1)?.id ?? after;
     }
-    totals.resealed += written;
+    totals.resealed += rowsWritten;
     // Every stale row was seen: what was not written is left (unreadable, or changed meanwhile). Otherwise the
     // budget ran out first, and the rest is counted.
     if (complete) {
-      totals.left += seen - written;
+      totals.left += seen - rowsWritten;
     } else {
       const { left } = await env.DB.prepare(`SELECT COUNT(*) AS left FROM ${table} WHERE ${stale}`).bind(current.length, current).first();
       totals.left += left;

@@ -89,12 +89,16 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   // No key: a hand-made endpoint's secret is stored as it is.
   await makeEndpoint('plain');
   assert.equal(storedValues()[0], endpoints[0].secret);
+  assert.equal(relay.sql('SELECT destination_url FROM endpoints')[0].destination_url, sink.webhook('plain'));
 
   // Key A: new secrets are sealed with it; one connection's tokens in today's form, one's in the form before key ids.
   await restart({ SECRETS_KEY: keyA });
   await makeEndpoint('under-a');
   const underA = await currentSealPrefix({ SECRETS_KEY: keyA });
   assert.ok(storedValues()[1].startsWith(underA), `${storedValues()[1].slice(0, 20)} is not under ${underA}`);
+  // Issue 23: the destination URL (a credential: it posts into the channel) is sealed like the secret.
+  const [underADestination] = relay.sql(`SELECT destination_url FROM endpoints WHERE name = 'under-a'`);
+  assert.ok(underADestination.destination_url.startsWith(underA), underADestination.destination_url.slice(0, 20));
   await insertConnection('conn-a', (plain, context) => seal({ SECRETS_KEY: keyA }, plain, context));
   await insertConnection('conn-legacy', (plain, context) => sealLegacy(keyA, plain, context));
   assert.deepEqual(await hookStatuses(), [202, 202]);
@@ -113,6 +117,17 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   const resealed = storedValues();
   assert.equal(resealed.length, 7, 'three endpoint secrets and two connections\' two tokens');
   assert.ok(resealed.every((value) => value.startsWith(underB)), resealed.map((value) => value.slice(0, 16)).join(', '));
+  // Destinations too, the one stored in the clear before any key included: sealed, masked, fingerprinted.
+  for (const row of relay.sql('SELECT id, name, destination_url, destination_masked, destination_hash FROM endpoints')) {
+    assert.ok(row.destination_url.startsWith(underB), `${row.name}: ${row.destination_url.slice(0, 16)}`);
+    assert.equal(await open({ SECRETS_KEY: keyB }, row.destination_url, `endpoint:${row.id}:destination`), sink.webhook(row.name));
+    assert.match(row.destination_masked, /^http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/[^/]+\/•{8}/);
+    assert.match(row.destination_hash, /^f2\./);
+    assert.ok(!row.destination_masked.includes(sink.webhook(row.name).split('/').pop()), 'the token is masked');
+  }
+  const listed = (await relay.api('GET', '/api/endpoints')).body;
+  assert.deepEqual(listed.map((ep) => ep.destination_url), relay.sql('SELECT destination_masked FROM endpoints ORDER BY created_at, id')
+    .map((row) => row.destination_masked));
 
   // The tokens open with B alone, to what they were.
   for (const row of relay.sql('SELECT id, access_token, refresh_token FROM connections')) {
