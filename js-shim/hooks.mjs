@@ -3,7 +3,8 @@
 
 import { enqueue, logEvent } from './deliver.mjs';
 import { drain, json, methodNotAllowed, readLimited } from './http.mjs';
-import { getEndpoint, recordRefusal, recordVerified } from './store.mjs';
+import { foldRefusal } from './refusals.mjs';
+import { getEndpoint, getEndpointCached, recordVerified } from './store.mjs';
 
 const keptHeaderBytes = 4096;
 
@@ -94,19 +95,28 @@ async function sha256Hex(bytes) {
 }
 
 // Takes one request to /hooks/{endpoint}. `test`: the request is the Sources page's "Send test event".
-export async function receive(request, env, core, endpointId, { test = false } = {}) {
+// `ctx`: the request's context, which keeps a batch of refusals alive until it is written (refusals.mjs).
+export async function receive(request, env, core, endpointId, { test = false, ctx = null } = {}) {
   try {
-    return await receiveOnce(request, env, core, endpointId, test);
+    return await receiveOnce(request, env, core, endpointId, test, ctx);
   } finally {
     if (request.body && !request.bodyUsed) await drain(request.body);
   }
 }
 
-async function receiveOnce(request, env, core, endpointId, test) {
-  const endpoint = await getEndpoint(env, endpointId);
+// How often a 404 for an unknown hook URL is logged: the first, then one in this many (a flood of guesses).
+const unknownLogEvery = 100;
+let unknownSeen = 0;
+
+async function receiveOnce(request, env, core, endpointId, test, ctx) {
+  // Test events read the endpoint as it is now; Bitbucket's requests may take it from this isolate's cache.
+  const read = test ? { endpoint: await getEndpoint(env, endpointId), age: 0 } : await getEndpointCached(env, endpointId);
+  let { endpoint } = read;
   if (!endpoint) {
     if (request.method !== 'POST') return notPost(request);
-    logEvent('hook_refused', { endpoint: endpointId, status: 404, code: 'endpoint_unknown' });
+    if (unknownSeen++ % unknownLogEvery === 0) {
+      logEvent('hook_refused', { endpoint: endpointId.slice(0, 64), status: 404, code: 'endpoint_unknown', seen: unknownSeen });
+    }
     return refusal(404, 'endpoint_unknown', 'no endpoint has this URL');
   }
   const received = Date.now();
@@ -123,12 +133,10 @@ async function receiveOnce(request, env, core, endpointId, test) {
     request_headers: recordedHeaders(request.headers),
     test,
   };
-  // Refusals are recorded too, so a user can see why a hook "did nothing"; repeated ones share a row.
-  const record = async (status, code, reason) => {
-    const folded = await recordRefusal(env.DB, { ...row, verdict: 'reject', code, reason, answered: status, status: 'rejected' },
-      refusalKey(code, status, received, test));
-    logEvent('hook_refused', { endpoint: endpoint.id, delivery: folded.id, count: folded.count, status, code });
-  };
+  // Refusals are recorded too, so a user can see why a hook "did nothing"; repeated ones share a row, written
+  // a batch at a time (refusals.mjs). A test event's is written at once: the page shows it next.
+  const record = (status, code, reason) => foldRefusal(env, test ? null : ctx,
+    { ...row, verdict: 'reject', code, reason, answered: status, status: 'rejected' }, refusalKey(code, status, received, test));
   const refuse = async (status, code, reason) => {
     await record(status, code, reason);
     return refusal(status, code, reason);
@@ -159,9 +167,21 @@ async function receiveOnce(request, env, core, endpointId, test) {
   try {
     // Compiled once per endpoint version and set of secrets (a rotation's window closing changes it), not
     // per delivery.
-    const settings = coreSettings(endpoint, received);
-    const key = `${endpoint.id}:${endpoint.version}:${settings.secrets.length}`;
-    outcome = (await core()).handle(settings, headers, body, { key });
+    const decide = () => {
+      const settings = coreSettings(endpoint, received);
+      return core().then((instance) => instance.handle(settings, headers, body,
+        { key: `${endpoint.id}:${endpoint.version}:${settings.secrets.length}` }));
+    };
+    outcome = await decide();
+    // A signature the cached settings refuse may be under a secret rotated since (through another isolate):
+    // read once more, and decide again if the endpoint changed.
+    if (outcome.code === 'signature_mismatch' && read.age > 1000) {
+      const fresh = await getEndpoint(env, endpoint.id);
+      if (fresh && fresh.version !== endpoint.version) {
+        endpoint = fresh;
+        outcome = await decide();
+      }
+    }
   } catch (error) {
     // 503 asks Bitbucket to try again; the log says the request came and why it was not taken.
     logEvent('core_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });

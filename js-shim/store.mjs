@@ -58,6 +58,30 @@ export async function getEndpoint(env, id) {
   return endpoint;
 }
 
+// Endpoints as the receive path reads them, kept in this isolate for a short life: a flood of requests to one
+// hook URL reads D1 and opens its secrets once a life, not once a request. A change made through this isolate
+// forgets its entry at once; one made through another is seen within `endpointLifeMs`.
+const endpointLifeMs = 5000;
+const endpointCacheSize = 1000;
+const cachedEndpoints = new Map(); // id -> {endpoint (null: no such endpoint), at}
+
+// Returns {endpoint, age}: getEndpoint's answer (null for none), from the cache while it is younger than
+// endpointLifeMs, and how old it is in milliseconds (0: just read).
+export async function getEndpointCached(env, id, now = Date.now()) {
+  const hit = cachedEndpoints.get(id);
+  if (hit && now - hit.at < endpointLifeMs) return { endpoint: hit.endpoint, age: now - hit.at };
+  const endpoint = await getEndpoint(env, id);
+  cachedEndpoints.delete(id);
+  if (cachedEndpoints.size >= endpointCacheSize) cachedEndpoints.delete(cachedEndpoints.keys().next().value);
+  cachedEndpoints.set(id, { endpoint, at: now });
+  return { endpoint, age: 0 };
+}
+
+// Drops an endpoint from this isolate's cache (it was written).
+export function forgetEndpoint(id) {
+  cachedEndpoints.delete(id);
+}
+
 // Returns the id of an active source of `repository` that posts to `destination` (a URL), or null: found by the
 // destination's fingerprint under any configured key.
 export async function findTwinSource(env, repository, destination) {
@@ -88,6 +112,7 @@ const sourceColumns = ['provider', 'connection_id', 'repository', 'repository_uu
   'source_error', 'previous_secret_until'];
 
 export async function insertEndpoint(env, endpoint, now) {
+  forgetEndpoint(endpoint.id);
   const destination = await destinationColumns(env, endpoint.id, endpoint.destination_url);
   await env.DB.prepare(`INSERT INTO endpoints (id, name, secret, events, template, templates, filters, threads,
       destination_url, destination_masked, destination_hash, active, ${sourceColumns.join(', ')}, previous_secret,
@@ -119,6 +144,7 @@ const endpointWrites = {
 // version. With a `version`, only when the row is still at that version. Returns true when the row was
 // written; false when it changed meanwhile (or is gone).
 export async function updateEndpoint(env, id, version, changes, now) {
+  forgetEndpoint(id);
   const columns = [];
   const values = [];
   for (const [name, value] of Object.entries(changes)) {
@@ -144,6 +170,7 @@ export async function updateEndpoint(env, id, version, changes, now) {
 }
 
 export async function deleteEndpoint(db, id) {
+  forgetEndpoint(id);
   // Deliveries go with it (ON DELETE CASCADE); a queued message for one then finds nothing and is dropped.
   const { meta } = await db.prepare('DELETE FROM endpoints WHERE id = ?').bind(id).run();
   return meta.changes > 0;
@@ -171,7 +198,7 @@ function requestValues(row) {
 }
 
 // What a folded row takes from the latest request it stands for.
-const foldLatest = `request_count = deliveries.request_count + 1,
+const foldLatest = `request_count = deliveries.request_count + excluded.request_count,
   last_seen_at = max(deliveries.last_seen_at, excluded.last_seen_at), request_uuid = excluded.request_uuid,
   hook_uuid = excluded.hook_uuid, bitbucket_attempt = excluded.bitbucket_attempt, event = excluded.event,
   reason = excluded.reason, request_headers = excluded.request_headers, updated_at = excluded.updated_at`;
@@ -191,15 +218,15 @@ export async function recordRequest(db, row) {
   return { id: existing.id, duplicate: true };
 }
 
-// Records a refusal, folded into the endpoint's row for `key` when there is one (its count goes up, and it
-// takes the latest request's headers and reason). One statement, so concurrent refusals never make two rows
-// for one key. Returns {id, count} of the row.
-export async function recordRefusal(db, row, key) {
-  const folded = await db.prepare(`INSERT INTO deliveries (${requestColumns}, aggregate_key, last_seen_at)
-      VALUES (${requestPlaceholders}, ?, ?)
+// Records `count` refusals (the latest is `row`), folded into the endpoint's row for `key` when there is one
+// (its count goes up by `count`, and it takes the latest request's headers and reason). One statement, so
+// concurrent refusals never make two rows for one key. Returns {id, count} of the row.
+export async function recordRefusal(db, row, key, count = 1) {
+  const folded = await db.prepare(`INSERT INTO deliveries (${requestColumns}, aggregate_key, last_seen_at, request_count)
+      VALUES (${requestPlaceholders}, ?, ?, ?)
       ON CONFLICT (endpoint_id, aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET ${foldLatest}
       RETURNING id, request_count`)
-    .bind(...requestValues(row), key, row.received_at).first();
+    .bind(...requestValues(row), key, row.last_seen_at ?? row.received_at, count).first();
   return { id: folded.id, count: folded.request_count };
 }
 

@@ -78,7 +78,7 @@ async function connect(request, env) {
 async function route(request, env, ctx) {
   const url = new URL(request.url);
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
-  if (hook) return receive(request, env, core, hook[1]);
+  if (hook) return receive(request, env, core, hook[1], { ctx });
   if (url.pathname.startsWith('/api/')) {
     // A refusal (401, 404, 405, 413) is answered without waiting for a body that was declared and not sent.
     try {
