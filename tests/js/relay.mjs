@@ -1,6 +1,7 @@
 // Starts the relay as script/server does, for the integration suites: the D1 migrations applied to a
-// scratch state folder, then `wrangler dev` (the real workerd runtime) on a free loopback port. The
-// relay can be killed outright and started again on the same state, as a crashed worker would be.
+// scratch state folder, then script/dev-relay.mjs (`wrangler dev` without its V8 inspector: the real workerd
+// runtime) on a free loopback port. The relay can be killed outright and started again on the same state, as
+// a crashed worker would be.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,10 +13,8 @@ import { join, resolve } from 'node:path';
 import { root } from './helpers.mjs';
 
 const wrangler = resolve(root, 'node_modules/.bin/wrangler');
-// No inspector: wrangler 4's command line cannot turn it off, and its proxy (9229 unless told otherwise, so
-// two relays of two checkouts collide there) stands aside when VSCODE_INSPECTOR_OPTIONS is set, as in VS Code's
-// debug terminal. The same as script/server.
-const quiet = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', VSCODE_INSPECTOR_OPTIONS: '{"dispatch":"no inspector"}' };
+const devRelay = resolve(root, 'script/dev-relay.mjs');
+const quiet = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' };
 
 export function freePort() {
   return new Promise((done, fail) => {
@@ -43,14 +42,14 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
   }
   const port = chosen ?? await freePort();
   const relay = { base: `http://127.0.0.1:${port}`, token, log: '', process: null, state };
-  const args = () => ['dev', '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
-    '--show-interactive-dev-session=false', '--test-scheduled', '--var', `ADMIN_TOKEN:${token}`,
+  const args = () => [devRelay, '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
+    '--test-scheduled', '--var', `ADMIN_TOKEN:${token}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])];
 
   // `changed` vars apply from this start on (a restart with another configuration, same state).
   relay.start = async (changed = {}) => {
     Object.assign(vars, changed);
-    const child = spawn(wrangler, args(), { cwd: root, detached: true, env: quiet });
+    const child = spawn(process.execPath, args(), { cwd: root, detached: true, env: quiet });
     relay.process = child;
     child.stdout.on('data', (chunk) => { relay.log += chunk; });
     child.stderr.on('data', (chunk) => { relay.log += chunk; });
@@ -60,13 +59,13 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
         await fetch(`${relay.base}/api/events`);
         return;
       } catch {
-        if (Date.now() > deadline || child.exitCode !== null) assert.fail(`wrangler dev did not start:\n${relay.log}`);
+        if (Date.now() > deadline || child.exitCode !== null) assert.fail(`the relay did not start:\n${relay.log}`);
         await new Promise((wait) => setTimeout(wait, 200));
       }
     }
   };
 
-  // Kills wrangler and workerd at once (SIGKILL: no graceful shutdown, as in a crash).
+  // Kills the launcher and workerd at once (SIGKILL: no graceful shutdown, as in a crash).
   relay.kill = async () => {
     const child = relay.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
