@@ -503,9 +503,10 @@ async function preview(request, core, url) {
   return json(200, answer.message, { 'x-dispatch-cuts': String(answer.cuts?.length ?? 0) });
 }
 
-function deliveryLimit(url) {
+// The `limit` of a page: `fallback` when not given, null when it is not a whole number from 1 to 500.
+function pageLimit(url, fallback) {
   const given = url.searchParams.get('limit');
-  if (given === null) return 50;
+  if (given === null) return fallback;
   const limit = Number(given);
   return Number.isInteger(limit) && limit >= 1 && limit <= 500 ? limit : null;
 }
@@ -526,7 +527,7 @@ function readCursor(text) {
 // GET /api/endpoints/{id}/deliveries?limit&cursor&status&event: a page of the log, newest first; the next
 // page's cursor in `Link: <…>; rel="next"` and `X-Next-Cursor` (the body stays a plain array).
 async function deliveryPage(env, endpoint, url) {
-  const limit = deliveryLimit(url);
+  const limit = pageLimit(url, 50);
   if (limit === null) return invalid('limit', 'limit must be an integer from 1 to 500');
   const cursorText = url.searchParams.get('cursor');
   const before = cursorText === null ? null : readCursor(cursorText);
@@ -538,17 +539,34 @@ async function deliveryPage(env, endpoint, url) {
   const event = url.searchParams.get('event') || null;
   if (event !== null && event.length > 200) return invalid('event', 'event is longer than 200 characters');
   const { rows, more } = await listDeliveries(env.DB, endpoint.id, { limit, before, status, event });
-  const headers = {};
-  if (more) {
-    const cursor = writeCursor(rows.at(-1));
-    const next = new URL(url);
-    next.searchParams.set('cursor', cursor);
-    headers.link = `<${next.pathname}${next.search}>; rel="next"`;
-    headers['x-next-cursor'] = cursor;
-  }
-  return json(200, rows.map((row) => deliveryView(row, false)), headers);
+  return json(200, rows.map((row) => deliveryView(row, false)), more ? nextPage(url, writeCursor(rows.at(-1))) : {});
 }
 
+
+// GET /api/endpoints?limit&cursor: a page of endpoints in the order they were made (N from 1 to 500, default
+// 100), without their templates (GET /api/endpoints/{id} has them); the next page's cursor in
+// `Link: <…>; rel="next"` and `X-Next-Cursor`, as for deliveries (the body stays a plain array).
+async function endpointList(request, env, url) {
+  const limit = pageLimit(url, 100);
+  if (limit === null) return invalid('limit', 'limit must be an integer from 1 to 500');
+  const cursorText = url.searchParams.get('cursor');
+  const after = cursorText === null ? null : readCursor(cursorText);
+  if (cursorText !== null && after === null) return invalid('cursor', 'cursor is not one this API gave (X-Next-Cursor)');
+  const { rows, more } = await listEndpoints(env.DB, { limit, after: after && { created_at: after.received_at, id: after.id } });
+  const base = baseUrl(request, env);
+  const headers = more ? nextPage(url, writeCursor({ received_at: rows.at(-1).created_at, id: rows.at(-1).id })) : {};
+  return json(200, rows.map((endpoint) => {
+    const { template, templates, ...view } = endpointView(endpoint, base, env);
+    return view;
+  }), headers);
+}
+
+// The headers that point at the next page: `Link: <…>; rel="next"` and `X-Next-Cursor`.
+function nextPage(url, cursor) {
+  const next = new URL(url);
+  next.searchParams.set('cursor', cursor);
+  return { link: `<${next.pathname}${next.search}>; rel="next"`, 'x-next-cursor': cursor };
+}
 
 // The routes: [pattern, {METHOD: handler(request, env, core, param, url)}, loads?]. `core` is the loaded core,
 // except for handlers marked `lazyCore`, which get the function that loads it (the receive path's way).
@@ -556,15 +574,12 @@ const routes = [
   [/^\/api\/events$/, { GET: (request, env, core) => json(200, core.events()) }],
   [/^\/api\/preview$/, { POST: (request, env, core, param, url) => preview(request, core, url) }],
   [/^\/api\/endpoints$/, {
-    GET: async (request, env) => {
-      const base = baseUrl(request, env);
-      return json(200, (await listEndpoints(env.DB)).map((endpoint) => endpointView(endpoint, base, env)));
-    },
+    GET: (request, env, core, param, url) => endpointList(request, env, url),
     POST: (request, env, core) => createEndpoint(request, env, core),
   }],
   [/^\/api\/endpoints\/([^/]+)$/, {
     GET: async (request, env, core, endpoint) => {
-      const [listed] = await listEndpoints(env.DB, endpoint.id);
+      const { rows: [listed] } = await listEndpoints(env.DB, { id: endpoint.id });
       return json(200, endpointView(listed, baseUrl(request, env), env));
     },
     PATCH: (request, env, core, endpoint) => changeEndpoint(request, env, core, endpoint),

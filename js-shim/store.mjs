@@ -91,21 +91,24 @@ export async function findTwinSource(env, repository, destination) {
   return row?.id ?? null;
 }
 
-// Returns every endpoint, or the one with `id` (never a secret), with its connection's status and its
-// latest delivery.
-export async function listEndpoints(db, id = null) {
+// Returns endpoints (never a secret), each with its connection's status and its latest delivery: the one
+// with `id`, or a page of up to `limit` in the order they were made, after `after` ({created_at, id} of the
+// last one of the previous page); and whether more follow.
+export async function listEndpoints(db, { id = null, limit = 1000, after = null } = {}) {
   const { results } = await db.prepare(`SELECT ${endpointColumns.split(/,\s*/).map((name) => `e.${name}`).join(', ')}, e.destination_url,
       c.status AS connection_status,
       (SELECT json_object('id', d.id, 'received_at', d.received_at, 'verdict', d.verdict, 'status', d.status,
          'code', d.code, 'event', d.event, 'title', d.title)
        FROM deliveries d WHERE d.endpoint_id = e.id ORDER BY d.received_at DESC, d.id DESC LIMIT 1) AS last_delivery
-      FROM endpoints e LEFT JOIN connections c ON c.id = e.connection_id WHERE ?1 IS NULL OR e.id = ?1
-      ORDER BY e.created_at, e.id`).bind(id).all();
-  return results.map((row) => ({
+      FROM endpoints e LEFT JOIN connections c ON c.id = e.connection_id
+      WHERE (?1 IS NULL OR e.id = ?1) AND (?2 IS NULL OR e.created_at > ?2 OR (e.created_at = ?2 AND e.id > ?3))
+      ORDER BY e.created_at, e.id LIMIT ?4`).bind(id, after?.created_at ?? null, after?.id ?? null, limit + 1).all();
+  const rows = results.slice(0, limit).map((row) => ({
     ...endpointFromRow(row),
     destination_masked: shownDestination(row),
     last_delivery: row.last_delivery === null ? null : JSON.parse(row.last_delivery),
   }));
+  return { rows, more: results.length > limit };
 }
 
 const sourceColumns = ['provider', 'connection_id', 'repository', 'repository_uuid', 'hook_uuid', 'source_status',

@@ -49,7 +49,7 @@ export async function ensureDemoEndpoint({ base, sink, token, stateFile, fetchIm
         `  for a new one: rm ${shown} and run script/server again`,
     };
   }
-  const existing = (await api('GET', '/api/endpoints')).body.find((item) => item.name === demoName);
+  const existing = (await api('GET', '/api/endpoints?limit=500')).body.find((item) => item.name === demoName);
   if (existing) {
     // Made by an earlier run whose state file is gone: adopted as it is. Its secret is not shown by the API,
     // and rotating it here could break a webhook that uses it.

@@ -52,6 +52,21 @@ export async function api(method, path, body, { signal, text = false } = {}) {
   return { body: value, headers: response.headers, status: response.status };
 }
 
+// GETs every page of a list the relay pages with X-Next-Cursor (GET /api/endpoints). Returns {body: all the
+// items, headers and status of the last page}; throws as api does.
+export async function apiAll(path, { signal } = {}) {
+  const items = [];
+  let answer = await api('GET', path, undefined, { signal });
+  items.push(...answer.body);
+  for (let cursor = answer.headers.get('x-next-cursor'); cursor; cursor = answer.headers.get('x-next-cursor')) {
+    const next = new URL(path, location.origin);
+    next.searchParams.set('cursor', cursor);
+    answer = await api('GET', `${next.pathname}${next.search}`, undefined, { signal });
+    items.push(...answer.body);
+  }
+  return { ...answer, body: items };
+}
+
 // Returns true when `error` means the session is gone (expired, signed out elsewhere, never started).
 export function isSignedOut(error) {
   return error instanceof ApiError && error.status === 401;

@@ -4,7 +4,7 @@
 // around Connect Bitbucket: how to create the OAuth consumer, and an endpoint made by hand.
 
 import { filtersInWords } from '/filter-patterns.mjs';
-import { api } from '/sources-api.mjs';
+import { api, apiAll } from '/sources-api.mjs';
 import {
   accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice, sentence,
 } from '/sources-dom.mjs';
@@ -133,7 +133,7 @@ function stepRepository(body, { ctx, draft, connection, go }) {
     stepButtons(null));
 
   let taken = new Set();
-  api('GET', '/api/endpoints', undefined, { signal: ctx.signal }).then(({ body: endpoints }) => {
+  apiAll('/api/endpoints', { signal: ctx.signal }).then(({ body: endpoints }) => {
     taken = new Set(endpoints.filter((item) => item.source && item.active !== false).map((item) => item.source.repository));
     for (const item of list.querySelectorAll('[data-repo]')) markTaken(item);
   }).catch(() => {});

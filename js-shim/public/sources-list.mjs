@@ -3,7 +3,7 @@
 // what to do first.
 
 import { connectErrorMessage } from '/connect-errors.mjs';
-import { api } from '/sources-api.mjs';
+import { api, apiAll } from '/sources-api.mjs';
 import {
   accountName, confirmDialog, eventsInWords, externalLink, fill, h, navLink, notice, sentence, stateBadge, statusIcon,
   statusWord, timeElement,
@@ -15,7 +15,7 @@ const stateOrder = { needs_reconnect: 0, destination_broken: 1, active: 2, disco
 export async function renderList(main, ctx) {
   ctx.setTitle('Sources');
   const [endpointsAnswer, connectionsAnswer] = await Promise.all([
-    ctx.takeEarly('endpoints').then((early) => early ?? api('GET', '/api/endpoints', undefined, { signal: ctx.signal })),
+    ctx.takeEarly('endpoints').then((early) => early ?? apiAll('/api/endpoints', { signal: ctx.signal })),
     api('GET', '/api/connections', undefined, { signal: ctx.signal }).catch((error) => error),
   ]);
   const endpoints = endpointsAnswer.body;

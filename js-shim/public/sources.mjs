@@ -8,7 +8,7 @@
 //   /sources?setup=bitbucket              how to create the OAuth consumer
 //   /sources?endpoint={id}[&tab=settings][&delivery={id}][&status=…][&event=…]   a source's page
 
-import { ApiError, api, isSignedOut, useCsrf } from '/sources-api.mjs';
+import { ApiError, api, apiAll, isSignedOut, useCsrf } from '/sources-api.mjs';
 import { describeError, exactTime, h, notice, refreshTimes } from '/sources-dom.mjs';
 import { renderList } from '/sources-list.mjs';
 
@@ -37,7 +37,7 @@ function routeOf(url) {
 const early = {
   session: api('GET', '/api/session').catch((error) => error),
   events: api('GET', '/api/events').catch((error) => error),
-  endpoints: routeOf(new URL(location.href)) === 'list' ? api('GET', '/api/endpoints').catch((error) => error) : null,
+  endpoints: routeOf(new URL(location.href)) === 'list' ? apiAll('/api/endpoints').catch((error) => error) : null,
 };
 
 const routes = {

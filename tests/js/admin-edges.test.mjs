@@ -226,3 +226,47 @@ describe('JSON answers (issue 7)', () => {
     }
   });
 });
+
+// Issue 23: 600 endpoints with templates made one 4.9 MB answer.
+describe('GET /api/endpoints is paged, and its list leaves templates out', () => {
+  test('pages of `limit` in the order made, the next one in Link and X-Next-Cursor; templates only in GET one', async () => {
+    const made = [];
+    for (let i = 0; i < 5; i += 1) {
+      const created = await relay.api('POST', '/api/endpoints', {
+        name: `paged-${i}`, destination_url: sink.webhook(`paged-token-${i}`), events: { mode: 'all' },
+        templates: { default: { content: `{{dispatch.event}} ${'x'.repeat(200)}` } },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      made.push(created.body.id);
+    }
+    const seen = [];
+    let path = '/api/endpoints?limit=2';
+    let pages = 0;
+    while (path) {
+      const page = await relay.api('GET', path);
+      assert.equal(page.status, 200);
+      assert.ok(page.body.length <= 2);
+      for (const item of page.body) {
+        assert.equal('templates' in item, false, 'the list leaves templates out');
+        assert.equal('template' in item, false);
+      }
+      seen.push(...page.body.map((item) => item.id));
+      const cursor = page.headers.get('x-next-cursor');
+      if (cursor) assert.equal(page.headers.get('link'), `</api/endpoints?limit=2&cursor=${cursor}>; rel="next"`);
+      path = cursor ? `/api/endpoints?limit=2&cursor=${cursor}` : null;
+      pages += 1;
+    }
+    assert.equal(new Set(seen).size, seen.length, 'no endpoint twice');
+    assert.deepEqual(seen.filter((id) => made.includes(id)), made, 'the order they were made');
+    assert.ok(pages >= 3);
+    const whole = (await relay.api('GET', '/api/endpoints?limit=500')).body;
+    assert.deepEqual(whole.map((item) => item.id), seen);
+    const one = await relay.api('GET', `/api/endpoints/${made[0]}`);
+    assert.match(one.body.templates.default.content, /^\{\{dispatch\.event\}\} x+$/);
+    for (const query of ['limit=0', 'limit=501', 'limit=two', 'cursor=not-a-cursor']) {
+      const refused = await relay.api('GET', `/api/endpoints?${query}`);
+      assert.equal(refused.status, 400, query);
+      assert.equal(refused.body.code, 'request_invalid');
+    }
+  });
+});
