@@ -240,7 +240,10 @@ export function repositoryPath(repository) {
   return repository.split('/').map(encodeURIComponent).join('/');
 }
 
-// Returns true for "workspace/slug" as Bitbucket spells them.
+// Returns true for "workspace/slug" as Bitbucket spells them. A part of dots alone is refused: in a URL's
+// path "." and ".." (and their %2E spellings) are steps, so "../user" would call GET /2.0/user with the
+// connection's token.
 export function isRepositoryName(value) {
-  return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/.test(value);
+  return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/.test(value)
+    && value.split('/').every((part) => !/^\.+$/.test(part));
 }

@@ -200,6 +200,17 @@ describe('connect and disconnect a Bitbucket repository', () => {
     assert.ok(requests.every((request) => request.auth === 'bearer'), 'every API call carried a Bearer token, nothing else');
   });
 
+  // Issue 23: "../user" made the relay call GET /2.0/user with the connection's token.
+  test('a repository name with a part of dots alone is refused before Bitbucket is called', async () => {
+    const before = (await state()).requests?.length ?? null;
+    for (const repository of ['../user', 'acme/..', './relay-api', 'acme/.', '%2e%2e/user', 'acme/relay-api/..']) {
+      const refused = await source(connection, repository, 'connect-dots');
+      assert.equal(refused.status, 400, `${repository}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.field, 'source');
+    }
+    if (before !== null) assert.equal((await state()).requests.length, before, 'no request reached Bitbucket');
+  });
+
   test('a source registers exactly one hook, with our URL, the events and a secret', async () => {
     created = await source(connection, 'acme/relay-api', 'connect-src1', { mode: 'custom', custom: ['repo:push', 'pullrequest:created'] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
