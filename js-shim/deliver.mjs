@@ -5,6 +5,7 @@
 import { destinationRefusal } from './destination.mjs';
 import { brokenDestination, decide, deliveryConfig, discordWebhookPart, waitUrl } from './policy.mjs';
 import { canEncrypt, rotating } from './secrets.mjs';
+import { createLanes } from './lanes.mjs';
 import { claim, overdue, purge, resealSecrets, settle, settleDecision } from './store.mjs';
 import { deliverInThread, threadable } from './threads.mjs';
 
@@ -16,6 +17,9 @@ const keptExcerptChars = 200; // of an answer that is not Discord's: a short tex
 const keptLogEntries = 50;
 const keptAnswerInLog = 512; // of each attempt's answer; the last one is kept whole (4 KiB) beside the log
 const consumerConcurrency = 5; // POSTs in flight per queue batch: one hanging destination holds up no other
+const laneWaitSeconds = 2;     // a delivery whose destination has no free slot is asked again this much later
+// This isolate's share of POSTs among destinations (lanes.mjs): a destination that hangs holds few slots.
+const lanes = createLanes();
 const sweepPage = 100; // Cloudflare Queues takes at most 100 messages (and 256 KB) per sendBatch
 const sweepMaxRows = 10_000; // one sweep's budget: 100 pages, or 20 s, whichever comes first; the rest
 const sweepMaxMs = 20_000; // waits for the next sweep (a minute later)
@@ -119,7 +123,7 @@ async function sendOnce(target, method, body, timeoutSeconds) {
     const text = excerpt(textOf(await readAtMost(response, keptAnswerBytes)));
     return { ...answer, bodyText: text, kept: text };
   } catch (error) {
-    if (error?.name === 'TimeoutError') return { error: `no answer within ${timeoutSeconds} s` };
+    if (error?.name === 'TimeoutError') return { error: `no answer within ${timeoutSeconds} s`, timedOut: true };
     return { error: String(error?.message ?? error) };
   }
 }
@@ -153,13 +157,37 @@ async function deliverOne(env, id) {
     return 'failed';
   }
 
+  // No destination takes every slot, and one that let a POST time out lately gets a short timeout and one lane
+  // for all such (lanes.mjs). Without a slot now, nothing is sent: the claim's attempt is given back and the
+  // delivery asked again shortly.
+  const slot = lanes.enter(delivery.endpoint_id, now(), config.timeoutSeconds);
+  if (!slot) {
+    await settle(env.DB, id, {
+      status: 'pending', failures: delivery.failures, attempts: delivery.attempts - 1, attempt_log: delivery.attempt_log,
+      next_attempt_at: now() + laneWaitSeconds * 1000, last_error: delivery.last_error,
+    }, now()).run();
+    await enqueue(env, id, laneWaitSeconds);
+    return 'waiting';
+  }
+
   // A pull request event of an endpoint with threads: its own steps (threads.mjs), within this claim's lease.
   if (delivery.thread && threadable(delivery.endpoint.destination_url)) {
     const io = { send, enqueue: (...args) => enqueue(env, ...args), log: logEvent, describe, keptLogEntries };
-    return deliverInThread(env, delivery, { config, deadline: claimedAt + lease * 1000, io });
+    try {
+      return await deliverInThread(env, delivery, {
+        config: { ...config, timeoutSeconds: slot.timeoutSeconds }, deadline: claimedAt + lease * 1000, io,
+      });
+    } finally {
+      lanes.leave(slot, {}, now());
+    }
   }
 
-  const answer = await post(delivery.endpoint.destination_url, delivery.message, config.timeoutSeconds);
+  let answer;
+  try {
+    answer = await post(delivery.endpoint.destination_url, delivery.message, slot.timeoutSeconds);
+  } finally {
+    lanes.leave(slot, { timedOut: answer?.timedOut === true, answered: answer?.status !== undefined }, now());
+  }
   const decision = decide(answer, { attempts: delivery.attempts, failures: delivery.failures }, config, Math.random(), now());
   const { kept } = answer;
   const entry = { at, outcome: decision.outcome, ...describe(answer) };

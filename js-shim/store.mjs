@@ -294,7 +294,7 @@ export async function claim(env, id, now, leaseMs) {
       updated_at = ?2
       WHERE id = ?3 AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?2 + 1000))
         OR (status = 'sending' AND lease_until <= ?2))
-      RETURNING id, endpoint_id, attempts, failures, message, attempt_log, thread, message_id`)
+      RETURNING id, endpoint_id, attempts, failures, message, attempt_log, thread, message_id, last_error`)
     .bind(now + leaseMs, now, id).first();
   if (!row) return null;
   const endpoint = await db.prepare(`SELECT destination_url, destination_status, destination_error FROM endpoints

@@ -246,6 +246,47 @@ test('one hanging destination does not hold up the rest of its queue batch', asy
   await settled(held, 'delivered', 30_000);
 });
 
+// Issue 23: five hanging destinations held every other endpoint's delivery for the whole timeout, each time.
+test('hanging destinations hold the others only once: then a short timeout and one lane for them all', async () => {
+  const hangs = [];
+  for (let i = 0; i < 5; i += 1) {
+    const token = `lane-hang-${i}-token`;
+    sink.script(token, Array.from({ length: 8 }, () => ({ hang_ms: 40_000 })));
+    hangs.push(await endpoint(sink.webhook(token)));
+  }
+  // First contact: each POST waits out DESTINATION_TIMEOUT_SECONDS (15 s), and the destination is slow since.
+  // Each body its own (the same bytes again would be a replay).
+  let sent = 0;
+  const fresh = () => Buffer.concat([pushBody, Buffer.alloc((sent += 1), ' ')]);
+  const first = await Promise.all(hangs.map((ep) => hook(ep, fresh())));
+  await Promise.all(first.map((id) => eventually(`delivery ${id} to time out`, async () => {
+    const row = (await relay.api('GET', `/api/deliveries/${id}`)).body;
+    return row.attempts >= 1 && row.status !== 'sending' ? row : null;
+  }, 40_000)));
+  const timedOut = (await relay.api('GET', `/api/deliveries/${first[0]}`)).body;
+  assert.match(timedOut.attempt_log?.[0]?.error ?? timedOut.last_error ?? '', /no answer within 15 s/);
+
+  const quick = [];
+  for (let i = 0; i < 4; i += 1) quick.push(await endpoint(sink.webhook(`lane-quick-${i}-token`)));
+  const started = Date.now();
+  const again = [];
+  for (const ep of hangs) again.push(await hook(ep, fresh()));
+  const others = [];
+  for (const ep of quick) others.push(await hook(ep, fresh()));
+  await Promise.all(others.map((id) => settled(id, 'delivered', 30_000)));
+  const quickMs = Date.now() - started;
+  console.log(`# beside five slow destinations, four others delivered in ${quickMs} ms`);
+  assert.ok(quickMs < 8000, `the others took ${quickMs} ms beside five destinations known to hang`);
+  // A slow destination's next POST gives up after 5 s, not 15.
+  const slowAttempt = await eventually('a slow destination\'s next attempt', async () => {
+    const row = (await relay.api('GET', `/api/deliveries/${again[0]}`)).body;
+    return (row.attempt_log ?? []).find((entry) => /no answer within/.test(entry.error ?? '')) ?? null;
+  }, 40_000);
+  assert.match(slowAttempt.error, /no answer within 5 s/);
+  // Their deliveries go with them, so that the sweep below counts only its own.
+  for (const ep of hangs) assert.equal((await relay.api('DELETE', `/api/endpoints/${ep.id}`)).status, 204);
+});
+
 test('one sweep re-enqueues every overdue delivery, a page at a time', async () => {
   const ep = await endpoint(sink.webhook('sweep-token'), 'sweep');
   await relay.kill();

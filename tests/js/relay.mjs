@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +27,18 @@ export function freePort() {
   });
 }
 
+// Copies what the Worker runs (its configuration, js-shim/, the site and the wasm module) into `state` and
+// returns the copy's configuration: wrangler watches the Worker's files and reloads it when one is saved,
+// which kills the requests in flight (its proxy answers them 503 "Your worker restarted mid-request"), so a
+// relay of the tests runs from a snapshot that an edit made meanwhile does not touch.
+function snapshot(state) {
+  const into = join(state, 'worker');
+  for (const path of ['wrangler.toml', 'js-shim', 'build/site', 'build/wasm/dispatch.wasm']) {
+    cpSync(resolve(root, path), join(into, path), { recursive: true });
+  }
+  return join(into, 'wrangler.toml');
+}
+
 // `config` picks another wrangler configuration (the benchmarks' Workers); `migrate: false` skips D1; `port`
 // a port picked beforehand (freePort), for a peer that must know the relay's URL before it starts. The relay
 // serves /__scheduled (relay.scheduled) and its D1 can be read (relay.sql).
@@ -42,7 +54,8 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
   }
   const port = chosen ?? await freePort();
   const relay = { base: `http://127.0.0.1:${port}`, token, log: '', process: null, state };
-  const args = () => [devRelay, '--config', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
+  const runs = config === 'wrangler.toml' ? snapshot(state) : config;
+  const args = () => [devRelay, '--config', runs, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state,
     '--test-scheduled', '--var', `ADMIN_TOKEN:${token}`,
     ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])];
 
