@@ -503,22 +503,30 @@ async function preview(request, core, url) {
   return json(200, answer.message, { 'x-dispatch-cuts': String(answer.cuts?.length ?? 0) });
 }
 
-// The `limit` of a page: `fallback` when not given, null when it is not a whole number from 1 to 500.
-function pageLimit(url, fallback) {
+// The `limit` and `cursor` of a paged list: {limit, at} (`fallback` when no limit is given; `at`: the cursor's
+// {time, id}, or null for the first page), or {refused}: a limit that is not a whole number from 1 to 500, or a
+// cursor this API did not give.
+function pageQuery(url, fallback) {
   const given = url.searchParams.get('limit');
-  if (given === null) return fallback;
-  const limit = Number(given);
-  return Number.isInteger(limit) && limit >= 1 && limit <= 500 ? limit : null;
+  const limit = given === null ? fallback : Number(given);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+    return { refused: invalid('limit', 'limit must be an integer from 1 to 500') };
+  }
+  const cursor = url.searchParams.get('cursor');
+  const at = cursor === null ? null : readCursor(cursor);
+  if (cursor !== null && at === null) return { refused: invalid('cursor', 'cursor is not one this API gave (X-Next-Cursor)') };
+  return { limit, at };
 }
 
 const deliveryStatuses = ['pending', 'sending', 'delivered', 'failed', 'ignored', 'rejected'];
-const writeCursor = (row) => btoa(`${row.received_at}.${row.id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+// A cursor is a row's place in its list's order: {time, id} (a delivery's received_at, an endpoint's created_at).
+const writeCursor = ({ time, id }) => btoa(`${time}.${id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 
 function readCursor(text) {
   try {
     const [at, ...id] = atob(text.replaceAll('-', '+').replaceAll('_', '/')).split('.');
-    const receivedAt = Number(at);
-    return Number.isInteger(receivedAt) && id.length > 0 ? { received_at: receivedAt, id: id.join('.') } : null;
+    const time = Number(at);
+    return Number.isInteger(time) && id.length > 0 ? { time, id: id.join('.') } : null;
   } catch {
     return null;
   }
@@ -527,11 +535,9 @@ function readCursor(text) {
 // GET /api/endpoints/{id}/deliveries?limit&cursor&status&event: a page of the log, newest first; the next
 // page's cursor in `Link: <…>; rel="next"` and `X-Next-Cursor` (the body stays a plain array).
 async function deliveryPage(env, endpoint, url) {
-  const limit = pageLimit(url, 50);
-  if (limit === null) return invalid('limit', 'limit must be an integer from 1 to 500');
-  const cursorText = url.searchParams.get('cursor');
-  const before = cursorText === null ? null : readCursor(cursorText);
-  if (cursorText !== null && before === null) return invalid('cursor', 'cursor is not one this API gave (X-Next-Cursor)');
+  const { limit, at, refused } = pageQuery(url, 50);
+  if (refused) return refused;
+  const before = at && { received_at: at.time, id: at.id };
   const status = url.searchParams.get('status') || null;
   if (status !== null && !deliveryStatuses.includes(status)) {
     return invalid('status', `status must be one of ${deliveryStatuses.join(', ')}`);
@@ -539,30 +545,30 @@ async function deliveryPage(env, endpoint, url) {
   const event = url.searchParams.get('event') || null;
   if (event !== null && event.length > 200) return invalid('event', 'event is longer than 200 characters');
   const { rows, more } = await listDeliveries(env.DB, endpoint.id, { limit, before, status, event });
-  return json(200, rows.map((row) => deliveryView(row, false)), more ? nextPage(url, writeCursor(rows.at(-1))) : {});
+  const last = rows.at(-1);
+  return json(200, rows.map((row) => deliveryView(row, false)), more ? nextPage(url, { time: last.received_at, id: last.id }) : {});
 }
-
 
 // GET /api/endpoints?limit&cursor: a page of endpoints in the order they were made (N from 1 to 500, default
 // 100), without their templates (GET /api/endpoints/{id} has them); the next page's cursor in
 // `Link: <…>; rel="next"` and `X-Next-Cursor`, as for deliveries (the body stays a plain array).
 async function endpointList(request, env, url) {
-  const limit = pageLimit(url, 100);
-  if (limit === null) return invalid('limit', 'limit must be an integer from 1 to 500');
-  const cursorText = url.searchParams.get('cursor');
-  const after = cursorText === null ? null : readCursor(cursorText);
-  if (cursorText !== null && after === null) return invalid('cursor', 'cursor is not one this API gave (X-Next-Cursor)');
-  const { rows, more } = await listEndpoints(env.DB, { limit, after: after && { created_at: after.received_at, id: after.id } });
+  const { limit, at, refused } = pageQuery(url, 100);
+  if (refused) return refused;
+  const { rows, more } = await listEndpoints(env.DB, { limit, after: at && { created_at: at.time, id: at.id } });
   const base = baseUrl(request, env);
-  const headers = more ? nextPage(url, writeCursor({ received_at: rows.at(-1).created_at, id: rows.at(-1).id })) : {};
+  const last = rows.at(-1);
+  const headers = more ? nextPage(url, { time: last.created_at, id: last.id }) : {};
   return json(200, rows.map((endpoint) => {
     const { template, templates, ...view } = endpointView(endpoint, base, env);
     return view;
   }), headers);
 }
 
-// The headers that point at the next page: `Link: <…>; rel="next"` and `X-Next-Cursor`.
-function nextPage(url, cursor) {
+// The headers that point at the page after the row at `place` ({time, id}): `Link: <…>; rel="next"` and
+// `X-Next-Cursor`.
+function nextPage(url, place) {
+  const cursor = writeCursor(place);
   const next = new URL(url);
   next.searchParams.set('cursor', cursor);
   return { link: `<${next.pathname}${next.search}>; rel="next"`, 'x-next-cursor': cursor };
