@@ -1,4 +1,4 @@
-// The Sources page's shell: the session (sign in, sign out), the URL → view routing that keeps every view
+// The Sources page's shell: the session (sign in, sign out, sign out everywhere), the URL → view routing that keeps every view
 // shareable and the Back button working, and the context each view gets. The views live in their own
 // modules, loaded when first shown, so the list paints without the editor, the drawing or the wasm core.
 //
@@ -9,7 +9,7 @@
 //   /sources?endpoint={id}[&tab=settings][&delivery={id}][&status=…][&event=…]   a source's page
 
 import { ApiError, api, apiAll, isSignedOut, useCsrf } from '/sources-api.mjs';
-import { describeError, exactTime, h, notice, refreshTimes } from '/sources-dom.mjs';
+import { confirmDialog, describeError, exactTime, h, notice, refreshTimes, sentence } from '/sources-dom.mjs';
 import { renderList } from '/sources-list.mjs';
 
 const main = document.getElementById('main');
@@ -148,7 +148,8 @@ function showSignedIn() {
   if (when) note.title = `The session ends ${exactTime(session.expires_at)}; sign in again then.`;
 }
 
-function showSignIn({ expired = false, signedOut = false, retryUntil = 0 } = {}) {
+// `revoked`: the number of sessions "Sign out everywhere" ended, to say so.
+function showSignIn({ expired = false, signedOut = false, revoked = null, retryUntil = 0 } = {}) {
   view?.controller.abort();
   view?.cleanup?.();
   view = null;
@@ -161,6 +162,11 @@ function showSignIn({ expired = false, signedOut = false, retryUntil = 0 } = {})
   const message = h('div', { class: 'signin-message' });
   if (expired) message.append(notice('info', 'Your session has ended. Sign in again to carry on where you were.'));
   if (signedOut) message.append(notice('ok', 'You are signed out.'));
+  if (revoked !== null) {
+    const ended = revoked === 1 ? '1 session was ended' : `${revoked} sessions were ended`;
+    message.append(notice('ok', `You are signed out everywhere: ${ended}, this browser's included.`,
+      'Every browser has to sign in again. Scripts that use the admin token still work.'));
+  }
   let timer = null;
   const wait = (until) => {
     clearInterval(timer);
@@ -262,6 +268,43 @@ document.getElementById('sign-out').addEventListener('click', async () => {
     }
   }
   showSignIn({ signedOut: true });
+});
+
+// "Sign out everywhere", beside "Sign out": after a confirmation, ends every session of every browser
+// (POST /api/sessions/revoke), this one included. The header is static HTML; the button is added here.
+const signOutEverywhere = h('button', { type: 'button', id: 'sign-out-everywhere', class: 'secondary' }, 'Sign out everywhere');
+document.getElementById('sign-out').after(signOutEverywhere);
+let revokeFailure = null;
+signOutEverywhere.addEventListener('click', async () => {
+  const sure = await confirmDialog({
+    title: 'Sign out everywhere?',
+    body: ['Ends every signed-in session of this dispatch, in every browser, this one included. Scripts that use the admin token are not affected.',
+      'Everyone signed in, you too, has to sign in again with the admin token.'],
+    confirm: 'Sign out everywhere',
+  });
+  if (!sure) return;
+  revokeFailure?.remove();
+  revokeFailure = null;
+  signOutEverywhere.disabled = true;
+  let answer;
+  try {
+    answer = await api('POST', '/api/sessions/revoke', {});
+  } catch (error) {
+    signOutEverywhere.disabled = false;
+    if (isSignedOut(error)) {
+      showSignIn({ expired: true });
+      return;
+    }
+    const reason = error instanceof ApiError && error.reason ? sentence(error.reason)
+      : error instanceof ApiError ? `The relay answered ${error.status}.` : `Something failed in this page: ${error.message}.`;
+    const action = error instanceof ApiError && error.body.action ? h('p', {}, h('strong', {}, 'What to do: '), error.body.action) : null;
+    revokeFailure = notice('error', `Could not sign out everywhere. ${reason}`, action);
+    main.prepend(revokeFailure);
+    signOutEverywhere.focus();
+    return;
+  }
+  signOutEverywhere.disabled = false;
+  showSignIn({ revoked: Number(answer.body?.revoked) || 0 });
 });
 setInterval(() => refreshTimes(main), 30_000);
 

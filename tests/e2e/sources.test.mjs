@@ -5,8 +5,8 @@
 // pass?"), send to the Discord stand-in only after saying so, create; a push in Bitbucket shows up in Recent
 // deliveries with its message drawn, a push to a branch the filters leave out as ignored; open it, redeliver,
 // send a test event, change the filters and pull request threads, rotate the secret, disconnect. Then the refusals (a cross-site POST without
-// the CSRF token), the headers, the hand-made way, and the time to first render with 50 sources and a
-// 500-delivery log. Screenshots at 1400 and 390 px go to build/artifacts/sources-*.png.
+// the CSRF token), the headers, the hand-made way, the time to first render with 50 sources and a
+// 500-delivery log, and Sign out everywhere (a second browser's session ended too). Screenshots at 1400 and 390 px go to build/artifacts/sources-*.png.
 
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -816,6 +816,107 @@ test('Forget account: a confirmation, refused in words while a source still uses
   assert.equal(status, 200);
   assert.equal(deliveries.length, 1);
   await shots('forgotten');
+});
+
+test('Sign out everywhere: a confirmation (Cancel ends nothing), then every browser\'s session ends, this one\'s too, and the admin token still works', async () => {
+  await page.goto(`${relay.base}/sources`);
+  await view('list');
+  // The status of GET /api/session from a page: 200 while its browser is signed in.
+  const live = async (target) => target.evaluate(async () => (await fetch('/api/session')).status);
+  // A second browser (its own profile, its own cookie) signs in too: two sessions.
+  const elsewhere = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dispatch-sources-chromium-')), {
+    executablePath: chromiumPath,
+    viewport: wide,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const other = elsewhere.pages()[0] ?? await elsewhere.newPage();
+    watch(other);
+    await other.goto(`${relay.base}/sources`);
+    await other.getByLabel('Admin token').fill(token);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await view('list', other);
+    const sessions = () => relay.sql('SELECT count(*) AS n FROM sessions')[0].n;
+    const before = sessions();
+    assert.ok(before >= 2, `${before} sessions`);
+    assert.equal(await live(page), 200);
+    assert.equal(await live(other), 200);
+
+    const everywhere = page.getByRole('button', { name: 'Sign out everywhere' });
+    // Cancel: nothing happens.
+    await everywhere.click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    const asked = (await dialog.textContent()).replace(/\s+/g, ' ');
+    assert.ok(asked.includes('Ends every signed-in session of this dispatch, in every browser, this one included. Scripts that use the admin token are not affected.'), asked);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-out-everywhere', 'Cancel gives the focus back to the button');
+    assert.equal(sessions(), before);
+    assert.equal(await live(page), 200);
+    assert.equal(await live(other), 200);
+    assert.equal(await page.isVisible('#account'), true);
+
+    // Refused by the relay (the CSRF header taken off on the way): the reason in words, and nothing ended.
+    await page.route('**/api/sessions/revoke', (route) => {
+      const headers = { ...route.request().headers() };
+      delete headers['x-dispatch-csrf'];
+      return route.continue({ headers });
+    });
+    await everywhere.click();
+    await dialog.getByRole('button', { name: 'Sign out everywhere' }).click();
+    const refusal = page.locator('main > .notice.error');
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /^Could not sign out everywhere\. A change made with the session cookie needs the x-dispatch-csrf header/);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-out-everywhere');
+    assert.equal(sessions(), before);
+    assert.equal(await live(other), 200);
+    await page.unroute('**/api/sessions/revoke');
+
+    // Confirmed from the keyboard: Enter on the focused button, Tab to the dialog's confirm, Enter.
+    await page.locator('#sign-out-everywhere').focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await shots('sign-out-everywhere-dialog', page, { fullPage: false });
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Sign out everywhere');
+    const answered = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/sessions/revoke');
+    await page.keyboard.press('Enter');
+    const answer = await answered;
+    assert.equal(answer.status(), 200);
+    assert.deepEqual(await answer.json(), { revoked: before });
+    await page.getByLabel('Admin token').waitFor();
+    assert.equal(await refusal.count(), 0, 'the earlier refusal is gone');
+    const said = await page.textContent('.signin-message .notice.ok');
+    assert.match(said, new RegExp(`You are signed out everywhere: ${before} sessions were ended, this browser's included`));
+    assert.match(said, /Scripts that use the admin token still work/);
+    assert.equal(await page.isVisible('#account'), false);
+    assert.equal(sessions(), 0);
+    assert.ok(!(await context.cookies(relay.base)).some((cookie) => cookie.name === 'dispatch_session'), 'this browser\'s cookie is cleared');
+    await shots('signed-out-everywhere');
+
+    // The other browser still shows its list; its next call is refused and it asks to sign in again.
+    assert.equal(await other.isVisible('#account'), true);
+    await other.getByRole('link', { name: 'Sources' }).first().click();
+    await other.getByLabel('Admin token').waitFor();
+    assert.match(await other.textContent('.signin-message'), /Your session has ended/);
+    assert.equal(await other.isVisible('#account'), false);
+    await other.reload();
+    await other.getByLabel('Admin token').waitFor();
+    assert.equal(await live(other), 401);
+    // A script with the admin token is not affected.
+    assert.equal((await relay.api('GET', '/api/endpoints')).status, 200);
+  } finally {
+    await elsewhere.close();
+  }
+
+  // Signing in again works, on a new session.
+  await page.getByLabel('Admin token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.source-row').first().waitFor();
+  assert.equal(await page.isVisible('#sign-out-everywhere'), true);
+  assert.equal(await live(page), 200);
 });
 
 test('no console errors on any page of the scenario', () => {
