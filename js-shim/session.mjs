@@ -227,10 +227,13 @@ export async function sessionApi(request, env, describe) {
 }
 
 // POST /api/sessions/revoke: signs out everywhere (every session of every browser, this one included).
-// Answers {revoked: <sessions ended>} and clears this browser's cookie.
+// Answers {revoked: <live sessions ended>} (expired ones go too, uncounted) and clears this browser's cookie.
 export async function revokeSessions(request, env) {
-  const { meta } = await env.DB.prepare('DELETE FROM sessions').run();
-  return json(200, { revoked: meta.changes }, { 'set-cookie': cookie(request, env, '', 0) });
+  const [{ results }] = await env.DB.batch([
+    env.DB.prepare('SELECT count(*) AS live FROM sessions WHERE expires_at > ?').bind(Date.now()),
+    env.DB.prepare('DELETE FROM sessions'),
+  ]);
+  return json(200, { revoked: results[0].live }, { 'set-cookie': cookie(request, env, '', 0) });
 }
 
 // Removes expired sessions, OAuth states and old failure counts (the scheduled task).
