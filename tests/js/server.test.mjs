@@ -79,9 +79,15 @@ function fakeRelay() {
     };
     const base = `http://127.0.0.1:${server.address().port}`;
     const view = (e) => ({ ...e, url: `${base}/hooks/${e.id}`, secret: undefined });
-    const one = /^\/api\/endpoints\/([^/]+)$/.exec(request.url);
-    if (request.url === '/api/endpoints' && request.method === 'GET') return send(200, [...endpoints.values()].map(view));
-    if (request.url === '/api/endpoints' && request.method === 'POST') {
+    const url = new URL(request.url, base);
+    const one = /^\/api\/endpoints\/([^/]+)$/.exec(url.pathname);
+    if (url.pathname === '/api/endpoints' && request.method === 'GET') {
+      // Paged as the relay pages it: `limit` from 1 to 500 (default 100); this stand-in never has a second page.
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) return send(400, { code: 'request_invalid', field: 'limit' });
+      return send(200, [...endpoints.values()].slice(0, limit).map(view));
+    }
+    if (url.pathname === '/api/endpoints' && request.method === 'POST') {
       const input = JSON.parse(body);
       const endpoint = { id: `ep${next++}`, name: input.name, destination_url: input.destination_url, state: 'active', secret: 's3cret-demo-value' };
       endpoints.set(endpoint.id, endpoint);
@@ -144,7 +150,7 @@ describe('demo endpoint', () => {
     const found = await ensureDemoEndpoint({ ...options(), stateFile: other });
     assert.equal(found.endpoint.id, 'ep9');
     assert.equal(found.secret, null);
-    assert.deepEqual(relay.calls, ['GET /api/endpoints']);
+    assert.deepEqual(relay.calls, ['GET /api/endpoints?limit=500']);
     assert.deepEqual(JSON.parse(readFileSync(other, 'utf8')), { id: 'ep9', secret: null });
   });
 
