@@ -14,6 +14,8 @@
 // the error if the Worker does not start or fails.
 
 import { once } from 'node:events';
+import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { unstable_startWorker as startWorker } from 'wrangler';
@@ -60,6 +62,21 @@ function devInput(argv) {
   };
 }
 
+// The folder the Worker keeps its local D1 and queues in: --persist-to, else wrangler's .wrangler/state beside
+// the configuration.
+function persistFolder(argv) {
+  const { values } = parseArgs({ args: argv, strict: false, options: { config: { type: 'string' }, 'persist-to': { type: 'string' } } });
+  return values['persist-to'] ?? join(dirname(values.config ?? 'wrangler.toml'), '.wrangler', 'state');
+}
+
+// Takes the group's and others' bits off `path` and everything below it (a folder that is not there is left).
+function privateTree(path) {
+  if (!existsSync(path)) return;
+  const stat = statSync(path);
+  chmodSync(path, stat.mode & 0o700);
+  if (stat.isDirectory()) for (const entry of readdirSync(path)) privateTree(join(path, entry));
+}
+
 // Starts the Worker for `argv` and returns once it answers; throws what stopped it from starting (startWorker's
 // error, or the first error its dev environment reports before it is ready), the Worker disposed of.
 async function start(argv) {
@@ -84,6 +101,10 @@ function failure(event) {
 
 // Runs the launcher: starts the Worker, stops it on SIGINT or SIGTERM (exit 0) or when it fails (exit 1).
 async function main() {
+  // The local D1 holds every endpoint and payload: what the Worker writes (workerd inherits this) is private to
+  // the user who runs it, and so is a state folder that an earlier run left readable.
+  process.umask(0o077);
+  privateTree(persistFolder(process.argv.slice(2)));
   let worker;
   try {
     worker = await start(process.argv.slice(2));

@@ -1,10 +1,12 @@
-// The relay opens no V8 inspector (the security probe of the local relay): whatever attaches to one reads the
-// Worker's variables, ADMIN_TOKEN and SECRETS_KEY. Every TCP port that the relay's processes listen on (its
-// process group: the launcher and the workerd processes under it) is asked `GET /json`, and none may list
-// DevTools targets.
+// The local relay keeps its secrets to itself (the security probe of the local relay). It opens no V8 inspector:
+// whatever attaches to one reads the Worker's variables, ADMIN_TOKEN and SECRETS_KEY. Every TCP port that the
+// relay's processes listen on (its process group: the launcher and the workerd processes under it) is asked
+// `GET /json`, and none may list DevTools targets. And its local D1, every endpoint and payload, is readable by
+// its user alone.
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startRelay } from './relay.mjs';
@@ -96,4 +98,20 @@ test('no port of the relay\'s processes answers GET /json with DevTools targets'
     }
   }
   assert.deepEqual(inspectors, [], 'a V8 inspector is listening');
+});
+
+test('the local D1 and queues are private to the user who runs the relay (no group or other bits)', async () => {
+  assert.equal((await relay.api('POST', '/api/endpoints', {
+    name: 'private-state', destination_url: 'https://discord.com/api/webhooks/1/private-state', events: { mode: 'push' },
+  })).status, 201);
+  const open = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if ((statSync(path).mode & 0o077) !== 0) open.push(`${path} ${(statSync(path).mode & 0o777).toString(8)}`);
+      if (entry.isDirectory()) walk(path);
+    }
+  };
+  walk(join(relay.state, 'v3'));
+  assert.deepEqual(open, []);
 });
