@@ -174,9 +174,10 @@ async function receiveOnce(request, env, core, endpointId, test, ctx) {
     };
     outcome = await decide();
     // A signature the cached settings refuse may be under a secret rotated since (through another isolate):
-    // read once more, and decide again if the endpoint changed.
+    // read once more (at most once a second, however many wrong signatures come), and decide again if the
+    // endpoint changed.
     if (outcome.code === 'signature_mismatch' && read.age > 1000) {
-      const fresh = await getEndpoint(env, endpoint.id);
+      const { endpoint: fresh } = await getEndpointCached(env, endpoint.id, Date.now(), 1000);
       if (fresh && fresh.version !== endpoint.version) {
         endpoint = fresh;
         outcome = await decide();

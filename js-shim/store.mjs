@@ -66,10 +66,10 @@ const endpointCacheSize = 1000;
 const cachedEndpoints = new Map(); // id -> {endpoint (null: no such endpoint), at}
 
 // Returns {endpoint, age}: getEndpoint's answer (null for none), from the cache while it is younger than
-// endpointLifeMs, and how old it is in milliseconds (0: just read).
-export async function getEndpointCached(env, id, now = Date.now()) {
+// `maxAgeMs` (at most endpointLifeMs), and how old it is in milliseconds (0: just read, and cached).
+export async function getEndpointCached(env, id, now = Date.now(), maxAgeMs = endpointLifeMs) {
   const hit = cachedEndpoints.get(id);
-  if (hit && now - hit.at < endpointLifeMs) return { endpoint: hit.endpoint, age: now - hit.at };
+  if (hit && now - hit.at < Math.min(maxAgeMs, endpointLifeMs)) return { endpoint: hit.endpoint, age: now - hit.at };
   const endpoint = await getEndpoint(env, id);
   cachedEndpoints.delete(id);
   if (cachedEndpoints.size >= endpointCacheSize) cachedEndpoints.delete(cachedEndpoints.keys().next().value);
