@@ -9,7 +9,7 @@ import {
 } from './bitbucket.mjs';
 import { logEvent } from './deliver.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken } from './http.mjs';
-import { base64url, open, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+import { base64url, open, places, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
 import { readCookie, secureOrigin } from './session.mjs';
 
 const stateSeconds = 10 * 60;
@@ -87,8 +87,8 @@ export function connectionView(row, sources = 0) {
 
 async function storeTokens(env, id, tokens, now) {
   return {
-    access: await seal(env, tokens.access_token, `connection:${id}:access`),
-    refresh: await seal(env, tokens.refresh_token, `connection:${id}:refresh`),
+    access: await seal(env, tokens.access_token, places.accessToken(id)),
+    refresh: await seal(env, tokens.refresh_token, places.refreshToken(id)),
     expiresAt: now + tokens.expires_in * 1000,
   };
 }
@@ -118,11 +118,11 @@ async function refreshed(env, row) {
     const won = await env.DB.prepare(`UPDATE connections SET refresh_lease = ?1, refresh_lease_until = ?2
         WHERE id = ?3 AND token_version = ?4 AND status = 'ok' AND (refresh_lease_until IS NULL OR refresh_lease_until < ?5)
         RETURNING refresh_token`).bind(lease, now + leaseMs, row.id, row.token_version, now).first();
-    if (won) return refreshWith(env, row, await open(env, won.refresh_token, `connection:${row.id}:refresh`));
+    if (won) return refreshWith(env, row, await open(env, won.refresh_token, places.refreshToken(row.id)));
     const current = await getConnection(env.DB, row.id);
     if (!current) throw new NeedsReconnect('the connection was removed');
     if (current.status !== 'ok') throw new NeedsReconnect(current.reason ?? 'the connection needs reconnecting');
-    if (current.token_version !== row.token_version) return open(env, current.access_token, `connection:${row.id}:access`);
+    if (current.token_version !== row.token_version) return open(env, current.access_token, places.accessToken(row.id));
     if (Date.now() > deadline) {
       throw new BitbucketError(503, 'bitbucket_unavailable', 'a refresh of this connection\'s token is taking too long; try again');
     }
@@ -166,13 +166,13 @@ export function connectionClient(env, id) {
   return apiClient(config, {
     async get() {
       const row = await current();
-      if (row.expires_at - Date.now() > refreshMarginMs) return open(env, row.access_token, `connection:${id}:access`);
+      if (row.expires_at - Date.now() > refreshMarginMs) return open(env, row.access_token, places.accessToken(id));
       return refreshed(env, row);
     },
     // After a 401 with `stale`: a newer token when someone refreshed meanwhile, else a refresh.
     async renew(stale) {
       const row = await current();
-      const access = await open(env, row.access_token, `connection:${id}:access`);
+      const access = await open(env, row.access_token, places.accessToken(id));
       return access !== stale ? access : refreshed(env, row);
     },
     async dead(reason) {

@@ -2,8 +2,9 @@
 // D1, enqueue what is to be delivered, and answer Bitbucket without waiting on the destination.
 
 import { enqueue, logEvent } from './deliver.mjs';
-import { drain, json, methodNotAllowed, readLimited } from './http.mjs';
+import { json, methodNotAllowed, readLimited, withBodyDrained } from './http.mjs';
 import { foldRefusal } from './refusals.mjs';
+import { sha256Hex } from './secrets.mjs';
 import { getEndpoint, getEndpointCached, recordVerified } from './store.mjs';
 
 const keptHeaderBytes = 4096;
@@ -89,19 +90,10 @@ export function replayWindowMs(env) {
   return seconds * 1000;
 }
 
-async function sha256Hex(bytes) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
 // Takes one request to /hooks/{endpoint}. `test`: the request is the Sources page's "Send test event".
 // `ctx`: the request's context, which keeps a batch of refusals alive until it is written (refusals.mjs).
-export async function receive(request, env, core, endpointId, { test = false, ctx = null } = {}) {
-  try {
-    return await receiveOnce(request, env, core, endpointId, test, ctx);
-  } finally {
-    if (request.body && !request.bodyUsed) await drain(request.body);
-  }
+export function receive(request, env, core, endpointId, { test = false, ctx = null } = {}) {
+  return withBodyDrained(request, () => receiveOnce(request, env, core, endpointId, test, ctx));
 }
 
 // How often a 404 for an unknown hook URL is logged: the first, then one in this many (a flood of guesses).

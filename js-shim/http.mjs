@@ -65,11 +65,11 @@ const drainIdleMs = 250;
 const drainMs = 2000;
 const drainBytes = 8 * 1024 * 1024;
 
-// Reads and drops what is left of a body the answer did not need (the receive path's and the admin API's). Reading it keeps the connection usable for
+// Reads and drops what is left of a body the answer did not need. Reading it keeps the connection usable for
 // the next request (wrangler dev's proxy breaks it otherwise); the limits stop a sender that declared more
 // than it sends (a Content-Length over 1 MiB, 10 bytes of body) from holding the answer back: the runtime
 // (wrangler dev drains an unread body) waited for all of it, and the sender got no answer until it gave up.
-export async function drain(body) {
+async function drain(body) {
   const reader = body.getReader();
   const started = Date.now();
   let size = 0;
@@ -87,6 +87,16 @@ export async function drain(body) {
   } finally {
     clearTimeout(timer);
     reader.cancel().catch(() => {});
+  }
+}
+
+// Returns what `answer()` answers to `request`, once what is left of a body it did not read is drained (within
+// drain's bounds): a refusal is answered though a declared body never comes (the receive path, the admin API).
+export async function withBodyDrained(request, answer) {
+  try {
+    return await answer();
+  } finally {
+    if (request.body && !request.bodyUsed) await drain(request.body);
   }
 }
 

@@ -42,7 +42,7 @@ export function createLanes(options = {}) {
 
     // Gives a slot back with what its POST came to: `timedOut` makes the destination slow; `answered` (any HTTP
     // answer) makes it well again.
-    leave(slot, { timedOut = false, answered = false } = {}, now = 0) {
+    leave(slot, { timedOut = false, answered = false }, now) {
       const left = (inFlight.get(slot.key) ?? 1) - 1;
       if (left > 0) inFlight.set(slot.key, left);
       else inFlight.delete(slot.key);

@@ -18,7 +18,7 @@ async function flush(env, name) {
   batches.delete(name);
   if (!batch || batch.count === 0) return;
   const { latest, count, key } = batch;
-  const folded = await recordRefusal(env.DB, { ...latest, last_seen_at: latest.received_at }, key, count);
+  const folded = await recordRefusal(env.DB, latest, key, count);
   logEvent('hook_refused_batch', {
     endpoint: latest.endpoint_id, delivery: folded.id, status: latest.answered, code: latest.code, count, total: folded.count,
   });

@@ -136,6 +136,7 @@ export async function open(env, stored, context) {
   throw new SecretUnreadable(context, keyId);
 }
 
+
 const hex = (bytes) => Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, '0')).join('');
 
 // Keyed fingerprints of `value` for `purpose`, to find equal values without keeping them in the clear: an
@@ -149,31 +150,31 @@ export async function fingerprints(env, purpose, value) {
   return Promise.all(ring.map(async ({ id, fingerprint }) => `f2.${id}.${hex(await crypto.subtle.sign('HMAC', fingerprint, message))}`));
 }
 
-// An endpoint's webhook secret as stored: encrypted when SECRETS_KEY is set, else as it is (local runs without one).
-export async function sealEndpointSecret(env, endpointId, secret) {
-  if (secret === null || secret === undefined) return null;
-  return canEncrypt(env) ? seal(env, secret, `endpoint:${endpointId}:secret`) : secret;
+// The place each sealed value is bound to (the additional data of its seal), by the row's id: a value sealed
+// for one place does not open in another.
+export const places = {
+  endpointSecret: (id) => `endpoint:${id}:secret`,   // an endpoint's secret and its previous one
+  destination: (id) => `endpoint:${id}:destination`, // a destination URL: whoever has a Discord webhook's URL posts into its channel
+  accessToken: (id) => `connection:${id}:access`,
+  refreshToken: (id) => `connection:${id}:refresh`,
+};
+
+// A value as stored at `place`: sealed when SECRETS_KEY is set, else as it is (local runs without one); null
+// stays null.
+export async function sealAt(env, place, plain) {
+  if (plain === null || plain === undefined) return null;
+  return canEncrypt(env) ? seal(env, plain, place) : plain;
 }
 
-export async function openEndpointSecret(env, endpointId, stored) {
+// What sealAt stored at `place`, opened; null stays null.
+export async function openAt(env, place, stored) {
   if (stored === null || stored === undefined) return null;
-  return open(env, stored, `endpoint:${endpointId}:secret`);
+  return open(env, stored, place);
 }
 
-// An endpoint's destination URL as stored: sealed like its secret (the URL is itself a credential: whoever has
-// a Discord webhook's URL posts into its channel), else as it is.
-export async function sealDestination(env, endpointId, url) {
-  return canEncrypt(env) ? seal(env, url, `endpoint:${endpointId}:destination`) : url;
-}
-
-export async function openDestination(env, endpointId, stored) {
-  return open(env, stored, `endpoint:${endpointId}:destination`);
-}
-
-// Returns the lowercase hex SHA-256 of a text (how session ids and OAuth states are stored).
-export async function sha256Hex(text) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+// Returns the lowercase hex SHA-256 of a text or of bytes (session ids, OAuth states, remembered bodies).
+export async function sha256Hex(value) {
+  return hex(await crypto.subtle.digest('SHA-256', typeof value === 'string' ? encoder.encode(value) : value));
 }
 
 // Returns the X-Hub-Signature value Bitbucket would send for `body` (bytes) under `secret`.

@@ -2,9 +2,7 @@
 // Worker is here; callers pass times in milliseconds since the epoch.
 
 import { maskDestination } from './policy.mjs';
-import {
-  currentSealPrefix, fingerprints, open, openDestination, openEndpointSecret, seal, sealDestination, sealEndpointSecret,
-} from './secrets.mjs';
+import { currentSealPrefix, fingerprints, open, openAt, places, seal, sealAt } from './secrets.mjs';
 
 const endpointColumns = `id, name, events, template, templates, filters, threads, destination_masked, destination_status,
   destination_error, active, provider, connection_id, repository, repository_uuid, hook_uuid, source_status,
@@ -29,19 +27,18 @@ const orNull = (value) => (value === undefined || value === null ? null : JSON.s
 
 // A destination as the API shows it: the masked form stored beside the sealed URL, or, for a row the re-seal
 // has not reached yet (stored before destinations were sealed), the URL it still holds in the clear, masked.
-function shownDestination(row) {
-  if (row.destination_masked !== null && row.destination_masked !== undefined) return row.destination_masked;
-  return /^v[12]\./.test(row.destination_url ?? '') ? '(sealed)' : maskDestination(row.destination_url);
+// (A sealed URL always has its mask beside it.)
+const shownDestination = (row) => row.destination_masked ?? maskDestination(row.destination_url);
+
+// What is kept beside a sealed destination URL: its mask for display, and its fingerprint, so that the same
+// destination can be found without opening every row.
+async function destinationBeside(env, url) {
+  return { destination_masked: maskDestination(url), destination_hash: (await fingerprints(env, 'destination', url))[0] };
 }
 
-// The columns that store a destination URL: sealed, masked for display, and fingerprinted so that the same
-// destination can be found without opening every row.
+// The columns that store a destination URL: sealed, and what is kept beside it.
 async function destinationColumns(env, id, url) {
-  return {
-    destination_url: await sealDestination(env, id, url),
-    destination_masked: maskDestination(url),
-    destination_hash: (await fingerprints(env, 'destination', url))[0],
-  };
+  return { destination_url: await sealAt(env, places.destination(id), url), ...await destinationBeside(env, url) };
 }
 
 // Returns an endpoint with its secrets and its destination opened (`secret`, `previous_secret` inside its
@@ -51,9 +48,9 @@ export async function getEndpoint(env, id) {
       WHERE id = ?`).bind(id).first();
   if (!row) return null;
   const endpoint = endpointFromRow(row);
-  endpoint.secret = await openEndpointSecret(env, id, row.secret);
-  endpoint.previous_secret = await openEndpointSecret(env, id, row.previous_secret);
-  endpoint.destination_url = await openDestination(env, id, row.destination_url);
+  endpoint.secret = await openAt(env, places.endpointSecret(id), row.secret);
+  endpoint.previous_secret = await openAt(env, places.endpointSecret(id), row.previous_secret);
+  endpoint.destination_url = await openAt(env, places.destination(id), row.destination_url);
   endpoint.destination_stored = row.destination_url;
   return endpoint;
 }
@@ -121,11 +118,11 @@ export async function insertEndpoint(env, endpoint, now) {
       destination_url, destination_masked, destination_hash, active, ${sourceColumns.join(', ')}, previous_secret,
       created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${sourceColumns.map(() => '?').join(', ')}, ?, ?, ?)`)
-    .bind(endpoint.id, endpoint.name, await sealEndpointSecret(env, endpoint.id, endpoint.secret),
+    .bind(endpoint.id, endpoint.name, await sealAt(env, places.endpointSecret(endpoint.id), endpoint.secret),
       JSON.stringify(endpoint.events), orNull(endpoint.template), orNull(endpoint.templates), orNull(endpoint.filters),
       endpoint.threads ?? null, destination.destination_url, destination.destination_masked, destination.destination_hash,
       endpoint.active === false ? 0 : 1, ...sourceColumns.map((name) => endpoint[name] ?? null),
-      await sealEndpointSecret(env, endpoint.id, endpoint.previous_secret), now, now)
+      await sealAt(env, places.endpointSecret(endpoint.id), endpoint.previous_secret), now, now)
     .run();
 }
 
@@ -153,7 +150,7 @@ export async function updateEndpoint(env, id, version, changes, now) {
   for (const [name, value] of Object.entries(changes)) {
     if (name === 'secret' || name === 'previous_secret') {
       columns.push(name);
-      values.push(await sealEndpointSecret(env, id, value));
+      values.push(await sealAt(env, places.endpointSecret(id), value));
     } else if (name === 'destination_url') {
       for (const [column, stored] of Object.entries(await destinationColumns(env, id, value))) {
         columns.push(column);
@@ -229,7 +226,7 @@ export async function recordRefusal(db, row, key, count = 1) {
       VALUES (${requestPlaceholders}, ?, ?, ?)
       ON CONFLICT (endpoint_id, aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET ${foldLatest}
       RETURNING id, request_count`)
-    .bind(...requestValues(row), key, row.last_seen_at ?? row.received_at, count).first();
+    .bind(...requestValues(row), key, row.received_at, count).first();
   return { id: folded.id, count: folded.request_count };
 }
 
@@ -302,7 +299,7 @@ export async function claim(env, id, now, leaseMs) {
   // The destination opened for the POST, and as stored (markDestinationBroken writes only if it is unchanged).
   if (endpoint) {
     endpoint.destination_stored = endpoint.destination_url;
-    endpoint.destination_url = await openDestination(env, row.endpoint_id, endpoint.destination_url);
+    endpoint.destination_url = await openAt(env, places.destination(row.endpoint_id), endpoint.destination_url);
   }
   // `thread`: a pull request event's thread (threads.mjs), null for any other delivery.
   return { ...row, attempt_log: JSON.parse(row.attempt_log ?? '[]'), thread: row.thread === null ? null : JSON.parse(row.thread), endpoint };
@@ -343,21 +340,12 @@ export async function settleDecision(db, delivery, decision, fields, now) {
 
 // The sealed columns of each table, with the place each value is bound to (secrets.mjs).
 const sealedColumns = {
-  endpoints: {
-    secret: (id) => `endpoint:${id}:secret`,
-    previous_secret: (id) => `endpoint:${id}:secret`,
-    destination_url: (id) => `endpoint:${id}:destination`,
-  },
-  connections: { access_token: (id) => `connection:${id}:access`, refresh_token: (id) => `connection:${id}:refresh` },
+  endpoints: { secret: places.endpointSecret, previous_secret: places.endpointSecret, destination_url: places.destination },
+  connections: { access_token: places.accessToken, refresh_token: places.refreshToken },
 };
 // Columns kept beside a sealed one and written again with it: a destination's mask and fingerprint (rows stored
 // before destinations were sealed have neither; a fingerprint follows the key that seals).
-const derivedColumns = {
-  destination_url: async (env, id, plain) => {
-    const { destination_masked: masked, destination_hash: hash } = await destinationColumns(env, id, plain);
-    return { destination_masked: masked, destination_hash: hash };
-  },
-};
+const derivedColumns = { destination_url: (env, id, plain) => destinationBeside(env, plain) };
 const resealPage = 100;
 
 // Re-seals with SECRETS_KEY what an older key (SECRETS_KEY_PREVIOUS) or no key sealed, at most `budget` rows

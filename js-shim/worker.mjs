@@ -13,7 +13,7 @@ import { instantiateCore, instantiateCoreNow, warmUp, warmUpCodes } from './core
 import { adminApi, baseUrl } from './admin.mjs';
 import { bindingCookie, connectFault, oauthCallback, startAuthorization } from './connections.mjs';
 import { consume, logEvent, maintain, sweep } from './deliver.mjs';
-import { drain, methodNotAllowed, problem } from './http.mjs';
+import { methodNotAllowed, problem, withBodyDrained } from './http.mjs';
 import { deliveryConfig } from './policy.mjs';
 import { receive } from './hooks.mjs';
 import { currentSession, purgeSessions } from './session.mjs';
@@ -79,14 +79,8 @@ async function route(request, env, ctx) {
   const url = new URL(request.url);
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
   if (hook) return receive(request, env, core, hook[1], { ctx });
-  if (url.pathname.startsWith('/api/')) {
-    // A refusal (401, 404, 405, 413) is answered without waiting for a body that was declared and not sent.
-    try {
-      return await adminApi(request, env, core, url);
-    } finally {
-      if (request.body && !request.bodyUsed) await drain(request.body);
-    }
-  }
+  // A refusal (401, 404, 405, 413) is answered without waiting for a body that was declared and not sent.
+  if (url.pathname.startsWith('/api/')) return withBodyDrained(request, () => adminApi(request, env, core, url));
   if (url.pathname === '/connect/bitbucket') return connect(request, env);
   if (url.pathname === '/oauth/bitbucket/callback') {
     if (request.method !== 'GET') return methodNotAllowed(['GET']);

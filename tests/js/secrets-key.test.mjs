@@ -165,7 +165,8 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
 });
 
 test('a malformed key is named, and nothing is stored in the clear because of it', async () => {
-  const { canEncrypt, secretsKeyFault, sealEndpointSecret } = await import('../../js-shim/secrets.mjs');
+  const { canEncrypt, places, sealAt, secretsKeyFault } = await import('../../js-shim/secrets.mjs');
+  const sealEndpointSecret = (env, id, secret) => sealAt(env, places.endpointSecret(id), secret);
   assert.equal(secretsKeyFault({ SECRETS_KEY: keyB, SECRETS_KEY_PREVIOUS: `${keyA}, not-a-key` }),
     'SECRETS_KEY_PREVIOUS: key 2 is not 32 bytes in base64');
   assert.equal(secretsKeyFault({ SECRETS_KEY: keyB, SECRETS_KEY_PREVIOUS: `${keyA},${keyC} ` }), null);
