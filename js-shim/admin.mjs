@@ -5,7 +5,7 @@
 import { BitbucketError, bitbucketConfig } from './bitbucket.mjs';
 import { connectFault, connectionsApi } from './connections.mjs';
 import { enqueue, logEvent } from './deliver.mjs';
-import { destinationRefusal } from './destination.mjs';
+import { destinationRefusal, localDestinationsAllowed } from './shared/destination.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken, readLimited } from './http.mjs';
 import { brokenDestination, maskDestination } from './policy.mjs';
 import { coreSettings, messageTitle, receive } from './hooks.mjs';
@@ -15,7 +15,7 @@ import {
 } from './sources.mjs';
 import {
   deleteEndpoint, dueNow, findTwinSource, getDelivery, getDeliveryBody, getEndpoint, insertEndpoint, listDeliveries, listEndpoints,
-  recordRequest, updateEndpoint,
+  listUnsent, listedAt, recordRequest, updateEndpoint,
 } from './store.mjs';
 
 const maxRequestBytes = 2 * 1024 * 1024; // a 1 MiB payload inside a preview request, with room to spare
@@ -27,6 +27,8 @@ const nestedFields = { events: ['mode', 'custom'], source: ['connection', 'repos
 // Deeper than any message template needs; a deeper body is refused before anything walks it recursively.
 const maxRequestDepth = 64;
 const endpointWriteAttempts = 5;
+// The most deliveries offered again at once after a broken destination is resumed.
+const maxUnsent = 100;
 
 const invalid = (field, reason, extra = {}) => problem(400, 'request_invalid', reason, { field, ...extra });
 
@@ -65,21 +67,6 @@ function tooDeep(body) {
   return undefined;
 }
 
-// Checks a destination: an https URL without credentials, to a public address (destination.mjs; plain http
-// and private addresses only in local development). Returns a reason, or null when it is fine.
-function destinationFault(value, env) {
-  if (typeof value !== 'string' || value.length === 0) return 'destination_url must be a URL string';
-  if (value.length > 2048) return 'destination_url is longer than 2048 characters';
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'destination_url is not a URL';
-  }
-  if (url.username || url.password) return 'destination_url must not carry a user name or password';
-  return destinationRefusal(value, env);
-}
-
 function secretFault(value) {
   if (typeof value !== 'string' || !/^[\x21-\x7e]{16,256}$/.test(value)) {
     return 'secret must be 16 to 256 printable ASCII characters without spaces';
@@ -94,7 +81,8 @@ function endpointFault(core, endpoint, env, request) {
   if (typeof endpoint.name !== 'string' || endpoint.name.trim() === '' || endpoint.name.length > 100) {
     return invalid('name', 'name must be a non-empty string of at most 100 characters');
   }
-  const destination = destinationFault(endpoint.destination_url, env);
+  // The one rule the pages use too (shared/destination.mjs).
+  const destination = destinationRefusal(endpoint.destination_url, env);
   if (destination) return invalid('destination_url', destination);
   const secret = secretFault(endpoint.secret);
   if (secret) return invalid('secret', secret);
@@ -346,8 +334,9 @@ async function changeEndpoint(request, env, core, { id }) {
     }
     const changes = { ...body };
     if ('threads' in changes) changes.threads = storedThreads(changes.threads);
-    // A new destination gets a fresh start; so does the same one when the caller says it works again.
-    if ((body.destination_url !== undefined && body.destination_url !== endpoint.destination_url) || 'destination_status' in body) {
+    // A destination saved gets a fresh start, the same one saved again included (the page's Settings: "it works
+    // again"); so does the current one when the caller says it works again.
+    if (body.destination_url !== undefined || 'destination_status' in body) {
       changes.destination_status = 'ok';
       changes.destination_error = null;
     }
@@ -439,6 +428,8 @@ async function sendTestEvent(request, env, core, endpoint) {
     return invalid('event', `event must be one of the catalogue's keys (GET /api/events), not ${JSON.stringify(body.event)}`);
   }
   if (!endpoint.active) return problem(409, 'endpoint_inactive', 'the endpoint is disconnected: Bitbucket would get 410');
+  // Said before anything is recorded: a test accepted here would only fail unsent.
+  if (endpoint.destination_status === 'broken') return problem(409, 'destination_broken', brokenDestination(endpoint.destination_error));
   const samples = await (await env.ASSETS.fetch(new URL('/samples.json', request.url))).json();
   const sample = await sampleDelivery(samples, endpoint, body.event);
   const signed = new Request(`${new URL(request.url).origin}/hooks/${endpoint.id}`, { method: 'POST', headers: sample.headers, body: sample.body });
@@ -450,6 +441,31 @@ async function sendTestEvent(request, env, core, endpoint) {
   if (answer.code) result.code = answer.code;
   if (answer.reason) result.reason = answer.reason;
   return json(200, result);
+}
+
+// What failed since the endpoint's last message got through and was not sent again (store.listUnsent), as
+// the delivery log shows it: what a page offers to redeliver once a broken destination works again.
+async function unsent(env, endpoint) {
+  return (await listUnsent(env.DB, endpoint.id, maxUnsent)).map((row) => deliveryView(row, false));
+}
+
+// POST /api/endpoints/{id}/resume: the destination works again. Clears the broken mark (as PATCH
+// {"destination_status":"ok"} does) and answers the endpoint with `unsent`, the deliveries to offer again.
+async function resume(request, env, { id }) {
+  const refused = await noFields(request);
+  if (refused) return refused;
+  for (let attempt = 0; attempt < endpointWriteAttempts; attempt += 1) {
+    const endpoint = await getEndpoint(env, id);
+    if (!endpoint) return problem(404, 'not_found', `no endpoint ${id}`);
+    const changes = { destination_status: 'ok', destination_error: null };
+    const now = Date.now();
+    if (endpoint.destination_status !== 'broken' || await updateEndpoint(env, id, endpoint.version, changes, now)) {
+      if (endpoint.destination_status === 'broken') logEvent('destination_resumed', { endpoint: id });
+      const view = endpointView({ ...endpoint, ...changes, updated_at: now }, baseUrl(request, env), env);
+      return json(200, { ...view, unsent: await unsent(env, endpoint) });
+    }
+  }
+  return problem(409, 'endpoint_changed', 'the endpoint kept changing while it was resumed; read it again and retry');
 }
 
 // Reads the body of a call that takes no fields: none, or {}. Returns the refusal, or null.
@@ -472,7 +488,7 @@ async function redeliver(request, env, core, id) {
   const endpoint = await getEndpoint(env, recorded.endpoint_id);
   if (!endpoint.active) return problem(409, 'endpoint_inactive', 'the endpoint is disconnected; set active to true first');
   if (endpoint.destination_status === 'broken') {
-    return problem(409, 'destination_broken', `${brokenDestination(endpoint.destination_error)}; change destination_url, or PATCH {"destination_status":"ok"} once it works again`);
+    return problem(409, 'destination_broken', brokenDestination(endpoint.destination_error));
   }
   const refusal = destinationRefusal(endpoint.destination_url, env);
   if (refusal) return problem(409, 'destination_refused', `${refusal}; change destination_url first`);
@@ -519,7 +535,8 @@ function pageQuery(url, fallback) {
 }
 
 const deliveryStatuses = ['pending', 'sending', 'delivered', 'failed', 'ignored', 'rejected'];
-// A cursor is a row's place in its list's order: {time, id} (a delivery's received_at, an endpoint's created_at).
+// A cursor is a row's place in its list's order: {time, id} (a delivery's latest request, store.listedAt; an
+// endpoint's created_at).
 const writeCursor = ({ time, id }) => btoa(`${time}.${id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 
 function readCursor(text) {
@@ -537,7 +554,7 @@ function readCursor(text) {
 async function deliveryPage(env, endpoint, url) {
   const { limit, at, refused } = pageQuery(url, 50);
   if (refused) return refused;
-  const before = at && { received_at: at.time, id: at.id };
+  const before = at && { at: at.time, id: at.id };
   const status = url.searchParams.get('status') || null;
   if (status !== null && !deliveryStatuses.includes(status)) {
     return invalid('status', `status must be one of ${deliveryStatuses.join(', ')}`);
@@ -546,7 +563,7 @@ async function deliveryPage(env, endpoint, url) {
   if (event !== null && event.length > 200) return invalid('event', 'event is longer than 200 characters');
   const { rows, more } = await listDeliveries(env.DB, endpoint.id, { limit, before, status, event });
   const last = rows.at(-1);
-  return json(200, rows.map((row) => deliveryView(row, false)), more ? nextPage(url, { time: last.received_at, id: last.id }) : {});
+  return json(200, rows.map((row) => deliveryView(row, false)), more ? nextPage(url, { time: listedAt(last), id: last.id }) : {});
 }
 
 // GET /api/endpoints?limit&cursor: a page of endpoints in the order they were made (N from 1 to 500, default
@@ -604,6 +621,12 @@ const routes = [
   [/^\/api\/endpoints\/([^/]+)\/disconnect$/, {
     POST: (request, env, core, endpoint) => disconnect(request, env, endpoint),
   }, 'endpoint'],
+  [/^\/api\/endpoints\/([^/]+)\/resume$/, {
+    POST: (request, env, core, endpoint) => resume(request, env, endpoint),
+  }, 'endpoint'],
+  [/^\/api\/endpoints\/([^/]+)\/unsent$/, {
+    GET: async (request, env, core, endpoint) => json(200, await unsent(env, endpoint)),
+  }, 'endpoint'],
   [/^\/api\/endpoints\/([^/]+)\/test$/, {
     POST: (request, env, core, endpoint) => sendTestEvent(request, env, core, endpoint),
   }, 'endpoint', 'lazyCore'],
@@ -658,6 +681,8 @@ function describe(request, env) {
       callback_url: `${base}/oauth/bitbucket/callback`,
     },
     public_base_url: base,
+    // The pages check a destination by the same rule as the API: local ones are allowed here or not.
+    local_destinations: localDestinationsAllowed(env),
   };
 }
 

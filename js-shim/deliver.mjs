@@ -2,8 +2,8 @@
 // endpoint with threads goes to its thread: threads.mjs), and the outbox sweep that re-enqueues what D1 still
 // holds as unsent (a lost queue message, a worker killed mid-POST).
 
-import { destinationRefusal } from './destination.mjs';
-import { brokenDestination, decide, deliveryConfig, discordWebhookPart, waitUrl } from './policy.mjs';
+import { destinationRefusal } from './shared/destination.mjs';
+import { brokenDestination, decide, deliveryConfig, discordWebhookPart, networkFailure, waitUrl } from './policy.mjs';
 import { canEncrypt, rotating } from './secrets.mjs';
 import { createLanes } from './lanes.mjs';
 import { claim, overdue, purge, resealSecrets, settle, settleDecision } from './store.mjs';
@@ -123,8 +123,8 @@ async function sendOnce(target, method, body, timeoutSeconds) {
     const text = excerpt(textOf(await readAtMost(response, keptAnswerBytes)));
     return { ...answer, bodyText: text, kept: text };
   } catch (error) {
-    if (error?.name === 'TimeoutError') return { error: `no answer within ${timeoutSeconds} s`, timedOut: true };
-    return { error: String(error?.message ?? error) };
+    if (error?.name === 'TimeoutError') return { error: networkFailure(target, error, timeoutSeconds), timedOut: true };
+    return { error: networkFailure(target, error) };
   }
 }
 
@@ -146,7 +146,7 @@ async function deliverOne(env, id) {
   // alone says why.
   const broken = delivery.endpoint.destination_status === 'broken';
   const refusal = broken
-    ? `${brokenDestination(delivery.endpoint.destination_error)}; change destination_url, or PATCH {"destination_status":"ok"} once it works again, then redeliver`
+    ? `${brokenDestination(delivery.endpoint.destination_error)}; then redeliver`
     : destinationRefusal(delivery.endpoint.destination_url, env);
   if (refusal) {
     await settle(env.DB, id, {

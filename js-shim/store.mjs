@@ -435,15 +435,35 @@ const summaryColumns = `id, endpoint_id, request_uuid, hook_uuid, bitbucket_atte
 
 // Returns up to `limit` deliveries of an endpoint, newest first, after `before` ({received_at, id} of the
 // last one of the previous page) and matching `status` and `event` when given; and whether more follow.
+// An endpoint's log, newest request first: a folded row is placed by its latest request (migration 0009), so
+// one that took a new refusal is on top. `before` {at, id}: the place of the previous page's last row (`at`
+// is its listedAt). Returns {rows, more}.
 export async function listDeliveries(db, endpointId, { limit, before = null, status = null, event = null }) {
+  const latest = 'COALESCE(last_seen_at, received_at)';
   const where = ['endpoint_id = ?1'];
-  if (before) where.push('(received_at < ?2 OR (received_at = ?2 AND id < ?3))');
+  if (before) where.push(`(${latest} < ?2 OR (${latest} = ?2 AND id < ?3))`);
   if (status) where.push('status = ?4');
   if (event) where.push('event = ?5');
   const { results } = await db.prepare(`SELECT ${summaryColumns} FROM deliveries WHERE ${where.join(' AND ')}
-      ORDER BY received_at DESC, id DESC LIMIT ?6`)
-    .bind(endpointId, before?.received_at ?? null, before?.id ?? null, status, event, limit + 1).all();
+      ORDER BY ${latest} DESC, id DESC LIMIT ?6`)
+    .bind(endpointId, before?.at ?? null, before?.id ?? null, status, event, limit + 1).all();
   return { rows: results.slice(0, limit), more: results.length > limit };
+}
+
+// Where a row of listDeliveries sits in its order: its latest request's time.
+export const listedAt = (row) => row.last_seen_at ?? row.received_at;
+
+// The deliveries of an endpoint that failed since its last message got through and were not sent again: what a
+// destination marked broken left behind (refused without an attempt, or failed on the answer that marked it),
+// for the page to offer for redelivery once it works again. Only those whose body is still kept, oldest first.
+export async function listUnsent(db, endpointId, limit) {
+  const { results } = await db.prepare(`SELECT ${summaryColumns} FROM deliveries AS d
+      WHERE endpoint_id = ?1 AND status = 'failed' AND verdict = 'deliver' AND body IS NOT NULL
+        AND received_at > COALESCE((SELECT MAX(received_at) FROM deliveries
+          WHERE endpoint_id = ?1 AND status = 'delivered'), 0)
+        AND NOT EXISTS (SELECT 1 FROM deliveries AS again WHERE again.endpoint_id = ?1 AND again.redelivery_of = d.id)
+      ORDER BY received_at, id LIMIT ?2`).bind(endpointId, limit).all();
+  return results;
 }
 
 export async function getDelivery(db, id) {

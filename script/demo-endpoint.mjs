@@ -13,8 +13,6 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const demoName = 'demo (local Discord stand-in)';
-const sample = 'tests/vectors/bodies/push.json';
-const otherSample = 'tests/vectors/bodies/push-forced-deleted.json';
 
 // Returns {endpoint, secret, note} for the demo endpoint of the relay at BASE, creating it (pointed at SINK)
 // only when STATE_FILE names none and no endpoint is called demoName; otherwise {endpoint: null, note} when
@@ -92,17 +90,18 @@ export function describe({ base, sink, token, endpoint, secret, note }) {
   lines.push(`  preview page    ${base}/preview  (see a payload as Discord will draw it)`);
   if (endpoint && secret) {
     lines.push(`
-Send a signed sample push (from the repository folder):
+Send a signed sample push (from the repository folder; each run sends a new one: the same bytes sent again
+would be a replay, answered 200 "duplicate" and not delivered again):
 
+  body=$(node script/sample-push.mjs)
   curl -sS ${endpoint.url} \\
     -H 'X-Event-Key: repo:push' -H "X-Request-UUID: $(cat /proc/sys/kernel/random/uuid)" \\
-    -H "X-Hub-Signature: sha256=$(openssl dgst -sha256 -hmac '${secret}' -r ${sample} | cut -d' ' -f1)" \\
-    --data-binary @${sample}
+    -H "X-Hub-Signature: sha256=$(printf %s "$body" | openssl dgst -sha256 -hmac '${secret}' -r | cut -d' ' -f1)" \\
+    --data-binary "$body"
 
-or another push with the dispatch command (README: "The \`dispatch\` command"; the same bytes sent twice
-are a replay, answered 200 "duplicate" and not delivered again):
+or with the dispatch command (README: "The \`dispatch\` command"; \`node wasm/cli.mjs\` is it, built for wasm):
 
-  node wasm/cli.mjs send ${endpoint.url} --secret '${secret}' --event repo:push ${otherSample}`);
+  node script/sample-push.mjs --forced | node wasm/cli.mjs send ${endpoint.url} --secret '${secret}' --event repo:push -`);
   } else if (endpoint) {
     lines.push('', note);
   }
@@ -112,10 +111,11 @@ Then its delivery log:
 
   curl -sS -H 'Authorization: Bearer ${token}' ${base}/api/endpoints/${endpoint.id}/deliveries
 
-To see it in a real channel, point it at a Discord webhook (script/server never changes it back):
+To see it in a real channel, point it at a Discord webhook (script/server never changes it back; put the
+channel's webhook URL, from Discord's channel settings → Integrations → Webhooks, in place of <…>):
 
   curl -sS -X PATCH -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\
-    -d '{"destination_url": "https://discord.com/api/webhooks/…"}' ${base}/api/endpoints/${endpoint.id}`);
+    -d '{"destination_url": "<your Discord webhook URL>"}' ${base}/api/endpoints/${endpoint.id}`);
   }
   return `${lines.join('\n')}\n`;
 }

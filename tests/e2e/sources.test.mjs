@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -178,7 +178,7 @@ test('sign in: a wrong token is refused with the reason, the right one opens the
   await shots('empty');
 });
 
-test('connect: Bitbucket\'s consent, a repository on the search\'s second page, custom events, a destination sent anyway, created', async () => {
+test('connect: Bitbucket\'s consent, a repository on the search\'s second page, custom events, the Discord stand-in\'s webhook as Discord\'s, created', async () => {
   await page.getByRole('link', { name: 'Connect Bitbucket' }).first().click();
   await page.getByRole('button', { name: 'Grant access' }).click();
   await page.waitForURL(/\/sources\?connection=/);
@@ -249,14 +249,32 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
   await page.getByRole('button', { name: 'Continue' }).click();
 
   await page.waitForURL(/step=destination/);
-  const destination = sink.webhook('sources-test-token-abcdefghij');
-  made.sinkToken = 'sources-test-token-abcdefghij';
-  await page.getByLabel('Discord webhook URL').fill(destination);
+  const destinationInput = page.getByLabel('Discord webhook URL');
+  const destinationStatus = page.locator('.destination-field .field-status');
+  const anyway = page.getByLabel('Not a Discord webhook: send to this URL anyway');
+  // Another service's URL passes only once the user says so.
+  await destinationInput.fill('https://hooks.example.com/services/relay');
   await page.getByRole('button', { name: 'Continue' }).click();
   assert.match(page.url(), /step=destination/, 'a non-Discord URL must not pass unticked');
-  assert.match(await page.textContent('.destination-field .field-status'), /not a Discord webhook URL/);
+  assert.match(await destinationStatus.textContent(), /not a Discord webhook URL/);
+  await anyway.check();
+  assert.match(await destinationStatus.textContent(), /will POST Discord's message format/);
+  // A Discord address that is no webhook (the placeholder script/server once printed) is refused, ticked or not,
+  // by the rule the API applies too.
+  await destinationInput.fill('https://discord.com/api/webhooks/…');
+  assert.equal(await anyway.isVisible(), false);
+  assert.match(await destinationStatus.textContent(), /is a Discord address but not a webhook URL/);
+  const refusedByApi = await relay.api('POST', '/api/endpoints', { name: 'placeholder', destination_url: 'https://discord.com/api/webhooks/…', events: { mode: 'push' } });
+  assert.equal(refusedByApi.status, 400);
+  assert.match(refusedByApi.body.reason, /is a Discord address but not a webhook URL/);
+  // The Discord stand-in's webhook URL, as script/server prints it, is a Discord webhook here: the relay allows
+  // local destinations (ALLOW_LOCAL_DESTINATIONS), and the page asks it which rule holds.
+  const destination = sink.webhook('sources-test-token-abcdefghij');
+  made.sinkToken = 'sources-test-token-abcdefghij';
+  await destinationInput.fill(destination);
+  assert.equal(await destinationStatus.textContent(), '✓ The local Discord stand-in\'s webhook 1200000000000000001.');
+  assert.equal(await anyway.isVisible(), false);
   await shots('connect-destination');
-  await page.getByLabel('Not a Discord webhook: send to this URL anyway').check();
   await page.getByRole('button', { name: 'Continue' }).click();
 
   await page.waitForURL(/step=template/);
@@ -917,6 +935,52 @@ test('Sign out everywhere: a confirmation (Cancel ends nothing), then every brow
   await page.locator('.source-row').first().waitFor();
   assert.equal(await page.isVisible('#sign-out-everywhere'), true);
   assert.equal(await live(page), 200);
+});
+
+test('a broken destination: test events held back in words, Resume, what failed offered again and delivered; saving the same URL clears it too', async () => {
+  const sinkToken = 'broken-page-token-0123456789';
+  const { body: ep } = await relay.api('POST', '/api/endpoints', { name: 'broken destination', destination_url: sink.webhook(sinkToken), events: { mode: 'all' } });
+  const push = JSON.parse(readFileSync(resolve(root, 'tests/vectors/bodies/push.json'), 'utf8'));
+  const failed = async (count) => until(async () => {
+    const { body } = await relay.api('GET', `/api/endpoints/${ep.id}/deliveries?status=failed`);
+    return body.length >= count;
+  }, `${count} failed deliveries`);
+  sink.script(sinkToken, [{ status: 404 }]);
+  assert.equal(await signedFetch(ep.id, 'repo:push', { ...push, n: 1 }, ep.secret), 202);
+  await failed(1);
+  assert.equal(await signedFetch(ep.id, 'repo:push', { ...push, n: 2 }, ep.secret), 202);
+  await failed(2);
+
+  await page.goto(`${relay.base}/sources?endpoint=${ep.id}`);
+  await view('source');
+  const broken = page.locator('.notice.error', { hasText: 'The destination is broken' });
+  await broken.waitFor();
+  assert.match(await broken.textContent(), /Unknown Webhook/);
+  assert.doesNotMatch(await page.textContent('main'), /PATCH|destination_status|\{"/, 'no message on the page tells a user to send JSON');
+  assert.equal(await page.getByRole('button', { name: 'Send test event' }).isDisabled(), true);
+  assert.match(await page.textContent('.test-form'), /Nothing is sent while the destination is broken/);
+  await shots('destination-broken');
+
+  await page.getByRole('button', { name: 'The webhook works again: resume' }).click();
+  const offer = page.locator('.notice', { hasText: 'failed while the destination was broken' });
+  await offer.waitFor();
+  assert.match(await offer.textContent(), /^2 deliveries failed while the destination was broken/);
+  await shots('destination-resumed');
+  await page.getByRole('button', { name: 'Redeliver 2 deliveries' }).click();
+  await page.locator('.notice.ok', { hasText: '2 deliveries are queued again' }).waitFor();
+  await until(() => sink.received(sinkToken).filter((item) => item.answered === 200).length === 2, 'both delivered to the stand-in');
+
+  // Broken again; saving the same URL in Settings clears it, and what failed is offered there.
+  sink.script(sinkToken, [{ status: 404 }]);
+  assert.equal(await signedFetch(ep.id, 'repo:push', { ...push, n: 3 }, ep.secret), 202);
+  await until(async () => (await relay.api('GET', `/api/endpoints/${ep.id}`)).body.destination_status === 'broken', 'broken again');
+  await page.goto(`${relay.base}/sources?endpoint=${ep.id}&tab=settings`);
+  await view('source');
+  await page.getByLabel(/New Discord webhook URL/).fill(sink.webhook(sinkToken));
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('.save-result .notice', { hasText: '1 delivery failed while the destination was broken' }).waitFor();
+  assert.equal((await relay.api('GET', `/api/endpoints/${ep.id}`)).body.destination_status, 'ok');
+  await shots('destination-saved-again');
 });
 
 test('no console errors on any page of the scenario', () => {

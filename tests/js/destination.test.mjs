@@ -1,11 +1,11 @@
-// Where dispatch may POST (js-shim/destination.mjs), without a Worker: IPv6 forms that carry an IPv4 address,
+// Where dispatch may POST (js-shim/shared/destination.mjs), without a Worker: IPv6 forms that carry an IPv4 address,
 // the other non-public IPv6 ranges, and names public DNS does not answer. The everyday spellings (decimal,
 // octal and hex IPv4, ::ffff:127.0.0.1) are in outbound.test.mjs.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { destinationRefusal, privateHostKind } from '../../js-shim/destination.mjs';
+import { checkDestination, destinationRefusal, privateHostKind } from '../../js-shim/shared/destination.mjs';
 
 const production = {};
 
@@ -91,4 +91,25 @@ test('with ALLOW_LOCAL_DESTINATIONS "true", plain http to this machine is allowe
   assert.equal(destinationRefusal('http://[::ffff:127.0.0.1]:8789/', local), null);
   assert.match(destinationRefusal('http://[64:ff9b::127.0.0.1]/', local), /plain http only to this machine/);
   assert.match(destinationRefusal('http://127.0.0.1/', production), /which is a loopback address/);
+});
+
+test('one rule for the API and the pages: a Discord address is a webhook URL or refused; the stand-in\'s counts as Discord\'s locally', () => {
+  const local = { ALLOW_LOCAL_DESTINATIONS: 'true' };
+  // The placeholder script/server once printed, "ready to paste", was accepted by the API and refused by the page.
+  for (const url of ['https://discord.com/api/webhooks/…', 'https://discord.com/api/webhooks/', 'https://discord.com/channels/1/2',
+    'https://discordapp.com/api/webhooks/x/tok', 'http://discord.com/api/webhooks/1/tok']) {
+    const check = checkDestination(url, production);
+    assert.equal(check.kind, 'refused', url);
+    assert.match(destinationRefusal(url, production), /^destination_url (is a Discord address but not a webhook URL|must be https)/, url);
+  }
+  assert.deepEqual(checkDestination('https://discord.com/api/webhooks/123456789012345678/AbC-d_e', production), { kind: 'discord', webhook: '123456789012345678' });
+  assert.deepEqual(checkDestination('https://canary.discord.com/api/v10/webhooks/1/tok?thread_id=9', production), { kind: 'discord', webhook: '1' });
+  const standIn = 'http://127.0.0.1:8789/api/webhooks/1200000000000000002/local-standin-token-0123456789';
+  assert.deepEqual(checkDestination(standIn, local), { kind: 'discord', webhook: '1200000000000000002', standIn: true });
+  assert.equal(checkDestination(standIn, production).kind, 'refused');
+  assert.equal(checkDestination('http://127.0.0.1:8789/somewhere', local).kind, 'other');
+  assert.equal(checkDestination('https://hooks.example.com/x', production).kind, 'other');
+  assert.equal(checkDestination('   ', production).kind, 'empty');
+  assert.deepEqual(checkDestination('https://user:pw@discord.com/api/webhooks/1/x', production),
+    { kind: 'refused', problem: 'must not carry a user name or password' });
 });

@@ -310,7 +310,7 @@ test('one sweep re-enqueues every overdue delivery, a page at a time', async () 
 
 describe('private and local destinations', () => {
   test('the address check knows loopback, private, CGNAT, link-local, IPv6 and local names in every spelling', async () => {
-    const { destinationRefusal } = await import('../../js-shim/destination.mjs');
+    const { destinationRefusal } = await import('../../js-shim/shared/destination.mjs');
     const production = {};
     const refused = ['https://127.0.0.1/', 'https://127.9.9.9/', 'https://10.0.0.1/', 'https://172.16.0.1/',
       'https://172.31.255.255/', 'https://192.168.1.1/', 'https://100.64.0.1/', 'https://100.127.255.254/',

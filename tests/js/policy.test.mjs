@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { backoffSeconds, decide, deliveryConfig, discordWebhookPart, maskDestination, rateLimitSeconds, waitUrl } from '../../js-shim/policy.mjs';
+import {
+  backoffSeconds, brokenDestination, decide, deliveryConfig, discordWebhookPart, maskDestination, networkFailure, rateLimitSeconds, waitUrl,
+} from '../../js-shim/policy.mjs';
 
 const config = deliveryConfig({});
 const now = Date.parse('2026-11-23T12:00:00Z');
@@ -102,4 +104,21 @@ test('a Discord webhook URL is told from one of its messages and from anything e
   assert.equal(discordWebhookPart('https://discord.com/api/webhooks/x/tok'), null);
   assert.equal(discordWebhookPart('https://example.com/hook'), null);
   assert.equal(discordWebhookPart('not a url'), null);
+});
+
+test('a network failure names the host and what failed, the runtime\'s bare "internal error" included', () => {
+  const target = 'https://discord.com/api/webhooks/1/tok?wait=true';
+  assert.equal(networkFailure(target, new Error('internal error; reference = 0123abcd')),
+    'could not connect to discord.com: it refused the connection, did not answer, or its name does not resolve '
+    + '(the runtime gives no more; reference 0123abcd)');
+  assert.equal(networkFailure(target, new Error('Network connection lost.')), 'the connection to discord.com was lost before it answered');
+  assert.equal(networkFailure('http://127.0.0.1:8789/x', Object.assign(new Error('t'), { name: 'TimeoutError' }), 5),
+    '127.0.0.1:8789 sent no answer within 5 s');
+  assert.equal(networkFailure(target, new TypeError('fetch failed')), 'could not reach discord.com: fetch failed');
+});
+
+test('a broken destination is explained without asking anyone to send JSON', () => {
+  const words = brokenDestination('404 from the destination: Unknown Webhook (code 10015)');
+  assert.match(words, /^the destination is marked broken after "404 from the destination: Unknown Webhook \(code 10015\)"; nothing is sent/);
+  assert.doesNotMatch(words, /PATCH|\{"/);
 });

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -165,6 +166,74 @@ describe('demo endpoint', () => {
     } finally {
       html.close();
     }
+  });
+});
+
+// A hook that checks what the printed commands send as the relay would: the signature over the exact bytes,
+// and a body it already received is a replay (answered 200 "duplicate", code "replay").
+function fakeHook(secret) {
+  const bodies = [];
+  const server = createHttpServer(async (request, response) => {
+    const chunks = [];
+    for await (const chunk of request) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
+    const given = Buffer.from(request.headers['x-hub-signature'] ?? '');
+    const signed = given.length === expected.length && timingSafeEqual(given, expected);
+    const replay = bodies.some((seen) => seen.equals(body));
+    if (signed && !replay) bodies.push(body);
+    response.writeHead(signed ? (replay ? 200 : 202) : 401, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(!signed ? { status: 'rejected', code: 'signature_mismatch' }
+      : replay ? { status: 'duplicate', code: 'replay' } : { status: 'accepted', delivery: `d${bodies.length}` }));
+  });
+  return { server, bodies, listen: () => new Promise((done) => server.listen(0, '127.0.0.1', done)) };
+}
+
+describe('the printed walkthrough works as printed', () => {
+  const secret = 'printed-walkthrough-secret-0123456789';
+  const hook = fakeHook(secret);
+  let text;
+  before(async () => {
+    await hook.listen();
+    const url = `http://127.0.0.1:${hook.server.address().port}/hooks/ep1`;
+    text = describeDemo({
+      base: 'http://127.0.0.1:8787', sink: 'http://127.0.0.1:8789', token: 'tok',
+      endpoint: { id: 'ep1', url, destination_url: 'http://127.0.0.1:8789/api/webhooks/1200000000000000001/demo-webhook-token', state: 'active' },
+      secret, note: null,
+    });
+  });
+  after(() => hook.server.close());
+
+  // The indented command lines that follow `heading`, as a shell script.
+  const commands = (heading) => {
+    const lines = text.slice(text.indexOf(heading)).split('\n').slice(1);
+    const start = lines.findIndex((line) => line.startsWith('  '));
+    const end = lines.findIndex((line, index) => index > start && !line.startsWith('  '));
+    return lines.slice(start, end).join('\n');
+  };
+
+  test('the sample curl sends a new, correctly signed push each time it is run: never a replay', async () => {
+    const script = commands('Send a signed sample push');
+    assert.match(script, /^ {2}body=\$\(node script\/sample-push\.mjs\)\n {2}curl /);
+    const first = await run('bash', ['-c', script], { cwd: root });
+    const second = await run('bash', ['-c', script], { cwd: root });
+    assert.match(first.stdout, /"status":"accepted"/);
+    assert.match(second.stdout, /"status":"accepted"/, 'the second run of the printed curl was refused or a replay');
+    assert.equal(hook.bodies.length, 2);
+    const pushed = JSON.parse(hook.bodies[1].toString());
+    assert.match(pushed.push.changes[0].commits[0].message, /^Fix the retry window for 429s\n[\s\S]*\n\nSample sent \d{4}-\d\d-\d\d /);
+  });
+
+  test('the dispatch command line sends a new sample too', { skip: !existsSync(resolve(root, 'build/wasm/dispatch-tools.wasm')) && 'build/wasm is not built' }, async () => {
+    const script = commands('or with the dispatch command');
+    assert.match(script, /node script\/sample-push\.mjs --forced \| node wasm\/cli\.mjs send /);
+    const sent = await run('bash', ['-c', script], { cwd: root, env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } });
+    assert.match(sent.stdout, /^HTTP 202 /);
+  });
+
+  test('the command for a real channel has a placeholder nobody can take for a URL, which the relay refuses', () => {
+    assert.doesNotMatch(text, /discord\.com\/api\/webhooks\/…/);
+    assert.match(commands('To see it in a real channel'), /"destination_url": "<your Discord webhook URL>"/);
   });
 });
 

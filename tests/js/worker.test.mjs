@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { eventually, haveShared, nativeCli, root, sharedDir, sign } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { freePort, startRelay } from './relay.mjs';
 
 const token = 'worker-test-admin-token-0123456789';
 const vars = {
@@ -234,7 +234,7 @@ describe('delivery follows Discord', () => {
     const ep = await endpoint('hanging-token-abcdef');
     sink.script('hanging-token-abcdef', [{ hang_ms: 4000 }]);
     const done = await settled((await hook(ep)).body.delivery);
-    assert.match(done.attempt_log[0].error, /network error: no answer within 2 s/);
+    assert.match(done.attempt_log[0].error, /^network error: 127\.0\.0\.1:\d+ sent no answer within 2 s$/);
     assert.equal(sink.received('hanging-token-abcdef').length, 1);
   });
 
@@ -259,6 +259,55 @@ describe('delivery follows Discord', () => {
     const again = await relay.api('POST', `/api/deliveries/${next.id}/redeliver`);
     await settled(again.body.delivery);
     assert.equal(sink.received('restored-token-abcdef').length, 1);
+  });
+
+  test('a connection refused names the host and what failed, not the runtime\'s "internal error"', async () => {
+    const closed = await freePort();
+    const ep = await relay.api('POST', '/api/endpoints', {
+      name: 'closed port', destination_url: `http://127.0.0.1:${closed}/api/webhooks/1/closed-port-token`, events: { mode: 'all' },
+    });
+    secretsSeen.add(ep.body.secret);
+    const done = await settled((await hook(ep.body)).body.delivery, 'failed');
+    assert.match(done.attempt_log[0].error, new RegExp(`^network error: could not connect to 127\\.0\\.0\\.1:${closed}: it refused`));
+    assert.doesNotMatch(done.last_error, /^network error: internal error/);
+  });
+
+  test('a broken destination: no test event is accepted; Resume (or saving the same URL) clears it and offers what was not sent', async () => {
+    const ep = await endpoint('resume-token-abcdef');
+    sink.script('resume-token-abcdef', [{ status: 404 }]);
+    const first = await settled((await hook(ep)).body.delivery, 'failed');
+    const second = await settled((await hook(ep)).body.delivery, 'failed');
+    assert.doesNotMatch(second.last_error, /PATCH|\{"/, 'no message tells a person to send JSON');
+    assert.match(second.last_error, /until it is resumed/);
+
+    const test = await relay.api('POST', `/api/endpoints/${ep.id}/test`, { event: 'repo:push' });
+    assert.equal(test.status, 409);
+    assert.equal(test.body.code, 'destination_broken');
+    assert.doesNotMatch(test.body.reason, /PATCH|\{"/);
+    const listed = (await relay.api('GET', `/api/endpoints/${ep.id}/deliveries`)).body;
+    assert.equal(listed.filter((item) => item.test).length, 0, 'the refused test event left no delivery');
+
+    const unsent = await relay.api('GET', `/api/endpoints/${ep.id}/unsent`);
+    assert.deepEqual(unsent.body.map((item) => item.id), [first.id, second.id]);
+    const resumed = await relay.api('POST', `/api/endpoints/${ep.id}/resume`);
+    assert.equal(resumed.status, 200);
+    assert.equal(resumed.body.destination_status, 'ok');
+    assert.equal(resumed.body.state, 'active');
+    assert.deepEqual(resumed.body.unsent.map((item) => item.id), [first.id, second.id]);
+    for (const item of resumed.body.unsent) {
+      const again = await relay.api('POST', `/api/deliveries/${item.id}/redeliver`);
+      await settled(again.body.delivery);
+    }
+    assert.equal(sink.received('resume-token-abcdef').filter((item) => item.answered === 200).length, 2);
+    assert.deepEqual((await relay.api('GET', `/api/endpoints/${ep.id}/unsent`)).body, [], 'what was sent again is no longer offered');
+
+    // Broken again; the same URL saved again clears the mark too.
+    sink.script('resume-token-abcdef', [{ status: 404 }]);
+    await settled((await hook(ep)).body.delivery, 'failed');
+    assert.equal((await relay.api('GET', `/api/endpoints/${ep.id}`)).body.destination_status, 'broken');
+    const saved = await relay.api('PATCH', `/api/endpoints/${ep.id}`, { destination_url: sink.webhook('resume-token-abcdef') });
+    assert.equal(saved.body.destination_status, 'ok');
+    assert.equal((await relay.api('GET', `/api/endpoints/${ep.id}/unsent`)).body.length, 1);
   });
 
   test('another 4xx fails at once with Discord\'s error kept', async () => {

@@ -1,6 +1,8 @@
-// Where dispatch may POST: no destination on this machine or a private network (SSRF), unless the Worker
-// runs for local development (ALLOW_LOCAL_DESTINATIONS = "true": the Discord stand-in on 127.0.0.1).
-// Checked when a destination is saved and again before every POST, for rows saved under another setting.
+// Where dispatch may POST, the one rule read by the Worker (when a destination is saved, and again before every
+// POST, for rows saved under another setting) and by the pages (as it is typed): https, no credentials, a
+// Discord address only as a webhook URL, and no destination on this machine or a private network (SSRF),
+// unless the Worker runs for local development (ALLOW_LOCAL_DESTINATIONS = "true": the Discord stand-in on
+// 127.0.0.1, whose webhook URLs then count as Discord's). It imports nothing, so the pages load it as it is.
 //
 // Only the URL is checked. Workers has no DNS API, so a public name that resolves to a private address is
 // not caught here; Cloudflare's docs offer private networks to a Worker only through a Workers VPC binding
@@ -151,25 +153,62 @@ function isLoopback(hostname) {
   return hostKind(hostname)?.loopback === true;
 }
 
-// Checks where a destination URL points. Returns a reason starting with "destination_url", or null when
-// dispatch may POST there. Plain http is allowed only to this machine and only in local development.
-export function destinationRefusal(value, env) {
+// Discord's webhook hosts, and the path of a webhook (`/api/webhooks/{id}/{token}`, optionally versioned): the id
+// a snowflake, the token URL-safe base64 as Discord issues it.
+const discordHost = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/;
+const webhookPath = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,20})\/([A-Za-z0-9_-]{1,200})\/?$/;
+
+// The one rule for a destination, read by the admin API and by the pages. Returns {kind, problem?, webhook?,
+// standIn?}:
+//   - "empty": nothing given;
+//   - "refused": dispatch will not send there; `problem` says why, without its subject ("is not a URL"), so
+//     the API writes "destination_url is not a URL" and a page "This URL is not a URL";
+//   - "discord": a Discord webhook (its id in `webhook`); with `standIn`, a webhook of the local Discord
+//     stand-in (a loopback URL shaped as Discord's, accepted only where local destinations are allowed);
+//   - "other": a URL dispatch may POST to that is not a Discord webhook; the API accepts it, a page asks first.
+// A Discord address that is not a webhook URL (a channel link, a placeholder such as …/webhooks/…) is
+// refused: Discord would answer every delivery with an error.
+export function checkDestination(value, env) {
+  if (typeof value !== 'string' || value.trim() === '') return { kind: 'empty', problem: 'must be a URL string' };
+  const text = value.trim();
+  if (text.length > 2048) return refused('is longer than 2048 characters');
   let url;
   try {
-    url = new URL(value);
+    url = new URL(text);
   } catch {
-    return 'destination_url is not a URL';
+    return refused('is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'destination_url must be https';
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return refused('must be https');
+  if (url.username || url.password) return refused('must not carry a user name or password');
   const local = localDestinationsAllowed(env);
   const kind = privateHostKind(url.hostname);
   if (kind && !local) {
-    return `destination_url points to ${url.hostname}, which is ${kind}; dispatch sends only to public addresses `
-      + '(ALLOW_LOCAL_DESTINATIONS is for local development)';
+    return refused(`points to ${url.hostname}, which is ${kind}; dispatch sends only to public addresses `
+      + '(ALLOW_LOCAL_DESTINATIONS is for local development)');
   }
   if (url.protocol === 'http:' && !(local && isLoopback(url.hostname))) {
-    return local ? 'destination_url must be https (plain http only to this machine, in local development)'
-      : 'destination_url must be https';
+    return refused(local ? 'must be https (plain http only to this machine, in local development)' : 'must be https');
   }
-  return null;
+  const webhook = webhookPath.exec(url.pathname);
+  if (discordHost.test(url.hostname.toLowerCase())) {
+    if (url.protocol !== 'https:') return refused('must be https');
+    if (!webhook) {
+      return refused('is a Discord address but not a webhook URL: copy it from the channel\'s settings (Integrations → '
+        + 'Webhooks → Copy Webhook URL); it looks like https://discord.com/api/webhooks/{id}/{token}');
+    }
+    return { kind: 'discord', webhook: webhook[1] };
+  }
+  if (webhook && local && isLoopback(url.hostname)) return { kind: 'discord', webhook: webhook[1], standIn: true };
+  return { kind: 'other' };
+}
+
+function refused(problem) {
+  return { kind: 'refused', problem };
+}
+
+// Checks where a destination URL points. Returns a reason starting with "destination_url", or null when
+// dispatch may POST there (a Discord webhook, or another URL it may reach).
+export function destinationRefusal(value, env) {
+  const check = checkDestination(value, env);
+  return check.problem ? `destination_url ${check.problem}` : null;
 }
