@@ -3,6 +3,8 @@
 // Authorization header and nowhere else; no token, code or secret is ever part of an error or a log line.
 // Bitbucket's refusals become a BitbucketError whose `code` and `reason` tell a person what to do.
 
+import { networkFailure } from './http.mjs';
+
 const defaultOauthBase = 'https://bitbucket.org';
 const defaultApiBase = 'https://api.bitbucket.org/2.0';
 const timeoutMs = 10_000;
@@ -57,7 +59,7 @@ async function send(url, init) {
   try {
     return await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    throw unavailable(error?.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : 'network error');
+    throw unavailable(networkFailure(url, error, timeoutMs / 1000));
   }
 }
 

@@ -2,8 +2,9 @@
 // endpoint with threads goes to its thread: threads.mjs), and the outbox sweep that re-enqueues what D1 still
 // holds as unsent (a lost queue message, a worker killed mid-POST).
 
+import { networkFailure } from './http.mjs';
 import { destinationRefusal } from './shared/destination.mjs';
-import { brokenDestination, decide, deliveryConfig, discordWebhookPart, networkFailure, waitUrl } from './policy.mjs';
+import { brokenDestination, decide, deliveryConfig, discordWebhookPart, waitUrl } from './policy.mjs';
 import { canEncrypt, rotating } from './secrets.mjs';
 import { createLanes } from './lanes.mjs';
 import { claim, overdue, purge, resealSecrets, settle, settleDecision } from './store.mjs';

@@ -109,3 +109,26 @@ export function randomToken(count) {
 export function isoTime(milliseconds) {
   return milliseconds == null ? null : new Date(milliseconds).toISOString();
 }
+
+// A failed fetch() in words that name the host and what failed. workerd words a connection it could not make
+// as "internal error; reference = …" (a name that does not resolve, a host unreachable; the cause is in its own
+// log) or "Network connection lost." (a port that refuses, as seen under wrangler dev): each is said plainly,
+// the reference kept for whoever reads that log.
+export function networkFailure(target, error, timeoutSeconds) {
+  let host = 'the destination';
+  try {
+    host = new URL(target).host;
+  } catch {
+    // The URL was checked when saved; keep the generic name.
+  }
+  if (error?.name === 'TimeoutError') return `${host} sent no answer within ${timeoutSeconds} s`;
+  const text = String(error?.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 200);
+  const reference = /internal error; reference = (\w+)/.exec(text);
+  if (reference) {
+    return `could not connect to ${host}: it refused the connection, did not answer, or its name does not resolve `
+      + `(the runtime gives no more; reference ${reference[1]})`;
+  }
+  // workerd's words both for a connection refused (seen under wrangler dev) and for one dropped mid-answer.
+  if (/network connection lost/i.test(text)) return `no answer from ${host}: the connection was refused, or dropped before it answered`;
+  return `could not reach ${host}: ${text}`;
+}

@@ -125,27 +125,6 @@ function discordHint(bodyText) {
   return hint === undefined ? '' : `; ${hint}`;
 }
 
-// A failed fetch() in words that name the host and what failed. workerd words a connection it could not make
-// (refused, unreachable, a name that does not resolve) only as "internal error; reference = …", with the cause
-// in its own log; that case is said plainly, the reference kept for whoever reads that log.
-export function networkFailure(target, error, timeoutSeconds) {
-  let host = 'the destination';
-  try {
-    host = new URL(target).host;
-  } catch {
-    // The URL was checked when saved; keep the generic name.
-  }
-  if (error?.name === 'TimeoutError') return `${host} sent no answer within ${timeoutSeconds} s`;
-  const text = String(error?.message ?? error).replace(/\s+/g, ' ').trim().slice(0, 200);
-  const reference = /internal error; reference = (\w+)/.exec(text);
-  if (reference) {
-    return `could not connect to ${host}: it refused the connection, did not answer, or its name does not resolve `
-      + `(the runtime gives no more; reference ${reference[1]})`;
-  }
-  if (/network connection lost/i.test(text)) return `the connection to ${host} was lost before it answered`;
-  return `could not reach ${host}: ${text}`;
-}
-
 // Why nothing is sent to a destination marked broken, given the error it was marked with (its cause; a mark
 // made before the cause was kept apart ends with "; the destination is marked broken", said once here).
 export function brokenDestination(destinationError) {

@@ -193,6 +193,26 @@ describe('a flood of refused requests (issue: anyone who knows a hook URL can fl
     assert.ok(refused.every((row) => row.status === 'rejected'));
     assert.equal(refused.length + real.length, all.length);
   });
+
+  test('a folded row that takes a new refusal is listed first again, above what arrived since its first request', async () => {
+    const folded = (await wholeLog(ep, 'status=rejected')).find((row) => row.code === 'signature_missing');
+    const later = await hook(ep);
+    assert.equal(later.status, 202);
+    assert.equal((await relay.api('GET', `/api/endpoints/${ep.id}/deliveries?limit=1`)).body[0].id, later.body.delivery);
+    const unsigned = await fetch(ep.url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-event-key': 'repo:push', 'x-request-uuid': randomUUID() }, body: pushBody,
+    });
+    assert.equal(unsigned.status, 401);
+    const top = await eventually('the folded row on top again', async () => {
+      const [first] = (await relay.api('GET', `/api/endpoints/${ep.id}/deliveries?limit=1`)).body;
+      return first.id === folded.id && first.count > folded.count ? first : null;
+    });
+    assert.ok(Date.parse(top.last_seen_at) > Date.parse(folded.last_seen_at));
+    real.push(later.body.delivery);
+    // Paging by cursor still sees every row once.
+    const all = await wholeLog(ep);
+    assert.deepEqual((await wholeLog(ep, '', 1)).map((row) => row.id), all.map((row) => row.id));
+  });
 });
 
 // Issue 23: the receive path keeps an endpoint for 5 s per isolate; a secret rotated through another isolate

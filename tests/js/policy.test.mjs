@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  backoffSeconds, brokenDestination, decide, deliveryConfig, discordWebhookPart, maskDestination, networkFailure, rateLimitSeconds, waitUrl,
+  backoffSeconds, brokenDestination, decide, deliveryConfig, discordWebhookPart, maskDestination, rateLimitSeconds, waitUrl,
 } from '../../js-shim/policy.mjs';
+import { networkFailure } from '../../js-shim/http.mjs';
 
 const config = deliveryConfig({});
 const now = Date.parse('2026-11-23T12:00:00Z');
@@ -111,7 +112,8 @@ test('a network failure names the host and what failed, the runtime\'s bare "int
   assert.equal(networkFailure(target, new Error('internal error; reference = 0123abcd')),
     'could not connect to discord.com: it refused the connection, did not answer, or its name does not resolve '
     + '(the runtime gives no more; reference 0123abcd)');
-  assert.equal(networkFailure(target, new Error('Network connection lost.')), 'the connection to discord.com was lost before it answered');
+  assert.equal(networkFailure(target, new Error('Network connection lost.')),
+    'no answer from discord.com: the connection was refused, or dropped before it answered');
   assert.equal(networkFailure('http://127.0.0.1:8789/x', Object.assign(new Error('t'), { name: 'TimeoutError' }), 5),
     '127.0.0.1:8789 sent no answer within 5 s');
   assert.equal(networkFailure(target, new TypeError('fetch failed')), 'could not reach discord.com: fetch failed');

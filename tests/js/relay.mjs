@@ -123,11 +123,20 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
   };
 
   relay.api = async (method, path, body) => {
-    const response = await fetch(`${relay.base}${path}`, {
+    const call = () => fetch(`${relay.base}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
+    let response;
+    try {
+      response = await call();
+    } catch (error) {
+      // A kept-alive connection the runtime's proxy closed while idle fails the next request on it before it
+      // is sent ("other side closed"); a read is safe to make again, once, on a new connection.
+      if (method !== 'GET' || error?.name !== 'TypeError') throw new Error(`${method} ${path}: ${error.cause?.message ?? error.message}`, { cause: error });
+      response = await call();
+    }
     const text = await response.text();
     return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
   };

@@ -268,7 +268,7 @@ describe('delivery follows Discord', () => {
     });
     secretsSeen.add(ep.body.secret);
     const done = await settled((await hook(ep.body)).body.delivery, 'failed');
-    assert.match(done.attempt_log[0].error, new RegExp(`^network error: could not connect to 127\\.0\\.0\\.1:${closed}: it refused`));
+    assert.match(done.attempt_log[0].error, new RegExp(`^network error: no answer from 127\\.0\\.0\\.1:${closed}: the connection was refused`));
     assert.doesNotMatch(done.last_error, /^network error: internal error/);
   });
 
