@@ -3,24 +3,31 @@
 // the core's to say (core.filterCheck); this only moves text in and out of fields. Shared by the Sources page
 // and the preview.
 
-// The three lists: member, its label, the value the core's check takes, examples, what it applies to.
+// The three lists: member, its label, the value the core's check takes, examples, the example a name to try
+// shows (marked "e.g.": an example must not pass for a value), what it applies to.
 export const filterKinds = [
   {
     member: 'branches', label: 'Branches', value: 'branch', noun: 'branch', examples: ['main', 'release/*', '!dependabot/**'],
-    placeholder: 'feature/login',
+    placeholder: 'e.g. feature/login',
     applies: 'Pushes to a branch, pull requests into it, builds on it. Events without a branch pass.',
   },
   {
     member: 'tags', label: 'Tags', value: 'tag', noun: 'tag', examples: ['v*', 'release-*', '!*-rc*'],
-    placeholder: 'v2.1.0',
+    placeholder: 'e.g. v2.1.0',
     applies: 'Tags pushed, created or deleted. Empty: every tag passes.',
   },
   {
     member: 'actors', label: 'Actors', value: 'actor', noun: 'actor', examples: ['Ada Lovelace', 'ada', '!dependabot*'],
-    placeholder: 'dependabot',
+    placeholder: 'e.g. dependabot',
     applies: 'Who did it: a display name, a nickname or a {uuid}.',
   },
 ];
+
+// Returns what an empty list of `kind` shows: an example marked as one, which no one takes for a pattern
+// already set ("e.g. main"); the hint under the list gives more.
+export function listPlaceholder(kind) {
+  return `e.g. ${kind.examples[0]}`;
+}
 
 // Returns the patterns of a field's text: one per line, without the spaces around it; blank lines skipped.
 // Lines rather than commas: a display name may hold a comma ("Lovelace, Ada").

@@ -1,5 +1,5 @@
 // What the pages that run the relay's core in the browser (the preview, the Sources page) load alike: the
-// wasm core itself, the built-in sample payloads, and the event catalogue grouped for people.
+// wasm core itself, the built-in sample payloads, and the event catalogue grouped and named for people.
 
 import { instantiateCore } from '/core.mjs';
 
@@ -27,6 +27,15 @@ export async function loadSamples() {
 // Returns the event catalogue as a Map of category -> its events, in the catalogue's order.
 export function groupByCategory(events) {
   return events.reduce((map, event) => map.set(event.category, [...(map.get(event.category) ?? []), event]), new Map());
+}
+
+// Returns a catalogue event's name as it reads on its own, its family first: "Pull request created", "Issue
+// created", "Repository push". The catalogue's label ("Created") says which event only under its category.
+export function eventName(event) {
+  const family = `${event.category[0]}${event.category.slice(1).toLowerCase()}`;
+  const label = event.label;
+  if (label.toLowerCase().startsWith(family.toLowerCase())) return label;
+  return `${family} ${label[0].toLowerCase()}${label.slice(1)}`;
 }
 
 // Returns a function that runs `work` on the next animation frame, once however often it is called before.

@@ -2,11 +2,15 @@
 // this browser. The only requests are the page's own files at load (the core, the modules, the samples).
 
 import { drawMessage } from '/discord-view.mjs';
-import { coreReason, filterKinds, filtersFrom, listReason, patternsFrom, spacedPattern } from '/filter-patterns.mjs';
-import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
+import {
+  coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern,
+} from '/filter-patterns.mjs';
+import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
+import { siteHeader } from '/site-header.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 
 const $ = (id) => document.getElementById(id);
+siteHeader($('app-bar'), '/preview');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -55,7 +59,7 @@ function buildEventControls() {
   for (const [category, events] of groupByCategory(catalogue)) {
     const group = document.createElement('optgroup');
     group.label = category;
-    for (const event of events) group.append(new Option(`${event.key} · ${event.label}`, event.key));
+    for (const event of events) group.append(new Option(`${event.key} · ${eventName(event)}`, event.key));
     select.append(group);
 
     const set = document.createElement('fieldset');
@@ -68,7 +72,7 @@ function buildEventControls() {
       box.type = 'checkbox';
       box.value = event.key;
       box.checked = state.custom.has(event.key);
-      label.append(box, ` ${event.label} `);
+      label.append(box, ` ${eventName(event)} `);
       const code = document.createElement('code');
       code.textContent = event.key;
       label.append(code);
@@ -95,7 +99,7 @@ function buildFilterControls() {
     area.autocomplete = 'off';
     area.wrap = 'off';
     area.dataset.member = kind.member;
-    area.placeholder = kind.examples.slice(0, 2).join('\n');
+    area.placeholder = listPlaceholder(kind);
     area.setAttribute('aria-describedby', `${id}-hint ${id}-status`);
     const hint = document.createElement('p');
     hint.id = `${id}-hint`;

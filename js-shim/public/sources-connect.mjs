@@ -1,9 +1,10 @@
 // Connecting a repository, one step per page, after Bitbucket sent the user back with a connection:
 // repository (searched, paged) → events (with the filters and pull request threads) → destination → template →
-// review and create. Also the two ways
-// around Connect Bitbucket: how to create the OAuth consumer, and an endpoint made by hand.
+// review and create. Each step's address carries the choices made so far but the destination and the template
+// (shareable, and loaded afresh it lands on that step). Also the two ways around Connect Bitbucket: how to
+// create the OAuth consumer, and an endpoint made by hand.
 
-import { filtersInWords } from '/filter-patterns.mjs';
+import { filterKinds, filtersFrom, filtersInWords } from '/filter-patterns.mjs';
 import { api, apiAll } from '/sources-api.mjs';
 import {
   accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice, sentence,
@@ -22,7 +23,8 @@ const steps = [
 // What each step needs from the ones before it.
 const needs = { repository: [], events: ['repository'], destination: ['repository'], template: ['repository', 'destination'], review: ['repository', 'destination'] };
 
-// The choices made so far, per connection, for as long as the page stays open.
+// The choices made so far, per connection, for as long as the page stays open; a page loaded afresh starts
+// from what its address carries (draftFromQuery).
 const drafts = new Map();
 
 const searchDelayMs = 250;
@@ -31,13 +33,14 @@ const searchDelayMs = 250;
 export async function renderConnect(main, ctx) {
   const connectionId = ctx.url.searchParams.get('connection');
   const draft = drafts.get(connectionId) ?? {
-    events: { mode: 'push' }, filters: null, threads: null, destination: '', anyway: false, template: null,
+    destination: '', anyway: false, template: null, ...draftFromQuery(ctx.url.searchParams, ctx.catalogue),
   };
   drafts.set(connectionId, draft);
   const step = steps.some(([name]) => name === ctx.url.searchParams.get('step')) ? ctx.url.searchParams.get('step') : 'repository';
   const missing = needs[step].find((name) => !draft[name]);
   if (missing) {
-    ctx.navigate(stepHref(connectionId, missing), { replace: true });
+    draft.why = missingWords[missing];
+    ctx.navigate(stepHref(connectionId, missing, draft), { replace: true });
     return undefined;
   }
   ctx.setTitle('Connect a repository');
@@ -53,13 +56,32 @@ export async function renderConnect(main, ctx) {
       h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Connect Bitbucket again'))));
     return undefined;
   }
-  // Each step's summary follows the draft as the current step changes it, not only once it is left.
+  // A repository named by the address is checked once: one this account does not administer goes back to the
+  // first step, which says so.
+  if (draft.repository && !draft.repository.checked && connection.status === 'ok') {
+    const name = draft.repository.full_name;
+    const found = await findRepository(connection, name, ctx.signal);
+    if (ctx.signal.aborted) return undefined;
+    if (found) draft.repository = repositoryChoice(found);
+    else if (found === null) {
+      draft.repository = null;
+      draft.why = `${name} is not among the repositories ${accountName(connection)} administers, so dispatch cannot add a webhook to it: choose one of these.`;
+      if (step !== 'repository') {
+        ctx.navigate(stepHref(connectionId, 'repository', draft), { replace: true });
+        return undefined;
+      }
+    }
+  }
+  // Each step's summary follows the draft as the current step changes it, not only once it is left; so do
+  // the address and the links to the other steps.
   const summaries = new Map(steps.map(([name]) => [name, h('span', { class: 'sub clip' })]));
   const summarise = () => {
     for (const [name, sub] of summaries) {
       sub.textContent = stepSummary(name, draft, ctx) ?? '';
       sub.hidden = sub.textContent === '';
     }
+    ctx.setQuery(queryOf(draft));
+    for (const link of main.querySelectorAll('a[data-step]')) link.href = stepHref(connectionId, link.dataset.step, draft);
   };
   summarise();
   const stepper = h('ol', { class: 'steps' },
@@ -71,18 +93,91 @@ export async function renderConnect(main, ctx) {
       const done = index < steps.findIndex(([other]) => other === step);
       const content = [h('span', { class: 'step-mark', 'aria-hidden': 'true' }, done ? '✓' : String(index + 2)), h('span', {}, label, summaries.get(name))];
       return h('li', { class: `${current ? 'current' : ''} ${done ? 'done' : ''}`.trim(), 'aria-current': current ? 'step' : null },
-        !current && reachable ? navLink(stepHref(connectionId, name), content) : content);
+        !current && reachable ? stepLink(connectionId, name, draft, content) : content);
     }));
   const body = h('section', { class: 'step card', 'aria-labelledby': 'step-title' });
-  fill(main, ...head, connection.status === 'needs_reconnect' ? reconnectNotice(connection) : null, stepper, body);
+  // Why this step and not the one the address named: said once.
+  const why = draft.why ? notice('warn', draft.why) : null;
+  draft.why = null;
+  fill(main, ...head, connection.status === 'needs_reconnect' ? reconnectNotice(connection) : null, stepper, why, body);
   const render = { repository: stepRepository, events: stepEvents, destination: stepDestination, template: stepTemplate, review: stepReview }[step];
-  return render(body, { ctx, draft, connection, summarise, go: (name) => ctx.navigate(stepHref(connectionId, name)) });
+  const cleanup = render(body, { ctx, draft, connection, summarise, go: (name) => ctx.navigate(stepHref(connectionId, name, draft)) });
+  summarise();
+  return cleanup;
 }
 
-function stepHref(connectionId, step) {
+// What sends an address back to an earlier step, in words: the choice it lacks.
+const missingWords = {
+  repository: 'This address names no repository, so the steps after this one cannot be shown yet: choose one first.',
+  destination: 'An address never holds the Discord webhook URL, since the URL holds the webhook\'s token: paste it again to carry on. '
+    + 'The repository, events and filters came with the address; a template you wrote did not.',
+};
+
+// Returns the address of `step` for the connection: the choices of `draft` that an address may carry.
+function stepHref(connectionId, step, draft) {
   const query = new URLSearchParams({ connection: connectionId });
   if (step !== 'repository') query.set('step', step);
+  for (const [name, value] of Object.entries(queryOf(draft))) if (value) query.set(name, value);
   return `/sources?${query}`;
+}
+
+// Returns a link to another step; summarise() keeps its address current as the draft changes.
+function stepLink(connectionId, step, draft, content, props = {}) {
+  return navLink(stepHref(connectionId, step, draft), content, { ...props, 'data-step': step });
+}
+
+// Returns the choices of `draft` an address carries, as query parameters (null: left out): the repository, the
+// events ("all", the chosen keys, or nothing for pushes only), each list of filters one pattern per line, and
+// pull request threads. Never the destination, whose URL holds the webhook's token, nor the template.
+function queryOf(draft) {
+  const { mode, custom = [] } = draft.events;
+  return {
+    repository: draft.repository?.full_name ?? null,
+    events: mode === 'custom' ? (custom.length ? custom.join(',') : 'custom') : mode === 'all' ? 'all' : null,
+    ...Object.fromEntries(filterKinds.map(({ member }) => [member, draft.filters?.[member]?.join('\n') ?? null])),
+    threads: draft.threads ?? null,
+  };
+}
+
+// Returns the choices an address carries (queryOf's), as a draft has them; what it does not hold is the default.
+// Event keys the catalogue does not have are dropped; the repository is checked later (findRepository).
+function draftFromQuery(query, catalogue) {
+  const known = new Set(catalogue.map(({ key }) => key));
+  const events = query.get('events') ?? 'push';
+  const repository = query.get('repository') ?? '';
+  return {
+    repository: /^[^/\s]+\/[^/\s]+$/.test(repository) ? { full_name: repository, checked: false } : null,
+    events: events === 'all' ? { mode: 'all' } : events === 'push' ? { mode: 'push' }
+      : { mode: 'custom', custom: events === 'custom' ? [] : events.split(',').filter((key) => known.has(key)) },
+    filters: filtersFrom(Object.fromEntries(filterKinds.map(({ member }) => [member, query.get(member) ?? '']))),
+    threads: query.get('threads') === 'pull_request' ? 'pull_request' : null,
+  };
+}
+
+// The draft's repository, from one of the connection's repositories as the relay lists it.
+const repositoryChoice = (repository) => ({
+  full_name: repository.full_name, url: repository.url, is_private: repository.is_private, checked: true,
+});
+
+// Looks `fullName` up among the repositories `connection` administers, by the longest word of its slug (the
+// search is on names, which may differ from the slug in case and spaces). Returns the repository, null when it
+// is not there, or undefined when the relay could not say.
+async function findRepository(connection, fullName, signal) {
+  const base = `/api/connections/${encodeURIComponent(connection.id)}/repositories`;
+  const word = fullName.split('/')[1].split(/[^A-Za-z0-9]+/).sort((a, b) => b.length - a.length)[0];
+  const query = new URLSearchParams({ q: word });
+  try {
+    for (let pages = 0; pages < 20; pages += 1) {
+      const { body: page } = await api('GET', `${base}?${query}`, undefined, { signal });
+      const found = page.values.find((repository) => repository.full_name === fullName);
+      if (found) return found;
+      if (!page.next) return null;
+      query.set('page', page.next);
+    }
+  } catch {
+    // Not reachable, or the account needs reconnecting (the page says so): the relay checks when creating.
+  }
+  return undefined;
 }
 
 // The words under a step's name in the stepper: what the draft holds for it, or null.
@@ -110,13 +205,14 @@ function reconnectNotice(connection) {
   h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Reconnect Bitbucket')));
 }
 
+// `back`: the link to the step before, or null.
 function stepButtons(back, continueLabel = 'Continue') {
   return h('div', { class: 'form-actions' },
-    back ? navLink(back, 'Back', { class: 'button secondary' }) : null,
+    back,
     h('button', { type: 'submit', class: 'primary' }, continueLabel));
 }
 
-function stepRepository(body, { ctx, draft, connection, go }) {
+function stepRepository(body, { ctx, draft, connection, summarise, go }) {
   const base = `/api/connections/${encodeURIComponent(connection.id)}/repositories`;
   const search = h('input', { id: 'repo-search', type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: 'Type part of a name', 'aria-describedby': 'repo-search-hint', 'aria-controls': 'repo-list' });
   const list = h('ul', { id: 'repo-list', class: 'repo-list' });
@@ -193,7 +289,8 @@ function stepRepository(body, { ctx, draft, connection, go }) {
           h('span', { class: 'repo-name' }, h('span', { class: 'muted' }, `${repository.workspace}/`), repository.name),
           h('span', { class: 'repo-meta' }, repository.is_private ? h('span', { class: 'badge private' }, 'Private') : h('span', { class: 'badge public' }, 'Public')))));
     item.querySelector('input').addEventListener('change', () => {
-      draft.repository = { full_name: repository.full_name, url: repository.url, is_private: repository.is_private };
+      draft.repository = repositoryChoice(repository);
+      summarise();
     });
     markTaken(item);
     return item;
@@ -212,7 +309,8 @@ function stepRepository(body, { ctx, draft, connection, go }) {
   more.addEventListener('click', () => load({ append: true }));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (!list.querySelector('input:checked') || !draft.repository) {
+    // The repository an address named need not be on the page of the list shown.
+    if (!draft.repository) {
       error.replaceChildren(notice('error', 'Choose a repository first.'));
       (list.querySelector('input') ?? search).focus();
       return;
@@ -247,6 +345,10 @@ function stepEvents(body, { ctx, draft, connection, summarise, go }) {
     },
   });
   const threads = threadsField({ initial: draft.threads, events: () => picker.value() });
+  threads.element.addEventListener('change', () => {
+    draft.threads = threads.value();
+    summarise();
+  });
   const form = h('form', { class: 'step-form', novalidate: true },
     h('h2', { id: 'step-title' }, `Which events of ${draft.repository.full_name}?`),
     h('p', { class: 'hint' }, 'dispatch asks Bitbucket for these events only, and posts one Discord message for each. You can change them later.'),
@@ -254,7 +356,7 @@ function stepEvents(body, { ctx, draft, connection, summarise, go }) {
     filters.element,
     threads.element,
     error,
-    stepButtons(stepHref(connection.id, 'repository')));
+    stepButtons(stepLink(connection.id, 'repository', draft, 'Back', { class: 'button secondary' })));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (picker.fault()) {
@@ -286,7 +388,7 @@ function stepDestination(body, { draft, connection, go }) {
     h('h2', { id: 'step-title' }, 'Where should the messages go?'),
     h('p', { class: 'hint' }, 'A Discord channel\'s webhook: every event becomes a message there.'),
     field.element,
-    stepButtons(stepHref(connection.id, 'events')));
+    stepButtons(stepLink(connection.id, 'events', draft, 'Back', { class: 'button secondary' })));
   if (input.value) {
     input.dispatchEvent(new Event('input'));
     if (draft.anyway) {
@@ -316,7 +418,7 @@ function stepTemplate(body, { draft, connection, go }) {
     h('h2', { id: 'step-title' }, 'How should the messages look?'),
     h('p', { class: 'hint' }, 'Optional. The auto-formatted embeds suit most teams; the drawing shows a sample as Discord will show it.'),
     field.element,
-    stepButtons(stepHref(connection.id, 'destination')));
+    stepButtons(stepLink(connection.id, 'destination', draft, 'Back', { class: 'button secondary' })));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (field.fault()) {
@@ -381,7 +483,7 @@ function stepReview(body, { ctx, draft, connection }) {
     h('h2', { id: 'step-title' }, 'Create the source'),
     h('p', { class: 'hint' }, `dispatch creates a webhook in ${draft.repository.full_name} with a fresh secret, then relays what Bitbucket sends to it.`),
     summary, result,
-    h('div', { class: 'form-actions' }, navLink(stepHref(connection.id, 'template'), 'Back', { class: 'button secondary' }), create));
+    h('div', { class: 'form-actions' }, stepLink(connection.id, 'template', draft, 'Back', { class: 'button secondary' }), create));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     create.disabled = true;
@@ -405,7 +507,7 @@ function stepReview(body, { ctx, draft, connection }) {
       create.disabled = false;
       create.textContent = 'Create source';
       if (error.status === 401) return ctx.fail(error);
-      result.replaceChildren(refusalNotice(error, draft.repository.full_name, (step) => stepHref(connection.id, step)));
+      result.replaceChildren(refusalNotice(error, draft.repository.full_name, (step) => stepHref(connection.id, step, draft)));
       result.querySelector('.notice')?.focus?.();
     }
     return undefined;

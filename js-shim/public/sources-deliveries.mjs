@@ -4,7 +4,7 @@
 // and Redeliver / Retry now. Also "Send test event": a signed sample through the real receive path.
 
 import { drawMessage } from '/discord-view.mjs';
-import { groupByCategory } from '/page-core.mjs';
+import { eventName, groupByCategory } from '/page-core.mjs';
 import { api } from '/sources-api.mjs';
 import {
   copyButton, deliveryStatuses, describeError, exactTime, fill, h, navLink, notice, statusIcon, statusWord, timeElement,
@@ -13,6 +13,69 @@ import {
 const pageSize = 50;
 const pollMs = 4000;
 const verdictWords = { deliver: 'Accepted', ignore: 'Ignored', reject: 'Refused' };
+
+// What to do about a refused request, for each code the receive path refuses with (js-shim/hooks.mjs and the
+// core's pipeline): `connected` for a source whose webhook dispatch manages, `manual` for a webhook added by
+// hand, `both` when they read alike; `settings` names the fix Settings holds (linked from the opened request).
+const refusalSteps = {
+  signature_mismatch: {
+    connected: 'The secret in Bitbucket\'s webhook is not this source\'s: rotate the secret in Settings, and dispatch gives the new one to the webhook.',
+    manual: 'The secret in Bitbucket\'s webhook is not this endpoint\'s: paste the secret you kept into the webhook (in Bitbucket: Repository settings → Webhooks → Edit), or rotate it in Settings and paste the new one there.',
+    settings: 'Rotate the secret in Settings',
+  },
+  signature_missing: {
+    connected: 'The request was not signed: the webhook in Bitbucket has no secret set (someone removed it), or the request did not come from Bitbucket. Rotate the secret in Settings, and dispatch sets it on the webhook again.',
+    manual: 'The request was not signed: the webhook in Bitbucket has no secret set. Edit it (Repository settings → Webhooks → Edit), paste this endpoint\'s secret and save; if you no longer have the secret, rotate it in Settings first.',
+    settings: 'Rotate the secret in Settings',
+  },
+  signature_malformed: {
+    both: 'The signature is not written the way Bitbucket writes it, so the request did not come from Bitbucket\'s webhook, or something on the way changed it. If a proxy sits in front of dispatch, make it pass X-Hub-Signature through unchanged; otherwise there is nothing to change.',
+  },
+  algorithm_unsupported: {
+    both: 'The request is signed with another method than Bitbucket\'s (sha256), so it did not come from Bitbucket\'s webhook. Nothing to change: nothing was delivered.',
+  },
+  event_key_missing: {
+    both: 'The request does not say which event it is (Bitbucket always does), so it did not come from Bitbucket\'s webhook, or a proxy in front of dispatch drops the X-Event-Key header. Nothing was delivered.',
+  },
+  event_key_invalid: {
+    both: 'The request names its event in a way Bitbucket never does, so it did not come from Bitbucket\'s webhook. Nothing to change: nothing was delivered.',
+  },
+  event_key_mismatch: {
+    both: 'A body signed with this secret came in under another event\'s name, which Bitbucket never does: someone may be sending again a request they copied. Rotate the secret in Settings, so that copied requests stop being accepted.',
+    settings: 'Rotate the secret in Settings',
+  },
+  body_not_json: {
+    both: 'The body is not a Bitbucket payload, so it did not come from Bitbucket\'s webhook, or something on the way changed it. If a proxy sits in front of dispatch, make it pass the body through unchanged.',
+  },
+  body_too_large: {
+    both: 'The body is larger than dispatch takes, and larger than anything Bitbucket sends (at most 256 KB), so it did not come from Bitbucket\'s webhook. Nothing to change: nothing was delivered.',
+  },
+  endpoint_inactive: {
+    connected: 'This source is disconnected, so dispatch takes nothing more from it. To relay the repository again, connect it again from Sources; if its webhook is still in Bitbucket, delete it there.',
+    manual: 'This endpoint is disconnected, so dispatch takes nothing more: delete its webhook in Bitbucket (Repository settings → Webhooks).',
+  },
+  method_not_allowed: {
+    both: 'Something opened the hook URL instead of posting to it, such as a browser or a link preview. Bitbucket only ever posts: nothing to do.',
+  },
+  core_failed: {
+    both: 'dispatch could not check the request just then and asked Bitbucket to send it again, which it does by itself. Nothing to do unless it keeps happening; then the relay\'s log says why.',
+  },
+  endpoint_invalid: {
+    both: 'dispatch could not use this source\'s own settings. Open Settings, check the events, filters and templates, and save them again.',
+    settings: 'Open Settings',
+  },
+};
+refusalSteps.body_too_deep = refusalSteps.body_not_json;
+refusalSteps.body_not_object = refusalSteps.body_not_json;
+refusalSteps.headers_invalid = refusalSteps.endpoint_invalid;
+refusalSteps.envelope_invalid = refusalSteps.endpoint_invalid;
+
+// Returns what to do about a refused request of `code` to `endpoint`: {words, settings?}.
+export function refusalStep(code, endpoint) {
+  const step = refusalSteps[code];
+  if (!step) return { words: 'Nothing was delivered. The reason says what dispatch found in the request.' };
+  return { words: step.both ?? (endpoint.source ? step.connected : step.manual), settings: step.settings };
+}
 
 // Draws the log of `endpoint` into `panel`. Returns a cleanup function (it stops the polling).
 export function renderDeliveries(panel, ctx, endpoint) {
@@ -181,7 +244,8 @@ export function renderDeliveries(panel, ctx, endpoint) {
           h('code', { class: 'event' }, item.event ?? 'no event key'),
           item.test ? h('span', { class: 'tag' }, 'test') : null,
           item.redelivery_of ? h('span', { class: 'tag' }, 'redelivery') : null,
-          foldedTag(item))),
+          foldedTag(item)),
+        item.verdict === 'reject' ? h('span', { class: 'row-next' }, h('strong', {}, 'What to do: '), refusalStep(item.code, endpoint).words) : null),
       h('span', { class: 'row-verdict' }, h('span', { class: 'answered' }, item.answered ? String(item.answered) : ''), ' ', h('code', {}, item.code ?? '')),
       h('span', { class: `row-status chip status-${item.status}` }, statusWord(item.status)),
       h('span', { class: 'row-attempts', title: 'Attempts to deliver' }, item.attempts ? `${item.attempts} ${item.attempts === 1 ? 'attempt' : 'attempts'}` : ''),
@@ -280,7 +344,7 @@ export function renderDeliveries(panel, ctx, endpoint) {
     actions.append(copyButton(`${location.origin}/sources?endpoint=${encodeURIComponent(endpoint.id)}&delivery=${encodeURIComponent(full.id)}`, 'Copy link'));
 
     return h('div', { class: 'detail-body' },
-      facts(full),
+      facts(full, endpoint),
       actions, result,
       h('div', { class: 'detail-grid' },
         h('div', { class: 'detail-col' },
@@ -345,7 +409,7 @@ function defaultTestEvent(endpoint) {
 
 function eventOptions(catalogue, selected) {
   return [...groupByCategory(catalogue)].map(([category, events]) => h('optgroup', { label: category },
-    events.map((event) => h('option', { value: event.key, selected: event.key === selected }, `${event.label} (${event.key})`))));
+    events.map((event) => h('option', { value: event.key, selected: event.key === selected }, `${eventName(event)} (${event.key})`))));
 }
 
 function changed(before, after) {
@@ -366,12 +430,14 @@ function foldedTag(item) {
     `×${item.count}, last at `, clockTime(item.last_seen_at));
 }
 
-function facts(full) {
+function facts(full, endpoint) {
+  const step = full.verdict === 'reject' ? refusalStep(full.code, endpoint) : null;
   const rows = [
     ['Delivery', h('code', {}, full.id)],
     ['Received', [timeElement(full.received_at), h('span', { class: 'muted' }, ` · ${exactTime(full.received_at)}`)]],
     ['Answered Bitbucket', [h('strong', {}, `${full.answered ?? '—'} `), h('code', {}, full.code ?? ''), h('span', { class: 'muted' }, ` (${verdictWords[full.verdict] ?? full.verdict})`)]],
     full.reason ? ['Reason', full.reason] : null,
+    step?.settings ? ['Fix it', navLink(`/sources?endpoint=${encodeURIComponent(endpoint.id)}&tab=settings`, step.settings)] : null,
     ['Delivery status', [h('span', { class: `chip status-${full.status}` }, statusWord(full.status)),
       full.response_status ? h('span', { class: 'muted' }, ` · destination answered ${full.response_status}`) : null,
       full.last_error ? h('span', { class: 'muted' }, ` · ${full.last_error}`) : null]],

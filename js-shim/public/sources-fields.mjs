@@ -4,8 +4,10 @@
 // with the preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
 
 import { drawMessage } from '/discord-view.mjs';
-import { coreReason, filterKinds, filtersFrom, listReason, patternsFrom, spacedPattern, textFrom } from '/filter-patterns.mjs';
-import { groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
+import {
+  coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern, textFrom,
+} from '/filter-patterns.mjs';
+import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 import { h, notice, sentence } from '/sources-dom.mjs';
 
@@ -46,7 +48,7 @@ export function eventPicker({ catalogue, value = { mode: 'push' }, expanded = tr
     const boxes = events.map((event) => h('label', { class: 'event-option' },
       h('input', { type: 'checkbox', value: event.key, checked: chosen.has(event.key) }),
       h('span', {},
-        h('span', { class: 'event-label' }, event.label), ' ', h('code', {}, event.key),
+        h('span', { class: 'event-label' }, eventName(event)), ' ', h('code', {}, event.key),
         h('span', { class: 'hint' }, event.description))));
     const toggle = h('button', { type: 'button', class: 'link small' }, 'Select all');
     toggle.addEventListener('click', () => {
@@ -335,15 +337,15 @@ function coveredKeys(selector, selection, catalogue) {
   return selectedKeys(selection, catalogue).filter((key) => (family ? key.startsWith(family) : key === selector));
 }
 
-// Words for a selector: "Every Pull Request event (pullrequest:*)", "Pull Request: Merged (pullrequest:fulfilled)".
+// Words for a selector: "Every pull request event (pullrequest:*)", "Pull request merged (pullrequest:fulfilled)".
 function selectorWords(selector, catalogue) {
   if (selector.endsWith(':*')) {
     const family = selector.slice(0, -1);
     const category = catalogue.find(({ key }) => key.startsWith(family))?.category ?? family.slice(0, -1);
-    return `Every ${category} event (${selector})`;
+    return `Every ${category.toLowerCase()} event (${selector})`;
   }
   const event = catalogue.find(({ key }) => key === selector);
-  return event ? `${event.category}: ${event.label} (${selector})` : selector;
+  return event ? `${eventName(event)} (${selector})` : selector;
 }
 
 // Returns the templates of some events {element, value(), fault(), focus(), markFault(), eventsChanged()}: one
@@ -450,7 +452,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     const areaId = `${id}-${kind.member}`;
     const area = h('textarea', {
       id: areaId, rows: '3', spellcheck: 'false', autocomplete: 'off', wrap: 'off',
-      placeholder: kind.examples.slice(0, 2).join('\n'), 'aria-describedby': `${areaId}-hint ${areaId}-status`,
+      placeholder: listPlaceholder(kind), 'aria-describedby': `${areaId}-hint ${areaId}-status`,
     });
     area.value = textFrom(initial?.[kind.member]);
     const examples = kind.examples.map((pattern) => h('button', {

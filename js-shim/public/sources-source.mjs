@@ -28,24 +28,16 @@ export async function renderSource(main, ctx) {
         h('p', {}, navLink('/sources', 'See every source', { class: 'button' }))));
     return undefined;
   }
-  const title = endpoint.name || endpoint.source?.repository || endpoint.id;
+  const title = titleOf(endpoint);
   ctx.setTitle(title);
   const base = `/sources?endpoint=${encodeURIComponent(endpoint.id)}`;
   const flash = ctx.takeFlash();
-  const source = endpoint.source;
   const panel = h('div', { class: 'tab-panel', id: 'tab-panel', role: 'region', 'aria-label': tab === 'settings' ? 'Settings' : 'Recent deliveries' });
-  fill(main, 
-    crumbs(title),
-    h('div', { class: 'page-head' },
-      h('div', { class: 'title-block' },
-        h('div', { class: 'title-line' }, h('h1', { tabindex: '-1' }, title), stateBadge(endpoint.state)),
-        h('p', { class: 'sub' }, source
-          ? ['Bitbucket repository ', source.repository_url ? externalLink(source.repository_url, source.repository) : source.repository,
-            source.hook_uuid ? [' · webhook ', h('code', { class: 'uuid' }, source.hook_uuid)] : null]
-          : 'Hand-made endpoint: its webhook was added in Bitbucket by hand'),
-        h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Events: '), eventsInWords(endpoint.events, ctx.catalogue)),
-        endpoint.filters ? h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Filters: '), filtersInWords(endpoint.filters)) : null,
-        endpoint.threads === 'pull_request' ? h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Pull requests: '), 'one live thread each') : null)),
+  let trail = crumbs(title);
+  let head = pageHead(endpoint, ctx);
+  fill(main,
+    trail,
+    head,
     flash ? flashPanel(flash, endpoint, ctx) : null,
     ...stateNotices(endpoint, flash),
     h('nav', { class: 'tabs', 'aria-label': 'Source' },
@@ -53,8 +45,34 @@ export async function renderSource(main, ctx) {
       navLink(`${base}&tab=settings`, 'Settings', { 'aria-current': tab === 'settings' ? 'page' : null })),
     panel);
   ctx.rendered('source');
-  if (tab === 'settings') return renderSettings(panel, ctx, endpoint);
+  // What Settings saved shows in the page's head at once: its name, events, filters and threads.
+  const saved = () => {
+    ctx.setTitle(titleOf(endpoint));
+    const fresh = [crumbs(titleOf(endpoint)), pageHead(endpoint, ctx)];
+    trail.replaceWith(fresh[0]);
+    head.replaceWith(fresh[1]);
+    [trail, head] = fresh;
+  };
+  if (tab === 'settings') return renderSettings(panel, ctx, endpoint, saved);
   return renderDeliveries(panel, ctx, endpoint);
+}
+
+const titleOf = (endpoint) => endpoint.name || endpoint.source?.repository || endpoint.id;
+
+// The head of a source's page: its name and state, where it comes from, and what it relays (events, filters,
+// pull request threads), as `endpoint` has them.
+function pageHead(endpoint, ctx) {
+  const source = endpoint.source;
+  return h('div', { class: 'page-head' },
+    h('div', { class: 'title-block' },
+      h('div', { class: 'title-line' }, h('h1', { tabindex: '-1' }, titleOf(endpoint)), stateBadge(endpoint.state)),
+      h('p', { class: 'sub' }, source
+        ? ['Bitbucket repository ', source.repository_url ? externalLink(source.repository_url, source.repository) : source.repository,
+          source.hook_uuid ? [' · webhook ', h('code', { class: 'uuid' }, source.hook_uuid)] : null]
+        : 'Hand-made endpoint: its webhook was added in Bitbucket by hand'),
+      h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Events: '), eventsInWords(endpoint.events, ctx.catalogue)),
+      endpoint.filters ? h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Filters: '), filtersInWords(endpoint.filters)) : null,
+      endpoint.threads === 'pull_request' ? h('p', { class: 'sub' }, h('span', { class: 'label' }, 'Pull requests: '), 'one live thread each') : null));
 }
 
 
@@ -130,8 +148,8 @@ function triggerWords(events, catalogue) {
 }
 
 // The Settings tab: the webhook, then (while the endpoint is active) its settings and secret, then disconnect
-// or delete.
-function renderSettings(panel, ctx, endpoint) {
+// or delete. `saved()` runs once the settings were saved into `endpoint`.
+function renderSettings(panel, ctx, endpoint, saved) {
   const source = endpoint.source;
   const active = endpoint.state !== 'disconnected';
   const webhook = h('section', { class: 'card settings-section', 'aria-labelledby': 'webhook-title' },
@@ -147,11 +165,12 @@ function renderSettings(panel, ctx, endpoint) {
     ? 'A disconnected source keeps its log, and nothing else: to relay this repository again, connect it again from Sources.'
     : 'A disconnected endpoint keeps its log, and nothing else: to relay again, add an endpoint and its webhook anew.');
   // Built only while active: the fields load the core, which a frozen endpoint has no use for.
-  fill(panel, webhook, active ? [settingsForm(ctx, endpoint), secretSection(ctx, endpoint)] : frozen, dangerZone(ctx, endpoint, active));
+  fill(panel, webhook, active ? [settingsForm(ctx, endpoint, saved), secretSection(ctx, endpoint)] : frozen, dangerZone(ctx, endpoint, active));
 }
 
-// The settings form: name, events, filters, threads, destination and template, saved with one PATCH.
-function settingsForm(ctx, endpoint) {
+// The settings form: name, events, filters, threads, destination and template, saved with one PATCH into
+// `endpoint`; then `onSaved()`.
+function settingsForm(ctx, endpoint, onSaved) {
   const source = endpoint.source;
   const name = h('input', { id: 'settings-name', type: 'text', maxlength: '100', autocomplete: 'off' });
   name.value = endpoint.name ?? '';
@@ -232,6 +251,7 @@ function settingsForm(ctx, endpoint) {
       }
       if (changes.name) words.push(`Renamed to ${updated.name}.`);
       saved.replaceChildren(notice('ok', h('p', {}, h('strong', {}, 'Saved. '), words.join(' '))));
+      onSaved();
       destination.element.querySelector('input[type="url"]').value = '';
       form.querySelector('.current-destination code').textContent = updated.destination_url;
     } catch (error) {

@@ -10,10 +10,16 @@
 
 import { ApiError, api, apiAll, isSignedOut, useCsrf } from '/sources-api.mjs';
 import { confirmDialog, describeError, exactTime, h, notice, refreshTimes, sentence } from '/sources-dom.mjs';
+import { siteHeader } from '/site-header.mjs';
 import { renderList } from '/sources-list.mjs';
 
 const main = document.getElementById('main');
-const account = document.getElementById('account');
+// The session's part of the shared header: when it ends, and the two ways to sign out.
+const signOut = h('button', { type: 'button', id: 'sign-out', class: 'secondary' }, 'Sign out');
+const signOutEverywhere = h('button', { type: 'button', id: 'sign-out-everywhere', class: 'secondary' }, 'Sign out everywhere');
+const account = h('div', { class: 'account', id: 'account', hidden: true },
+  h('span', { id: 'session-note', class: 'muted' }), signOut, signOutEverywhere);
+siteHeader(document.getElementById('app-bar'), '/sources').append(account);
 
 const timings = { listRenderedMs: null, logRenderedMs: null, sourceRenderedMs: null };
 window.dispatchSources = timings;
@@ -226,16 +232,16 @@ function retryAfter(error) {
   return Number(error.body.retry_after) || 60;
 }
 
+// The page's own words for the two refusals it knows, said once: the relay's reason says the same, and the
+// form's hint already says where the token comes from.
 function signInError(error) {
   if (error.code === 'token_wrong') {
-    return notice('error', 'That is not the admin token. Check for a missing character or a space, then try again.',
-      error.reason ? h('p', { class: 'muted' }, `The relay said: ${error.reason}`) : null);
+    return notice('error', 'That is not the admin token. Check for a missing character or a space, then try again.');
   }
   if (error.code === 'too_many_attempts') {
     const seconds = retryAfter(error);
     const wait = seconds >= 90 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
-    return notice('error', `Too many wrong tokens from this browser: wait ${wait} before the next try. Each further wrong token doubles the wait.`,
-      error.reason ? h('p', { class: 'muted' }, `The relay said: ${error.reason}`) : null);
+    return notice('error', `Too many wrong tokens from this browser: wait ${wait} before the next try. Each further wrong token doubles the wait.`);
   }
   return describeError(error);
 }
@@ -258,7 +264,7 @@ document.addEventListener('click', (event) => {
   navigate(url);
 });
 window.addEventListener('popstate', () => { if (session) show(); });
-document.getElementById('sign-out').addEventListener('click', async () => {
+signOut.addEventListener('click', async () => {
   try {
     await api('DELETE', '/api/session');
   } catch (error) {
@@ -271,9 +277,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 });
 
 // "Sign out everywhere", beside "Sign out": after a confirmation, ends every session of every browser
-// (POST /api/sessions/revoke), this one included. The header is static HTML; the button is added here.
-const signOutEverywhere = h('button', { type: 'button', id: 'sign-out-everywhere', class: 'secondary' }, 'Sign out everywhere');
-document.getElementById('sign-out').after(signOutEverywhere);
+// (POST /api/sessions/revoke), this one included.
 let revokeFailure = null;
 signOutEverywhere.addEventListener('click', async () => {
   const sure = await confirmDialog({

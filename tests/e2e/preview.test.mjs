@@ -381,7 +381,7 @@ test('no request left the page while it rendered, and none ever went past its ow
   assert.deepEqual([...origins], [relay.base]);
   const paths = requests.map((request) => new URL(request.url).pathname).sort();
   assert.deepEqual(paths, ['/core.mjs', '/discord-markdown.mjs', '/discord-view.mjs', '/dispatch.wasm', '/filter-patterns.mjs',
-    '/page-core.mjs', '/preview', '/preview.css', '/preview.mjs', '/samples.json', '/template-editor.mjs']);
+    '/page-core.mjs', '/preview', '/preview.css', '/preview.mjs', '/samples.json', '/site-header.mjs', '/template-editor.mjs']);
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -392,7 +392,8 @@ test('every control has a name, the keyboard reaches the inputs, and a phone-siz
   assert.deepEqual(unnamed, []);
   await page.evaluate(() => document.activeElement?.blur());
   const reached = [];
-  for (let i = 0; i < 6; i += 1) {
+  // The skip link, the shared header's brand and two pages, then the inputs.
+  for (let i = 0; i < 8; i += 1) {
     await page.keyboard.press('Tab');
     reached.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName));
   }

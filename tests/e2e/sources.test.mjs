@@ -472,13 +472,13 @@ test('Settings: a template for some events, drawn on a sample of their family, r
   const section = page.locator('.event-templates');
   const picker = section.getByLabel('Events for another template');
   assert.deepEqual(await picker.locator('option').allTextContents(), [
-    'Every Repository event (repo:*)', 'Every Pull Request event (pullrequest:*)', 'Repository: Push (repo:push)',
-    'Pull Request: Created (pullrequest:created)', 'Pull Request: Merged (pullrequest:fulfilled)',
+    'Every repository event (repo:*)', 'Every pull request event (pullrequest:*)', 'Repository push (repo:push)',
+    'Pull request created (pullrequest:created)', 'Pull request merged (pullrequest:fulfilled)',
   ], 'the families and the events the source selects');
   await picker.selectOption('pullrequest:fulfilled');
   await section.getByRole('button', { name: 'Add a template' }).click();
   const row = section.locator('.event-template');
-  assert.equal(await row.locator('legend').textContent(), 'Pull Request: Merged (pullrequest:fulfilled)');
+  assert.equal(await row.locator('legend').textContent(), 'Pull request merged (pullrequest:fulfilled)');
   await row.locator('.dc-message').waitFor();
   // No merge among the samples: the drawing uses the pull request samples, never a push.
   const samples = await row.getByLabel('Drawn for the sample').locator('option').allTextContents();
