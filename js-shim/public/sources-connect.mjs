@@ -378,8 +378,8 @@ function stepEvents(body, { ctx, draft, connection, summarise, go }) {
   };
 }
 
-function stepDestination(body, { draft, connection, go }) {
-  const field = destinationField();
+function stepDestination(body, { ctx, draft, connection, go }) {
+  const field = destinationField({ local: ctx.session.local_destinations === true });
   const input = field.element.querySelector('input[type="url"]');
   input.value = draft.destination || draft.typed || '';
   const anyway = field.element.querySelector('.anyway input');
@@ -578,7 +578,7 @@ export async function renderManual(main, ctx) {
   });
   const filters = filtersField();
   const threads = threadsField({ events: () => picker.value() });
-  const destination = destinationField();
+  const destination = destinationField({ local: ctx.session.local_destinations === true });
   const result = h('div');
   const create = h('button', { type: 'submit', class: 'primary' }, 'Create endpoint');
   const form = h('form', { class: 'step-form card', novalidate: true },

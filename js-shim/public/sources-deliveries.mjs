@@ -48,7 +48,7 @@ const refusalSteps = {
     both: 'The body is not a Bitbucket payload, so it did not come from Bitbucket\'s webhook, or something on the way changed it. If a proxy sits in front of dispatch, make it pass the body through unchanged.',
   },
   body_too_large: {
-    both: 'The body is larger than dispatch takes, and larger than anything Bitbucket sends (at most 256 KB), so it did not come from Bitbucket\'s webhook. Nothing to change: nothing was delivered.',
+    both: 'The body is over the 1 MiB dispatch takes, far more than a Bitbucket payload holds (a push lists its first commits only, and says when it left some out), so it did not come from Bitbucket\'s webhook. Nothing to change: nothing was delivered.',
   },
   endpoint_inactive: {
     connected: 'This source is disconnected, so dispatch takes nothing more from it. To relay the repository again, connect it again from Sources; if its webhook is still in Bitbucket, delete it there.',
@@ -112,6 +112,10 @@ export function renderDeliveries(panel, ctx, endpoint) {
   if (endpoint.state === 'disconnected') {
     testButton.disabled = true;
     testSelect.disabled = true;
+  } else if (endpoint.destination_status === 'broken') {
+    // Said before anything is sent: the relay would refuse it (409 destination_broken) and nothing would arrive.
+    testButton.disabled = true;
+    testForm.append(h('p', { class: 'hint' }, h('strong', {}, 'Nothing is sent while the destination is broken: '), 'resume it (above) first.'));
   }
 
   fill(panel, 
@@ -172,10 +176,19 @@ export function renderDeliveries(panel, ctx, endpoint) {
       const fresh = [];
       for (const item of answer.body) {
         const known = rows.get(item.id);
-        if (!known) fresh.push(item);
-        else if (changed(known.item, item)) await updateRow(known, item);
+        if (!known) {
+          fresh.push(item);
+        } else if (changed(known.item, item)) {
+          // A folded row that took another request is news again: it goes back on top, as the relay lists it.
+          const again = item.last_seen_at !== known.item.last_seen_at;
+          await updateRow(known, item);
+          if (again) {
+            known.element.classList.add('fresh');
+            fresh.push(known);
+          }
+        }
       }
-      for (const item of fresh.reverse()) list.prepend(addRow(item, true));
+      for (const entry of fresh.reverse()) list.prepend(entry.element ?? addRow(entry, true));
       if (rows.size > 0 && cursor === null && answer.headers.get('x-next-cursor') && list.children.length <= pageSize) cursor = answer.headers.get('x-next-cursor');
       showListState();
     } catch (error) {
@@ -385,7 +398,7 @@ export function renderDeliveries(panel, ctx, endpoint) {
       if (error.status === 401) return ctx.fail(error);
       testResult.replaceChildren(describeError(error));
     } finally {
-      testButton.disabled = endpoint.state === 'disconnected';
+      testButton.disabled = endpoint.state === 'disconnected' || endpoint.destination_status === 'broken';
     }
     return undefined;
   });

@@ -201,10 +201,17 @@ export function notice(tone, ...parts) {
     parts.flat().filter(Boolean).map((part) => (typeof part === 'string' ? h('p', {}, part) : part)));
 }
 
+// Refusals whose reason is written for the API's callers, in the page's words instead.
+const pageWords = {
+  destination_broken: 'The destination is marked broken, so nothing is sent to it: once the webhook works again, '
+    + 'Resume it (at the top of this page), or give a new webhook URL in Settings.',
+};
+
 // Returns an error as a notice people can act on: the relay's reason, and what to do when it says.
 export function describeError(error) {
   if (error instanceof ApiError) {
     if (error.status === 0) return notice('error', error.reason);
+    if (pageWords[error.code]) return notice('error', pageWords[error.code]);
     const extra = error.body.action ? h('p', {}, h('strong', {}, 'What to do: '), error.body.action) : null;
     return notice('error', error.reason ? sentence(error.reason) : `The relay answered ${error.status}.`, extra);
   }

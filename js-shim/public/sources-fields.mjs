@@ -9,6 +9,7 @@ import {
 } from '/filter-patterns.mjs';
 import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
+import { checkDestination } from '/destination.mjs';
 import { h, notice, sentence } from '/sources-dom.mjs';
 
 let fieldCount = 0;
@@ -98,35 +99,30 @@ export function eventPicker({ catalogue, value = { mode: 'push' }, expanded = tr
   return picker;
 }
 
-const discordHost = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/;
-const discordPath = /^\/api(?:\/v\d+)?\/webhooks\/(\d{5,25})\/([\w-]{20,})\/?$/;
-
-// Checks `text` as a Discord webhook URL. Returns {kind: "empty" | "not_url" | "discord" | "discord_bad" |
-// "other", reason, webhook?}: "discord" when it is https://discord.com/api/webhooks/{id}/{token} (or
-// discordapp.com, ptb., canary.); "other" for any other URL.
-export function checkDestination(text) {
-  const value = text.trim();
-  if (value === '') return { kind: 'empty', reason: 'Paste the Discord channel\'s webhook URL.' };
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    return { kind: 'not_url', reason: 'This is not a URL: it should start with https://discord.com/api/webhooks/.' };
-  }
-  if (url.protocol === 'https:' && discordHost.test(url.hostname)) {
-    const match = discordPath.exec(url.pathname);
-    if (match && !url.username && !url.password) {
-      return { kind: 'discord', reason: `Discord webhook ${match[1]}${url.searchParams.has('thread_id') ? ', posting in a thread' : ''}.`, webhook: match[1] };
+// The destination as the page shows it, by the relay's own rule (shared/destination.mjs): {kind: "empty" |
+// "refused" | "discord" | "other", reason}. `local`: the relay allows local destinations (script/server), so
+// the Discord stand-in's webhook URLs count as Discord's.
+export function destinationCheck(text, { local = false } = {}) {
+  const check = checkDestination(text, { ALLOW_LOCAL_DESTINATIONS: local ? 'true' : 'false' });
+  switch (check.kind) {
+    case 'empty': return { kind: 'empty', reason: 'Paste the Discord channel\'s webhook URL.' };
+    case 'refused': return {
+      kind: 'refused',
+      reason: check.problem === 'is not a URL' ? 'This is not a URL: it should start with https://discord.com/api/webhooks/.' : `This URL ${check.problem}.`,
+    };
+    case 'discord': {
+      const where = check.standIn ? 'The local Discord stand-in\'s webhook' : 'Discord webhook';
+      const thread = new URL(text.trim()).searchParams.has('thread_id') ? ', posting in a thread' : '';
+      return { kind: 'discord', reason: `${where} ${check.webhook}${thread}.` };
     }
-    return { kind: 'discord_bad', reason: 'This Discord address is not a webhook URL. Copy it from the channel\'s settings: Integrations → Webhooks → Copy Webhook URL. It looks like https://discord.com/api/webhooks/1234…/AbCd….' };
+    default: return { kind: 'other', reason: 'This is not a Discord webhook URL. dispatch posts Discord\'s message format; another service may refuse it.' };
   }
-  return { kind: 'other', reason: 'This is not a Discord webhook URL. dispatch posts Discord\'s message format; another service may refuse it.' };
 }
 
-// Returns the destination field {element, value(), fault(), focus()}: the URL, checked as a Discord webhook
-// URL as it is typed; any other URL is accepted only once "send to this URL anyway" is ticked. With
-// `optional`, an empty field means "keep the current destination".
-export function destinationField({ optional = false, label = 'Discord webhook URL', onChange = () => {} } = {}) {
+// Returns the destination field {element, value(), fault(), focus()}: the URL, checked by the relay's rule as
+// it is typed; a URL that is not a Discord webhook is accepted only once "send to this URL anyway" is ticked.
+// With `optional`, an empty field means "keep the current destination"; `local` as for destinationCheck.
+export function destinationField({ optional = false, label = 'Discord webhook URL', local = false, onChange = () => {} } = {}) {
   const id = nextId('destination');
   const input = h('input', {
     id, type: 'url', inputmode: 'url', autocomplete: 'off', spellcheck: 'false',
@@ -140,7 +136,8 @@ export function destinationField({ optional = false, label = 'Discord webhook UR
     h('label', { for: id }, label, optional ? h('span', { class: 'optional' }, ' (leave empty to keep the current one)') : null),
     input,
     h('p', { id: `${id}-hint`, class: 'hint' },
-      'In Discord: the channel\'s settings → Integrations → Webhooks → New Webhook → Copy Webhook URL. The URL holds the webhook\'s token: dispatch never shows it again.'),
+      'In Discord: the channel\'s settings → Integrations → Webhooks → New Webhook → Copy Webhook URL. The URL holds the webhook\'s token: dispatch never shows it again.',
+      local ? ' This relay runs for local development: the Discord stand-in\'s webhook URL that script/server prints works too.' : null),
     status, anywayLabel);
 
   let touched = false;
@@ -148,7 +145,7 @@ export function destinationField({ optional = false, label = 'Discord webhook UR
     element,
     value: () => input.value.trim(),
     fault: () => {
-      const check = checkDestination(input.value);
+      const check = destinationCheck(input.value, { local });
       if (check.kind === 'empty') return optional ? null : check.reason;
       if (check.kind === 'discord') return null;
       if (check.kind === 'other' && anyway.checked) return null;
@@ -158,7 +155,7 @@ export function destinationField({ optional = false, label = 'Discord webhook UR
     showFault: () => { touched = true; show(); },
   };
   function show() {
-    const check = checkDestination(input.value);
+    const check = destinationCheck(input.value, { local });
     anywayLabel.hidden = check.kind !== 'other';
     if (check.kind !== 'other') anyway.checked = false;
     const fault = field.fault();

@@ -6,7 +6,7 @@ import { api } from '/sources-api.mjs';
 import { refusalNotice } from '/sources-connect.mjs';
 import { renderDeliveries } from '/sources-deliveries.mjs';
 import {
-  confirmDialog, copyable, crumbs, describeError, eventsInWords, exactTime, externalLink, fill, h, navLink, notice, stateBadge,
+  confirmDialog, copyable, crumbs, describeError, eventsInWords, exactTime, externalLink, fill, h, navLink, notice, sentence, stateBadge,
   timeElement,
 } from '/sources-dom.mjs';
 import {
@@ -39,7 +39,7 @@ export async function renderSource(main, ctx) {
     trail,
     head,
     flash ? flashPanel(flash, endpoint, ctx) : null,
-    ...stateNotices(endpoint, flash),
+    ...stateNotices(endpoint, flash, ctx),
     h('nav', { class: 'tabs', 'aria-label': 'Source' },
       navLink(base, 'Recent deliveries', { 'aria-current': tab === 'deliveries' ? 'page' : null }),
       navLink(`${base}&tab=settings`, 'Settings', { 'aria-current': tab === 'settings' ? 'page' : null })),
@@ -76,7 +76,7 @@ function pageHead(endpoint, ctx) {
 }
 
 
-function stateNotices(endpoint, flash) {
+function stateNotices(endpoint, flash, ctx) {
   const notices = [];
   const source = endpoint.source;
   if (endpoint.state === 'needs_reconnect') {
@@ -85,11 +85,7 @@ function stateNotices(endpoint, flash) {
         'Events still arrive, but dispatch cannot change or remove the webhook until you reconnect.'),
       h('p', {}, h('a', { class: 'button primary', href: '/connect/bitbucket' }, 'Reconnect Bitbucket'))));
   }
-  if (endpoint.destination_status === 'broken') {
-    notices.push(notice('error',
-      h('p', {}, h('strong', {}, 'The destination is broken: '), endpoint.destination_error ?? 'Discord said the webhook does not exist.',
-        ' Deliveries are not sent until you give a new destination in Settings (the Discord webhook was deleted, or its URL changed).')));
-  }
+  if (endpoint.destination_status === 'broken') notices.push(brokenNotice(ctx, endpoint));
   if (source?.status === 'left_behind') notices.push(leftBehind(source.left_behind ?? {}));
   if (endpoint.state === 'disconnected' && source?.status !== 'left_behind' && flash?.kind !== 'disconnected') {
     notices.push(notice('info', source
@@ -97,6 +93,66 @@ function stateNotices(endpoint, flash) {
       : 'Disconnected: the hook URL answers 410 to Bitbucket, and nothing is delivered. Remove the webhook from the repository\'s settings in Bitbucket.'));
   }
   return notices;
+}
+
+// A destination marked broken: why, and the two ways back: Resume (the webhook works again) or a new URL.
+function brokenNotice(ctx, endpoint) {
+  const result = h('div', { class: 'resume-result' });
+  const resume = h('button', { type: 'button', class: 'primary' }, 'Resume deliveries');
+  resume.addEventListener('click', async () => {
+    resume.disabled = true;
+    try {
+      const { body: answer } = await api('POST', `/api/endpoints/${encodeURIComponent(endpoint.id)}/resume`, {});
+      // The whole view again (its badge, its test form), with what failed meanwhile offered on top.
+      ctx.setFlash({ kind: 'resumed', unsent: answer.unsent });
+      ctx.navigate(location.href, { replace: true });
+    } catch (error) {
+      if (error.status === 401) return ctx.fail(error);
+      result.replaceChildren(describeError(error));
+      resume.disabled = false;
+    }
+    return undefined;
+  });
+  const panel = notice('error broken-destination',
+    h('p', {}, h('strong', {}, 'The destination is broken: '), sentence(endpoint.destination_error ?? 'Discord said the webhook does not exist'),
+      ' Nothing is sent to it, test events included, until you resume it or give a new webhook URL in Settings.'),
+    h('p', {}, 'If the webhook was deleted, make a new one in Discord and save its URL in Settings. If the webhook works '
+      + 'again, resume: what failed meanwhile is offered for redelivery.'),
+    h('div', { class: 'form-actions start' }, resume,
+      navLink(`/sources?endpoint=${encodeURIComponent(endpoint.id)}&tab=settings`, 'Change the webhook URL', { class: 'button secondary' })),
+    result);
+  return panel;
+}
+
+// After a broken destination is resumed or given again: the deliveries that failed meanwhile (the relay's
+// `unsent`), with one button that sends them all again; nothing when there are none.
+export function unsentOffer(ctx, unsent) {
+  if (!unsent?.length) return notice('info', 'Nothing failed while it was broken: there is nothing to send again.');
+  const count = unsent.length === 1 ? '1 delivery' : `${unsent.length} deliveries`;
+  const result = h('div');
+  const again = h('button', { type: 'button', class: 'primary' }, `Redeliver ${count}`);
+  again.addEventListener('click', async () => {
+    again.disabled = true;
+    let queued = 0;
+    const failures = [];
+    for (const item of unsent) {
+      try {
+        await api('POST', `/api/deliveries/${encodeURIComponent(item.id)}/redeliver`, {});
+        queued += 1;
+      } catch (error) {
+        if (error.status === 401) return ctx.fail(error);
+        failures.push(error);
+      }
+    }
+    result.replaceChildren(queued ? notice('ok', `${queued === 1 ? '1 delivery is' : `${queued} deliveries are`} queued again: `
+      + 'they appear in Recent deliveries as redeliveries.') : null, ...failures.slice(0, 1).map(describeError));
+    if (failures.length === 0) again.hidden = true;
+    else again.disabled = false;
+    return undefined;
+  });
+  return notice('info', h('p', {}, `${count} failed while the destination was broken: `,
+    unsent.slice(0, 3).map((item) => item.title ?? item.event).join('; '), unsent.length > 3 ? '; …' : ''),
+  h('div', { class: 'form-actions start' }, again), result);
 }
 
 function leftBehind({ reason, steps }) {
@@ -108,6 +164,11 @@ function leftBehind({ reason, steps }) {
 }
 
 function flashPanel(flash, endpoint, ctx) {
+  if (flash.kind === 'resumed') {
+    return h('div', { class: 'resumed' },
+      notice('ok', h('p', {}, h('strong', {}, 'Resumed. '), 'Deliveries go to the destination again.')),
+      unsentOffer(ctx, flash.unsent));
+  }
   if (flash.kind === 'disconnected') {
     const answer = flash.answer;
     if (answer.source?.status === 'left_behind') return leftBehind(answer.source);
@@ -189,7 +250,7 @@ function settingsForm(ctx, endpoint, onSaved) {
   const eventTemplates = eventTemplatesField({ initial: endpoint.templates, catalogue: ctx.catalogue, events: () => picker.value(), keep });
   const filters = filtersField({ initial: endpoint.filters ?? null });
   const threads = threadsField({ initial: endpoint.threads ?? null, events: () => picker.value() });
-  const destination = destinationField({ optional: true, label: 'New Discord webhook URL' });
+  const destination = destinationField({ optional: true, label: 'New Discord webhook URL', local: ctx.session.local_destinations === true });
   const saved = h('div', { class: 'save-result' });
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
   const templatesNote = keep.default === undefined ? null
@@ -233,6 +294,7 @@ function settingsForm(ctx, endpoint, onSaved) {
     }
     save.disabled = true;
     save.textContent = 'Saving…';
+    const wasBroken = endpoint.destination_status === 'broken';
     try {
       const { body: updated } = await api('PATCH', `/api/endpoints/${encodeURIComponent(endpoint.id)}`, changes);
       Object.assign(endpoint, updated);
@@ -243,7 +305,7 @@ function settingsForm(ctx, endpoint, onSaved) {
       if (changes.events) words.push(source ? `Bitbucket's webhook now sends ${eventsInWords(updated.events, ctx.catalogue)}.` : `Events: ${eventsInWords(updated.events, ctx.catalogue)}. Change the webhook's triggers in Bitbucket to match.`);
       if ('filters' in changes) words.push(updated.filters ? `Filters: ${filtersInWords(updated.filters)}.` : 'No filters: every branch, tag and actor passes.');
       if ('threads' in changes) words.push(updated.threads ? 'Each pull request is now one live thread.' : 'Pull request events are now messages of their own.');
-      if (changes.destination_url) words.push(`Deliveries now go to ${updated.destination_url}.`);
+      if (changes.destination_url) words.push(`Deliveries now go to ${updated.destination_url}${wasBroken && updated.destination_status !== 'broken' ? ', no longer marked broken' : ''}.`);
       if ('template' in changes) words.push(changes.template ? 'The template is saved.' : 'Messages use the auto-formatted embeds.');
       if ('templates' in changes) {
         const selectors = Object.keys(updated.templates ?? {}).filter((selector) => selector !== 'default');
@@ -252,6 +314,13 @@ function settingsForm(ctx, endpoint, onSaved) {
       if (changes.name) words.push(`Renamed to ${updated.name}.`);
       saved.replaceChildren(notice('ok', h('p', {}, h('strong', {}, 'Saved. '), words.join(' '))));
       onSaved();
+      if (wasBroken && updated.destination_status !== 'broken') {
+        // Saving a destination (the same one included) clears the broken mark: offer what failed meanwhile.
+        const { body: unsent } = await api('GET', `/api/endpoints/${encodeURIComponent(endpoint.id)}/unsent`);
+        saved.append(unsentOffer(ctx, unsent));
+        document.querySelector('.broken-destination')?.remove();
+        form.querySelector('.current-destination .badge')?.remove();
+      }
       destination.element.querySelector('input[type="url"]').value = '';
       form.querySelector('.current-destination code').textContent = updated.destination_url;
     } catch (error) {

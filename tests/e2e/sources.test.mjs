@@ -961,10 +961,12 @@ test('a broken destination: test events held back in words, Resume, what failed 
   assert.match(await page.textContent('.test-form'), /Nothing is sent while the destination is broken/);
   await shots('destination-broken');
 
-  await page.getByRole('button', { name: 'The webhook works again: resume' }).click();
+  await page.getByRole('button', { name: 'Resume deliveries' }).click();
   const offer = page.locator('.notice', { hasText: 'failed while the destination was broken' });
   await offer.waitFor();
   assert.match(await offer.textContent(), /^2 deliveries failed while the destination was broken/);
+  assert.equal(await page.locator('.title-block .badge').textContent(), 'Active');
+  assert.equal(await page.getByRole('button', { name: 'Send test event' }).isDisabled(), false);
   await shots('destination-resumed');
   await page.getByRole('button', { name: 'Redeliver 2 deliveries' }).click();
   await page.locator('.notice.ok', { hasText: '2 deliveries are queued again' }).waitFor();
@@ -980,6 +982,8 @@ test('a broken destination: test events held back in words, Resume, what failed 
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.locator('.save-result .notice', { hasText: '1 delivery failed while the destination was broken' }).waitFor();
   assert.equal((await relay.api('GET', `/api/endpoints/${ep.id}`)).body.destination_status, 'ok');
+  assert.equal(await page.locator('.broken-destination').count(), 0, 'the broken notice is gone once the mark is cleared');
+  assert.equal(await page.locator('.title-block .badge').textContent(), 'Active');
   await shots('destination-saved-again');
 });
 

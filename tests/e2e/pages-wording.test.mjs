@@ -1,9 +1,9 @@
-// Issue 24, the pages' items, in real Chromium (Debian's, driven by playwright-core) against the relay under
+// The pages' wording and addresses, in real Chromium (Debian's, driven by playwright-core) against the relay under
 // `wrangler dev` beside the Bitbucket and Discord stand-ins: a wrong token said once; one header on /sources
 // and /preview; filter examples that read as examples; events named with their family wherever they stand
 // alone; each step of the connect flow an address that lands on it, or on the step that lacks something,
 // saying why; a source's head showing what Settings saved at once; and a next step, in words, for every kind
-// of refused request in Recent deliveries. Screenshots at 1400 and 390 px go to build/artifacts/issue-24-*.png.
+// of refused request in Recent deliveries. Screenshots at 1400 and 390 px go to build/artifacts/pages-*.png.
 
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -21,9 +21,9 @@ import { freePort, startRelay } from '../js/relay.mjs';
 
 const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
 const artifacts = resolve(root, 'build/artifacts');
-const token = 'issue-24-test-admin-token-0123456789';
-const clientId = 'dispatch-issue-24-test';
-const clientSecret = 'issue-24-test-consumer-secret-0123456789';
+const token = 'pages-test-admin-token-0123456789';
+const clientId = 'dispatch-pages-test';
+const clientSecret = 'pages-test-consumer-secret-0123456789';
 const wide = { width: 1400, height: 1000 };
 const narrow = { width: 390, height: 844 };
 
@@ -52,11 +52,11 @@ function watch(target) {
 async function shots(name, target = page, { element = null } = {}) {
   const take = (path) => (element ? target.locator(element).first().screenshot({ path }) : target.screenshot({ path, fullPage: true }));
   await target.setViewportSize(wide);
-  await take(resolve(artifacts, `issue-24-${name}-1400.png`));
+  await take(resolve(artifacts, `pages-${name}-1400.png`));
   await target.setViewportSize(narrow);
   await target.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const overflow = await target.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await take(resolve(artifacts, `issue-24-${name}-390.png`));
+  await take(resolve(artifacts, `pages-${name}-390.png`));
   await target.setViewportSize(wide);
   assert.equal(overflow, 0, `${name}: the page scrolls sideways by ${overflow} px at 390 px wide`);
 }
@@ -120,7 +120,7 @@ before(async () => {
       BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
     },
   });
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dispatch-issue-24-chromium-')), {
+  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dispatch-pages-chromium-')), {
     executablePath: chromiumPath,
     viewport: wide,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -137,7 +137,7 @@ after(async () => {
   await sink?.close();
 });
 
-test('issue 24: a wrong token is refused in one sentence, not the page\'s and then the relay\'s saying the same', async () => {
+test('a wrong token is refused in one sentence, not the page\'s and then the relay\'s saying the same', async () => {
   await page.goto(`${relay.base}/sources`);
   await page.getByLabel('Admin token').fill('not-the-token-at-all');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -156,7 +156,7 @@ test('issue 24: a wrong token is refused in one sentence, not the page\'s and th
   }
 });
 
-test('issue 24: /sources and /preview share one header from one module: the brand, both pages, the current one marked', async () => {
+test('/sources and /preview share one header from one module: the brand, both pages, the current one marked', async () => {
   // Both pages' HTML hold the same empty header and load the module that fills it.
   for (const path of ['/sources', '/preview']) {
     const html = await (await fetch(`${relay.base}${path}`)).text();
@@ -198,7 +198,7 @@ test('issue 24: /sources and /preview share one header from one module: the bran
   await preview.close();
 });
 
-test('issue 24: filter examples read as examples ("e.g. …", muted and slanted), on both pages', async () => {
+test('filter examples read as examples ("e.g. …", muted and slanted), on both pages', async () => {
   const preview = await newPage();
   await preview.goto(`${relay.base}/preview`);
   await preview.locator('#filter-branches').waitFor();
@@ -207,7 +207,7 @@ test('issue 24: filter examples read as examples ("e.g. …", muted and slanted)
   await preview.close();
 });
 
-test('issue 24: each step of the connect flow is an address that lands on it with the choices made, or on the step that lacks one, saying why', async () => {
+test('each step of the connect flow is an address that lands on it with the choices made, or on the step that lacks one, saying why', async () => {
   await connection();
   await page.getByLabel('Search repositories').fill('relay-api');
   await page.locator('#repo-list input[value="acme/relay-api"]').check();
@@ -284,7 +284,7 @@ test('issue 24: each step of the connect flow is an address that lands on it wit
   await shared.close();
 });
 
-test('issue 24: after Save in Settings the source\'s head shows the name, events, filters and threads saved, without a reload', async () => {
+test('after Save in Settings the source\'s head shows the name, events, filters and threads saved, without a reload', async () => {
   const { status, body: created } = await relay.api('POST', '/api/endpoints', {
     name: 'acme/website', destination_url: sink.webhook('issue-24-token-abcdefghijklmnop'), events: { mode: 'push' },
   });
@@ -348,7 +348,7 @@ function refusalCodes() {
   return [...codes].sort();
 }
 
-test('issue 24: a refused request in Recent deliveries says what to do, in plain words, for every refusal code', async () => {
+test('a refused request in Recent deliveries says what to do, in plain words, for every refusal code', async () => {
   // A source connected through Bitbucket, and an endpoint made by hand: what their logs show.
   const { status, body: source } = await relay.api('POST', '/api/endpoints', {
     destination_url: sink.webhook('issue-24-source-abcdefghijklmnop'), events: { mode: 'push' },
@@ -423,7 +423,7 @@ test('issue 24: a refused request in Recent deliveries says what to do, in plain
   }
 });
 
-test('issue 24: the preview names each event with its family', async () => {
+test('the preview names each event with its family', async () => {
   const preview = await newPage();
   await preview.goto(`${relay.base}/preview`);
   await preview.locator('#event-key option[value="issue:created"]').waitFor({ state: 'attached' });
