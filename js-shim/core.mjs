@@ -292,6 +292,13 @@ export class Core {
     return this.#callJson('dispatch_cli', { argv, sizes }, joined);
   }
 
+  // Words what came of the request `dispatch send` asked for, as the native CLI does. `answer`: {url,
+  // timeout_seconds, uuid, status (0 for none), failure (refused, timed_out, dns_not_found, dns_failed,
+  // unreachable, closed, not_http, tls, other, or ""), detail}; `body` the answer's bytes. Returns {out, err, exit}.
+  cliAnswer(argv, answer, body) {
+    return this.#callJson('dispatch_cli', { argv, answer }, body);
+  }
+
   // Words a file that could not be read (`why`: not_found, permission_denied, is_directory, other) as
   // the native CLI does. Returns {out, err, exit}.
   cliReadError(argv, path, why) {

@@ -276,9 +276,12 @@ DISPATCH_COLD char* dispatch_events(const char*, std::size_t, const std::uint8_t
 }
 
 // Runs one `dispatch` command line. `envelope` is {"argv":[…]} to plan, {"argv":[…],"sizes":[…]} to run
-// with the planned files' bytes back to back in `files`, or {"argv":[…],"read_error":{path, why}} to word a
-// file that could not be read (why: not_found, permission_denied, is_directory, other). Returns
-// {"files":[…]} (a plan) or {"out","err","exit"}.
+// with the planned files' bytes back to back in `files`, {"argv":[…],"read_error":{path, why}} to word a
+// file that could not be read (why: not_found, permission_denied, is_directory, other), or
+// {"argv":[…],"answer":{url, timeout_seconds, uuid, status, failure, detail}} with the answer's body in
+// `files` to word what came of `send`'s request (failure: as dispatch::send_failure is named, "" for none).
+// Returns {"files":[…]} (a plan) or {"out","err","exit"} (with "request":{url, headers, timeout_seconds} when
+// the edge is to make one).
 DISPATCH_COLD char* dispatch_cli(const char* envelope, std::size_t envelope_size, const std::uint8_t* files,
                                  std::size_t files_size) {
   const auto fail = [](std::string message) {
@@ -309,6 +312,37 @@ DISPATCH_COLD char* dispatch_cli(const char* envelope, std::size_t envelope_size
     const auto output = dispatch::cli_read_error(path->get<std::string>(), kind);
     return answer(dispatch::dump_json({{"out", output.out}, {"err", output.err}, {"exit", output.exit_code}}));
   }
+  if (const auto sent = root.find("answer"); sent != root.end()) {
+    if (!sent->is_object()) return fail("internal: answer must be an object");
+    const auto text = [&](const char* name) {
+      const auto it = sent->find(name);
+      return it != sent->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const auto number = [&](const char* name, int otherwise) {
+      const auto it = sent->find(name);
+      return it != sent->end() && it->is_number_integer() ? it->get<int>() : otherwise;
+    };
+    dispatch::cli_request request;
+    request.url = text("url");
+    request.timeout_seconds = number("timeout_seconds", request.timeout_seconds);
+    dispatch::cli_answer result;
+    result.request_uuid = text("uuid");
+    result.status = number("status", 0);
+    result.body.assign(reinterpret_cast<const char*>(files), files_size);
+    result.detail = text("detail");
+    const auto failure = text("failure");
+    using dispatch::send_failure;
+    for (const auto& [name, kind] :
+         {std::pair{"refused", send_failure::refused}, std::pair{"timed_out", send_failure::timed_out},
+          std::pair{"dns_not_found", send_failure::dns_not_found}, std::pair{"dns_failed", send_failure::dns_failed},
+          std::pair{"unreachable", send_failure::unreachable}, std::pair{"closed", send_failure::closed},
+          std::pair{"not_http", send_failure::not_http}, std::pair{"tls", send_failure::tls},
+          std::pair{"other", send_failure::other}}) {
+      if (failure == name) result.failure = kind;
+    }
+    const auto output = dispatch::cli_send_answer(request, result);
+    return answer(dispatch::dump_json({{"out", output.out}, {"err", output.err}, {"exit", output.exit_code}}));
+  }
   const auto sizes = root.find("sizes");
   if (sizes == root.end()) {
     const auto plan = dispatch::plan_cli(args);
@@ -336,7 +370,9 @@ DISPATCH_COLD char* dispatch_cli(const char* envelope, std::size_t envelope_size
   dispatch::ordered_json out = {{"out", output.out}, {"err", output.err}, {"exit", output.exit_code}};
   if (output.request) {
     // The body to send is the last file, which the caller holds already.
-    out["request"] = {{"url", output.request->url}, {"headers", output.request->headers}};
+    out["request"] = {{"url", output.request->url},
+                      {"headers", output.request->headers},
+                      {"timeout_seconds", output.request->timeout_seconds}};
   }
   return answer(dispatch::dump_json(out));
 }

@@ -57,24 +57,66 @@ async function main() {
     }
   }
   const answer = core.cliRun(argv, files);
-  emit(answer.request ? await send(answer.request, files.at(-1)) : answer);
+  if (!answer.request) return emit(answer);
+  emit(core.cliAnswer(argv, ...await send(answer.request, files.at(-1))));
 }
 
-// Makes the request `dispatch send` asked for, as src/cli/main.cpp does: a fresh X-Request-UUID, then the
-// status line and the answer's body.
-async function send({ url, headers }, body) {
+// Sorts a failed fetch as src/cli/http_post.cpp sorts errno, so that the core words both alike.
+function failureOf(error) {
+  if (error.name === 'TimeoutError') return { failure: 'timed_out' };
+  // undici puts the socket's error in `cause`; a connection to every address of a name that failed is an
+  // AggregateError whose errors hold the same codes.
+  const cause = error.cause ?? {};
+  const code = cause.code ?? cause.errors?.[0]?.code ?? '';
+  switch (code) {
+    case 'ECONNREFUSED': return { failure: 'refused' };
+    case 'ETIMEDOUT': case 'UND_ERR_CONNECT_TIMEOUT': return { failure: 'timed_out' };
+    case 'ENOTFOUND': return { failure: 'dns_not_found' };
+    case 'EAI_AGAIN': case 'EAI_FAIL': return { failure: 'dns_failed' };
+    case 'ENETUNREACH': case 'EHOSTUNREACH': return { failure: 'unreachable' };
+    case 'ECONNRESET': case 'EPIPE': case 'UND_ERR_SOCKET': return { failure: 'closed' };
+    default:
+  }
+  if (code.startsWith('HPE_')) return { failure: 'not_http' };
+  // Fetch refuses the ports browsers block (1, 22, 25, …), where the native build would try.
+  if (cause.message === 'bad port') return { failure: 'other', detail: 'fetch refuses this port (one browsers block)' };
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_/.test(code)) return { failure: 'tls', detail: cause.message };
+  return { failure: 'other', detail: cause.message ?? error.message };
+}
+
+// Returns the first `limit` bytes of an answer's body and lets go of the rest; a body cut short (a timeout,
+// a reset) is what had come, as the native CLI keeps it.
+async function firstBytes(response, limit) {
+  const chunks = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  try {
+    while (reader && size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    await reader?.cancel();
+  } catch {
+    // What came before the failure is the answer.
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
+}
+
+// Makes the request `dispatch send` asked for, as src/cli/main.cpp does: a fresh X-Request-UUID, the answer's
+// first 64 KiB. Returns the core's `answer` envelope and the body's bytes.
+async function send({ url, headers, timeout_seconds: timeout }, body) {
   const uuid = randomUUID();
+  const answer = { url, timeout_seconds: timeout, uuid, status: 0, failure: '', detail: '' };
   try {
     const response = await fetch(url, {
-      method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(15_000),
+      method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(timeout * 1000),
       headers: [...headers, ['X-Request-UUID', `{${uuid}}`]],
     });
-    let text = (await response.text()).slice(0, 64 * 1024);
-    if (text !== '' && !text.endsWith('\n')) text += '\n';
-    const ok = response.status >= 200 && response.status < 300;
-    return { out: `HTTP ${response.status} (X-Request-UUID {${uuid}})\n${text}`, err: '', exit: ok ? 0 : 1 };
+    return [{ ...answer, status: response.status }, await firstBytes(response, 64 * 1024)];
   } catch (error) {
-    return { out: '', err: `dispatch: send: ${error.cause?.message ?? error.message}\n`, exit: 2 };
+    return [{ ...answer, ...failureOf(error) }, new Uint8Array(0)];
   }
 }
 

@@ -8,7 +8,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 namespace dispatch::cli_edge {
@@ -48,28 +51,55 @@ bool parse_url(const std::string& url, target& out) {
   return !out.host.empty();
 }
 
-int connect_to(const target& where, int timeout_seconds, std::string& error) {
+// Sorts an errno of connect, read or write into what the core words; `detail` gets the system's words when
+// the kind alone would not say enough.
+send_failure classify(int error_number, std::string& detail) {
+  switch (error_number) {
+    case ECONNREFUSED:
+      return send_failure::refused;
+    case ETIMEDOUT:
+    case EINPROGRESS:  // connect under SO_SNDTIMEO
+    case EAGAIN:       // read or write under SO_RCVTIMEO / SO_SNDTIMEO
+      return send_failure::timed_out;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+      return send_failure::unreachable;
+    case ECONNRESET:
+    case EPIPE:
+      return send_failure::closed;
+    default:
+      detail = std::strerror(error_number);
+      return send_failure::other;
+  }
+}
+
+int connect_to(const target& where, int timeout_seconds, http_answer& answer) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   if (const int code = getaddrinfo(where.host.c_str(), where.port.c_str(), &hints, &found); code != 0) {
-    error = "cannot resolve " + where.host + ": " + gai_strerror(code);
+    answer.failure = code == EAI_NONAME || code == EAI_NODATA ? send_failure::dns_not_found : send_failure::dns_failed;
     return -1;
   }
   int fd = -1;
+  int last_error = 0;
   for (auto* item = found; item != nullptr && fd < 0; item = item->ai_next) {
     fd = socket(item->ai_family, item->ai_socktype, item->ai_protocol);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      last_error = errno;
+      continue;
+    }
     timeval timeout{timeout_seconds, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     if (connect(fd, item->ai_addr, item->ai_addrlen) != 0) {
+      last_error = errno;
       close(fd);
       fd = -1;
     }
   }
   freeaddrinfo(found);
-  if (fd < 0) error = "cannot connect to " + where.host + ":" + where.port;
+  if (fd < 0) answer.failure = classify(last_error, answer.detail);
   return fd;
 }
 
@@ -96,10 +126,11 @@ http_answer http_post(const std::string& url, const std::vector<std::pair<std::s
   http_answer answer;
   target where;
   if (!parse_url(url, where)) {
-    answer.error = "not an http:// or https:// URL: " + url;
+    answer.failure = send_failure::other;
+    answer.detail = "not an http:// or https:// URL";
     return answer;
   }
-  const int fd = connect_to(where, timeout_seconds, answer.error);
+  const int fd = connect_to(where, timeout_seconds, answer);
   if (fd < 0) return answer;
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(nullptr, SSL_CTX_free);
   std::unique_ptr<SSL, decltype(&SSL_free)> tls(nullptr, SSL_free);
@@ -111,10 +142,19 @@ http_answer http_post(const std::string& url, const std::vector<std::pair<std::s
     SSL_set_fd(tls.get(), fd);
     SSL_set_tlsext_host_name(tls.get(), where.host.c_str());
     SSL_set1_host(tls.get(), where.host.c_str());
-    if (SSL_connect(tls.get()) != 1) {
-      char reason[256];
-      ERR_error_string_n(ERR_get_error(), reason, sizeof reason);
-      answer.error = "TLS with " + where.host + " failed: " + reason;
+    if (const int connected = SSL_connect(tls.get()); connected != 1) {
+      const auto error_number = errno;
+      answer.failure = send_failure::tls;
+      if (const auto verified = SSL_get_verify_result(tls.get()); verified != X509_V_OK) {
+        answer.detail = X509_verify_cert_error_string(verified);  // the words node's TLS gives too
+      } else if (const auto queued = ERR_get_error(); queued != 0) {
+        char reason[256];
+        ERR_error_string_n(queued, reason, sizeof reason);
+        answer.detail = reason;
+      } else {
+        // No TLS error queued: the connection itself failed (closed, timed out) during the handshake.
+        answer.failure = connected == 0 ? send_failure::closed : classify(error_number, answer.detail);
+      }
       close(fd);
       return answer;
     }
@@ -127,26 +167,41 @@ http_answer http_post(const std::string& url, const std::vector<std::pair<std::s
     for (std::size_t sent = 0; sent < data.size();) {
       const auto chunk = data.size() - sent;
       const auto wrote = tls ? SSL_write(tls.get(), data.data() + sent, static_cast<int>(chunk))
-                             : static_cast<int>(write(fd, data.data() + sent, chunk));
+                             : static_cast<int>(::send(fd, data.data() + sent, chunk, MSG_NOSIGNAL));
       if (wrote <= 0) return false;
       sent += static_cast<std::size_t>(wrote);
     }
     return true;
   };
   std::string raw;
-  if (send_all(request)) {
+  int read_error = 0;  // the errno that ended writing or reading, 0 at the end of the answer
+  if (!send_all(request)) read_error = errno;
+  // A server may answer (413) and close before taking the whole body: its answer is still worth reading.
+  if (read_error != EAGAIN) {
     char buffer[8192];
     while (raw.size() < max_answer + 8192) {
+      errno = 0;
       const auto got =
           tls ? SSL_read(tls.get(), buffer, sizeof buffer) : static_cast<int>(read(fd, buffer, sizeof buffer));
+      if (got < 0) read_error = errno;
       if (got <= 0) break;
       raw.append(buffer, static_cast<std::size_t>(got));
     }
   }
   close(fd);
   const auto header_end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/", 0) != 0 || header_end == std::string::npos) {
-    answer.error = raw.empty() ? "no answer from " + where.host : "not an HTTP answer from " + where.host;
+  if (header_end == std::string::npos) {
+    // A head cut short (by a timeout, a reset) says no more than no head at all; what is not the start of
+    // one is not HTTP.
+    if (raw.compare(0, 5, "HTTP/", 0, std::min<std::size_t>(raw.size(), 5)) == 0) {
+      answer.failure = read_error != 0 ? classify(read_error, answer.detail) : send_failure::closed;
+    } else {
+      answer.failure = send_failure::not_http;
+    }
+    return answer;
+  }
+  if (raw.rfind("HTTP/", 0) != 0) {
+    answer.failure = send_failure::not_http;
     return answer;
   }
   answer.status = std::atoi(raw.c_str() + raw.find(' ') + 1);

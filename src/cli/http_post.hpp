@@ -7,16 +7,19 @@
 #include <utility>
 #include <vector>
 
+#include "dispatch/cli.hpp"
+
 namespace dispatch::cli_edge {
 
 struct http_answer {
-  int status = 0;     // 0 when no answer came
-  std::string body;   // the first 64 KiB of it
-  std::string error;  // why no answer came
+  int status = 0;                             // 0 when no answer came
+  std::string body;                           // the first 64 KiB of it
+  send_failure failure = send_failure::none;  // why no answer came
+  std::string detail;                         // the TLS library's or the system's words, for tls and other
 };
 
 // POSTs `body` to an http:// or https:// `url` with `headers` (Host, Content-Length and Connection are added),
-// waiting at most `timeout_seconds` for each read and write.
+// waiting at most `timeout_seconds` to connect and for each read and write.
 http_answer http_post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
                       const std::string& body, int timeout_seconds = 15);
 

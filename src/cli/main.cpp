@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -59,16 +60,20 @@ bool read_file(const std::string& path, std::string& contents, dispatch::read_fa
   return true;
 }
 
-// Makes the request `dispatch send` asked for; prints the status line and the answer's body.
+// Makes the request `dispatch send` asked for; the core words what came of it.
 dispatch::cli_output make_request(const dispatch::cli_request& request) {
+  // A peer that closes mid-request is an answer to report, not a signal that ends the program.
+  std::signal(SIGPIPE, SIG_IGN);
   auto headers = request.headers;
-  const auto uuid = dispatch::cli_edge::random_uuid();
-  headers.emplace_back("X-Request-UUID", "{" + uuid + "}");
-  const auto answer = dispatch::cli_edge::http_post(request.url, headers, request.body);
-  if (answer.status == 0) return {"", "dispatch: send: " + answer.error + "\n", 2};
-  std::string out = "HTTP " + std::to_string(answer.status) + " (X-Request-UUID {" + uuid + "})\n" + answer.body;
-  if (!out.empty() && out.back() != '\n') out += '\n';
-  return {out, "", answer.status >= 200 && answer.status < 300 ? 0 : 1};
+  dispatch::cli_answer result;
+  result.request_uuid = dispatch::cli_edge::random_uuid();
+  headers.emplace_back("X-Request-UUID", "{" + result.request_uuid + "}");
+  auto answer = dispatch::cli_edge::http_post(request.url, headers, request.body, request.timeout_seconds);
+  result.status = answer.status;
+  result.body = std::move(answer.body);
+  result.failure = answer.failure;
+  result.detail = std::move(answer.detail);
+  return dispatch::cli_send_answer(request, result);
 }
 
 int emit(const dispatch::cli_output& output);

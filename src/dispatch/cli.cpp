@@ -1,5 +1,6 @@
 #include "dispatch/cli.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <type_traits>
@@ -19,8 +20,10 @@ constexpr std::string_view usage_text =
     "        check an X-Hub-Signature value against the bytes of FILE\n"
     "  sign (--secret S | --secret-file F) FILE\n"
     "        print the X-Hub-Signature value Bitbucket would send with the bytes of FILE\n"
-    "  send URL (--secret S | --secret-file F) --event KEY FILE\n"
-    "        sign FILE and POST it to URL as Bitbucket would; print the answer\n"
+    "  send URL (--secret S | --secret-file F) --event KEY [--anyway] [--timeout SECONDS] FILE\n"
+    "        sign FILE and POST it as Bitbucket would to URL, a dispatch hook URL (.../hooks/{endpoint}, not\n"
+    "        a Discord webhook); print the answer. A KEY dispatch does not know is refused unless --anyway;\n"
+    "        no answer in SECONDS (default 15) is a failure\n"
     "  handle --endpoint ENDPOINT.json --headers HEADERS.json FILE\n"
     "        run the whole pipeline and print the outcome\n"
     "  render --event KEY [--template T] FILE\n"
@@ -30,7 +33,8 @@ constexpr std::string_view usage_text =
     "  events\n"
     "        print the event catalogue\n"
     "\n"
-    "FILE may be - for standard input. Exit: 0 done, 1 input refused, 2 usage or I/O error.\n";
+    "FILE may be - for standard input. Exit: 0 done; 1 input refused (for send: an answer other than 2xx,\n"
+    "or a duplicate or replay the relay did not deliver again); 2 usage or I/O error (for send: no answer).\n";
 
 // A command name, its options (--name value) and its positional arguments.
 struct parsed_args {
@@ -43,13 +47,17 @@ cli_output usage_error(std::string_view message) {
   return {"", "dispatch: " + std::string(message) + "\n" + "run `dispatch help` for usage\n", 2};
 }
 
-// The options that take a value; any other --name is refused by name.
+// The options that take a value; any other --name but a flag is refused by name.
 bool takes_value(std::string_view name) {
-  for (const auto known : {"secret", "secret-file", "signature", "endpoint", "headers", "event", "template"}) {
+  for (const auto known :
+       {"secret", "secret-file", "signature", "endpoint", "headers", "event", "template", "timeout"}) {
     if (name == known) return true;
   }
   return false;
 }
+
+// The options that take no value (kept in `options` with an empty one).
+bool is_flag(std::string_view name) { return name == "anyway"; }
 
 // Returns the parsed arguments, or a usage error for an option without a value, given twice, or unknown.
 std::optional<parsed_args> parse_args(const std::vector<std::string>& args, cli_output& failure) {
@@ -62,6 +70,13 @@ std::optional<parsed_args> parse_args(const std::vector<std::string>& args, cli_
   for (std::size_t i = 1; i < args.size(); ++i) {
     const auto& arg = args[i];
     if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+      if (is_flag(arg.substr(2))) {
+        if (!parsed.options.emplace(arg.substr(2), "").second) {
+          failure = usage_error("option " + arg + " is given twice");
+          return std::nullopt;
+        }
+        continue;
+      }
       if (!takes_value(arg.substr(2))) {
         const bool json = arg == "--json" && parsed.command == "events";
         failure = usage_error(json ? "events prints JSON already; it takes no options"
@@ -102,6 +117,126 @@ std::optional<cli_output> check_shape(const parsed_args& parsed, std::initialize
 }
 
 std::string print(const ordered_json& value) { return dump_json_pretty(value) + "\n"; }
+
+// Returns --timeout's value, whole seconds from 1 to 600, or nullopt for anything else. (Not std::stoi: its
+// exceptions would link stdio into the wasm build, which has no exceptions and no files.)
+std::optional<int> timeout_seconds(std::string_view text) {
+  if (text.empty() || text.size() > 3) return std::nullopt;
+  int value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value < 1 || value > 600) return std::nullopt;
+  return value;
+}
+
+// The optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours
+// ("psuh" is one from "push") each cost one.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// Returns the refusal of an --event key the catalogue does not hold, naming the catalogue's nearest key (the
+// first of equals, in Bitbucket's order).
+cli_output unknown_event_key(std::string_view key) {
+  std::string_view nearest;
+  auto best = std::string_view::npos;
+  for (const auto& info : event_catalogue()) {
+    if (const auto distance = edit_distance(key, info.key); distance < best) {
+      best = distance;
+      nearest = info.key;
+    }
+  }
+  // A near miss is a typo; past a third of the key it is more likely a key Bitbucket added since.
+  const auto suggestion = best <= std::max<std::size_t>(2, key.size() / 3)
+                              ? "did you mean " + std::string(nearest) + "?"
+                              : "the nearest it knows is " + std::string(nearest);
+  return {"",
+          "dispatch: " + std::string(key) + " is not an event key dispatch knows; " + suggestion +
+              " (dispatch events lists them; --anyway sends it as it is)\n",
+          2};
+}
+
+// An http:// or https:// URL in the parts the command line needs.
+struct url_parts {
+  std::string host;  // lowercase, without the brackets of an IPv6 address
+  std::string port;  // as written, else the scheme's
+  std::string path;  // "/" when absent; the query left on
+};
+
+// Returns the parts of an http:// or https:// URL with a host and no user:password@, or nullopt.
+std::optional<url_parts> split_url(std::string_view url) {
+  const bool tls = url.rfind("https://", 0) == 0;
+  if (!tls && url.rfind("http://", 0) != 0) return std::nullopt;
+  auto rest = url.substr(tls ? 8 : 7);
+  const auto end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, end);
+  url_parts parts;
+  parts.path = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
+  if (!parts.path.empty() && parts.path.front() != '/') parts.path.insert(0, "/");
+  // Credentials in a URL are refused by fetch, so the wasm build could not send them: neither build does.
+  if (authority.find('@') != std::string_view::npos) return std::nullopt;
+  parts.port = tls ? "443" : "80";
+  const auto bracket = authority.find(']');
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    parts.port = std::string(authority.substr(colon + 1));
+    authority = authority.substr(0, colon);
+  }
+  if (authority.size() > 2 && authority.front() == '[' && authority.back() == ']') {
+    authority = authority.substr(1, authority.size() - 2);
+  }
+  for (const char c : authority) parts.host.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  if (parts.host.empty()) return std::nullopt;
+  return parts;
+}
+
+// Returns "host:port", an IPv6 host in brackets.
+std::string host_port(const url_parts& parts) {
+  const bool v6 = parts.host.find(':') != std::string::npos;
+  return (v6 ? "[" + parts.host + "]" : parts.host) + ":" + parts.port;
+}
+
+// Returns true for a Discord webhook URL: discord.com or discordapp.com (or their ptb. and canary.
+// hosts), path /api/webhooks/… or /api/v{N}/webhooks/….
+bool is_discord_webhook(std::string_view url) {
+  const auto parts = split_url(url);
+  if (!parts) return false;
+  auto host = std::string_view(parts->host);
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  bool discord = false;
+  for (const auto base : {"discord.com", "discordapp.com"}) {
+    for (const auto prefix : {"", "ptb.", "canary."}) discord = discord || host == std::string(prefix) + base;
+  }
+  if (!discord) return false;
+  std::string_view path = parts->path;
+  if (path.rfind("/api/", 0) != 0) return false;
+  path.remove_prefix(5);
+  if (path.size() > 1 && path[0] == 'v' && path[1] >= '0' && path[1] <= '9') {
+    const auto slash = path.find('/');
+    if (slash == std::string_view::npos) return false;
+    path.remove_prefix(slash + 1);
+  }
+  return path.rfind("webhooks/", 0) == 0;
+}
+
+// What send is for, said wherever a Discord URL shows up in its place.
+constexpr std::string_view send_purpose =
+    "send posts a Bitbucket payload, signed, to a dispatch hook URL (.../hooks/{endpoint}), which then delivers "
+    "it to Discord; a Discord webhook URL belongs in that endpoint's destination_url";
 
 cli_output run_template_check(const std::vector<std::string>& files) {
   const auto compiled = compile_template(files[0]);
@@ -146,6 +281,9 @@ cli_output run_sign(const parsed_args& parsed, const std::vector<std::string>& f
                              {"X-Hub-Signature", value},
                              {"X-Attempt-Number", "1"}},
                             body};
+  if (const auto timeout = parsed.options.find("timeout"); timeout != parsed.options.end()) {
+    out.request->timeout_seconds = timeout_seconds(timeout->second).value_or(out.request->timeout_seconds);
+  }
   return out;
 }
 
@@ -258,19 +396,35 @@ cli_plan plan_cli(const std::vector<std::string>& args) {
     // send takes the URL first, then the FILE.
     parsed_args shape = *parsed;
     if (send && !shape.positional.empty()) shape.positional.erase(shape.positional.begin());
-    if (auto bad = send ? check_shape(shape, {"event"}, {"secret", "secret-file", "event"})
+    if (auto bad = send ? check_shape(shape, {"event"}, {"secret", "secret-file", "event", "anyway", "timeout"})
                         : check_shape(shape, {}, {"secret", "secret-file"})) {
       return finish(*bad);
     }
     if (send && parsed->positional.size() != 2)
       return finish(usage_error("usage: dispatch send URL --secret S --event KEY FILE"));
     const auto& url = send ? parsed->positional[0] : std::string();
-    if (send && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    if (send && !split_url(url)) {
       return finish(usage_error("send needs an http:// or https:// URL, not \"" + url + "\""));
     }
-    if (send && !is_well_formed_event_key(parsed->options.find("event")->second)) {
-      return finish(usage_error("--event " + parsed->options.find("event")->second +
-                                " is not an event key (category:action, see `dispatch events`)"));
+    // Discord would answer "Cannot send an empty message": it is sent a Bitbucket payload, not a message.
+    // The URL holds the webhook's token, so it is not repeated.
+    if (send && is_discord_webhook(url)) {
+      return finish({"", "dispatch: send: that is a Discord webhook URL; " + std::string(send_purpose) + "\n", 2});
+    }
+    if (const auto timeout = parsed->options.find("timeout"); send && timeout != parsed->options.end()) {
+      if (!timeout_seconds(timeout->second)) {
+        return finish(usage_error("--timeout takes whole seconds from 1 to 600, not \"" + timeout->second + "\""));
+      }
+    }
+    // A misspelt key is accepted by the relay and then selected by no endpoint: refused here, before sending.
+    const auto& key = send ? parsed->options.find("event")->second : std::string();
+    if (send && parsed->options.count("anyway") == 0) {
+      if (!is_well_formed_event_key(key)) {
+        return finish(usage_error("--event " + key +
+                                  " is not an event key (category:action, see `dispatch events`; --anyway sends it "
+                                  "as it is)"));
+      }
+      if (find_event(key) == nullptr) return finish(unknown_event_key(key));
     }
     const bool inline_secret = parsed->options.count("secret") > 0;
     const bool file_secret = parsed->options.count("secret-file") > 0;
@@ -309,6 +463,76 @@ cli_output run_cli(const std::vector<std::string>& args, const std::vector<std::
   if (parsed->command == "handle") return run_handle(plan.files, files);
   if (parsed->command == "template") return run_template_check(files);
   return run_render(*parsed, files);
+}
+
+cli_output cli_send_answer(const cli_request& request, const cli_answer& answer) {
+  const auto parts = split_url(request.url);
+  const auto where = parts ? host_port(*parts) : request.url;
+  if (answer.status == 0) {
+    std::string why;
+    switch (answer.failure) {
+      case send_failure::refused:
+        why = "cannot reach " + where + ": connection refused";
+        break;
+      case send_failure::timed_out:
+        why = "no answer from " + where + " within " + std::to_string(request.timeout_seconds) + " s (timed out)";
+        break;
+      case send_failure::dns_not_found:
+        why = "cannot reach " + where + ": no such host (DNS)";
+        break;
+      case send_failure::dns_failed:
+        why = "cannot reach " + where + ": the DNS lookup failed (offline?)";
+        break;
+      case send_failure::unreachable:
+        why = "cannot reach " + where + ": no route to it (network unreachable)";
+        break;
+      case send_failure::closed:
+        why = where + " closed the connection without an answer";
+        break;
+      case send_failure::not_http:
+        why = where + " answered something that is not HTTP";
+        break;
+      case send_failure::tls:
+        why = "TLS with " + where + " failed: " + answer.detail;
+        break;
+      case send_failure::none:
+      case send_failure::other:
+        why = "cannot reach " + where + (answer.detail.empty() ? "" : ": " + answer.detail);
+        break;
+    }
+    return {"", "dispatch: send: " + why + "\n", 2};
+  }
+  cli_output out;
+  out.out = "HTTP " + std::to_string(answer.status) + " (X-Request-UUID {" + answer.request_uuid + "})\n" + answer.body;
+  if (!answer.body.empty() && answer.body.back() != '\n') out.out += '\n';
+  out.exit_code = answer.status >= 200 && answer.status < 300 ? 0 : 1;
+  const auto parsed = parse_json(answer.body);
+  if (!parsed.ok() || !parsed.value().is_object()) return out;
+  const auto& body = parsed.value();
+  const auto text = [&](const char* name) {
+    const auto it = body.find(name);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (out.exit_code == 0 && text("status") == "duplicate") {
+    // 200 from the relay, but nothing was delivered: a send that did nothing must not look like one that did.
+    const auto delivery = text("delivery").empty() ? std::string() : " (delivery " + text("delivery") + ")";
+    out.err =
+        text("code") == "replay"
+            ? "dispatch: send: not delivered again: the relay already received these exact bytes" + delivery +
+                  ", whatever the X-Request-UUID, and refuses a replay within its replay window; send other "
+                  "bytes to deliver again\n"
+            : "dispatch: send: not delivered again: the relay already received this X-Request-UUID" + delivery + "\n";
+    out.exit_code = 1;
+  } else if (answer.status == 400) {
+    const auto code = body.find("code");
+    if (code != body.end() && code->is_number_integer() && code->get<long long>() == 50006) {
+      out.err =
+          "dispatch: send: Discord answered \"Cannot send an empty message\" (code 50006): this URL leads to "
+          "Discord, not to dispatch; " +
+          std::string(send_purpose) + "\n";
+    }
+  }
+  return out;
 }
 
 cli_output cli_read_error(std::string_view path, read_failure why) {

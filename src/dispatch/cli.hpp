@@ -11,11 +11,37 @@
 namespace dispatch {
 
 // A request for the edge to make (`dispatch send`): POST `body` to `url` with `headers`, adding a fresh
-// X-Request-UUID; the edge prints the answer's status and body.
+// X-Request-UUID, giving up after `timeout_seconds` without an answer; the edge hands what came of it to
+// cli_send_answer.
 struct cli_request {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  int timeout_seconds = 15;
+};
+
+// Why a request the edge made got no answer, as both edges classify their errors.
+enum class send_failure {
+  none,
+  refused,
+  timed_out,
+  dns_not_found,
+  dns_failed,
+  unreachable,
+  closed,
+  not_http,
+  tls,
+  other
+};
+
+// What came of a cli_request: an answer (status and its first 64 KiB), or a failure with the edge's own
+// words in `detail` (used for tls and other).
+struct cli_answer {
+  std::string request_uuid;  // the X-Request-UUID the edge added, without braces
+  int status = 0;            // 0 when no answer came
+  std::string body;
+  send_failure failure = send_failure::none;
+  std::string detail;
 };
 
 // What a command prints and how it exits: 0 done, 1 input refused, 2 usage or I/O error. With `request`,
@@ -40,6 +66,11 @@ cli_plan plan_cli(const std::vector<std::string>& args);
 
 // Runs the command with the contents of the files plan_cli named, in the same order.
 cli_output run_cli(const std::vector<std::string>& args, const std::vector<std::string>& files);
+
+// Returns what `dispatch send` prints for `answer` to `request`: the status line and the answer's body on
+// stdout; on stderr what a duplicate, a replay or Discord's "empty message" means, or which host could not be
+// reached and why. Exits 0 for a 2xx the relay took, 1 for any other answer, 2 when none came.
+cli_output cli_send_answer(const cli_request& request, const cli_answer& answer);
 
 // Why a file could not be read, as both edges report it.
 enum class read_failure { not_found, permission_denied, is_directory, other };

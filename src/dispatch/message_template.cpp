@@ -294,9 +294,7 @@ json template_context(std::string_view key, const json& payload, const ordered_j
     for (std::size_t i = 0; i < list.size(); ++i) {
       const auto commit = list[i];
       const auto hash = commit["hash"].str();
-      const auto raw_author = commit["author"]["raw"].str();
-      auto author = std::string(render::person_name(commit["author"]["user"]));
-      if (author.empty()) author = std::string(render::trim(raw_author.substr(0, raw_author.find('<'))));
+      const auto author = render::commit_author(commit);
       commits.push_back({{"hash", hash},
                          {"short_hash", render::short_hash(hash)},
                          {"subject", render::first_line(commit["message"].str())},

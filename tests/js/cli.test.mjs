@@ -149,3 +149,151 @@ test('sign matches what the relay checks, and send POSTs as Bitbucket does from 
     assert.deepEqual(bytes, body);
   }
 });
+
+// Issue 24: what `send` refuses before sending, and what it makes of answers and failures. Both builds run at
+// once against servers in this process (so spawnSync, which would stop them answering, is not used), and must
+// print the same (the X-Request-UUID aside) and exit alike.
+async function sendBoth(args) {
+  const { spawn } = await import('node:child_process');
+  const run = (command, argv) => new Promise((done) => {
+    const child = spawn(command, argv, { env: { ...process.env, DISPATCH_WASM: wasmPath } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+  const [native, wasm] = await Promise.all([
+    run(nativeCli, args), run(process.execPath, [resolve(root, 'wasm/cli.mjs'), ...args]),
+  ]);
+  const uuidless = (text) => text.replace(/\{[0-9a-f-]{36}\}/g, '{UUID}');
+  assert.equal(uuidless(wasm.stdout), uuidless(native.stdout));
+  assert.equal(wasm.stderr, native.stderr);
+  assert.equal(wasm.status, native.status);
+  return native;
+}
+
+// Starts an HTTP server answering every request with `status` and `body`; returns {url, received, close}.
+async function answering(status, body) {
+  const { createServer } = await import('node:http');
+  const received = [];
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      received.push(request.headers);
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(body);
+    });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/hooks/demo`, port, received, close: () => server.close() };
+}
+
+// Starts a raw TCP server that does `onSocket(socket)` with each connection.
+async function rawServer(onSocket) {
+  const { createServer } = await import('node:net');
+  const sockets = new Set();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address();
+  return {
+    port, url: `http://127.0.0.1:${port}/hooks/demo`,
+    close: () => { for (const socket of sockets) socket.destroy(); server.close(); },
+  };
+}
+
+const sendArgs = (url, event, ...extra) => ['send', url, '--secret', realSecret, '--event', event, ...extra, ownPush];
+
+test('issue 24: send refuses an event key dispatch does not know before sending, naming the nearest', async () => {
+  const server = await answering(202, '{"status":"accepted"}');
+  try {
+    const refused = await sendBoth(sendArgs(server.url, 'repo:psuh'));
+    assert.equal(refused.status, 2);
+    assert.equal(refused.stdout, '');
+    assert.equal(refused.stderr, 'dispatch: repo:psuh is not an event key dispatch knows; did you mean repo:push? '
+      + '(dispatch events lists them; --anyway sends it as it is)\n');
+    assert.equal(server.received.length, 0, 'nothing was sent');
+    const anyway = await sendBoth(sendArgs(server.url, 'repo:psuh', '--anyway'));
+    assert.equal(anyway.status, 0);
+    assert.equal(server.received.length, 2);
+    for (const headers of server.received) assert.equal(headers['x-event-key'], 'repo:psuh');
+  } finally {
+    server.close();
+  }
+});
+
+test('issue 24: a replay or duplicate answer exits 1 and says that nothing was delivered again', async () => {
+  const replay = await answering(200, '{"status":"duplicate","code":"replay","delivery":"d-1"}');
+  const duplicate = await answering(200, '{"status":"duplicate","delivery":"d-2"}');
+  try {
+    const again = await sendBoth(sendArgs(replay.url, 'repo:push'));
+    assert.equal(again.status, 1);
+    assert.match(again.stdout, /^HTTP 200 \(X-Request-UUID \{[0-9a-f-]{36}\}\)\n\{"status":"duplicate","code":"replay","delivery":"d-1"\}\n$/);
+    assert.equal(again.stderr, 'dispatch: send: not delivered again: the relay already received these exact bytes '
+      + '(delivery d-1), whatever the X-Request-UUID, and refuses a replay within its replay window; send other bytes '
+      + 'to deliver again\n');
+    const same = await sendBoth(sendArgs(duplicate.url, 'repo:push'));
+    assert.equal(same.status, 1);
+    assert.equal(same.stderr, 'dispatch: send: not delivered again: the relay already received this X-Request-UUID '
+      + '(delivery d-2)\n');
+  } finally {
+    replay.close();
+    duplicate.close();
+  }
+});
+
+test('issue 24: send refuses a Discord webhook URL up front, and explains Discord\'s 50006 answer', async () => {
+  const purpose = 'send posts a Bitbucket payload, signed, to a dispatch hook URL (.../hooks/{endpoint}), which then '
+    + 'delivers it to Discord; a Discord webhook URL belongs in that endpoint\'s destination_url\n';
+  const upFront = await sendBoth(sendArgs('https://discord.com/api/webhooks/123/secret-token', 'repo:push'));
+  assert.equal(upFront.status, 2);
+  assert.equal(upFront.stderr, `dispatch: send: that is a Discord webhook URL; ${purpose}`);
+  const discord = await answering(400, '{"message": "Cannot send an empty message", "code": 50006}');
+  try {
+    const answered = await sendBoth(sendArgs(discord.url, 'repo:push'));
+    assert.equal(answered.status, 1);
+    assert.match(answered.stdout, /^HTTP 400 /);
+    assert.equal(answered.stderr, 'dispatch: send: Discord answered "Cannot send an empty message" (code 50006): '
+      + `this URL leads to Discord, not to dispatch; ${purpose}`);
+  } finally {
+    discord.close();
+  }
+});
+
+test('issue 24: a send that gets no answer names the host and what failed', async () => {
+  // A port nothing listens on: taken, then let go.
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise((done) => probe.listen(0, '127.0.0.1', done));
+  const closedPort = probe.address().port;
+  await new Promise((done) => probe.close(done));
+  const refused = await sendBoth(sendArgs(`http://127.0.0.1:${closedPort}/hooks/demo`, 'repo:push'));
+  assert.equal(refused.status, 2);
+  assert.equal(refused.stderr, `dispatch: send: cannot reach 127.0.0.1:${closedPort}: connection refused\n`);
+
+  const silent = await rawServer(() => {});
+  const hungUp = await rawServer((socket) => socket.once('data', () => socket.destroy()));
+  const notHttp = await rawServer((socket) => socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.2\r\n\r\n')));
+  try {
+    const started = Date.now();
+    const timedOut = await sendBoth(sendArgs(silent.url, 'repo:push', '--timeout', '1'));
+    assert.equal(timedOut.status, 2);
+    assert.equal(timedOut.stderr, `dispatch: send: no answer from 127.0.0.1:${silent.port} within 1 s (timed out)\n`);
+    assert.ok(Date.now() - started < 10_000, 'it gave up after the --timeout asked for');
+    const closed = await sendBoth(sendArgs(hungUp.url, 'repo:push'));
+    assert.equal(closed.status, 2);
+    assert.equal(closed.stderr, `dispatch: send: 127.0.0.1:${hungUp.port} closed the connection without an answer\n`);
+    const garbled = await sendBoth(sendArgs(notHttp.url, 'repo:push'));
+    assert.equal(garbled.status, 2);
+    assert.equal(garbled.stderr, `dispatch: send: 127.0.0.1:${notHttp.port} answered something that is not HTTP\n`);
+  } finally {
+    silent.close();
+    hungUp.close();
+    notHttp.close();
+  }
+});

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dispatch/discord_limits.hpp"
+#include "dispatch/message_template.hpp"
 #include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
 #include "test_support.hpp"
@@ -76,6 +77,33 @@ TEST_CASE("issue 6: names in code spans are shown as written, not escaped", "[re
     "push":{"changes":[{"new":{"type":"branch","name":"feature/my_branch-`x`"},"old":null,"created":true,"commits":[]}]}})");
   const auto description = dump_json(message["embeds"][0]["description"]);
   CHECK(description.find("`feature/my_branch-\xCB\x8Bx\xCB\x8B`") != std::string::npos);
+}
+
+TEST_CASE("issue 24: a commit author given as the user object itself is named", "[render][regression]") {
+  // Atlassian's documented push (the go-playground capture) gives `author` as the user, with no `raw` and no
+  // `user`; the two shapes real deliveries use must still read as before.
+  const std::string body =
+      R"({"repository":{"full_name":"a/b"},"push":{"changes":[{"old":{"type":"branch","name":"main"},
+    "new":{"type":"branch","name":"main"},"commits":[
+      {"hash":"03f4a7270240708834de475bcf21532d6134777e","message":"documented shape\n",
+       "author":{"type":"user","display_name":"Emma","nickname":"emmap1"}},
+      {"hash":"1e65c05c1d5171631d92438a13901ca7dae9618c","message":"linked account",
+       "author":{"raw":"Zoë Ortega <zoe@example.com>","user":{"display_name":"Zoë"}}},
+      {"hash":"7a1f3c2b9d8e4f6a5b0c1d2e3f4a5b6c7d8e9f01","message":"no account",
+       "author":{"raw":"ci-bot <ci@example.com>"}},
+      {"hash":"3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d","message":"nothing at all","author":{}}]}]}})";
+  const auto description = render("repo:push", body)["embeds"][0]["description"].get<std::string>();
+  CHECK(description ==
+        "`03f4a72` documented shape \xE2\x80\x94 Emma\n"
+        "`1e65c05` linked account \xE2\x80\x94 Zoë\n"
+        "`7a1f3c2` no account \xE2\x80\x94 ci-bot\n"
+        "`3c4d5e6` nothing at all \xE2\x80\x94 unknown author");
+  // A template's dispatch.commits[].author reads the same shapes.
+  const auto authors = compile_template(R"({"content":"{{#dispatch.commits}}{{author}};{{/dispatch.commits}}"})");
+  REQUIRE(authors.ok());
+  const auto templated = preview("repo:push", as_bytes(body), &authors.value());
+  REQUIRE(templated.ok());
+  CHECK(templated.value()["content"] == "Emma;Zoë;ci-bot;;");
 }
 
 TEST_CASE("every shared fixture renders within limits with its facts", "[render][fixtures]") {

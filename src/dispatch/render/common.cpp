@@ -8,6 +8,14 @@ std::string_view person_name(payload_view person) {
   return first_string({person["display_name"], person["nickname"], person["username"]});
 }
 
+std::string commit_author(payload_view commit) {
+  const auto author = commit["author"];
+  if (const auto user = person_name(author["user"]); !user.empty()) return std::string(user);
+  if (const auto own = person_name(author); !own.empty()) return std::string(own);
+  const auto raw = author["raw"].str();
+  return std::string(trim(raw.substr(0, raw.find('<'))));
+}
+
 ordered_json author_line(payload_view actor) {
   const auto name = person_name(actor);
   if (name.empty()) return nullptr;

@@ -25,6 +25,11 @@ inline constexpr int grey = 0x97A0AF;    // stopped, neutral
 // Returns the name to show for a user or workspace: display_name, then nickname, then username.
 std::string_view person_name(payload_view person);
 
+// Returns the name of a commit's author: author.user's name, else the author's own (Atlassian's documented
+// examples give the user object itself as the author), else the name part of author.raw "Name <email>";
+// "" if none has one. A chat channel is no place for addresses.
+std::string commit_author(payload_view commit);
+
 // Returns {name, url, icon_url} for the embed's author line, or null when the actor has no name.
 ordered_json author_line(payload_view actor);
 

@@ -14,20 +14,12 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
   return std::string(n == 1 ? one : many);
 }
 
-// "Name <email>" -> "Name": a chat channel is no place for addresses.
-std::string author_name(payload_view commit) {
-  const auto user = person_name(commit["author"]["user"]);
-  if (!user.empty()) return std::string(user);
-  const auto raw = commit["author"]["raw"].str();
-  const auto name = trim(raw.substr(0, raw.find('<')));
-  return std::string(name.empty() ? "unknown author" : name);
-}
-
 std::string commit_line(payload_view commit) {
   const auto hash = commit["hash"].str();
+  const auto author = commit_author(commit);
   std::string line = code_link(short_hash(hash), html_link(commit)) + " ";
   line += escape_markdown(first_line(commit["message"].str()));
-  return line + " \xE2\x80\x94 " + escape_markdown(author_name(commit));
+  return line + " \xE2\x80\x94 " + escape_markdown(author.empty() ? "unknown author" : author);
 }
 
 struct change_view {
