@@ -6,74 +6,38 @@
 // of refused request in Recent deliveries. Screenshots at 1400 and 390 px go to build/artifacts/pages-*.png.
 
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-
-import { chromium } from 'playwright-core';
 
 import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
 import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { root } from '../js/helpers.mjs';
 import { freePort, startRelay } from '../js/relay.mjs';
+import { consoleWatch, launchChromium, shots as takeShots, until, view as viewDrawn } from './chromium.mjs';
 
-const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = resolve(root, 'build/artifacts');
 const token = 'pages-test-admin-token-0123456789';
 const clientId = 'dispatch-pages-test';
 const clientSecret = 'pages-test-consumer-secret-0123456789';
-const wide = { width: 1400, height: 1000 };
-const narrow = { width: 390, height: 844 };
 
 let relay;
 let standin;
 let sink;
 let context;
 let page;
-const consoleErrors = [];
 // What one test made, for the tests after it.
 const made = {};
 
 // Answers the pages expect and handle (a wrong token): Chromium logs each as a console error.
 const expectedFailure = /^Failed to load resource: the server responded with a status of (401|404)\b/;
+const { errors: consoleErrors, watch } = consoleWatch(expectedFailure);
+const shots = (name, target = page, options = {}) => takeShots(`pages-${name}`, target, options);
+const view = (name, target = page) => viewDrawn(target, name);
 
-function watch(target) {
-  target.on('console', (message) => {
-    if (message.type() === 'error' && !expectedFailure.test(message.text())) consoleErrors.push(`${target.url()}: ${message.text()}`);
-  });
-  target.on('pageerror', (error) => consoleErrors.push(`${target.url()}: ${error}`));
-  return target;
-}
 
-// Saves the whole page at 1400 px and at 390 px wide (or one part of it, `element`), and checks the narrow
-// one does not scroll sideways.
-async function shots(name, target = page, { element = null } = {}) {
-  const take = (path) => (element ? target.locator(element).first().screenshot({ path }) : target.screenshot({ path, fullPage: true }));
-  await target.setViewportSize(wide);
-  await take(resolve(artifacts, `pages-${name}-1400.png`));
-  await target.setViewportSize(narrow);
-  await target.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-  const overflow = await target.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await take(resolve(artifacts, `pages-${name}-390.png`));
-  await target.setViewportSize(wide);
-  assert.equal(overflow, 0, `${name}: the page scrolls sideways by ${overflow} px at 390 px wide`);
-}
 
-async function view(name, target = page) {
-  await target.waitForFunction((wanted) => document.documentElement.dataset.view === wanted, name, { timeout: 15_000 });
-}
 
-async function until(check, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((wait) => setTimeout(wait, 250));
-  }
-}
 
 async function newPage() {
   return watch(await context.newPage());
@@ -107,7 +71,6 @@ async function connection() {
 }
 
 before(async () => {
-  mkdirSync(artifacts, { recursive: true });
   sink = await startDiscordSink();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -120,12 +83,7 @@ before(async () => {
       BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
     },
   });
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dispatch-pages-chromium-')), {
-    executablePath: chromiumPath,
-    viewport: wide,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  context = await launchChromium('pages');
   page = context.pages()[0] ?? await context.newPage();
   watch(page);
 });
@@ -374,7 +332,7 @@ test('a refused request in Recent deliveries says what to do, in plain words, fo
     signature_mismatch: 'What to do: The secret in Bitbucket\'s webhook is not this endpoint\'s: paste the secret you kept into the webhook (in Bitbucket: Repository settings → Webhooks → Edit), or rotate it in Settings and paste the new one there.',
     signature_missing: 'What to do: The request was not signed: the webhook in Bitbucket has no secret set.',
     event_key_mismatch: 'What to do: A body signed with this secret came in under another event\'s name, which Bitbucket never does',
-    body_too_large: 'What to do: The body is larger than dispatch takes, and larger than anything Bitbucket sends (at most 256 KB)',
+    body_too_large: 'What to do: The body is over the 1 MiB dispatch takes, far more than a Bitbucket payload holds',
   };
   await page.goto(`${relay.base}/sources?endpoint=${manual.id}`);
   await view('log');

@@ -10,26 +10,20 @@
 
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-
-import { chromium } from 'playwright-core';
 
 import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
 import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { root } from '../js/helpers.mjs';
 import { freePort, startRelay } from '../js/relay.mjs';
+import { artifacts, consoleWatch, launchChromium, narrow, shots as takeShots, until, view as viewDrawn } from './chromium.mjs';
 
-const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = resolve(root, 'build/artifacts');
 const token = 'sources-test-admin-token-0123456789';
 const clientId = 'dispatch-sources-test';
 const clientSecret = 'sources-test-consumer-secret-0123456789';
-const wide = { width: 1400, height: 1000 };
-const narrow = { width: 390, height: 844 };
 
 let relay;
 let standin;
@@ -37,39 +31,18 @@ let sink;
 let context;
 let page;
 let crossSite;
-const consoleErrors = [];
 // What the scenario made, for the tests after it.
 const made = {};
 
 // HTTP answers the page expects and handles (a wrong token, a refused forgery): Chromium logs each failed
 // fetch as a console error, which is not a fault of the page.
 const expectedFailure = /^Failed to load resource: the server responded with a status of (401|403|404|409|429)\b/;
+const { errors: consoleErrors, watch } = consoleWatch(expectedFailure);
+const shots = (name, target = page, options = {}) => takeShots(`sources-${name}`, target, options);
+const view = (name, target = page) => viewDrawn(target, name);
 
-function watch(target) {
-  target.on('console', (message) => {
-    if (message.type() === 'error' && !expectedFailure.test(message.text())) consoleErrors.push(`${target.url()}: ${message.text()}`);
-  });
-  target.on('pageerror', (error) => consoleErrors.push(`${target.url()}: ${error}`));
-}
 
-// Saves the page at 1400 px and at 390 px wide (the whole page, or what the window shows for a dialog), and
-// checks the narrow one does not scroll sideways.
-// `element`: a selector, to take that part of the page alone (a long page's detail).
-async function shots(name, target = page, { fullPage = true, element = null } = {}) {
-  const take = (path) => (element ? target.locator(element).first().screenshot({ path }) : target.screenshot({ path, fullPage }));
-  await target.setViewportSize(wide);
-  await take(resolve(artifacts, `sources-${name}-1400.png`));
-  await target.setViewportSize(narrow);
-  await target.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-  const overflow = await target.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await take(resolve(artifacts, `sources-${name}-390.png`));
-  await target.setViewportSize(wide);
-  assert.equal(overflow, 0, `${name}: the page scrolls sideways by ${overflow} px at 390 px wide`);
-}
 
-async function view(name, target = page) {
-  await target.waitForFunction((wanted) => document.documentElement.dataset.view === wanted, name, { timeout: 15_000 });
-}
 
 async function signedFetch(endpoint, event, body, secret) {
   const bytes = Buffer.from(JSON.stringify(body));
@@ -83,18 +56,8 @@ async function signedFetch(endpoint, event, body, secret) {
   return response.status;
 }
 
-async function until(check, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((wait) => setTimeout(wait, 250));
-  }
-}
 
 before(async () => {
-  mkdirSync(artifacts, { recursive: true });
   sink = await startDiscordSink();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -117,12 +80,7 @@ before(async () => {
   });
   await new Promise((done) => crossSite.listen(0, '127.0.0.1', done));
   // A fresh profile each run: no cookie or cache from an earlier one.
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dispatch-sources-chromium-')), {
-    executablePath: chromiumPath,
-    viewport: wide,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  context = await launchChromium('sources');
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: relay.base });
   page = context.pages()[0] ?? await context.newPage();
   watch(page);
@@ -842,12 +800,7 @@ test('Sign out everywhere: a confirmation (Cancel ends nothing), then every brow
   // The status of GET /api/session from a page: 200 while its browser is signed in.
   const live = async (target) => target.evaluate(async () => (await fetch('/api/session')).status);
   // A second browser (its own profile, its own cookie) signs in too: two sessions.
-  const elsewhere = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dispatch-sources-chromium-')), {
-    executablePath: chromiumPath,
-    viewport: wide,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const elsewhere = await launchChromium('sources');
   try {
     const other = elsewhere.pages()[0] ?? await elsewhere.newPage();
     watch(other);

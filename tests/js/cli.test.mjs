@@ -209,7 +209,7 @@ async function rawServer(onSocket) {
 
 const sendArgs = (url, event, ...extra) => ['send', url, '--secret', realSecret, '--event', event, ...extra, ownPush];
 
-test('issue 24: send refuses an event key dispatch does not know before sending, naming the nearest', async () => {
+test('send refuses an event key dispatch does not know before sending, naming the nearest', async () => {
   const server = await answering(202, '{"status":"accepted"}');
   try {
     const refused = await sendBoth(sendArgs(server.url, 'repo:psuh'));
@@ -227,7 +227,7 @@ test('issue 24: send refuses an event key dispatch does not know before sending,
   }
 });
 
-test('issue 24: a replay or duplicate answer exits 1 and says that nothing was delivered again', async () => {
+test('a replay or duplicate answer exits 1 and says that nothing was delivered again', async () => {
   const replay = await answering(200, '{"status":"duplicate","code":"replay","delivery":"d-1"}');
   const duplicate = await answering(200, '{"status":"duplicate","delivery":"d-2"}');
   try {
@@ -247,7 +247,7 @@ test('issue 24: a replay or duplicate answer exits 1 and says that nothing was d
   }
 });
 
-test('issue 24: send refuses a Discord webhook URL up front, and explains Discord\'s 50006 answer', async () => {
+test('send refuses a Discord webhook URL up front, and explains Discord\'s 50006 answer', async () => {
   const purpose = 'send posts a Bitbucket payload, signed, to a dispatch hook URL (.../hooks/{endpoint}), which then '
     + 'delivers it to Discord; a Discord webhook URL belongs in that endpoint\'s destination_url\n';
   const upFront = await sendBoth(sendArgs('https://discord.com/api/webhooks/123/secret-token', 'repo:push'));
@@ -265,7 +265,7 @@ test('issue 24: send refuses a Discord webhook URL up front, and explains Discor
   }
 });
 
-test('issue 24: a send that gets no answer names the host and what failed', async () => {
+test('a send that gets no answer names the host and what failed', async () => {
   // A port nothing listens on: taken, then let go.
   const { createServer } = await import('node:net');
   const probe = createServer();

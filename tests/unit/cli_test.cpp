@@ -141,7 +141,7 @@ cli_answer failure(send_failure why, std::string detail = {}) {
 
 }  // namespace
 
-TEST_CASE("issue 24: send refuses an event key dispatch does not know, naming the nearest, unless --anyway",
+TEST_CASE("send refuses an event key dispatch does not know, naming the nearest, unless --anyway",
           "[cli][regression]") {
   const auto typo = plan_cli(send_args(hook, "repo:psuh"));
   REQUIRE(typo.done);
@@ -173,7 +173,7 @@ TEST_CASE("issue 24: send refuses an event key dispatch does not know, naming th
             .output.err.rfind("dispatch: option --anyway is given twice\n", 0) == 0);
 }
 
-TEST_CASE("issue 24: send --timeout takes whole seconds from 1 to 600", "[cli]") {
+TEST_CASE("send --timeout takes whole seconds from 1 to 600", "[cli]") {
   CHECK(run_cli(send_args(hook, "repo:push"), {"{}"}).request->timeout_seconds == 15);
   CHECK(run_cli(send_args(hook, "repo:push", {"--timeout", "2"}), {"{}"}).request->timeout_seconds == 2);
   for (const std::string bad : {"0", "601", "1.5", "-1", "", "99999"}) {
@@ -185,7 +185,7 @@ TEST_CASE("issue 24: send --timeout takes whole seconds from 1 to 600", "[cli]")
   }
 }
 
-TEST_CASE("issue 24: send refuses a Discord webhook URL up front and says what send is for", "[cli][regression]") {
+TEST_CASE("send refuses a Discord webhook URL up front and says what send is for", "[cli][regression]") {
   const std::string said =
       "dispatch: send: that is a Discord webhook URL; send posts a Bitbucket payload, signed, to a dispatch hook URL "
       "(.../hooks/{endpoint}), which then delivers it to Discord; a Discord webhook URL belongs in that endpoint's "
@@ -221,7 +221,7 @@ TEST_CASE("issue 24: send refuses a Discord webhook URL up front and says what s
             .output.err.rfind("dispatch: send needs an http:// or https:// URL, not ", 0) == 0);
 }
 
-TEST_CASE("issue 24: an answer that nothing was delivered again exits 1 and says why", "[cli][regression]") {
+TEST_CASE("an answer that nothing was delivered again exits 1 and says why", "[cli][regression]") {
   const cli_request request{hook, {}, "", 15};
   const auto replay =
       cli_send_answer(request, answered(200, R"({"status":"duplicate","code":"replay","delivery":"d-1"})"));
@@ -243,7 +243,7 @@ TEST_CASE("issue 24: an answer that nothing was delivered again exits 1 and says
   CHECK(cli_send_answer(request, answered(401, R"({"status":"rejected"})")).exit_code == 1);
 }
 
-TEST_CASE("issue 24: a send that got no answer names the host and what failed", "[cli][regression]") {
+TEST_CASE("a send that got no answer names the host and what failed", "[cli][regression]") {
   const auto failed = [](const std::string& url, send_failure why, std::string detail = {}) {
     const auto output = cli_send_answer({url, {}, "", 15}, failure(why, std::move(detail)));
     CHECK(output.exit_code == 2);

@@ -79,7 +79,7 @@ TEST_CASE("issue 6: names in code spans are shown as written, not escaped", "[re
   CHECK(description.find("`feature/my_branch-\xCB\x8Bx\xCB\x8B`") != std::string::npos);
 }
 
-TEST_CASE("issue 24: a commit author given as the user object itself is named", "[render][regression]") {
+TEST_CASE("a commit author given as the user object itself is named", "[render][regression]") {
   // Atlassian's documented push (the go-playground capture) gives `author` as the user, with no `raw` and no
   // `user`; the two shapes real deliveries use must still read as before.
   const std::string body =
