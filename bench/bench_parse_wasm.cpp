@@ -1,5 +1,5 @@
 // A bench-only wasm module for bench/pipeline.mjs: the body's parse alone, with the reader parse_json uses
-// and with nlohmann's own parse (what parse_json was before issue 13), and its HMAC-SHA256 alone, in the same
+// and with nlohmann's own parse (what parse_json was before the fast reader), and its HMAC-SHA256 alone, in the same
 // module and memory. Never part of dispatch.wasm.
 
 #include <malloc.h>

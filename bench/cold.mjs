@@ -1,4 +1,4 @@
-// The cold isolate (issue 13): a fresh node process per sample compiles dispatch.wasm, instantiates it as
+// The cold isolate: a fresh node process per sample compiles dispatch.wasm, instantiates it as
 // js-shim/worker.mjs does, and times the first deliveries one by one (the first eight shared fixtures, each
 // with its own key, as hooks.mjs calls the core). V8 compiles wasm functions lazily (Liftoff, on their first
 // call) and tiers hot ones up to TurboFan in the background, so the first calls pay for compiling what they

@@ -1,5 +1,5 @@
-// What a flood of unsigned requests to a known hook URL costs the real deliveries beside it (issue 23: the
-// refusal path used to cost as much as a delivery, a D1 write each). One relay under script/dev-relay.mjs
+// What a flood of unsigned requests to a known hook URL costs the real deliveries beside it (the second security
+// probe found that the refusal path cost as much as a delivery, a D1 write each). One relay under script/dev-relay.mjs
 // (workerd), one endpoint; rounds that alternate, for the same number of seconds each:
 //   alone     valid signed pushes, one at a time (c=1), each answered 202 and delivered to the Discord stand-in;
 //   floor     the same, while requests to an unknown hook URL arrive at the flood's rate (404: no D1, no core):

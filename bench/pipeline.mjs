@@ -1,10 +1,10 @@
-// The per-delivery cost (issue 13), contenders interleaved in one process, payload by payload:
+// The per-delivery cost, contenders interleaved in one process, payload by payload:
 //   wasm call     core.handle(settings, headers, body, {key}) exactly as js-shim/hooks.mjs makes it
 //   wasm before   the same call on an older dispatch.wasm (--before-wasm FILE)
 //   native        the same pipeline natively (envelope in, outcome text out: build/native/dispatch_bench_pipeline)
 //   native before the same on an older core (--before-native FILE)
 //   parse wasm    the body's parse alone in wasm: parse_json as a delivery runs it (in the call arena, the
-//                 tree left to it), and nlohmann's own parse (parse_json before issue 13; malloc, the tree
+//                 tree left to it), and nlohmann's own parse (parse_json before the fast reader; malloc, the tree
 //                 taken apart), from build/wasm/dispatch_bench_parse.wasm; natively the same two
 //   JSON.parse    TextDecoder + JSON.parse of the same bytes
 //   JS floor      createHmac + timingSafeEqual + TextDecoder + JSON.parse of the same bytes

@@ -1,4 +1,4 @@
-// One live thread per pull request (issue 15; an endpoint with threads: "pull_request"). A delivery whose
+// One live thread per pull request (an endpoint with threads: "pull_request"). A delivery whose
 // outcome carried `thread` {key, name, updated_us, state, card} is sent here instead of as one POST:
 //   1. the pull request's thread is found (pull_request_threads), or made: in a forum or media channel a post
 //      named after the pull request whose first message is the card (POST ?wait=true with thread_name;

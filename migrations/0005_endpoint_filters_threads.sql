@@ -1,4 +1,4 @@
--- Issue 15: which branches, tags and actors an endpoint relays, and pull requests as one live thread each.
+-- Which branches, tags and actors an endpoint relays, and pull requests as one live thread each.
 -- Both are read by the core (parse_endpoint) and written only through the admin API, which has the core
 -- check them first.
 

@@ -1,4 +1,4 @@
--- Issue 15: one live thread per pull request (endpoints with threads = 'pull_request'; js-shim/threads.mjs).
+-- One live thread per pull request (endpoints with threads = 'pull_request'; js-shim/threads.mjs).
 -- In a Discord forum or media channel each pull request is a post whose first message is a card kept up to
 -- date; in a text channel, where a webhook cannot make threads, the card is one message edited in place and
 -- the events follow it in the channel. Times are milliseconds since the epoch.

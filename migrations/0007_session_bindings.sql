@@ -1,4 +1,4 @@
--- Sessions and OAuth states bound to what made them (issue 23, the second security probe).
+-- Sessions and OAuth states bound to what made them (the second security probe).
 -- A session is valid only while ADMIN_TOKEN is the token that made it: `credential` is a fingerprint of that
 -- token (a labelled SHA-256, never the token). Sessions from before this change have none and end.
 ALTER TABLE sessions ADD COLUMN credential TEXT;

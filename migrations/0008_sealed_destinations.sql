@@ -1,4 +1,4 @@
--- Destination URLs sealed at rest (issue 23, the second security probe): a Discord webhook URL posts into its
+-- Destination URLs sealed at rest (the second security probe): a Discord webhook URL posts into its
 -- channel, so it is a credential like the hook secrets and OAuth tokens beside it. `destination_url` now holds
 -- the sealed form ("v2.<key id>.<iv>.<ciphertext>", js-shim/secrets.mjs) when SECRETS_KEY is set; beside it:
 ALTER TABLE endpoints ADD COLUMN destination_masked TEXT; -- what the API and the pages show (policy.mjs maskDestination)

@@ -212,7 +212,7 @@ test('a shape Bitbucket sends for several events offers them, and the choice cha
   assert.equal(await page.textContent('.dc-title'), expected.embeds[0].title);
 });
 
-// Issue 23: the approver's participant entry says whether the approval was given or taken back.
+// The approver's participant entry says whether the approval was given or taken back.
 test('an approval whose approver the pull request lists as approved is offered as pullrequest:approved alone', async () => {
   await rendersAfter(() => page.selectOption('#sample', 'pullrequest-approved'));
   const chips = await page.$$eval('#event-status button', (buttons) => buttons.map((b) => b.textContent));

@@ -1,4 +1,4 @@
-// libFuzzer target for what the admin API and the pages hand the core (issue 23): an endpoint's settings as
+// libFuzzer target for what the admin API and the pages hand the core: an endpoint's settings as
 // POST/PATCH /api/endpoints sends them, checked with and without the request's text (which places template
 // faults by walking the text: the use-after-free of find_member lived there), and the envelopes of the preview,
 // the filters' check, the template warnings, "would this pass?" and the pipeline. Objects are written with

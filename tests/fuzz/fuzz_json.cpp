@@ -1,4 +1,4 @@
-// libFuzzer target for the JSON reader alone (issue 13): any bytes must get the same answer from the fast reader and
+// libFuzzer target for the JSON reader alone: any bytes must get the same answer from the fast reader and
 // from nlohmann. Much faster than the pipeline target, so it goes deeper into the reader.
 //
 //   cmake --preset fuzz && cmake --build --preset fuzz && build/fuzz/dispatch_fuzz_json -dict=tests/fuzz/json.dict

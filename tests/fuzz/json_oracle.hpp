@@ -1,5 +1,5 @@
 #pragma once
-// The fuzzers' oracle for the JSON reader (issue 13): it takes exactly the documents nlohmann takes and builds
+// The fuzzers' oracle for the JSON reader: it takes exactly the documents nlohmann takes and builds
 // the same tree; parse_json answers nlohmann's error, position included, for everything else.
 
 #include <cassert>

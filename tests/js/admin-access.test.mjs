@@ -1,4 +1,4 @@
-// Admin access against the second security probe (issue 23), under `wrangler dev`: wrong bearer tokens are
+// Admin access against the second security probe, under `wrangler dev`: wrong bearer tokens are
 // counted with sign-in's, a burst of guesses in parallel gets no more comparisons than the same guesses in
 // a row, a ceiling for all clients together, sessions end with the admin token that made them and all at
 // once on "sign out everywhere", the cookie's __Host- prefix on https, and refusals answered without waiting

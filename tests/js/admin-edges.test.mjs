@@ -66,7 +66,7 @@ async function brokenEndpoint(webhookToken) {
 const call = (method, path, authorization) => fetch(`${relay.base}${path}`,
   { method, headers: authorization === undefined ? {} : { authorization } });
 
-describe('a destination marked broken (issue 1)', () => {
+describe('a destination marked broken', () => {
   test('PATCH {"destination_status":"ok"} clears it, and redelivery sends again', async () => {
     const { ep, failed } = await brokenEndpoint('clear-broken-token');
     const same = await relay.api('PATCH', `/api/endpoints/${ep.id}`, { destination_url: sink.webhook('clear-broken-token') });
@@ -101,7 +101,7 @@ describe('a destination marked broken (issue 1)', () => {
   });
 });
 
-describe('a delivery that was never sent (issue 2)', () => {
+describe('a delivery that was never sent', () => {
   test('counts no attempt, logs none, and says why once', async () => {
     const { ep, failed } = await brokenEndpoint('not-sent-token');
     assert.equal(failed.attempts, 1);
@@ -135,7 +135,7 @@ test('a mark made before its cause was kept apart still says "marked broken" onc
   assert.equal(brokenDestination(null), 'the destination is marked broken after "no reason kept"');
 });
 
-describe('405s of the admin API (issue 3)', () => {
+describe('405s of the admin API', () => {
   test('are JSON with the allowed methods, and Allow', async () => {
     const cases = [
       ['PUT', '/api/endpoints', 'GET, POST'],
@@ -186,7 +186,7 @@ describe('the Authorization header (issues 4 and 5)', () => {
   });
 });
 
-describe('redelivery\'s body (issue 6)', () => {
+describe('redelivery\'s body', () => {
   test('an unknown field is refused by name; an empty body or {} is fine', async () => {
     const ep = await endpoint('redeliver-body-token');
     const first = (await hook(ep)).body.delivery;
@@ -208,7 +208,7 @@ describe('redelivery\'s body (issue 6)', () => {
   });
 });
 
-describe('JSON answers (issue 7)', () => {
+describe('JSON answers', () => {
   test('end with a newline', async () => {
     const ep = await endpoint('newline-token');
     const answers = [
@@ -227,7 +227,7 @@ describe('JSON answers (issue 7)', () => {
   });
 });
 
-// Issue 23: 600 endpoints with templates made one 4.9 MB answer.
+// 600 endpoints with templates made one 4.9 MB answer.
 describe('GET /api/endpoints is paged, and its list leaves templates out', () => {
   test('pages of `limit` in the order made, the next one in Link and X-Next-Cursor; templates only in GET one', async () => {
     const made = [];

@@ -150,7 +150,7 @@ test('sign matches what the relay checks, and send POSTs as Bitbucket does from 
   }
 });
 
-// Issue 24: what `send` refuses before sending, and what it makes of answers and failures. Both builds run at
+// What `send` refuses before sending, and what it makes of answers and failures. Both builds run at
 // once against servers in this process (so spawnSync, which would stop them answering, is not used), and must
 // print the same (the X-Request-UUID aside) and exit alike.
 async function sendBoth(args) {

@@ -200,7 +200,7 @@ describe('connect and disconnect a Bitbucket repository', () => {
     assert.ok(requests.every((request) => request.auth === 'bearer'), 'every API call carried a Bearer token, nothing else');
   });
 
-  // Issue 23: "../user" made the relay call GET /2.0/user with the connection's token.
+  // The second security probe: "../user" made the relay call GET /2.0/user with the connection's token.
   test('a repository name with a part of dots alone is refused before Bitbucket is called', async () => {
     const before = (await state()).requests?.length ?? null;
     for (const repository of ['../user', 'acme/..', './relay-api', 'acme/.', '%2e%2e/user', 'acme/relay-api/..']) {
@@ -481,7 +481,7 @@ describe('the Sources page\'s session', () => {
     assert.ok(connect.headers.get('location').startsWith(`${standin.webUrl}/site/oauth2/authorize?client_id=${clientId}&response_type=code&state=`));
   });
 
-  // Issue 23: a valid code and state with no cookie created a connection.
+  // A valid code and state with no cookie created a connection.
   test('an authorisation started in a browser finishes only in that browser (its SameSite=Lax binding cookie)', async () => {
     const start = async () => {
       const started = await page('/connect/bitbucket', { headers: { cookie } });

@@ -1,5 +1,5 @@
 // An endpoint's branch, tag and actor filters and its pull request threads setting through the admin API,
-// under `wrangler dev` (issue 15): stored and shown as sent, refused by the field the core names, taken over
+// under `wrangler dev`: stored and shown as sent, refused by the field the core names, taken over
 // by the next hook after a PATCH, applied to a push change by change, to the actor, and to a redelivery.
 
 import assert from 'node:assert/strict';

@@ -215,7 +215,7 @@ describe('a flood of refused requests (issue: anyone who knows a hook URL can fl
   });
 });
 
-// Issue 23: the receive path keeps an endpoint for 5 s per isolate; a secret rotated through another isolate
+// The receive path keeps an endpoint for 5 s per isolate; a secret rotated through another isolate
 // (here: written to D1 behind this one's back) must not be refused for that long.
 describe('the endpoint cache', () => {
   test('a secret changed elsewhere verifies within a second or so: the refused signature reads the endpoint again', async () => {

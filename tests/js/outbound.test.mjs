@@ -246,7 +246,7 @@ test('one hanging destination does not hold up the rest of its queue batch', asy
   await settled(held, 'delivered', 30_000);
 });
 
-// Issue 23: five hanging destinations held every other endpoint's delivery for the whole timeout, each time.
+// Five hanging destinations held every other endpoint's delivery for the whole timeout, each time.
 test('hanging destinations hold the others only once: then a short timeout and one lane for them all', async () => {
   const hangs = [];
   for (let i = 0; i < 5; i += 1) {

@@ -96,7 +96,7 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   await makeEndpoint('under-a');
   const underA = await currentSealPrefix({ SECRETS_KEY: keyA });
   assert.ok(storedValues()[1].startsWith(underA), `${storedValues()[1].slice(0, 20)} is not under ${underA}`);
-  // Issue 23: the destination URL (a credential: it posts into the channel) is sealed like the secret.
+  // The destination URL (a credential: it posts into the channel) is sealed like the secret.
   const [underADestination] = relay.sql(`SELECT destination_url FROM endpoints WHERE name = 'under-a'`);
   assert.ok(underADestination.destination_url.startsWith(underA), underADestination.destination_url.slice(0, 20));
   await insertConnection('conn-a', (plain, context) => seal({ SECRETS_KEY: keyA }, plain, context));

@@ -1,4 +1,4 @@
-// Issue 15, one live thread per pull request, under the real runtime (`wrangler dev`) against the Discord
+// One live thread per pull request, under the real runtime (`wrangler dev`) against the Discord
 // stand-in: a forum post made once per pull request (also for first events at once), every later event in it,
 // the card edited in place to the newest state and never back, retries that never make a second thread, a
 // deleted thread made again, and a text channel's way (the card one message edited in place, events after it).

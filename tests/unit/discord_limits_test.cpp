@@ -62,7 +62,7 @@ TEST_CASE("escape_markdown neutralises Discord markdown", "[limits]") {
   CHECK(escape_markdown("back\\slash") == "back\\\\slash");
 }
 
-TEST_CASE("issue 6: a numbered line in user text does not become a list", "[limits][regression]") {
+TEST_CASE("a numbered line in user text does not become a list", "[limits][regression]") {
   CHECK(escape_markdown("1. Fix it\n 12. then this\nv1. no\n3.14 is pi") ==
         "1\\. Fix it\n 12\\. then this\nv1. no\n3.14 is pi");
 }

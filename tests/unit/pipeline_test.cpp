@@ -214,9 +214,9 @@ TEST_CASE("a signed body under an X-Event-Key its shape contradicts is refused",
   CHECK(handle(endpoint("all"), signed_headers("repo:fork", bare), as_bytes(bare)).verdict == verdict::deliver);
 }
 
-// Issue 23: a pull request's or an issue's body says more than its family: a created pull request's body was
+// A pull request's or an issue's body says more than its family: a created pull request's body was
 // accepted as merged, declined or approved, an approval as its removal.
-TEST_CASE("issue 23: within the pull request and issue families the key must be one the body can be", "[pipeline]") {
+TEST_CASE("within the pull request and issue families the key must be one the body can be", "[pipeline]") {
   const auto under = [](std::string_view key, const std::string& body) {
     return handle(endpoint("all"), signed_headers(key, body), as_bytes(body));
   };
@@ -276,9 +276,9 @@ TEST_CASE("every shared fixture passes the shape check under the key it arrived 
   }
 }
 
-// Issue 23: find_member moved a child straight into its parent, which libc++ (what wasm links) freed first;
+// Find_member moved a child straight into its parent, which libc++ (what wasm links) freed first;
 // every PATCH with templates as objects answered 503 in the Worker. The libcxx preset runs this under ASan.
-TEST_CASE("issue 23: find_member reads nested members without freeing them first", "[pipeline][positions]") {
+TEST_CASE("find_member reads nested members without freeing them first", "[pipeline][positions]") {
   const std::string_view text = R"({"templates":{"default":{"content":"a"},"pullrequest:*":{"content":"{{#b}}"}}})";
   const auto found = find_member(text, {"templates", "pullrequest:*"});
   CHECK(text.substr(found.begin, found.end - found.begin) == R"({"content":"{{#b}}"})");
@@ -287,7 +287,7 @@ TEST_CASE("issue 23: find_member reads nested members without freeing them first
   CHECK(deep.end - deep.begin == std::string_view(R"([1,{"d":2}])").size());
 }
 
-TEST_CASE("issue 23: an endpoint whose templates are objects is checked in any field order", "[pipeline][positions]") {
+TEST_CASE("an endpoint whose templates are objects is checked in any field order", "[pipeline][positions]") {
   const std::string broken = R"({"templates":{"default":{"content":"ok"},"pullrequest:*":{"content":"{{#b}}"}},)"
                              R"("secret":"s","events":{"mode":"all"}})";
   const auto checked = endpoint_check_json(broken, broken);

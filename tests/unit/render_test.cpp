@@ -70,7 +70,7 @@ ordered_json render(std::string_view key, const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("issue 6: names in code spans are shown as written, not escaped", "[render][regression]") {
+TEST_CASE("names in code spans are shown as written, not escaped", "[render][regression]") {
   // Discord shows inline code literally, so an escape would show its backslash.
   const auto message =
       render("repo:push", R"({"actor":{"display_name":"Zoë"},"repository":{"full_name":"acme/relay-api"},
