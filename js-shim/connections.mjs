@@ -11,6 +11,10 @@ import { logEvent } from './deliver.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken } from './http.mjs';
 import { base64url, open, places, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
 import { readCookie, secureOrigin } from './session.mjs';
+import {
+  countConnectionSources, deleteConnection, dropRefreshLease, findConnectionByAccount, getConnection, insertOAuthState,
+  listConnections, markConnectionNeedsReconnect, saveConnection, saveRefreshedTokens, takeOAuthState, takeRefreshLease,
+} from './store-connections.mjs';
 
 const stateSeconds = 10 * 60;
 const refreshMarginMs = 60_000;   // refresh an access token this long before it expires
@@ -34,9 +38,10 @@ export async function startAuthorization(env, { browser }) {
   const verifier = randomToken(48);
   const binding = browser ? randomToken(32) : null;
   const now = Date.now();
-  await env.DB.prepare(`INSERT INTO oauth_states (state_hash, code_verifier, created_at, expires_at, browser_hash)
-      VALUES (?, ?, ?, ?, ?)`)
-    .bind(await sha256Hex(state), verifier, now, now + stateSeconds * 1000, binding && await sha256Hex(binding)).run();
+  await insertOAuthState(env.DB, {
+    stateHash: await sha256Hex(state), verifier, createdAt: now, expiresAt: now + stateSeconds * 1000,
+    browserHash: binding && await sha256Hex(binding),
+  });
   const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
   const params = new URLSearchParams({
     client_id: config.clientId, response_type: 'code', state, code_challenge: challenge, code_challenge_method: 'S256',
@@ -58,16 +63,8 @@ const bindingCookieName = (request, env) => `${secureOrigin(request, env) ? '__H
 // expired; otherwise null.
 async function takeState(env, state) {
   if (typeof state !== 'string' || state.length < 20 || state.length > 200) return null;
-  const row = await env.DB.prepare(`DELETE FROM oauth_states WHERE state_hash = ?
-      RETURNING code_verifier, expires_at, browser_hash`).bind(await sha256Hex(state)).first();
+  const row = await takeOAuthState(env.DB, await sha256Hex(state));
   return row !== null && row.expires_at > Date.now() ? { verifier: row.code_verifier, browser_hash: row.browser_hash } : null;
-}
-
-const columns = `id, provider, account_uuid, account_name, account_nickname, expires_at, scopes, status, reason,
-  token_version, created_at, updated_at`;
-
-export async function getConnection(db, id) {
-  return db.prepare(`SELECT ${columns}, access_token, refresh_token FROM connections WHERE id = ?`).bind(id).first();
 }
 
 // The connection as the API shows it: never a token.
@@ -94,8 +91,7 @@ async function storeTokens(env, id, tokens, now) {
 }
 
 async function markNeedsReconnect(env, id, reason) {
-  await env.DB.prepare(`UPDATE connections SET status = 'needs_reconnect', reason = ?, refresh_lease = NULL,
-      refresh_lease_until = NULL, updated_at = ? WHERE id = ?`).bind(reason, Date.now(), id).run();
+  await markConnectionNeedsReconnect(env.DB, id, reason, Date.now());
   logEvent('connection_needs_reconnect', { connection: id });
 }
 
@@ -115,9 +111,7 @@ async function refreshed(env, row) {
   for (;;) {
     const now = Date.now();
     const lease = randomToken(12);
-    const won = await env.DB.prepare(`UPDATE connections SET refresh_lease = ?1, refresh_lease_until = ?2
-        WHERE id = ?3 AND token_version = ?4 AND status = 'ok' AND (refresh_lease_until IS NULL OR refresh_lease_until < ?5)
-        RETURNING refresh_token`).bind(lease, now + leaseMs, row.id, row.token_version, now).first();
+    const won = await takeRefreshLease(env.DB, row.id, row.token_version, lease, now + leaseMs, now);
     if (won) return refreshWith(env, row, await open(env, won.refresh_token, places.refreshToken(row.id)));
     const current = await getConnection(env.DB, row.id);
     if (!current) throw new NeedsReconnect('the connection was removed');
@@ -141,15 +135,13 @@ async function refreshWith(env, row, refreshToken) {
       await markNeedsReconnect(env, row.id, reason);
       throw new NeedsReconnect(reason);
     }
-    await env.DB.prepare('UPDATE connections SET refresh_lease = NULL, refresh_lease_until = NULL WHERE id = ?').bind(row.id).run();
+    await dropRefreshLease(env.DB, row.id);
     throw error;
   }
   // Stored before it is used: the old refresh token is spent, this pair is the only one that works now.
   const now = Date.now();
   const stored = await storeTokens(env, row.id, tokens, now);
-  await env.DB.prepare(`UPDATE connections SET access_token = ?, refresh_token = ?, expires_at = ?, scopes = ?,
-      token_version = token_version + 1, refresh_lease = NULL, refresh_lease_until = NULL, updated_at = ? WHERE id = ?`)
-    .bind(stored.access, stored.refresh, stored.expiresAt, tokens.scopes, now, row.id).run();
+  await saveRefreshedTokens(env.DB, row.id, { ...stored, scopes: tokens.scopes }, now);
   logEvent('connection_refreshed', { connection: row.id });
   return tokens.access_token;
 }
@@ -248,21 +240,15 @@ export async function oauthCallback(request, env, ctx) {
   if (typeof user?.uuid !== 'string') return page(502, 'Connecting Bitbucket failed', 'Bitbucket did not say which account this is.');
 
   const now = Date.now();
-  const existing = await env.DB.prepare(`SELECT id FROM connections WHERE provider = 'bitbucket' AND account_uuid = ?`)
-    .bind(user.uuid).first();
-  const id = existing?.id ?? randomToken(12);
+  const existingId = await findConnectionByAccount(env.DB, user.uuid);
+  const id = existingId ?? randomToken(12);
   const stored = await storeTokens(env, id, tokens, now);
   const name = String(user.display_name ?? user.nickname ?? user.uuid).slice(0, 200);
-  await env.DB.prepare(`INSERT INTO connections (id, provider, account_uuid, account_name, account_nickname, access_token,
-      refresh_token, expires_at, scopes, status, created_at, updated_at)
-      VALUES (?1, 'bitbucket', ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ok', ?9, ?9)
-      ON CONFLICT (id) DO UPDATE SET account_name = ?3, account_nickname = ?4, access_token = ?5, refresh_token = ?6,
-        expires_at = ?7, scopes = ?8, status = 'ok', reason = NULL, token_version = token_version + 1,
-        refresh_lease = NULL, refresh_lease_until = NULL, updated_at = ?9`)
-    .bind(id, user.uuid, name, user.nickname ?? null, stored.access, stored.refresh, stored.expiresAt, tokens.scopes, now)
-    .run();
-  logEvent(existing ? 'connection_restored' : 'connection_created', { connection: id });
-  if (existing && ctx?.onReconnect) ctx.onReconnect(id);
+  await saveConnection(env.DB, {
+    id, accountUuid: user.uuid, name, nickname: user.nickname ?? null, ...stored, scopes: tokens.scopes,
+  }, now);
+  logEvent(existingId ? 'connection_restored' : 'connection_created', { connection: id });
+  if (existingId && ctx?.onReconnect) ctx.onReconnect(id);
   const done = new Headers({ location: `/sources?connection=${encodeURIComponent(id)}` });
   if (taken.browser_hash !== null) done.append('set-cookie', bindingCookie(request, env, '', 0));
   return new Response(null, { status: 303, headers: done });
@@ -332,9 +318,7 @@ export async function connectionsApi(request, env, url, session) {
   }
   if (url.pathname === '/api/connections') {
     if (request.method !== 'GET') return methodNotAllowed(['GET'], { path: url.pathname });
-    const { results } = await env.DB.prepare(`SELECT ${columns},
-        (SELECT count(*) FROM endpoints e WHERE e.connection_id = c.id AND e.active = 1) AS sources
-        FROM connections c ORDER BY created_at, id`).all();
+    const results = await listConnections(env.DB);
     return json(200, results.map((row) => connectionView(row, row.sources)));
   }
   const match = /^\/api\/connections\/([^/]+)(\/repositories)?$/.exec(url.pathname);
@@ -349,11 +333,11 @@ export async function connectionsApi(request, env, url, session) {
   }
   if (request.method === 'GET') return json(200, connectionView(row));
   if (request.method !== 'DELETE') return methodNotAllowed(['GET', 'DELETE'], { path: url.pathname });
-  const using = await env.DB.prepare('SELECT count(*) AS n FROM endpoints WHERE connection_id = ? AND active = 1').bind(id).first();
-  if (using.n > 0) {
-    return problem(409, 'connection_in_use', `${using.n} connected source${using.n === 1 ? '' : 's'} still use${using.n === 1 ? 's' : ''} this connection; disconnect ${using.n === 1 ? 'it' : 'them'} first`);
+  const using = await countConnectionSources(env.DB, id);
+  if (using > 0) {
+    return problem(409, 'connection_in_use', `${using} connected source${using === 1 ? '' : 's'} still use${using === 1 ? 's' : ''} this connection; disconnect ${using === 1 ? 'it' : 'them'} first`);
   }
-  await env.DB.prepare('DELETE FROM connections WHERE id = ?').bind(id).run();
+  await deleteConnection(env.DB, id);
   logEvent('connection_deleted', { connection: id });
   return new Response(null, { status: 204 });
 }

@@ -153,7 +153,7 @@ async function deliverOne(env, id) {
     await settle(env.DB, id, {
       status: 'failed', failures: delivery.failures, attempts: delivery.attempts - 1, last_error: `not sent: ${refusal}`,
       attempt_log: delivery.attempt_log,
-    }, now()).run();
+    }, now());
     logEvent('delivery_failed', { delivery: id, endpoint: delivery.endpoint_id, why: broken ? 'destination broken' : 'destination refused' });
     return 'failed';
   }
@@ -166,7 +166,7 @@ async function deliverOne(env, id) {
     await settle(env.DB, id, {
       status: 'pending', failures: delivery.failures, attempts: delivery.attempts - 1, attempt_log: delivery.attempt_log,
       next_attempt_at: now() + laneWaitSeconds * 1000, last_error: delivery.last_error,
-    }, now()).run();
+    }, now());
     await enqueue(env, id, laneWaitSeconds);
     return 'waiting';
   }
@@ -197,7 +197,7 @@ async function deliverOne(env, id) {
 
   if (decision.outcome === 'delivered') {
     attemptLog.push(entry);
-    await settle(env.DB, id, { ...settled, status: 'delivered', message_id: decision.messageId, attempt_log: attemptLog }, now()).run();
+    await settle(env.DB, id, { ...settled, status: 'delivered', message_id: decision.messageId, attempt_log: attemptLog }, now());
     logEvent('delivered', { delivery: id, endpoint: delivery.endpoint_id, attempts: delivery.attempts, status: answer.status });
     return 'delivered';
   }

@@ -8,6 +8,10 @@
 
 import { json, methodNotAllowed, problem, randomToken, readLimited, sameSecret } from './http.mjs';
 import { sha256Hex } from './secrets.mjs';
+import {
+  clearSignInFailures, countSignInFailure, deleteAllSessions, deleteSession, getSession, insertSession, purgeSignIns,
+  signInBlockedUntil,
+} from './store-sessions.mjs';
 
 const sessionSeconds = 12 * 60 * 60;
 const csrfHeader = 'x-dispatch-csrf';
@@ -77,8 +81,7 @@ export function publicOrigin(request, env) {
 export async function currentSession(request, env) {
   const id = readCookie(request, sessionCookieName(request, env));
   if (!id || id.length > 100) return null;
-  const row = await env.DB.prepare('SELECT id_hash, csrf, expires_at, credential FROM sessions WHERE id_hash = ?')
-    .bind(await sha256Hex(id)).first();
+  const row = await getSession(env.DB, await sha256Hex(id));
   if (!row || row.expires_at <= Date.now() || row.credential !== await credentialFingerprint(env)) return null;
   return row;
 }
@@ -134,25 +137,15 @@ function cookie(request, env, value, maxAge) {
 
 // Seconds a token from this client must wait before it is taken, or 0: its own wrong tokens or everyone's.
 async function waitFor(env, who, now) {
-  const row = await env.DB.prepare(`SELECT max(blocked_until) AS until FROM sign_in_failures
-      WHERE client IN (?1, ?2) AND blocked_until > ?3`).bind(who, everyone, now).first();
-  return row?.until > now ? Math.ceil((row.until - now) / 1000) : 0;
+  const until = await signInBlockedUntil(env.DB, who, everyone, now);
+  return until > now ? Math.ceil((until - now) / 1000) : 0;
 }
 
 // Counts one wrong token for the client and for everyone, each row in one statement (concurrent misses each
 // get their own count) that also sets the wait the count calls for. Returns the seconds to wait, or 0.
 async function countFailure(env, who, now) {
-  const fresh = 'first_at < ?2 - ?3 AND COALESCE(blocked_until, 0) <= ?2';
-  const count = `CASE WHEN ${fresh} THEN 1 ELSE failures + 1 END`;
-  const wait = (failures) => `CASE WHEN ${failures} >= ?4
-      THEN ?2 + 1000 * min(?6, ?5 << min(${failures} - ?4, 16)) ELSE NULL END`;
-  const statement = (row, free) => env.DB.prepare(`INSERT INTO sign_in_failures (client, failures, first_at, blocked_until)
-      VALUES (?1, 1, ?2, ${wait('1')})
-      ON CONFLICT (client) DO UPDATE SET failures = ${count}, first_at = CASE WHEN ${fresh} THEN ?2 ELSE first_at END,
-        blocked_until = COALESCE(${wait(count)}, blocked_until)
-      RETURNING blocked_until`).bind(row, now, failureWindowMs, free, firstWaitSeconds, maxWaitSeconds);
-  const results = await env.DB.batch([statement(who, freeFailures), statement(everyone, globalFreeFailures)]);
-  const until = Math.max(...results.map(({ results: rows }) => rows[0]?.blocked_until ?? 0));
+  const counters = [{ client: who, free: freeFailures }, { client: everyone, free: globalFreeFailures }];
+  const until = await countSignInFailure(env.DB, counters, now, { windowMs: failureWindowMs, firstWaitSeconds, maxWaitSeconds });
   return until > now ? Math.ceil((until - now) / 1000) : 0;
 }
 
@@ -205,7 +198,7 @@ export async function sessionApi(request, env, describe) {
       if (!sameSecret(request.headers.get(csrfHeader) ?? '', session.csrf)) {
         return problem(403, 'csrf_failed', `signing out needs the ${csrfHeader} header of this session`);
       }
-      await env.DB.prepare('DELETE FROM sessions WHERE id_hash = ?').bind(session.id_hash).run();
+      await deleteSession(env.DB, session.id_hash);
     }
     return new Response(null, { status: 204, headers: { 'set-cookie': cookie(request, env, '', 0) } });
   }
@@ -218,30 +211,21 @@ export async function sessionApi(request, env, describe) {
     'that is not the admin token (script/server prints it; in production it is the ADMIN_TOKEN secret)'));
   if (refused) return refused;
   // Signing in forgives the client's earlier misses (not everyone's).
-  await env.DB.prepare('DELETE FROM sign_in_failures WHERE client = ?').bind(client(request)).run();
+  await clearSignInFailures(env.DB, client(request));
   const id = randomToken(32);
   const session = { id_hash: await sha256Hex(id), csrf: randomToken(24), expires_at: now + sessionSeconds * 1000 };
-  await env.DB.prepare('INSERT INTO sessions (id_hash, csrf, created_at, expires_at, credential) VALUES (?, ?, ?, ?, ?)')
-    .bind(session.id_hash, session.csrf, now, session.expires_at, await credentialFingerprint(env)).run();
+  await insertSession(env.DB, session, now, await credentialFingerprint(env));
   return json(200, sessionView(session, describe(request, env)), { 'set-cookie': cookie(request, env, id, sessionSeconds) });
 }
 
 // POST /api/sessions/revoke: signs out everywhere (every session of every browser, this one included).
 // Answers {revoked: <live sessions ended>} (expired ones go too, uncounted) and clears this browser's cookie.
 export async function revokeSessions(request, env) {
-  const [{ results }] = await env.DB.batch([
-    env.DB.prepare('SELECT count(*) AS live FROM sessions WHERE expires_at > ?').bind(Date.now()),
-    env.DB.prepare('DELETE FROM sessions'),
-  ]);
-  return json(200, { revoked: results[0].live }, { 'set-cookie': cookie(request, env, '', 0) });
+  const revoked = await deleteAllSessions(env.DB, Date.now());
+  return json(200, { revoked }, { 'set-cookie': cookie(request, env, '', 0) });
 }
 
 // Removes expired sessions, OAuth states and old failure counts (the scheduled task).
 export async function purgeSessions(db, now) {
-  await db.batch([
-    db.prepare('DELETE FROM sessions WHERE expires_at < ?').bind(now),
-    db.prepare('DELETE FROM oauth_states WHERE expires_at < ?').bind(now),
-    db.prepare('DELETE FROM sign_in_failures WHERE first_at < ? AND (blocked_until IS NULL OR blocked_until < ?)')
-      .bind(now - failureWindowMs, now),
-  ]);
+  await purgeSignIns(db, now, failureWindowMs);
 }

@@ -4,9 +4,11 @@
 // reached the endpoint is still deactivated and the answer says how to remove the hook by hand.
 
 import { BitbucketError, isRepositoryName } from './bitbucket.mjs';
-import { connectionClient, getConnection } from './connections.mjs';
+import { connectionClient } from './connections.mjs';
 import { logEvent } from './deliver.mjs';
 import { hubSignature } from './secrets.mjs';
+import { disownLeftBehindHook, getEndpointActive, listLeftBehind, markHookRemoved } from './store.mjs';
+import { getConnection } from './store-connections.mjs';
 
 // How long the previous secret still verifies after a rotation: 10 minutes, shortened by tests
 // through the var SECRET_ROTATION_GRACE_SECONDS.
@@ -63,7 +65,7 @@ export async function registerHook(env, endpoint, base, catalogue) {
   let reusable = ours.find(({ endpointId }) => endpointId === endpoint.id);
   if (!reusable) {
     for (const candidate of ours) {
-      const owner = await env.DB.prepare('SELECT active FROM endpoints WHERE id = ?').bind(candidate.endpointId).first();
+      const owner = await getEndpointActive(env.DB, candidate.endpointId);
       if (!owner || owner.active === 0) {
         reusable = candidate;
         break;
@@ -74,8 +76,7 @@ export async function registerHook(env, endpoint, base, catalogue) {
   if (reusable) {
     hook = await client.updateHook(endpoint.repository, reusable.hook.uuid, body);
     // The endpoint that left this hook behind no longer owns it.
-    await env.DB.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL, version = version + 1
-        WHERE hook_uuid = ? AND id != ? AND source_status = 'left_behind'`).bind(reusable.hook.uuid, endpoint.id).run();
+    await disownLeftBehindHook(env.DB, reusable.hook.uuid, endpoint.id);
   } else {
     hook = await client.createHook(endpoint.repository, body);
   }
@@ -121,14 +122,12 @@ export async function removeHook(env, endpoint, base) {
 // After an account is connected again: removes the hooks its disconnected sources left behind. Returns how
 // many it removed.
 export async function removeLeftBehind(env, connectionId, base) {
-  const { results } = await env.DB.prepare(`SELECT id, repository, hook_uuid, connection_id FROM endpoints
-      WHERE connection_id = ? AND source_status = 'left_behind' AND active = 0`).bind(connectionId).all();
+  const results = await listLeftBehind(env.DB, connectionId);
   let removed = 0;
   for (const endpoint of results) {
     const outcome = await removeHook(env, endpoint, base);
     if (outcome.status !== 'removed') continue;
-    await env.DB.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL, updated_at = ?,
-        version = version + 1 WHERE id = ?`).bind(Date.now(), endpoint.id).run();
+    await markHookRemoved(env.DB, endpoint.id, Date.now());
     removed += 1;
   }
   if (results.length > 0) logEvent('left_behind_cleanup', { connection: connectionId, removed, of: results.length });

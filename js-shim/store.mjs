@@ -1,5 +1,8 @@
 // D1, the record of truth: endpoints, and deliveries (the log and the outbox). Every SQL statement of the
-// Worker is here; callers pass times in milliseconds since the epoch.
+// Worker is in the store: here, and by table family in store-connections.mjs, store-sessions.mjs and
+// store-threads.mjs; no statement leaves it (a batch is built and run beside its statements). A store function
+// takes the D1 binding (env.DB) as `db` first; one that seals, opens or fingerprints a value takes `env` instead,
+// for SECRETS_KEY as well as env.DB. Callers pass times in milliseconds since the epoch.
 
 import { maskDestination } from './policy.mjs';
 import { currentSealPrefix, fingerprints, open, openAt, places, seal, sealAt } from './secrets.mjs';
@@ -43,6 +46,7 @@ async function destinationColumns(env, id, url) {
 
 // Returns an endpoint with its secrets and its destination opened (`secret`, `previous_secret` inside its
 // window, `destination_url`), or null. `destination_stored`: the destination as stored, to write only if unchanged.
+// `env`: opening needs SECRETS_KEY.
 export async function getEndpoint(env, id) {
   const row = await env.DB.prepare(`SELECT ${endpointColumns}, destination_url, secret, previous_secret FROM endpoints
       WHERE id = ?`).bind(id).first();
@@ -63,7 +67,8 @@ const endpointCacheSize = 1000;
 const cachedEndpoints = new Map(); // id -> {endpoint (null: no such endpoint), at}
 
 // Returns {endpoint, age}: getEndpoint's answer (null for none), from the cache while it is younger than
-// `maxAgeMs` (at most endpointLifeMs), and how old it is in milliseconds (0: just read, and cached).
+// `maxAgeMs` (at most endpointLifeMs), and how old it is in milliseconds (0: just read, and cached). `env`: as
+// getEndpoint's.
 export async function getEndpointCached(env, id, now = Date.now(), maxAgeMs = endpointLifeMs) {
   const hit = cachedEndpoints.get(id);
   if (hit && now - hit.at < Math.min(maxAgeMs, endpointLifeMs)) return { endpoint: hit.endpoint, age: now - hit.at };
@@ -80,12 +85,38 @@ export function forgetEndpoint(id) {
 }
 
 // Returns the id of an active source of `repository` that posts to `destination` (a URL), or null: found by the
-// destination's fingerprint under any configured key.
+// destination's fingerprint under any configured key (`env`: the fingerprint's keys derive from SECRETS_KEY).
 export async function findTwinSource(env, repository, destination) {
   const hashes = await fingerprints(env, 'destination', destination);
   const row = await env.DB.prepare(`SELECT id FROM endpoints WHERE provider IS NOT NULL AND active = 1 AND repository = ?
       AND destination_hash IN (${hashes.map(() => '?').join(', ')})`).bind(repository, ...hashes).first();
   return row?.id ?? null;
+}
+
+// Returns {active} (1 or 0) of endpoint `id`, or null when there is none.
+export async function getEndpointActive(db, id) {
+  return db.prepare('SELECT active FROM endpoints WHERE id = ?').bind(id).first();
+}
+
+// Marks hook `hookUuid` removed for the source that left it behind, now that endpoint `id` has taken it over: the
+// endpoint that left it behind no longer owns it.
+export async function disownLeftBehindHook(db, hookUuid, id) {
+  await db.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL, version = version + 1
+      WHERE hook_uuid = ? AND id != ? AND source_status = 'left_behind'`).bind(hookUuid, id).run();
+}
+
+// Returns the inactive sources of connection `connectionId` whose hook was left behind ({id, repository,
+// hook_uuid, connection_id}).
+export async function listLeftBehind(db, connectionId) {
+  const { results } = await db.prepare(`SELECT id, repository, hook_uuid, connection_id FROM endpoints
+      WHERE connection_id = ? AND source_status = 'left_behind' AND active = 0`).bind(connectionId).all();
+  return results;
+}
+
+// Records that the hook endpoint `id` left behind was removed.
+export async function markHookRemoved(db, id, now) {
+  await db.prepare(`UPDATE endpoints SET source_status = 'removed', source_error = NULL, updated_at = ?,
+      version = version + 1 WHERE id = ?`).bind(now, id).run();
 }
 
 // Returns endpoints (never a secret), each with its connection's status and its latest delivery: the one
@@ -111,6 +142,7 @@ export async function listEndpoints(db, { id = null, limit = 1000, after = null 
 const sourceColumns = ['provider', 'connection_id', 'repository', 'repository_uuid', 'hook_uuid', 'source_status',
   'source_error', 'previous_secret_until'];
 
+// Stores a new endpoint, its secrets and destination sealed (`env`: sealing needs SECRETS_KEY).
 export async function insertEndpoint(env, endpoint, now) {
   forgetEndpoint(endpoint.id);
   const destination = await destinationColumns(env, endpoint.id, endpoint.destination_url);
@@ -142,7 +174,7 @@ const endpointWrites = {
 
 // Writes only the columns in `changes` (secret and previous_secret are sealed here) and adds one to the
 // version. With a `version`, only when the row is still at that version. Returns true when the row was
-// written; false when it changed meanwhile (or is gone).
+// written; false when it changed meanwhile (or is gone). `env`: sealing needs SECRETS_KEY.
 export async function updateEndpoint(env, id, version, changes, now) {
   forgetEndpoint(id);
   const columns = [];
@@ -179,7 +211,7 @@ export async function deleteEndpoint(db, id) {
 // Marks the destination an attempt was sent to as broken (the statement, to batch with the attempt's
 // settle). `destination`: as stored when the attempt claimed it; a destination changed since that attempt is
 // left alone: the new one has not failed.
-export function markDestinationBroken(db, endpointId, destination, why, now) {
+function markDestinationBroken(db, endpointId, destination, why, now) {
   return db.prepare(`UPDATE endpoints SET destination_status = 'broken', destination_error = ?, updated_at = ?,
       version = version + 1 WHERE id = ? AND destination_url = ?`).bind(why, now, endpointId, destination);
 }
@@ -284,7 +316,7 @@ export async function recordVerified(db, row, seen = null) {
 
 // Takes a delivery for one POST: a pending one that is due (a queue timer may fire a moment early), or one
 // whose previous holder's lease ran out. Returns the delivery with its endpoint's destination, or null
-// when another consumer has it, it is not due, or it is finished.
+// when another consumer has it, it is not due, or it is finished. `env`: opening the destination needs SECRETS_KEY.
 export async function claim(env, id, now, leaseMs) {
   const db = env.DB;
   const row = await db.prepare(`UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1,
@@ -305,10 +337,8 @@ export async function claim(env, id, now, leaseMs) {
   return { ...row, attempt_log: JSON.parse(row.attempt_log ?? '[]'), thread: row.thread === null ? null : JSON.parse(row.thread), endpoint };
 }
 
-// Writes what one POST came to (the statement, to run or batch). `fields`: status ('delivered' | 'pending' |
-// 'failed'), and any of failures, next_attempt_at, response_status, response_body, message_id, last_error,
-// attempt_log, and attempts (for a claim that sent nothing: the count claim() had before it added one).
-export function settle(db, id, fields, now) {
+// The statement that writes what one POST came to (settle's, to run or batch).
+function settleStatement(db, id, fields, now) {
   return db.prepare(`UPDATE deliveries SET status = ?, failures = ?, next_attempt_at = ?, lease_until = NULL,
       response_status = COALESCE(?, response_status), response_body = COALESCE(?, response_body),
       message_id = COALESCE(?, message_id), attempt_log = ?, delivered_at = ?, last_error = ?,
@@ -316,6 +346,13 @@ export function settle(db, id, fields, now) {
     .bind(fields.status, fields.failures, fields.next_attempt_at ?? null, fields.response_status ?? null,
       fields.response_body ?? null, fields.message_id ?? null, JSON.stringify(fields.attempt_log),
       fields.status === 'delivered' ? now : null, fields.last_error ?? null, fields.attempts ?? null, now, id);
+}
+
+// Writes what one POST came to. `fields`: status ('delivered' | 'pending' | 'failed'), and any of failures,
+// next_attempt_at, response_status, response_body, message_id, last_error, attempt_log, and attempts (for a claim
+// that sent nothing: the count claim() had before it added one).
+export async function settle(db, id, fields, now) {
+  await settleStatement(db, id, fields, now).run();
 }
 
 // Writes an attempt the delivery policy retries or gives up on: pending again, due after the backoff, or
@@ -326,10 +363,10 @@ export async function settleDecision(db, delivery, decision, fields, now) {
   if (decision.outcome === 'retry') {
     await settle(db, delivery.id, {
       ...fields, status: 'pending', failures: decision.failures, next_attempt_at: now + decision.delaySeconds * 1000,
-    }, now).run();
+    }, now);
     return;
   }
-  const failed = settle(db, delivery.id, { ...fields, status: 'failed', failures: delivery.failures }, now);
+  const failed = settleStatement(db, delivery.id, { ...fields, status: 'failed', failures: delivery.failures }, now);
   if (!decision.broken) {
     await failed.run();
     return;
@@ -354,7 +391,8 @@ const resealPage = 100;
 // those read (a rotation or a token refresh meanwhile wins; the next run looks again), and its version is left
 // alone: what it holds is the same.
 // Returns {resealed, unreadable, left}: how many rows were written, the rows no configured key opens ({table,
-// id, reason}), and how many rows are still to do (those included).
+// id, reason}), and how many rows are still to do (those included). `env`: the keys, SECRETS_KEY and
+// SECRETS_KEY_PREVIOUS.
 export async function resealSecrets(env, budget = 1000) {
   const current = await currentSealPrefix(env);
   const totals = { resealed: 0, unreadable: [], left: 0 };

@@ -15,6 +15,10 @@
 
 import { decide, discordCode, discordWebhookPart, waitUrl } from './policy.mjs';
 import { settle, settleDecision } from './store.mjs';
+import {
+  claimThreadRow, deleteTextChannel, forgetThreadRow, getDestinationChannel, getThreadRow, recordMessageId,
+  releaseThreadRow, saveMadeThread, saveTextChannel, saveThreadCard,
+} from './store-threads.mjs';
 
 const discordCodes = {
   unknownChannel: 10003,   // a thread that was deleted (or is not in the webhook's channel)
@@ -88,92 +92,44 @@ const usTime = (us) => (us === null || us === undefined ? 'no updated_on' : new 
 const usable = (row, destination) => Boolean(row) && row.destination_key === destination && row.card_message_id !== null
   && (row.mode === 'text' || (row.mode === 'forum' && row.thread_id !== null));
 
-async function readMapping(run) {
-  return run.db.prepare('SELECT * FROM pull_request_threads WHERE endpoint_id = ? AND thread_key = ?')
-    .bind(run.delivery.endpoint_id, run.thread.key).first();
-}
+// The row's claim as this delivery holds it or asks for it (store-threads.mjs).
+const holder = (run) => ({ endpointId: run.delivery.endpoint_id, key: run.thread.key, deliveryId: run.delivery.id });
 
-// Takes the pull request's claim for this delivery, until its attempt's lease ends: when free, already this
-// delivery's (a retry of it), or run out (its holder died).
-// One statement, so of two deliveries at once only one gets it. Returns the row, or null when another holds it.
-async function claimRow(run) {
-  const now = Date.now();
-  return run.db.prepare(`INSERT INTO pull_request_threads (endpoint_id, thread_key, destination_key, busy_by, busy_since,
-        busy_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5)
-      ON CONFLICT (endpoint_id, thread_key) DO UPDATE SET busy_by = excluded.busy_by,
-        busy_since = CASE WHEN pull_request_threads.busy_by IS excluded.busy_by THEN pull_request_threads.busy_since
-          ELSE excluded.busy_since END,
-        busy_until = excluded.busy_until, updated_at = excluded.updated_at
-      WHERE pull_request_threads.busy_by IS NULL OR pull_request_threads.busy_by = excluded.busy_by
-        OR pull_request_threads.busy_until <= excluded.busy_since
-      RETURNING *`)
-    .bind(run.delivery.endpoint_id, run.thread.key, run.destination, run.delivery.id, now, run.deadline).first();
-}
+const readMapping = (run) => getThreadRow(run.db, run.delivery.endpoint_id, run.thread.key);
 
-const releaseStatement = (run) => run.db.prepare(`UPDATE pull_request_threads SET busy_by = NULL, busy_since = NULL,
-    busy_until = NULL, updated_at = ? WHERE endpoint_id = ? AND thread_key = ? AND busy_by = ?`)
-  .bind(Date.now(), run.delivery.endpoint_id, run.thread.key, run.delivery.id);
+// Takes the pull request's claim for this delivery, until its attempt's lease ends. Returns the row, or null when
+// another holds it.
+const claimRow = (run) => claimThreadRow(run.db, holder(run), run.destination, Date.now(), run.deadline);
 
-const release = (run) => releaseStatement(run).run();
+const release = (run) => releaseThreadRow(run.db, holder(run), Date.now());
 
 // Records a thread (or text channel card) this delivery made, and gives the claim back. Returns false when the
 // claim had run out and another delivery took it meanwhile.
-async function storeMade(run, made) {
-  const { meta } = await run.db.prepare(`UPDATE pull_request_threads SET destination_key = ?, mode = ?, thread_id = ?,
-      card_message_id = ?, name = ?, card = ?, card_updated_us = ?, card_state = ?, busy_by = NULL, busy_since = NULL,
-      busy_until = NULL, updated_at = ? WHERE endpoint_id = ? AND thread_key = ? AND busy_by = ?`)
-    .bind(run.destination, made.mode, made.threadId, made.cardMessageId, made.card.name, JSON.stringify(made.card.card),
-      made.card.updated_us ?? null, made.card.state ?? null, Date.now(), run.delivery.endpoint_id, run.thread.key,
-      run.delivery.id)
-    .run();
-  return meta.changes > 0;
-}
+const storeMade = (run, made) => saveMadeThread(run.db, holder(run), { ...made, destinationKey: run.destination },
+  Date.now());
 
 // Records the card now shown (and the message showing it, when it was posted anew), never over a newer one,
 // and gives the claim back.
-async function storeCard(run, cardMessageId) {
-  const { thread } = run;
-  const now = Date.now();
-  await run.db.batch([
-    run.db.prepare(`UPDATE pull_request_threads SET card = ?1, card_updated_us = ?2, card_state = ?3,
-        card_message_id = COALESCE(?4, card_message_id), updated_at = ?5
-        WHERE endpoint_id = ?6 AND thread_key = ?7 AND busy_by = ?8
-          AND (card_updated_us IS NULL OR (?2 IS NOT NULL AND card_updated_us <= ?2))`)
-      .bind(JSON.stringify(thread.card), thread.updated_us ?? null, thread.state ?? null, cardMessageId, now,
-        run.delivery.endpoint_id, thread.key, run.delivery.id),
-    releaseStatement(run),
-  ]);
-}
+const storeCard = (run, cardMessageId) => saveThreadCard(run.db, holder(run), run.thread, cardMessageId, Date.now());
 
 // Forgets a thread or card Discord no longer knows, if the mapping still names it; the newest card stays, so
 // the next thread starts from it.
-async function forgetThread(run, row) {
-  await run.db.prepare(`UPDATE pull_request_threads SET mode = NULL, thread_id = NULL, card_message_id = NULL,
-      updated_at = ? WHERE endpoint_id = ? AND thread_key = ? AND thread_id IS ? AND card_message_id IS ?`)
-    .bind(Date.now(), run.delivery.endpoint_id, run.thread.key, row.thread_id, row.card_message_id).run();
-}
+const forgetThread = (run, row) => forgetThreadRow(run.db, run.delivery.endpoint_id, run.thread.key, row, Date.now());
 
 async function knownTextChannel(run) {
-  const row = await run.db.prepare('SELECT channel FROM thread_destinations WHERE endpoint_id = ? AND destination_key = ?')
-    .bind(run.delivery.endpoint_id, run.destination).first();
-  return row?.channel === 'text';
+  return (await getDestinationChannel(run.db, run.delivery.endpoint_id, run.destination)) === 'text';
 }
 
 async function rememberTextChannel(run, text) {
-  const statement = text
-    ? run.db.prepare(`INSERT INTO thread_destinations (endpoint_id, destination_key, channel, learned_at) VALUES (?, ?, 'text', ?)
-        ON CONFLICT (endpoint_id) DO UPDATE SET destination_key = excluded.destination_key, channel = excluded.channel,
-          learned_at = excluded.learned_at`).bind(run.delivery.endpoint_id, run.destination, Date.now())
-    : run.db.prepare('DELETE FROM thread_destinations WHERE endpoint_id = ? AND destination_key = ?')
-      .bind(run.delivery.endpoint_id, run.destination);
-  await statement.run();
+  if (text) {
+    await saveTextChannel(run.db, run.delivery.endpoint_id, run.destination, Date.now());
+  } else {
+    await deleteTextChannel(run.db, run.delivery.endpoint_id, run.destination);
+  }
 }
 
 // Records that the event's message was posted (its id; '' when Discord's answer had none), before anything else.
-async function recordPosted(run, messageId) {
-  await run.db.prepare('UPDATE deliveries SET message_id = ?, updated_at = ? WHERE id = ?')
-    .bind(messageId ?? '', Date.now(), run.delivery.id).run();
-}
+const recordPosted = (run, messageId) => recordMessageId(run.db, run.delivery.id, messageId ?? '', Date.now());
 
 // Makes one attempt at a delivery claimed by deliver.mjs (`delivery`: the claimed row with its endpoint, thread and
 // message_id; `deadline`: when its lease runs out). `io`: {send(target, method, body, timeoutSeconds), enqueue(id,
@@ -442,7 +398,7 @@ async function settleDelivered(run) {
   await settle(run.db, delivery.id, {
     response_status: run.answer?.status, response_body: run.answer?.kept, status: 'delivered', failures: delivery.failures,
     attempt_log: logTail(run), last_error: run.note,
-  }, Date.now()).run();
+  }, Date.now());
   say(run, 'delivered', { attempts: delivery.attempts });
   return 'delivered';
 }
@@ -463,7 +419,7 @@ async function settleLater(run, kind) {
   await settle(run.db, delivery.id, {
     response_status: run.answer?.status, response_body: run.answer?.kept, status: 'pending', failures: delivery.failures,
     attempts: attemptsKept(run), next_attempt_at: now + delay * 1000, last_error: why, attempt_log: logTail(run),
-  }, now).run();
+  }, now);
   await run.io.enqueue(delivery.id, delay);
   say(run, 'thread_wait', { retry_in: delay });
   return 'waiting';

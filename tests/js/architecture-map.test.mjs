@@ -34,3 +34,15 @@ test('every file docs/architecture.md names exists', () => {
   const missing = names.filter((name) => !everything.some((path) => path === name || path.endsWith(`/${name}`) || baseName(path) === baseName(name)));
   assert.deepEqual(missing, []);
 });
+
+// SQL lives in the store layer only (js-shim/store.mjs and js-shim/store-*.mjs): no other module of the Worker
+// prepares a statement or runs a batch, whether on env.DB, a `db` it was given or any other name.
+test('no js-shim module outside the store prepares SQL or runs a batch', () => {
+  const store = /^js-shim\/store(-[a-z]+)*\.mjs$/;
+  const modules = sources.filter((path) => path.startsWith('js-shim/') && path.endsWith('.mjs'));
+  assert.ok(modules.filter((path) => store.test(path)).length >= 1, 'no store module found');
+  const statements = /\.\s*(prepare|batch)\s*\(/g;
+  const found = modules.filter((path) => !store.test(path)).flatMap((path) => readFileSync(resolve(root, path), 'utf8')
+    .split('\n').flatMap((line, i) => (line.match(statements) ? [`${path}:${i + 1}: ${line.trim()}`] : [])));
+  assert.deepEqual(found, []);
+});
