@@ -6,16 +6,13 @@
 // of refused request in Recent deliveries. Screenshots at 1400 and 390 px go to build/artifacts/pages-*.png.
 
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
-import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { root } from '../js/helpers.mjs';
-import { freePort, startRelay } from '../js/relay.mjs';
-import { consoleWatch, launchChromium, shots as takeShots, until, view as viewDrawn } from './chromium.mjs';
+import { consoleWatch, launchChromium, shots as takeShots, startSourcesRelay, until, view as viewDrawn } from './chromium.mjs';
 
 const token = 'pages-test-admin-token-0123456789';
 const clientId = 'dispatch-pages-test';
@@ -71,18 +68,7 @@ async function connection() {
 }
 
 before(async () => {
-  sink = await startDiscordSink();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  standin = await startBitbucketStandin({ webPort: 0, apiPort: 0, clientId, clientSecret, callbackUrl: `${base}/oauth/bitbucket/callback` });
-  relay = await startRelay({
-    token,
-    port,
-    vars: {
-      BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: randomBytes(32).toString('base64'),
-      BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
-    },
-  });
+  ({ relay, standin, sink } = await startSourcesRelay({ token, clientId, clientSecret }));
   context = await launchChromium('pages');
   page = context.pages()[0] ?? await context.newPage();
   watch(page);

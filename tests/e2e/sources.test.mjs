@@ -9,17 +9,14 @@
 // 500-delivery log, and Sign out everywhere (a second browser's session ended too). Screenshots at 1400 and 390 px go to build/artifacts/sources-*.png.
 
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
-import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { root } from '../js/helpers.mjs';
-import { freePort, startRelay } from '../js/relay.mjs';
-import { artifacts, consoleWatch, launchChromium, narrow, shots as takeShots, until, view as viewDrawn } from './chromium.mjs';
+import { artifacts, consoleWatch, launchChromium, narrow, shots as takeShots, startSourcesRelay, until, view as viewDrawn } from './chromium.mjs';
 
 const token = 'sources-test-admin-token-0123456789';
 const clientId = 'dispatch-sources-test';
@@ -58,20 +55,8 @@ async function signedFetch(endpoint, event, body, secret) {
 
 
 before(async () => {
-  sink = await startDiscordSink();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  standin = await startBitbucketStandin({ webPort: 0, apiPort: 0, clientId, clientSecret, callbackUrl: `${base}/oauth/bitbucket/callback` });
-  relay = await startRelay({
-    token,
-    port,
-    vars: {
-      BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: randomBytes(32).toString('base64'),
-      BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
-      // A failed attempt waits 30–60 s, so "Retry now" is always clicked inside the backoff.
-      RETRY_BASE_SECONDS: '60',
-    },
-  });
+  // A failed attempt waits 30–60 s, so "Retry now" is always clicked inside the backoff.
+  ({ relay, standin, sink } = await startSourcesRelay({ token, clientId, clientSecret, vars: { RETRY_BASE_SECONDS: '60' } }));
   // Another origin on the same machine: a page there is cross-origin (and, on 127.0.0.1, same-site, so the
   // session cookie does travel: only the CSRF token and the Origin check stand in the way).
   crossSite = createServer((request, response) => {
