@@ -593,6 +593,7 @@ function nextPage(url, place) {
 
 // The routes: [pattern, {METHOD: handler(request, env, core, param, url)}, loads?]. `core` is the loaded core,
 // except for handlers marked `lazyCore`, which get the function that loads it (the receive path's way).
+/** @type {Array<[RegExp, Record<string, Function>, string?, string?]>} */
 const routes = [
   [/^\/api\/events$/, { GET: (request, env, core) => json(200, core.events()) }],
   [/^\/api\/preview$/, { POST: (request, env, core, param, url) => preview(request, core, url) }],

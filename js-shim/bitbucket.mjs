@@ -159,6 +159,7 @@ export function apiClient(config, token) {
 
   // Sends one API call; on a 401 renews the token once and sends again. Returns the parsed body (null for
   // 204), or throws BitbucketError. `allow404` makes a 404 answer null.
+  /** @param {string} method @param {string} pathOrUrl @param {{ body?: unknown, what?: string, allow404?: boolean }} [options] */
   async function call(method, pathOrUrl, { body, what, allow404 = false } = {}) {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${config.apiBase}${pathOrUrl}`;
     let access = await token.get();

@@ -31,7 +31,7 @@ const imports = {
 export async function instantiateCore(moduleOrBytes) {
   const result = await WebAssembly.instantiate(moduleOrBytes, imports);
   const instance = result instanceof WebAssembly.Instance ? result : result.instance;
-  instance.exports._initialize();
+  /** @type {any} */ (instance.exports)._initialize();
   return new Core(instance);
 }
 
@@ -39,7 +39,7 @@ export async function instantiateCore(moduleOrBytes) {
 // would not settle before the first request).
 export function instantiateCoreNow(module) {
   const instance = new WebAssembly.Instance(module, imports);
-  instance.exports._initialize();
+  /** @type {any} */ (instance.exports)._initialize();
   return new Core(instance);
 }
 
@@ -107,11 +107,13 @@ export class Core {
   // {verdict, status, code, reason, event?, message?}.
   // With `key` (a string that changes whenever the settings do, such as the endpoint's id and version), the
   // settings are read and their templates compiled once, on the first call with that key, not per delivery.
+  /** @param {object} endpoint @param {object} headers @param {Uint8Array | ArrayBuffer} body @param {{ key?: string }} [options] */
   handle(endpoint, headers, body, { key } = {}) {
     return JSON.parse(this.handleText(endpoint, headers, body, { key }));
   }
 
   // As handle, but returns the outcome's JSON text exactly as the core wrote it.
+  /** @param {object} endpoint @param {object} headers @param {Uint8Array | ArrayBuffer} body @param {{ key?: string }} [options] */
   handleText(endpoint, headers, body, { key } = {}) {
     if (key === undefined) return this.#call('dispatch_handle', { endpoint, headers }, toBytes(body));
     const handle = this.#open(key, endpoint);
@@ -219,11 +221,13 @@ export class Core {
   // "pull_request"` on: {key, name, updated_us, state, card}.
   // With `filters` ({branches?, tags?, actors?}), a push shows only the changes that pass them, as it would
   // be delivered.
+  /** @param {string} key @param {unknown} payload @param {unknown} template @param {{ budget?: boolean, thread?: boolean, filters?: object | null }} [options] */
   render(key, payload, template, { budget = false, thread = false, filters } = {}) {
     return JSON.parse(this.renderText(key, payload, template, { budget, thread, filters }));
   }
 
   // As render, but returns the answer's JSON text exactly as the core wrote it.
+  /** @param {string} key @param {unknown} payload @param {unknown} template @param {{ budget?: boolean, thread?: boolean, filters?: object | null }} [options] */
   renderText(key, payload, template, { budget = false, thread = false, filters } = {}) {
     const envelope = { event: key };
     if (template !== undefined) envelope.template = template;
@@ -241,6 +245,7 @@ export class Core {
 
   // Renders a Mustache text template against `dataText` (JSON text). `options`: {partials, escaping:
   // "html" | "discord" (default) | "none"}. Returns {code:"rendered", text} or {code, reason, line?, column?}.
+  /** @param {string} template @param {string} dataText @param {{ partials?: Record<string, string>, escaping?: string }} [options] */
   mustache(template, dataText, { partials, escaping } = {}) {
     return this.#callJson('dispatch_mustache', { template, partials, escaping }, encoder.encode(dataText));
   }

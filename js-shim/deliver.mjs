@@ -48,6 +48,11 @@ export async function enqueue(env, id, delaySeconds = 0) {
 // Sends a JSON `body` to `target` with `method` (POST, or PATCH for a pull request's card); returns {status,
 // headers, bodyText, kept, redirectTo?, ms} or {error, ms} for a network error or timeout. `bodyText` is what
 // the policy reads, `kept` what the log keeps.
+/**
+ * @typedef {{ ms: number, status?: number, headers?: Headers, bodyText?: string, kept?: string,
+ *   redirectTo?: string | null, error?: string, timedOut?: boolean }} Answer
+ * @returns {Promise<Answer>}
+ */
 async function send(target, method, body, timeoutSeconds) {
   const started = Date.now();
   const answer = await sendOnce(target, method, body, timeoutSeconds);
@@ -191,6 +196,7 @@ async function deliverOne(env, id) {
   }
   const decision = decide(answer, { attempts: delivery.attempts, failures: delivery.failures }, config, Math.random(), now());
   const { kept } = answer;
+  /** @type {Record<string, unknown>} */
   const entry = { at, outcome: decision.outcome, ...describe(answer) };
   if (decision.why) entry.error = decision.why;
   const settled = { failures: delivery.failures, response_status: answer.status, response_body: kept };

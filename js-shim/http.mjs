@@ -16,6 +16,7 @@ export function problem(status, code, reason, extra = {}, headers = {}) {
 
 // The 405 of a path that takes only the `allowed` methods: {code:"method_not_allowed", reason} and Allow.
 // The reason is "<path> allows GET, POST" unless `reason` is given.
+/** @param {string[]} allowed @param {{ path?: string, reason?: string, headers?: Record<string, string> }} [options] */
 export function methodNotAllowed(allowed, { path = 'this URL', reason, headers = {} } = {}) {
   const allow = allowed.join(', ');
   return problem(405, 'method_not_allowed', reason ?? `${path} allows ${allow}`, {}, { ...headers, allow });
