@@ -126,7 +126,7 @@ function brokenNotice(ctx, endpoint) {
 
 // After a broken destination is resumed or given again: the deliveries that failed meanwhile (the relay's
 // `unsent`), with one button that sends them all again; nothing when there are none.
-export function unsentOffer(ctx, unsent) {
+function unsentOffer(ctx, unsent) {
   if (!unsent?.length) return notice('info', 'Nothing failed while it was broken: there is nothing to send again.');
   const count = unsent.length === 1 ? '1 delivery' : `${unsent.length} deliveries`;
   const result = h('div');

@@ -6,20 +6,19 @@
 // of refused request in Recent deliveries. Screenshots at 1400 and 390 px go to build/artifacts/pages-*.png.
 
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { root } from '../js/helpers.mjs';
+import { root, sign } from '../js/helpers.mjs';
 import { consoleWatch, launchChromium, shots as takeShots, startSourcesRelay, until, view as viewDrawn } from './chromium.mjs';
 
 const token = 'pages-test-admin-token-0123456789';
 const clientId = 'dispatch-pages-test';
 const clientSecret = 'pages-test-consumer-secret-0123456789';
 
+let fixture;
 let relay;
-let standin;
 let sink;
 let context;
 let page;
@@ -47,7 +46,6 @@ async function hook(endpoint, headers, bytes, method = 'POST') {
   return response.status;
 }
 
-const sign = (secret, bytes) => `sha256=${createHmac('sha256', secret).update(bytes).digest('hex')}`;
 
 // Returns a field's placeholder and the style it is drawn in.
 const placeholder = (target, selector) => target.locator(selector).evaluate((field) => ({
@@ -68,7 +66,8 @@ async function connection() {
 }
 
 before(async () => {
-  ({ relay, standin, sink } = await startSourcesRelay({ token, clientId, clientSecret }));
+  fixture = await startSourcesRelay({ token, clientId, clientSecret });
+  ({ relay, sink } = fixture);
   context = await launchChromium('pages');
   page = context.pages()[0] ?? await context.newPage();
   watch(page);
@@ -76,9 +75,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  await relay?.kill();
-  await standin?.close();
-  await sink?.close();
+  await fixture?.close();
 });
 
 test('a wrong token is refused in one sentence, not the page\'s and then the relay\'s saying the same', async () => {

@@ -9,19 +9,20 @@
 // 500-delivery log, and Sign out everywhere (a second browser's session ended too). Screenshots at 1400 and 390 px go to build/artifacts/sources-*.png.
 
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { root } from '../js/helpers.mjs';
+import { root, sign } from '../js/helpers.mjs';
 import { artifacts, consoleWatch, launchChromium, narrow, shots as takeShots, startSourcesRelay, until, view as viewDrawn } from './chromium.mjs';
 
 const token = 'sources-test-admin-token-0123456789';
 const clientId = 'dispatch-sources-test';
 const clientSecret = 'sources-test-consumer-secret-0123456789';
 
+let fixture;
 let relay;
 let standin;
 let sink;
@@ -43,7 +44,7 @@ const view = (name, target = page) => viewDrawn(target, name);
 
 async function signedFetch(endpoint, event, body, secret) {
   const bytes = Buffer.from(JSON.stringify(body));
-  const signature = `sha256=${createHmac('sha256', secret).update(bytes).digest('hex')}`;
+  const signature = sign(secret, bytes);
   const response = await fetch(`${relay.base}/hooks/${endpoint}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-event-key': event, 'x-hub-signature': signature, 'x-request-uuid': randomUUID() },
@@ -56,7 +57,8 @@ async function signedFetch(endpoint, event, body, secret) {
 
 before(async () => {
   // A failed attempt waits 30–60 s, so "Retry now" is always clicked inside the backoff.
-  ({ relay, standin, sink } = await startSourcesRelay({ token, clientId, clientSecret, vars: { RETRY_BASE_SECONDS: '60' } }));
+  fixture = await startSourcesRelay({ token, clientId, clientSecret, vars: { RETRY_BASE_SECONDS: '60' } });
+  ({ relay, standin, sink } = fixture);
   // Another origin on the same machine: a page there is cross-origin (and, on 127.0.0.1, same-site, so the
   // session cookie does travel: only the CSRF token and the Origin check stand in the way).
   crossSite = createServer((request, response) => {
@@ -73,9 +75,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  await relay?.kill();
-  await standin?.close();
-  await sink?.close();
+  await fixture?.close();
   await new Promise((done) => (crossSite ? crossSite.close(done) : done()));
 });
 
