@@ -1,6 +1,6 @@
 // The cold isolate: a fresh node process per sample compiles dispatch.wasm, instantiates it as
 // js-shim/worker.mjs does, and times the first deliveries one by one (the first eight shared fixtures, each
-// with its own key, as hooks.mjs calls the core). V8 compiles wasm functions lazily (Liftoff, on their first
+// with its own key, as receive.mjs calls the core). V8 compiles wasm functions lazily (Liftoff, on their first
 // call) and tiers hot ones up to TurboFan in the background, so the first calls pay for compiling what they
 // reach. Prints the median and the worst of each call over the samples, and how many calls after the first
 // took over 10 ms (the Workers Free plan's CPU per request).

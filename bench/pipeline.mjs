@@ -1,5 +1,5 @@
 // The per-delivery cost, contenders interleaved in one process, payload by payload:
-//   wasm call     core.handle(settings, headers, body, {key}) exactly as js-shim/hooks.mjs makes it
+//   wasm call     core.handle(settings, headers, body, {key}) exactly as js-shim/receive.mjs makes it
 //   wasm before   the same call on an older dispatch.wasm (--before-wasm FILE)
 //   native        the same pipeline natively (envelope in, outcome text out: build/native/dispatch_bench_pipeline)
 //   native before the same on an older core (--before-native FILE)
@@ -98,7 +98,7 @@ for (const payload of payloads) {
   payload.family = payload.event === 'repo:push' ? 'push' : payload.event.startsWith('pullrequest:') ? 'pull request' : 'other';
   const digest = createHmac('sha256', secret).update(payload.body).digest();
   payload.digest = digest;
-  // hooks.mjs passes the two headers by their lower-case names.
+  // receive.mjs passes the two headers by their lower-case names.
   payload.headers = { 'x-event-key': payload.event, 'x-hub-signature': `sha256=${digest.toString('hex')}` };
   payload.envelope = JSON.stringify({ endpoint: settings, headers: payload.headers });
 }
@@ -178,7 +178,7 @@ const time = (call) => {
 
 let sink = 0;
 const jsContenders = {
-  // hooks.mjs passes a key (the endpoint's id, version and number of secrets): the settings are compiled
+  // receive.mjs passes a key (the endpoint's id, version and number of secrets): the settings are compiled
   // once, not per call.
   'wasm call': (p) => time(() => { sink += core.handle(settings, p.headers, p.body, { key: 'bench:1:1' }).status; }),
   ...(before && { 'wasm call, before': (p) => time(() => { sink += before.handle(settings, p.headers, p.body, { key: 'bench:1:1' }).status; }) }),

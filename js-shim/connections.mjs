@@ -5,15 +5,15 @@
 // refresh while the others, in this isolate or any other, wait for the new token.
 
 import {
-  apiClient, BitbucketError, bitbucketConfig, NeedsReconnect, sameOriginNext, TokenRefused, tokenRequest,
+  apiClient, BitbucketError, bitbucketConfig, NeedsReconnect, TokenRefused, tokenRequest,
 } from './bitbucket.mjs';
-import { logEvent } from './deliver.mjs';
-import { isoTime, json, methodNotAllowed, problem, randomToken } from './http.mjs';
+import { logEvent } from './log.mjs';
+import { isoTime, randomToken } from './http.mjs';
 import { base64url, open, places, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
 import { readCookie, secureOrigin } from './session.mjs';
 import {
-  countConnectionSources, deleteConnection, dropRefreshLease, findConnectionByAccount, getConnection, insertOAuthState,
-  listConnections, markConnectionNeedsReconnect, saveConnection, saveRefreshedTokens, takeOAuthState, takeRefreshLease,
+  dropRefreshLease, findConnectionByAccount, getConnection, insertOAuthState, markConnectionNeedsReconnect, saveConnection,
+  saveRefreshedTokens, takeOAuthState, takeRefreshLease,
 } from './store-connections.mjs';
 
 const stateSeconds = 10 * 60;
@@ -252,92 +252,4 @@ export async function oauthCallback(request, env, ctx) {
   const done = new Headers({ location: `/sources?connection=${encodeURIComponent(id)}` });
   if (taken.browser_hash !== null) done.append('set-cookie', bindingCookie(request, env, '', 0));
   return new Response(null, { status: 303, headers: done });
-}
-
-function repositoryView(repository) {
-  return {
-    full_name: repository.full_name,
-    name: repository.name,
-    workspace: repository.workspace?.slug ?? repository.full_name?.split('/')[0],
-    uuid: repository.uuid,
-    is_private: repository.is_private === true,
-    url: repository.links?.html?.href ?? null,
-  };
-}
-
-function readCursor(page, apiBase) {
-  if (!page) return { w: 0, next: null };
-  try {
-    const cursor = JSON.parse(atob(page.replaceAll('-', '+').replaceAll('_', '/')));
-    if (!Number.isInteger(cursor.w) || cursor.w < 0) return null;
-    if (cursor.next !== null && (typeof cursor.next !== 'string' || !cursor.next.startsWith(`${apiBase}/repositories/`)
-      || sameOriginNext(cursor.next, new URL(apiBase).origin) === null)) return null;
-    return cursor;
-  } catch {
-    return null;
-  }
-}
-
-const writeCursor = (cursor) => btoa(JSON.stringify(cursor)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-
-// One page of the repositories connection `id` administers, across its workspaces: {values, next?}, where
-// `next` is an opaque cursor for `page`.
-export async function listRepositories(env, id, query, pageCursor) {
-  const config = bitbucketConfig(env);
-  const cursor = readCursor(pageCursor, config.apiBase);
-  if (!cursor) return problem(400, 'request_invalid', 'page is not a cursor this API gave', { field: 'page' });
-  const client = connectionClient(env, id);
-  const workspaces = [...new Set((await client.workspaces()).map((access) => access.workspace?.slug).filter(Boolean))].sort();
-  const values = [];
-  let at = cursor;
-  while (at.w < workspaces.length && values.length === 0) {
-    const answer = await client.adminRepositories(workspaces[at.w], query, at.next);
-    values.push(...(answer?.values ?? []).map(repositoryView));
-    const next = sameOriginNext(answer?.next, new URL(config.apiBase).origin);
-    at = next ? { w: at.w, next } : { w: at.w + 1, next: null };
-  }
-  // Offer a next page only where there is one: skip the workspaces left that hold no match.
-  while (values.length > 0 && at.next === null && at.w < workspaces.length) {
-    const probe = await client.adminRepositories(workspaces[at.w], query, null, 1);
-    if ((probe?.values ?? []).length > 0) break;
-    at = { w: at.w + 1, next: null };
-  }
-  return json(200, at.w < workspaces.length ? { values, next: writeCursor(at) } : { values });
-}
-
-// The connection routes of the admin API (caller has authorised): returns a Response, or null when the path
-// is not one of them.
-// `session`: the signed-in browser's session row, or null for the admin token.
-export async function connectionsApi(request, env, url, session) {
-  if (url.pathname === '/api/connections/bitbucket') {
-    if (request.method !== 'POST') return methodNotAllowed(['POST'], { path: url.pathname });
-    const fault = connectFault(env);
-    if (fault) return problem(409, 'bitbucket_not_configured', `connecting Bitbucket is not configured: ${fault}`);
-    const { url: authorizeUrl, binding } = await startAuthorization(env, { browser: session !== null });
-    return json(201, { authorize_url: authorizeUrl }, binding ? { 'set-cookie': bindingCookie(request, env, binding) } : {});
-  }
-  if (url.pathname === '/api/connections') {
-    if (request.method !== 'GET') return methodNotAllowed(['GET'], { path: url.pathname });
-    const results = await listConnections(env.DB);
-    return json(200, results.map((row) => connectionView(row, row.sources)));
-  }
-  const match = /^\/api\/connections\/([^/]+)(\/repositories)?$/.exec(url.pathname);
-  if (!match) return null;
-  const id = decodeURIComponent(match[1]);
-  const row = await getConnection(env.DB, id);
-  if (!row) return problem(404, 'not_found', `no connection ${id}`);
-  if (match[2]) {
-    if (request.method !== 'GET') return methodNotAllowed(['GET'], { path: url.pathname });
-    const query = (url.searchParams.get('q') ?? '').trim().slice(0, 100);
-    return listRepositories(env, id, query, url.searchParams.get('page'));
-  }
-  if (request.method === 'GET') return json(200, connectionView(row));
-  if (request.method !== 'DELETE') return methodNotAllowed(['GET', 'DELETE'], { path: url.pathname });
-  const using = await countConnectionSources(env.DB, id);
-  if (using > 0) {
-    return problem(409, 'connection_in_use', `${using} connected source${using === 1 ? '' : 's'} still use${using === 1 ? 's' : ''} this connection; disconnect ${using === 1 ? 'it' : 'them'} first`);
-  }
-  await deleteConnection(env.DB, id);
-  logEvent('connection_deleted', { connection: id });
-  return new Response(null, { status: 204 });
 }

@@ -133,3 +133,19 @@ export function networkFailure(target, error, timeoutSeconds) {
   if (/network connection lost/i.test(text)) return `no answer from ${host}: the connection was refused, or dropped before it answered`;
   return `could not reach ${host}: ${text}`;
 }
+
+// The address the relay is reached at, as people and Bitbucket see it: PUBLIC_BASE_URL (without a trailing
+// slash) when set, else the request's origin. Hook URLs and OAuth callbacks are made from it.
+export function publicBaseUrl(request, env) {
+  const configured = (env.PUBLIC_BASE_URL ?? '').trim().replace(/\/+$/, '');
+  return configured === '' ? new URL(request.url).origin : configured;
+}
+
+// The origin the browser sees: PUBLIC_BASE_URL's when set (and a URL), else the request's.
+export function publicOrigin(request, env) {
+  try {
+    return new URL(publicBaseUrl(request, env)).origin;
+  } catch {
+    return new URL(request.url).origin;
+  }
+}

@@ -5,7 +5,7 @@
 // (bench/flood.mjs measures it). What an isolate that ends before its batch is written loses: the count of at
 // most `flushMs` of repeated refusals (never a request dispatch took; their row is already there).
 
-import { logEvent } from './deliver.mjs';
+import { logEvent } from './log.mjs';
 import { recordRefusal } from './store.mjs';
 
 const flushMs = 3000;

@@ -6,7 +6,7 @@
 // all clients together, each in one statement, and past either limit no token is taken, right or wrong: a
 // burst of guesses in parallel learns nothing more than the same guesses one by one.
 
-import { json, methodNotAllowed, problem, randomToken, readLimited, sameSecret } from './http.mjs';
+import { json, problem, publicOrigin, randomToken, readLimited, sameSecret } from './http.mjs';
 import { sha256Hex } from './secrets.mjs';
 import {
   clearSignInFailures, countSignInFailure, deleteAllSessions, deleteSession, getSession, insertSession, purgeSignIns,
@@ -64,16 +64,6 @@ export function readCookie(request, name) {
     if (key === name) return rest.join('=');
   }
   return null;
-}
-
-// The origin the browser sees: PUBLIC_BASE_URL's when set, else the request's.
-export function publicOrigin(request, env) {
-  const configured = (env.PUBLIC_BASE_URL ?? '').trim();
-  try {
-    return configured === '' ? new URL(request.url).origin : new URL(configured).origin;
-  } catch {
-    return new URL(request.url).origin;
-  }
 }
 
 // Returns the live session of the request's cookie ({id_hash, csrf, expires_at}), or null: none, expired, or
@@ -183,27 +173,29 @@ function sessionView(session, extra) {
   return { signed_in: true, csrf: session.csrf, expires_at: new Date(session.expires_at).toISOString(), ...extra };
 }
 
-// POST /api/session {token}: signs in. GET: the current session. DELETE: signs out.
-export async function sessionApi(request, env, describe) {
-  const now = Date.now();
-  if (request.method === 'GET') {
-    const session = await currentSession(request, env);
-    return session ? json(200, sessionView(session, describe(request, env)))
-      : unauthorized('unauthorized', 'not signed in');
-  }
-  if (!sameOrigin(request, env)) return problem(403, 'csrf_failed', 'sign-in is only accepted from this origin');
-  if (request.method === 'DELETE') {
-    const session = await currentSession(request, env);
-    if (session) {
-      if (!sameSecret(request.headers.get(csrfHeader) ?? '', session.csrf)) {
-        return problem(403, 'csrf_failed', `signing out needs the ${csrfHeader} header of this session`);
-      }
-      await deleteSession(env.DB, session.id_hash);
-    }
-    return new Response(null, { status: 204, headers: { 'set-cookie': cookie(request, env, '', 0) } });
-  }
-  if (request.method !== 'POST') return methodNotAllowed(['GET', 'POST', 'DELETE'], { path: '/api/session' });
+// GET /api/session: the current session, with `about` (what the pages need to know of the configuration).
+export async function showSession({ request, env }, about) {
+  const session = await currentSession(request, env);
+  return session ? json(200, sessionView(session, about)) : unauthorized('unauthorized', 'not signed in');
+}
 
+// DELETE /api/session: signs this browser out.
+export async function signOut({ request, env }) {
+  if (!sameOrigin(request, env)) return problem(403, 'csrf_failed', 'sign-in is only accepted from this origin');
+  const session = await currentSession(request, env);
+  if (session) {
+    if (!sameSecret(request.headers.get(csrfHeader) ?? '', session.csrf)) {
+      return problem(403, 'csrf_failed', `signing out needs the ${csrfHeader} header of this session`);
+    }
+    await deleteSession(env.DB, session.id_hash);
+  }
+  return new Response(null, { status: 204, headers: { 'set-cookie': cookie(request, env, '', 0) } });
+}
+
+// POST /api/session {token}: signs in with the admin token; answers as GET does, with the session's cookie.
+export async function signIn({ request, env }, about) {
+  if (!sameOrigin(request, env)) return problem(403, 'csrf_failed', 'sign-in is only accepted from this origin');
+  const now = Date.now();
   const body = await readSmallJson(request, 4096);
   if (body.refused) return body.refused;
   const token = typeof body.value?.token === 'string' ? body.value.token.trim() : '';
@@ -215,12 +207,12 @@ export async function sessionApi(request, env, describe) {
   const id = randomToken(32);
   const session = { id_hash: await sha256Hex(id), csrf: randomToken(24), expires_at: now + sessionSeconds * 1000 };
   await insertSession(env.DB, session, now, await credentialFingerprint(env));
-  return json(200, sessionView(session, describe(request, env)), { 'set-cookie': cookie(request, env, id, sessionSeconds) });
+  return json(200, sessionView(session, about), { 'set-cookie': cookie(request, env, id, sessionSeconds) });
 }
 
 // POST /api/sessions/revoke: signs out everywhere (every session of every browser, this one included).
 // Answers {revoked: <live sessions ended>} (expired ones go too, uncounted) and clears this browser's cookie.
-export async function revokeSessions(request, env) {
+export async function revokeSessions({ request, env }) {
   const revoked = await deleteAllSessions(env.DB, Date.now());
   return json(200, { revoked }, { 'set-cookie': cookie(request, env, '', 0) });
 }

@@ -1,23 +1,27 @@
 // The dispatch Worker. The core decides (verify, filter, render); this shim does every I/O: routing,
 // D1, the queue, outbound delivery and the static pages.
 //
-//   POST /hooks/{endpoint}             Bitbucket's webhooks (hooks.mjs)
-//   /api/…                             the admin API and the Sources page's session (admin.mjs)
+//   POST /hooks/{endpoint}             Bitbucket's webhooks (receive.mjs)
+//   /api/…                             the admin API and the Sources page's session (api.mjs: its route table)
 //   GET /connect/bitbucket             a signed-in browser starts connecting an account (connections.mjs)
 //   GET /oauth/bitbucket/callback      Bitbucket sends the browser back here
 //   anything else                      static assets (/sources, /preview, …); / leads to /sources
-// The queue consumer delivers (deliver.mjs); the scheduled task sweeps the outbox and applies retention.
+// The queue consumer delivers (deliver.mjs); the scheduled task (maintenance.mjs) sweeps the outbox
+// (outbox.mjs), applies retention and re-seals stored secrets.
 
 import wasmModule from '../build/wasm/dispatch.wasm';
 import { instantiateCore, instantiateCoreNow, warmUp, warmUpCodes } from './core.mjs';
-import { adminApi, baseUrl } from './admin.mjs';
+import { api } from './api.mjs';
+import { removeLeftBehind } from './bitbucket-hooks.mjs';
 import { bindingCookie, connectFault, oauthCallback, startAuthorization } from './connections.mjs';
-import { consume, logEvent, maintain, sweep } from './deliver.mjs';
-import { methodNotAllowed, problem, withBodyDrained } from './http.mjs';
+import { consume } from './deliver.mjs';
+import { methodNotAllowed, problem, publicBaseUrl, withBodyDrained } from './http.mjs';
+import { logEvent } from './log.mjs';
+import { maintain } from './maintenance.mjs';
+import { sweep } from './outbox.mjs';
 import { deliveryConfig } from './policy.mjs';
-import { receive } from './hooks.mjs';
+import { receive } from './receive.mjs';
 import { currentSession, purgeSessions } from './session.mjs';
-import { removeLeftBehind } from './sources.mjs';
 
 // The core is made and warmed up when the isolate starts (warmUp: V8 compiles each wasm function on its first
 // call, about 11 ms for a delivery's, which the isolate's start pays here instead of the first request's CPU).
@@ -37,9 +41,9 @@ function startCore() {
 }
 let lastSweep = 0;
 
-// One core instance per isolate. An instance that failed to start, or that trapped since, is dropped so
-// the next request starts a fresh one.
-async function core() {
+// Returns this isolate's core, loading it on first use. One core instance per isolate: an instance that
+// failed to start, or that trapped since, is dropped so the next request starts a fresh one.
+async function loadCore() {
   corePromise ??= instantiateCore(wasmModule);
   try {
     const instance = await corePromise;
@@ -78,14 +82,14 @@ async function connect(request, env) {
 async function route(request, env, ctx) {
   const url = new URL(request.url);
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
-  if (hook) return receive(request, env, core, hook[1], { ctx });
+  if (hook) return receive(request, env, loadCore, hook[1], { ctx });
   // A refusal (401, 404, 405, 413) is answered without waiting for a body that was declared and not sent.
-  if (url.pathname.startsWith('/api/')) return withBodyDrained(request, () => adminApi(request, env, core, url));
+  if (url.pathname.startsWith('/api/')) return withBodyDrained(request, () => api(request, env, loadCore, url));
   if (url.pathname === '/connect/bitbucket') return connect(request, env);
   if (url.pathname === '/oauth/bitbucket/callback') {
     if (request.method !== 'GET') return methodNotAllowed(['GET']);
     // The same account connected again: the hooks its disconnected sources left behind can go now.
-    const base = baseUrl(request, env);
+    const base = publicBaseUrl(request, env);
     const onReconnect = (id) => ctx.waitUntil(removeLeftBehind(env, id, base)
       .catch((error) => logEvent('left_behind_cleanup_failed', { connection: id, error: String(error?.message ?? error) })));
     return oauthCallback(request, env, { onReconnect });

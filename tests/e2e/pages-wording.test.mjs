@@ -274,12 +274,12 @@ test('after Save in Settings the source\'s head shows the name, events, filters 
   assert.match(await head.textContent(), /Events: Repository: Push · Pull Request: Created, Merged/);
 });
 
-// The codes a request can be refused with: the receive path's own (js-shim/hooks.mjs), the core's
+// The codes a request can be refused with: the receive path's own (js-shim/receive.mjs), the core's
 // (src/dispatch/pipeline.cpp, signature.cpp) and README's list of outcome codes.
 function refusalCodes() {
   const read = (path) => readFileSync(resolve(root, path), 'utf8');
   const codes = new Set();
-  for (const [, code] of read('js-shim/hooks.mjs').matchAll(/(?:refuse|record)\(\d+, '([a-z_]+)'/g)) codes.add(code);
+  for (const [, code] of read('js-shim/receive.mjs').matchAll(/(?:refuse|record)\(\d+, '([a-z_]+)'/g)) codes.add(code);
   for (const path of ['src/dispatch/pipeline.cpp', 'src/dispatch/signature.cpp']) {
     for (const [, code] of read(path).matchAll(/"((?:signature|algorithm|event_key|body)_[a-z_]+)"/g)) codes.add(code);
   }

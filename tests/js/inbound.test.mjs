@@ -12,8 +12,8 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { logEvent } from '../../js-shim/deliver.mjs';
-import { receive, recordedHeaders, replayWindowMs } from '../../js-shim/hooks.mjs';
+import { logEvent } from '../../js-shim/log.mjs';
+import { receive, recordedHeaders, replayWindowMs } from '../../js-shim/receive.mjs';
 import { purge, recordVerified } from '../../js-shim/store.mjs';
 import { eventually, root, scratchD1, sign } from './helpers.mjs';
 import { startRelay } from './relay.mjs';

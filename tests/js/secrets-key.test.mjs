@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { maintain } from '../../js-shim/deliver.mjs';
+import { maintain } from '../../js-shim/maintenance.mjs';
 import { base64url, currentSealPrefix, open, seal } from '../../js-shim/secrets.mjs';
 import { resealSecrets } from '../../js-shim/store.mjs';
 import { eventually, postHook, root, scratchD1 } from './helpers.mjs';

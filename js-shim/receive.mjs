@@ -1,11 +1,14 @@
 // The receive path, POST /hooks/{endpoint}: read the body once, let the core decide, record the outcome in
 // D1, enqueue what is to be delivered, and answer Bitbucket without waiting on the destination.
 
-import { enqueue, logEvent } from './deliver.mjs';
+import { coreFields } from './endpoint-fields.mjs';
+import { logEvent } from './log.mjs';
+import { enqueue } from './outbox.mjs';
 import { json, methodNotAllowed, readLimited, withBodyDrained } from './http.mjs';
 import { foldRefusal } from './refusals.mjs';
 import { sha256Hex } from './secrets.mjs';
-import { getEndpoint, getEndpointCached, recordVerified } from './store.mjs';
+import { recordVerified } from './store.mjs';
+import { getEndpoint, getEndpointCached } from './store-endpoints.mjs';
 
 const keptHeaderBytes = 4096;
 
@@ -17,14 +20,13 @@ function currentSecrets(endpoint, now) {
   return secrets;
 }
 
-// What the core needs of an endpoint row: every secret that verifies now (after a rotation, the previous
-// one too, for its window), the selection, the templates, the filters and the threads setting.
+// What the core needs of an endpoint record: every secret that verifies now (after a rotation, the previous
+// one too, for its window), and each field it decides on (endpoint-fields.mjs `core`) that is set.
 export function coreSettings(endpoint, now = Date.now()) {
-  const settings = { secrets: currentSecrets(endpoint, now), events: endpoint.events };
-  if (endpoint.template !== null) settings.template = endpoint.template;
-  if (endpoint.templates !== null) settings.templates = endpoint.templates;
-  if ((endpoint.filters ?? null) !== null) settings.filters = endpoint.filters;
-  if ((endpoint.threads ?? null) !== null) settings.threads = endpoint.threads;
+  const settings = { secrets: currentSecrets(endpoint, now) };
+  for (const name of coreFields) {
+    if ((endpoint[name] ?? null) !== null) settings[name] = endpoint[name];
+  }
   return settings;
 }
 
@@ -92,18 +94,18 @@ export function replayWindowMs(env) {
 
 // Takes one request to /hooks/{endpoint}. `test`: the request is the Sources page's "Send test event".
 // `ctx`: the request's context, which keeps a batch of refusals alive until it is written (refusals.mjs).
-export function receive(request, env, core, endpointId, { test = false, ctx = null } = {}) {
-  return withBodyDrained(request, () => receiveOnce(request, env, core, endpointId, test, ctx));
+export function receive(request, env, loadCore, endpointId, { test = false, ctx = null } = {}) {
+  return withBodyDrained(request, () => receiveOnce(request, env, loadCore, endpointId, test, ctx));
 }
 
 // How often a 404 for an unknown hook URL is logged: the first, then one in this many (a flood of guesses).
 const unknownLogEvery = 100;
 let unknownSeen = 0;
 
-async function receiveOnce(request, env, core, endpointId, test, ctx) {
+async function receiveOnce(request, env, loadCore, endpointId, test, ctx) {
   // Test events read the endpoint as it is now; Bitbucket's requests may take it from this isolate's cache.
   const read = test ? { endpoint: await getEndpoint(env, endpointId), age: 0 } : await getEndpointCached(env, endpointId);
-  let { endpoint } = read;
+  const { endpoint } = read;
   if (!endpoint) {
     if (request.method !== 'POST') return notPost(request);
     if (unknownSeen++ % unknownLogEvery === 0) {
@@ -112,19 +114,7 @@ async function receiveOnce(request, env, core, endpointId, test, ctx) {
     return refusal(404, 'endpoint_unknown', 'no endpoint has this URL');
   }
   const received = Date.now();
-  const header = (name) => request.headers.get(name) ?? undefined;
-  const attempt = Number.parseInt(header('x-attempt-number') ?? '', 10);
-  const row = {
-    id: crypto.randomUUID(),
-    endpoint_id: endpoint.id,
-    request_uuid: header('x-request-uuid')?.slice(0, 200),
-    hook_uuid: header('x-hook-uuid')?.slice(0, 200),
-    bitbucket_attempt: Number.isFinite(attempt) ? attempt : null,
-    event: header('x-event-key')?.slice(0, 200),
-    received_at: received,
-    request_headers: recordedHeaders(request.headers),
-    test,
-  };
+  const row = requestRow(request, endpoint, received, test);
   // Refusals are recorded too, so a user can see why a hook "did nothing"; repeated ones share a row, written
   // a batch at a time (refusals.mjs). A test event's is written at once: the page shows it next.
   const record = (status, code, reason) => foldRefusal(env, test ? null : ctx,
@@ -132,6 +122,11 @@ async function receiveOnce(request, env, core, endpointId, test, ctx) {
   const refuse = async (status, code, reason) => {
     await record(status, code, reason);
     return refusal(status, code, reason);
+  };
+  const coreFailed = (error) => {
+    // 503 asks Bitbucket to try again; the log says the request came and why it was not taken.
+    logEvent('core_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });
+    return refuse(503, 'core_failed', 'dispatch could not check this request just now; Bitbucket will try again');
   };
 
   if (request.method !== 'POST') {
@@ -142,46 +137,73 @@ async function receiveOnce(request, env, core, endpointId, test, ctx) {
   // The core's own limit (413 past 1 MiB; Bitbucket's own cap is 256 KB), read before the body is.
   let maxBodyBytes;
   try {
-    maxBodyBytes = (await core()).limits().max_body_bytes;
+    maxBodyBytes = (await loadCore()).limits().max_body_bytes;
   } catch (error) {
-    logEvent('core_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });
-    return refuse(503, 'core_failed', 'dispatch could not check this request just now; Bitbucket will try again');
+    return coreFailed(error);
   }
   const body = await readLimited(request, maxBodyBytes);
   if (body === null) {
     return refuse(413, 'body_too_large', `body is over ${maxBodyBytes} bytes (Bitbucket's own cap is 256 KB)`);
   }
-  const headers = {};
-  for (const name of ['x-event-key', 'x-hub-signature']) {
-    if (request.headers.has(name)) headers[name] = request.headers.get(name);
-  }
   let outcome;
   try {
-    // Compiled once per endpoint version and set of secrets (a rotation's window closing changes it), not
-    // per delivery.
-    const decide = () => {
-      const settings = coreSettings(endpoint, received);
-      return core().then((instance) => instance.handle(settings, headers, body,
-        { key: `${endpoint.id}:${endpoint.version}:${settings.secrets.length}` }));
-    };
-    outcome = await decide();
-    // A signature the cached settings refuse may be under a secret rotated since (through another isolate):
-    // read once more (at most once a second, however many wrong signatures come), and decide again if the
-    // endpoint changed.
-    if (outcome.code === 'signature_mismatch' && read.age > 1000) {
-      const { endpoint: fresh } = await getEndpointCached(env, endpoint.id, Date.now(), 1000);
-      if (fresh && fresh.version !== endpoint.version) {
-        endpoint = fresh;
-        outcome = await decide();
-      }
-    }
+    outcome = await decide(env, loadCore, read, request.headers, body, received);
   } catch (error) {
-    // 503 asks Bitbucket to try again; the log says the request came and why it was not taken.
-    logEvent('core_failed', { endpoint: endpoint.id, error: String(error?.message ?? error) });
-    return refuse(503, 'core_failed', 'dispatch could not check this request just now; Bitbucket will try again');
+    return coreFailed(error);
   }
   if (outcome.verdict === 'reject') return refuse(outcome.status, outcome.code, outcome.reason);
+  return recordOutcome(env, { row, outcome, body, test });
+}
 
+// The delivery log's row for a request to endpoint `endpoint`: Bitbucket's headers that identify it (each
+// at most 200 characters), and the headers as the log shows them.
+function requestRow(request, endpoint, received, test) {
+  const header = (name) => request.headers.get(name) ?? undefined;
+  const attempt = Number.parseInt(header('x-attempt-number') ?? '', 10);
+  return {
+    id: crypto.randomUUID(),
+    endpoint_id: endpoint.id,
+    request_uuid: header('x-request-uuid')?.slice(0, 200),
+    hook_uuid: header('x-hook-uuid')?.slice(0, 200),
+    bitbucket_attempt: Number.isFinite(attempt) ? attempt : null,
+    event: header('x-event-key')?.slice(0, 200),
+    received_at: received,
+    request_headers: recordedHeaders(request.headers),
+    test,
+  };
+}
+
+// The core's outcome for a request's two headers and body under the endpoint's settings (`read`: the
+// endpoint and how old the cached copy is). Throws when the core fails.
+async function decide(env, loadCore, read, requestHeaders, body, received) {
+  const headers = {};
+  for (const name of ['x-event-key', 'x-hub-signature']) {
+    if (requestHeaders.has(name)) headers[name] = requestHeaders.get(name);
+  }
+  // Compiled once per endpoint version and set of secrets (a rotation's window closing changes it), not per
+  // delivery.
+  const handle = (endpoint) => {
+    const settings = coreSettings(endpoint, received);
+    return loadCore().then((instance) => instance.handle(settings, headers, body,
+      { key: `${endpoint.id}:${endpoint.version}:${settings.secrets.length}` }));
+  };
+  const outcome = await handle(read.endpoint);
+  // A signature the cached settings refuse may be under a secret rotated since (through another isolate): read
+  // once more (at most once a second, however many wrong signatures come), and decide again if the endpoint
+  // changed.
+  if (outcome.code === 'signature_mismatch' && read.age > 1000) {
+    const { endpoint: fresh } = await getEndpointCached(env, read.endpoint.id, Date.now(), 1000);
+    if (fresh && fresh.version !== read.endpoint.version) return handle(fresh);
+  }
+  return outcome;
+}
+
+// Records an outcome the core accepted or ignored, and answers Bitbucket: 202 for a delivery to be sent (and
+// enqueued), 200 for one ignored, 200 `duplicate` for one already received (the same X-Request-UUID, or, inside
+// the replay window, the same bytes).
+async function recordOutcome(env, { row, outcome, body, test }) {
+  const endpointId = row.endpoint_id;
+  const received = row.received_at;
   // A body the endpoint already received inside the window is a replay (test events are exempt: their
   // sample is the same every time, and only the admin API sends them).
   const windowMs = replayWindowMs(env);
@@ -197,17 +219,17 @@ async function receiveOnce(request, env, core, endpointId, test, ctx) {
     : { ...row, verdict: 'ignore', code: outcome.code, reason: outcome.reason, answered: 200, status: 'ignored' }, seen);
   if (recorded.duplicate) {
     logEvent('hook_duplicate', {
-      endpoint: endpoint.id, delivery: recorded.id, code: recorded.duplicate, record: recorded.record, count: recorded.count,
+      endpoint: endpointId, delivery: recorded.id, code: recorded.duplicate, record: recorded.record, count: recorded.count,
     });
     const answer = { status: 'duplicate', delivery: recorded.id };
     return json(200, recorded.duplicate === 'replay' ? { ...answer, code: 'replay' } : answer);
   }
   if (!deliver) {
-    logEvent('hook_ignored', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
+    logEvent('hook_ignored', { endpoint: endpointId, delivery: recorded.id, key: outcome.event, code: outcome.code });
     // The contract's answer exactly ({status, reason}); the code is in the delivery log.
     return json(200, { status: 'ignored', reason: outcome.reason });
   }
   await enqueue(env, recorded.id);
-  logEvent('hook_accepted', { endpoint: endpoint.id, delivery: recorded.id, key: outcome.event, code: outcome.code });
+  logEvent('hook_accepted', { endpoint: endpointId, delivery: recorded.id, key: outcome.event, code: outcome.code });
   return json(202, { status: 'accepted', delivery: recorded.id });
 }

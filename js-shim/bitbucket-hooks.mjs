@@ -1,13 +1,13 @@
-// Sources: endpoints bound to a Bitbucket repository whose webhook dispatch registers and owns. Registering
-// reconciles with the hooks already on the repository (a hook of ours is updated, never duplicated);
+// A source's hook at Bitbucket. Sources are endpoints bound to a repository whose webhook dispatch registers
+// and owns (the receive path, receive.mjs, is where Bitbucket's deliveries arrive). Registering reconciles with the hooks already on the repository (a hook of ours is updated, never duplicated);
 // changing events or the secret updates the hook; disconnecting removes it, and when Bitbucket cannot be
 // reached the endpoint is still deactivated and the answer says how to remove the hook by hand.
 
 import { BitbucketError, isRepositoryName } from './bitbucket.mjs';
 import { connectionClient } from './connections.mjs';
-import { logEvent } from './deliver.mjs';
+import { logEvent } from './log.mjs';
 import { hubSignature } from './secrets.mjs';
-import { disownLeftBehindHook, getEndpointActive, listLeftBehind, markHookRemoved } from './store.mjs';
+import { disownLeftBehindHook, getEndpointActive, listLeftBehind, markHookRemoved } from './store-endpoints.mjs';
 import { getConnection } from './store-connections.mjs';
 
 // How long the previous secret still verifies after a rotation: 10 minutes, shortened by tests
