@@ -12,6 +12,8 @@
 // claim); another that needs to meanwhile waits, re-queued, and no attempt is counted for it.
 // Every Discord call is one entry of the attempt log, saying what it did (thread_created, posted,
 // card_updated, card_kept, thread_gone, …); a destination that is not a Discord webhook URL never gets here.
+// Over 400 lines on purpose: it is one sequence of steps over one `run` (the delivery, its claim, its log), and
+// the steps read in the order they happen; split, each part would need the whole run and the order would hide.
 
 import { decide, discordCode, discordWebhookPart, waitUrl } from './policy.mjs';
 import { settle, settleDecision } from './store.mjs';
