@@ -8,6 +8,9 @@ import { enqueue, logEvent } from './deliver.mjs';
 import { destinationRefusal, localDestinationsAllowed } from './shared/destination.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken, readLimited } from './http.mjs';
 import { brokenDestination, maskDestination } from './policy.mjs';
+import { hex, textFromBase64url, textToBase64url } from './shared/encoding.mjs';
+import { mebibyte, nameMaxLength } from './shared/limits.mjs';
+import { hookUrl, oauthCallbackUrl, publicBaseUrl } from './shared/public-url.mjs';
 import { coreSettings, messageTitle, receive } from './hooks.mjs';
 import { adminTokenFault, authorize, revokeSessions, sessionApi } from './session.mjs';
 import {
@@ -18,7 +21,7 @@ import {
   listUnsent, listedAt, recordRequest, updateEndpoint,
 } from './store.mjs';
 
-const maxRequestBytes = 2 * 1024 * 1024; // a 1 MiB payload inside a preview request, with room to spare
+const maxRequestBytes = 2 * mebibyte; // a 1 MiB payload inside a preview request, with room to spare
 const endpointFields = ['name', 'destination_url', 'events', 'template', 'templates', 'filters', 'threads', 'secret'];
 const changeableFields = ['name', 'destination_url', 'events', 'template', 'templates', 'filters', 'threads', 'active',
   'destination_status'];
@@ -78,8 +81,8 @@ function secretFault(value) {
 // 400 response naming the field, or null.
 // `request` is the bytes of the request the settings came in: the core places a template's fault there.
 function endpointFault(core, endpoint, env, request) {
-  if (typeof endpoint.name !== 'string' || endpoint.name.trim() === '' || endpoint.name.length > 100) {
-    return invalid('name', 'name must be a non-empty string of at most 100 characters');
+  if (typeof endpoint.name !== 'string' || endpoint.name.trim() === '' || endpoint.name.length > nameMaxLength) {
+    return invalid('name', `name must be a non-empty string of at most ${nameMaxLength} characters`);
   }
   // The one rule the pages use too (shared/destination.mjs).
   const destination = destinationRefusal(endpoint.destination_url, env);
@@ -114,8 +117,7 @@ function unknownField(body, allowed) {
 }
 
 export function baseUrl(request, env) {
-  const configured = (env.PUBLIC_BASE_URL ?? '').trim().replace(/\/+$/, '');
-  return configured === '' ? new URL(request.url).origin : configured;
+  return publicBaseUrl(env.PUBLIC_BASE_URL, new URL(request.url).origin);
 }
 
 // What a person reads first: disconnected; needs reconnect (the source's account); destination broken; active.
@@ -146,7 +148,7 @@ function endpointView(endpoint, base, env) {
   const view = {
     id: endpoint.id,
     name: endpoint.name,
-    url: `${base}/hooks/${endpoint.id}`,
+    url: hookUrl(base, endpoint.id),
     destination_url: endpoint.destination_masked ?? maskDestination(endpoint.destination_url),
     destination_status: endpoint.destination_status ?? 'ok',
     events: endpoint.events,
@@ -246,7 +248,7 @@ export function bitbucketProblem(error) {
   return json(error.status, { code: error.code, reason: error.message, ...error.extra }, headers);
 }
 
-const hexSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+const hexSecret = () => hex(crypto.getRandomValues(new Uint8Array(32)));
 
 async function createEndpoint(request, env, core) {
   const [body, fault, bytes] = await readObject(request);
@@ -537,11 +539,11 @@ function pageQuery(url, fallback) {
 const deliveryStatuses = ['pending', 'sending', 'delivered', 'failed', 'ignored', 'rejected'];
 // A cursor is a row's place in its list's order: {time, id} (a delivery's latest request, store.listedAt; an
 // endpoint's created_at).
-const writeCursor = ({ time, id }) => btoa(`${time}.${id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+const writeCursor = ({ time, id }) => textToBase64url(`${time}.${id}`);
 
 function readCursor(text) {
   try {
-    const [at, ...id] = atob(text.replaceAll('-', '+').replaceAll('_', '/')).split('.');
+    const [at, ...id] = textFromBase64url(text).split('.');
     const time = Number(at);
     return Number.isInteger(time) && id.length > 0 ? { time, id: id.join('.') } : null;
   } catch {
@@ -679,7 +681,7 @@ function describe(request, env) {
   return {
     bitbucket: {
       configured: connectFault(env) === null, fault: connectFault(env), oauth_base: config.oauthBase,
-      callback_url: `${base}/oauth/bitbucket/callback`,
+      callback_url: oauthCallbackUrl(base),
     },
     public_base_url: base,
     // The pages check a destination by the same rule as the API: local ones are allowed here or not.

@@ -9,7 +9,8 @@ import {
 } from './bitbucket.mjs';
 import { logEvent } from './deliver.mjs';
 import { isoTime, json, methodNotAllowed, problem, randomToken } from './http.mjs';
-import { base64url, open, places, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+import { open, places, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+import { base64url, textFromBase64url, textToBase64url } from './shared/encoding.mjs';
 import { readCookie, secureOrigin } from './session.mjs';
 import {
   countConnectionSources, deleteConnection, dropRefreshLease, findConnectionByAccount, getConnection, insertOAuthState,
@@ -268,7 +269,7 @@ function repositoryView(repository) {
 function readCursor(page, apiBase) {
   if (!page) return { w: 0, next: null };
   try {
-    const cursor = JSON.parse(atob(page.replaceAll('-', '+').replaceAll('_', '/')));
+    const cursor = JSON.parse(textFromBase64url(page));
     if (!Number.isInteger(cursor.w) || cursor.w < 0) return null;
     if (cursor.next !== null && (typeof cursor.next !== 'string' || !cursor.next.startsWith(`${apiBase}/repositories/`)
       || sameOriginNext(cursor.next, new URL(apiBase).origin) === null)) return null;
@@ -278,7 +279,7 @@ function readCursor(page, apiBase) {
   }
 }
 
-const writeCursor = (cursor) => btoa(JSON.stringify(cursor)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+const writeCursor = (cursor) => textToBase64url(JSON.stringify(cursor));
 
 // One page of the repositories connection `id` administers, across its workspaces: {values, next?}, where
 // `next` is an opaque cursor for `page`.

@@ -1,5 +1,7 @@
 // Small HTTP helpers shared by the Worker's routes.
 
+import { base64url } from './shared/encoding.mjs';
+
 // A JSON answer, ending with a newline (as a text file does: a terminal or `curl` shows it whole).
 export function json(status, body, headers = {}) {
   return new Response(`${JSON.stringify(body)}\n`, {
@@ -103,8 +105,7 @@ export async function withBodyDrained(request, answer) {
 
 // Returns `count` random bytes as URL-safe base64 without padding.
 export function randomToken(count) {
-  const bytes = crypto.getRandomValues(new Uint8Array(count));
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return base64url(crypto.getRandomValues(new Uint8Array(count)));
 }
 
 export function isoTime(milliseconds) {

@@ -8,6 +8,7 @@
 
 import { json, methodNotAllowed, problem, randomToken, readLimited, sameSecret } from './http.mjs';
 import { sha256Hex } from './secrets.mjs';
+import { publicOrigin as originOf } from './shared/public-url.mjs';
 import {
   clearSignInFailures, countSignInFailure, deleteAllSessions, deleteSession, getSession, insertSession, purgeSignIns,
   signInBlockedUntil,
@@ -68,12 +69,7 @@ export function readCookie(request, name) {
 
 // The origin the browser sees: PUBLIC_BASE_URL's when set, else the request's.
 export function publicOrigin(request, env) {
-  const configured = (env.PUBLIC_BASE_URL ?? '').trim();
-  try {
-    return configured === '' ? new URL(request.url).origin : new URL(configured).origin;
-  } catch {
-    return new URL(request.url).origin;
-  }
+  return originOf(env.PUBLIC_BASE_URL, new URL(request.url).origin);
 }
 
 // Returns the live session of the request's cookie ({id_hash, csrf, expires_at}), or null: none, expired, or

@@ -5,6 +5,7 @@ import { drawMessage } from '/discord-view.mjs';
 import {
   coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern,
 } from '/filter-patterns.mjs';
+import { sizeInWords } from '/limits.mjs';
 import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { siteHeader } from '/site-header.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
@@ -192,8 +193,9 @@ function wireInputs() {
 }
 
 async function openFile(file) {
-  if (file.size > 1024 * 1024) {
-    setStatus($('payload-status'), 'error', `${file.name} is ${file.size.toLocaleString()} bytes; the relay refuses bodies over 1 MiB (Bitbucket sends at most 256 KB).`);
+  const maxBodyBytes = core.limits().max_body_bytes;
+  if (file.size > maxBodyBytes) {
+    setStatus($('payload-status'), 'error', `${file.name} is ${file.size.toLocaleString()} bytes; the relay refuses bodies over ${sizeInWords(maxBodyBytes)} (Bitbucket sends at most 256 KB).`);
     return;
   }
   choosePayload(new Uint8Array(await file.arrayBuffer()), 'file');

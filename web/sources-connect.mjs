@@ -5,6 +5,8 @@
 // create the OAuth consumer, and an endpoint made by hand.
 
 import { filterKinds, filtersFrom, filtersInWords } from '/filter-patterns.mjs';
+import { nameMaxLength } from '/limits.mjs';
+import { oauthCallbackUrl } from '/public-url.mjs';
 import { api, apiAll } from '/sources-api.mjs';
 import {
   accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice, sentence,
@@ -531,7 +533,7 @@ function maskedForReview(url) {
 export async function renderSetup(main, ctx) {
   ctx.setTitle('Set up Connect Bitbucket');
   const bitbucket = ctx.session.bitbucket ?? {};
-  const callback = bitbucket.callback_url ?? `${location.origin}/oauth/bitbucket/callback`;
+  const callback = bitbucket.callback_url ?? oauthCallbackUrl(location.origin);
   const ready = bitbucket.configured === true;
   fill(main, 
     crumbs('Set up Connect Bitbucket'),
@@ -566,7 +568,7 @@ export async function renderSetup(main, ctx) {
 export async function renderManual(main, ctx) {
   ctx.setTitle('Add an endpoint by hand');
   const nameId = 'manual-name';
-  const name = h('input', { id: nameId, type: 'text', autocomplete: 'off', maxlength: '100', placeholder: 'workspace/repository', required: true });
+  const name = h('input', { id: nameId, type: 'text', autocomplete: 'off', maxlength: String(nameMaxLength), placeholder: 'workspace/repository', required: true });
   let picker;
   const template = templateField({ events: () => picker.value() });
   picker = eventPicker({

@@ -2,6 +2,7 @@
 // (events, filters, pull request threads, destination, template), secret rotation, disconnect and delete.
 
 import { filtersInWords } from '/filter-patterns.mjs';
+import { nameMaxLength } from '/limits.mjs';
 import { api } from '/sources-api.mjs';
 import { refusalNotice } from '/sources-connect.mjs';
 import { renderDeliveries } from '/sources-deliveries.mjs';
@@ -233,7 +234,7 @@ function renderSettings(panel, ctx, endpoint, saved) {
 // `endpoint`; then `onSaved()`.
 function settingsForm(ctx, endpoint, onSaved) {
   const source = endpoint.source;
-  const name = h('input', { id: 'settings-name', type: 'text', maxlength: '100', autocomplete: 'off' });
+  const name = h('input', { id: 'settings-name', type: 'text', maxlength: String(nameMaxLength), autocomplete: 'off' });
   name.value = endpoint.name ?? '';
   let picker;
   const template = templateField({ initial: endpoint.template ?? null, events: () => picker.value() });
