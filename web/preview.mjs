@@ -10,7 +10,9 @@ import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '
 import { siteHeader } from '/site-header.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 
-const $ = (id) => document.getElementById(id);
+// An element of preview.html by its id: the inputs, selects and textareas the page reads are all HTMLInputElement's
+// members it uses (value, checked, files), so it is typed as one.
+const $ = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 siteHeader($('app-bar'), '/preview');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -155,16 +157,17 @@ function wireInputs() {
     schedule();
   });
   $('event-status').addEventListener('click', (event) => {
-    const key = event.target.closest('button[data-key]')?.dataset.key;
+    const key = /** @type {HTMLElement} */ (event.target).closest('button[data-key]')?.getAttribute('data-key');
     if (!key) return;
     state.key = key;
     state.keyPinned = true;
     schedule();
   });
   $('selection').addEventListener('change', (event) => {
-    if (event.target.type === 'checkbox') {
-      if (event.target.checked) state.custom.add(event.target.value);
-      else state.custom.delete(event.target.value);
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    if (target.type === 'checkbox') {
+      if (target.checked) state.custom.add(target.value);
+      else state.custom.delete(target.value);
     }
     $('custom-events').hidden = selectedMode() !== 'custom';
     schedule();
@@ -220,7 +223,7 @@ function payloadChanged() {
 }
 
 function selectedMode() {
-  return document.querySelector('input[name="mode"]:checked').value;
+  return /** @type {HTMLInputElement} */ (document.querySelector('input[name="mode"]:checked')).value;
 }
 
 // Recomputes every output from the inputs: detection, the message, the verdict, the budget, the checker.

@@ -50,6 +50,7 @@ const modes = [
 // the catalogue's checkboxes grouped by category, each with its description. `value` is the endpoint's
 // events ({mode, custom?}); `onChange` runs after each change.
 // With `expanded` false, the categories with nothing chosen start folded.
+/** @param {{catalogue: CatalogueEntry[], value?: EventSelection, expanded?: boolean, onChange?: () => void}} options */
 export function eventPicker({ catalogue, value = { mode: 'push' }, expanded = true, onChange = () => {} }) {
   const name = nextId('events-mode');
   const chosen = new Set(value.custom ?? (value.mode === 'custom' ? [] : ['repo:push']));

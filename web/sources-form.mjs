@@ -10,8 +10,6 @@ import {
 } from '/sources-fields.mjs';
 
 /** @typedef {import('./sources-fields.mjs').Field} Field */
-/** @typedef {import('./sources-api.mjs').Endpoint} Endpoint */
-/** @typedef {import('./sources-api.mjs').Problem} Problem */
 
 /**
  * The API's member each field fills, by the field's name.
