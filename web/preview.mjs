@@ -1,5 +1,6 @@
 // The payload preview page: loads the relay's own wasm core and recomputes everything on each edit, in
 // this browser. The only requests are the page's own files at load (the core, the modules, the samples).
+// Over 400 lines: one page whose controls all feed one update; its pieces share the page's state.
 
 import { drawMessage } from '/discord-view.mjs';
 import {

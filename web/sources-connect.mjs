@@ -3,6 +3,8 @@
 // review and create. Each step's address carries the choices made so far but the destination and the template
 // (shareable, and loaded afresh it lands on that step). Also the two ways around Connect Bitbucket: how to
 // create the OAuth consumer, and an endpoint made by hand.
+// Over 400 lines: five steps and the draft they share, whose address each step keeps; splitting the steps
+// apart would scatter that draft.
 
 import { filterKinds, filtersFrom, filtersInWords } from '/filter-patterns.mjs';
 import { oauthCallbackUrl } from '/public-url.mjs';

@@ -2,6 +2,8 @@
 // relay's cursor, kept current while the page is open. Opened, a delivery shows the request as received
 // (headers, payload), every attempt and the destination's answers, the message drawn as Discord draws it,
 // and Redeliver / Retry now. Also "Send test event": a signed sample through the real receive path.
+// Over 400 lines: the log (DeliveryLog) and the opened delivery's views (facts, message, attempts, headers,
+// payload) are one view, and the wording of each refusal lives beside it.
 
 import { drawMessage } from '/discord-view.mjs';
 import { eventName, groupByCategory } from '/page-core.mjs';

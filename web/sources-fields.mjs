@@ -2,6 +2,8 @@
 // selection, the filters on branches, tags and actors (checked live by the core), pull request threads, the
 // destination (checked as a Discord webhook URL), the optional template and templates for some events, edited
 // with the preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
+// Over 400 lines: six fields, each a few small pieces (markup, check, wording) that belong together; the form
+// that assembles them is sources-form.mjs.
 
 import { drawMessage } from '/discord-view.mjs';
 import {

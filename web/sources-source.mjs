@@ -1,5 +1,6 @@
 // A source's page: what it is (repository, webhook, state), its Recent deliveries, and its settings
 // (events, filters, pull request threads, destination, template), secret rotation, disconnect and delete.
+// A little over 400 lines: the page's head, its notices and the Settings tab's four sections.
 
 import { filtersInWords } from '/filter-patterns.mjs';
 import { api } from '/sources-api.mjs';
