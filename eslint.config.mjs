@@ -21,7 +21,7 @@ export default [
   // The Worker runs in workerd: a service worker's globals (fetch, Request, Response, crypto, caches).
   { files: ['js-shim/**/*.mjs'], languageOptions: { globals: { ...globals.serviceworker } } },
   // The pages run in the browser.
-  { files: ['js-shim/public/**/*.mjs'], languageOptions: { globals: { ...globals.browser } } },
+  { files: ['web/**/*.mjs'], languageOptions: { globals: { ...globals.browser } } },
   // The command lines, the stand-ins, the benches and the tests run under node; the Chromium suites also hand
   // functions to the page, which run there.
   { files: ['script/**/*.mjs', 'bench/**/*.mjs', 'tests/**/*.mjs', 'wasm/**/*.mjs', 'eslint.config.mjs'], languageOptions: { globals: { ...globals.node } } },

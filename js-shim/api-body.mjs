@@ -2,9 +2,10 @@
 // does not take (a misspelt field is refused by its name, never ignored).
 
 import { problem, readLimited } from './http.mjs';
+import { mebibyte } from './shared/limits.mjs';
 
 // A 1 MiB payload inside a preview request, with room to spare.
-export const maxRequestBytes = 2 * 1024 * 1024;
+export const maxRequestBytes = 2 * mebibyte;
 // Deeper than any message template needs; a deeper body is refused before anything walks it recursively.
 const maxRequestDepth = 64;
 // The members of the fields that are objects of known shape; any other member is refused by its path.

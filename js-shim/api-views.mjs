@@ -6,6 +6,8 @@ import { manualSteps } from './bitbucket-hooks.mjs';
 import { endpointFields } from './endpoint-fields.mjs';
 import { isoTime } from './http.mjs';
 import { maskDestination } from './policy.mjs';
+import { textFromBase64url, textToBase64url } from './shared/encoding.mjs';
+import { hookUrl } from './shared/public-url.mjs';
 import { invalid } from './api-body.mjs';
 
 // What a person reads first: disconnected; needs reconnect (the source's account); destination broken; active.
@@ -40,7 +42,7 @@ function shown(field, endpoint) {
 // An endpoint as the API shows it: the fields endpoint-fields.mjs marks as shown (with `list`, those a list
 // shows: not the templates), its hook URL, times and state, its source and its latest delivery.
 export function endpointView(endpoint, base, env, { list = false } = {}) {
-  const view = { id: endpoint.id, url: `${base}/hooks/${endpoint.id}` };
+  const view = { id: endpoint.id, url: hookUrl(base, endpoint.id) };
   for (const field of endpointFields) {
     if (!field.view || (list && field.view === 'detail')) continue;
     const value = shown(field, endpoint);
@@ -123,11 +125,11 @@ export function pageQuery(url, fallback) {
 
 // A cursor is a row's place in its list's order: {time, id} (a delivery's latest request, store.listedAt; an
 // endpoint's created_at).
-const writeCursor = ({ time, id }) => btoa(`${time}.${id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+const writeCursor = ({ time, id }) => textToBase64url(`${time}.${id}`);
 
 function readCursor(text) {
   try {
-    const [at, ...id] = atob(text.replaceAll('-', '+').replaceAll('_', '/')).split('.');
+    const [at, ...id] = textFromBase64url(text).split('.');
     const time = Number(at);
     return Number.isInteger(time) && id.length > 0 ? { time, id: id.join('.') } : null;
   } catch {

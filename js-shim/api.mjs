@@ -22,6 +22,7 @@ import {
   rotateSecret, sendTestEvent, showEndpoint, unsent,
 } from './endpoints-api.mjs';
 import { localDestinationsAllowed } from './shared/destination.mjs';
+import { oauthCallbackUrl } from './shared/public-url.mjs';
 import { json, methodNotAllowed, problem, publicBaseUrl, readLimited } from './http.mjs';
 import {
   adminTokenFault, authorize, revokeSessions, showSession, signIn, signOut,
@@ -37,7 +38,7 @@ function about(request, env) {
   return {
     bitbucket: {
       configured: connectFault(env) === null, fault: connectFault(env), oauth_base: config.oauthBase,
-      callback_url: `${base}/oauth/bitbucket/callback`,
+      callback_url: oauthCallbackUrl(base),
     },
     public_base_url: base,
     // The pages check a destination by the same rule as the API: local ones are allowed here or not.

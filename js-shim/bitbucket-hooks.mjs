@@ -7,6 +7,7 @@ import { BitbucketError, isRepositoryName } from './bitbucket.mjs';
 import { connectionClient } from './connections.mjs';
 import { logEvent } from './log.mjs';
 import { hubSignature } from './secrets.mjs';
+import { hookUrl } from './shared/public-url.mjs';
 import { disownLeftBehindHook, getEndpointActive, listLeftBehind, markHookRemoved } from './store-endpoints.mjs';
 import { getConnection } from './store-connections.mjs';
 
@@ -22,10 +23,6 @@ export function hookEvents(events, catalogue) {
   if (events.mode === 'push') return ['repo:push'];
   if (events.mode === 'all') return catalogue.map((entry) => entry.key);
   return [...new Set(events.custom ?? [])].sort();
-}
-
-export function hookUrl(base, endpointId) {
-  return `${base}/hooks/${endpointId}`;
 }
 
 const description = (name) => `dispatch: ${name}`.slice(0, 255);

@@ -6,6 +6,7 @@ import { bitbucketConfig, sameOriginNext } from './bitbucket.mjs';
 import { bindingCookie, connectFault, connectionClient, connectionView, startAuthorization } from './connections.mjs';
 import { json, problem } from './http.mjs';
 import { logEvent } from './log.mjs';
+import { textFromBase64url, textToBase64url } from './shared/encoding.mjs';
 import { countConnectionSources, deleteConnection, listConnections } from './store-connections.mjs';
 
 function repositoryView(repository) {
@@ -22,7 +23,7 @@ function repositoryView(repository) {
 function readCursor(page, apiBase) {
   if (!page) return { w: 0, next: null };
   try {
-    const cursor = JSON.parse(atob(page.replaceAll('-', '+').replaceAll('_', '/')));
+    const cursor = JSON.parse(textFromBase64url(page));
     if (!Number.isInteger(cursor.w) || cursor.w < 0) return null;
     if (cursor.next !== null && (typeof cursor.next !== 'string' || !cursor.next.startsWith(`${apiBase}/repositories/`)
       || sameOriginNext(cursor.next, new URL(apiBase).origin) === null)) return null;
@@ -32,7 +33,7 @@ function readCursor(page, apiBase) {
   }
 }
 
-const writeCursor = (cursor) => btoa(JSON.stringify(cursor)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+const writeCursor = (cursor) => textToBase64url(JSON.stringify(cursor));
 
 // One page of the repositories connection `id` administers, across its workspaces: {values, next?}, where
 // `next` is an opaque cursor for `page`.

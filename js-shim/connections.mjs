@@ -9,7 +9,8 @@ import {
 } from './bitbucket.mjs';
 import { logEvent } from './log.mjs';
 import { isoTime, randomToken } from './http.mjs';
-import { base64url, open, places, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+import { open, places, seal, secretsKeyFault, sha256Hex } from './secrets.mjs';
+import { base64url } from './shared/encoding.mjs';
 import { readCookie, secureOrigin } from './session.mjs';
 import {
   dropRefreshLease, findConnectionByAccount, getConnection, insertOAuthState, markConnectionNeedsReconnect, saveConnection,

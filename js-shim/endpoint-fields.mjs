@@ -7,6 +7,7 @@
 // pages' field.
 
 import { destinationRefusal } from './shared/destination.mjs';
+import { nameMaxLength } from './shared/limits.mjs';
 
 /**
  * @typedef {'text' | 'json' | 'flag' | 'sealed' | 'destination' | 'row'} StoredAs
@@ -28,12 +29,11 @@ import { destinationRefusal } from './shared/destination.mjs';
  */
 
 const secretPattern = /^[\x21-\x7e]{16,256}$/;
-const maxNameLength = 100;
 
 // Returns why `value` cannot be an endpoint's name, or null.
 function nameFault(value) {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > maxNameLength) {
-    return `name must be a non-empty string of at most ${maxNameLength} characters`;
+  if (typeof value !== 'string' || value.trim() === '' || value.length > nameMaxLength) {
+    return `name must be a non-empty string of at most ${nameMaxLength} characters`;
   }
   return null;
 }

@@ -11,6 +11,8 @@ import { changeFields, createFields, fieldFault, newEndpoint, secretFault } from
 import { isoTime, json, problem, publicBaseUrl, randomToken } from './http.mjs';
 import { logEvent } from './log.mjs';
 import { brokenDestination } from './policy.mjs';
+import { hex } from './shared/encoding.mjs';
+import { hookUrl } from './shared/public-url.mjs';
 import { coreSettings, receive } from './receive.mjs';
 import { listUnsent } from './store.mjs';
 import {
@@ -69,7 +71,7 @@ async function withBitbucket(work) {
   }
 }
 
-const hexSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+const hexSecret = () => hex(crypto.getRandomValues(new Uint8Array(32)));
 
 // Why a new source cannot be made (a 400 or 409), or null: its repository and connection, Bitbucket's
 // configuration, a secret sent (dispatch makes a source's), or the same repository into the same channel.
@@ -275,7 +277,7 @@ export async function sendTestEvent({ request, env, loadCore, endpoint }) {
   if (endpoint.destination_status === 'broken') return problem(409, 'destination_broken', brokenDestination(endpoint.destination_error));
   const samples = await (await env.ASSETS.fetch(new URL('/samples.json', request.url))).json();
   const sample = await sampleDelivery(samples, endpoint, body.event);
-  const signed = new Request(`${new URL(request.url).origin}/hooks/${endpoint.id}`, { method: 'POST', headers: sample.headers, body: sample.body });
+  const signed = new Request(hookUrl(new URL(request.url).origin, endpoint.id), { method: 'POST', headers: sample.headers, body: sample.body });
   const answered = await receive(signed, env, loadCore, endpoint.id, { test: true });
   const answer = await answered.json();
   logEvent('test_event', { endpoint: endpoint.id, key: body.event, answered: answered.status });

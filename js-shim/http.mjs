@@ -1,5 +1,8 @@
 // Small HTTP helpers shared by the Worker's routes.
 
+import { base64url } from './shared/encoding.mjs';
+import { publicBaseUrl as baseOf, publicOrigin as originOf } from './shared/public-url.mjs';
+
 // A JSON answer, ending with a newline (as a text file does: a terminal or `curl` shows it whole).
 export function json(status, body, headers = {}) {
   return new Response(`${JSON.stringify(body)}\n`, {
@@ -103,8 +106,7 @@ export async function withBodyDrained(request, answer) {
 
 // Returns `count` random bytes as URL-safe base64 without padding.
 export function randomToken(count) {
-  const bytes = crypto.getRandomValues(new Uint8Array(count));
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return base64url(crypto.getRandomValues(new Uint8Array(count)));
 }
 
 export function isoTime(milliseconds) {
@@ -134,18 +136,9 @@ export function networkFailure(target, error, timeoutSeconds) {
   return `could not reach ${host}: ${text}`;
 }
 
-// The address the relay is reached at, as people and Bitbucket see it: PUBLIC_BASE_URL (without a trailing
-// slash) when set, else the request's origin. Hook URLs and OAuth callbacks are made from it.
-export function publicBaseUrl(request, env) {
-  const configured = (env.PUBLIC_BASE_URL ?? '').trim().replace(/\/+$/, '');
-  return configured === '' ? new URL(request.url).origin : configured;
-}
+// The address the relay is reached at, as people and Bitbucket see it (shared/public-url.mjs): PUBLIC_BASE_URL
+// when set, else the request's origin.
+export const publicBaseUrl = (request, env) => baseOf(env.PUBLIC_BASE_URL, new URL(request.url).origin);
 
 // The origin the browser sees: PUBLIC_BASE_URL's when set (and a URL), else the request's.
-export function publicOrigin(request, env) {
-  try {
-    return new URL(publicBaseUrl(request, env)).origin;
-  } catch {
-    return new URL(request.url).origin;
-  }
-}
+export const publicOrigin = (request, env) => originOf(env.PUBLIC_BASE_URL, new URL(request.url).origin);

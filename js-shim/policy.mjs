@@ -1,6 +1,8 @@
 // What to do after each POST to a destination: the retry policy (README, "Delivery"), as pure
 // functions of the answer, the delivery's counts and the configuration (no I/O, randomness passed in).
 
+import { webhookPath } from './shared/destination.mjs';
+
 // Reads the knobs from the Worker's vars; every one has a production default.
 export function deliveryConfig(env = {}) {
   const number = (name, fallback) => {
@@ -151,15 +153,14 @@ function destinationError(bodyText) {
 // Which Discord webhook URL `url` is: 'webhook' (/api[/vN]/webhooks/{id}/{token}), 'message' (one of its
 // messages, …/messages/{id}), or null for anything else, a URL that does not parse included.
 export function discordWebhookPart(url) {
-  let path;
+  let parts;
   try {
-    path = new URL(url).pathname;
+    parts = webhookPath(new URL(url).pathname);
   } catch {
     return null;
   }
-  const match = /^\/api(?:\/v\d+)?\/webhooks\/\d+\/[^/]+(\/messages\/\d+)?\/?$/.exec(path);
-  if (!match) return null;
-  return match[1] ? 'message' : 'webhook';
+  if (parts === null) return null;
+  return parts.message === undefined ? 'webhook' : 'message';
 }
 
 // The destination URL with wait=true, so Discord answers with the message it created (and its id).

@@ -8,6 +8,8 @@
 // every write seals with SECRETS_KEY, and the scheduled task re-seals what an older key (or none) wrote
 // (store.mjs resealSecrets) until nothing is left under them.
 
+import { base64url, fromBase64url, hex } from './shared/encoding.mjs';
+
 const prefix = 'v2.';
 const legacyPrefix = 'v1.';
 const keys = new Map(); // key text -> {id, key: CryptoKey} (importing once per isolate)
@@ -20,18 +22,6 @@ export class SecretsKeyMissing extends Error {
 }
 
 const encoder = new TextEncoder();
-
-export function base64url(bytes) {
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
-
-export function fromBase64(text) {
-  const plain = text.replaceAll('-', '+').replaceAll('_', '/');
-  const binary = atob(plain + '='.repeat((4 - (plain.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
 
 // Thrown when a stored value opens with none of the configured keys (SECRETS_KEY was changed without keeping
 // the old one in SECRETS_KEY_PREVIOUS, or the value was altered).
@@ -58,7 +48,7 @@ export function secretsKeyFault(env) {
 function keyBytes(text) {
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Uint8Array.from(text.match(/../g), (pair) => Number.parseInt(pair, 16));
   try {
-    const bytes = fromBase64(text);
+    const bytes = fromBase64url(text);
     return bytes.length === 32 ? bytes : null;
   } catch {
     return null;
@@ -126,8 +116,8 @@ export async function open(env, stored, context) {
   const candidates = legacy ? ring : ring.filter(({ id }) => id === keyId);
   for (const { key } of candidates) {
     try {
-      const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64(iv), additionalData: encoder.encode(context) },
-        key, fromBase64(sealed));
+      const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64url(iv), additionalData: encoder.encode(context) },
+        key, fromBase64url(sealed));
       return new TextDecoder().decode(plain);
     } catch {
       // Not this key (a v1 value), or altered: the next key, else unreadable.
@@ -136,8 +126,6 @@ export async function open(env, stored, context) {
   throw new SecretUnreadable(context, keyId);
 }
 
-
-const hex = (bytes) => Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, '0')).join('');
 
 // Keyed fingerprints of `value` for `purpose`, to find equal values without keeping them in the clear: an
 // HMAC-SHA-256 under a key derived from each configured key ("f2.<key id>.<hex>"), SECRETS_KEY's first, so a
@@ -181,5 +169,5 @@ export async function sha256Hex(value) {
 export async function hubSignature(secret, body) {
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, body));
-  return `sha256=${Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  return `sha256=${hex(mac)}`;
 }

@@ -16,6 +16,7 @@
 // the steps read in the order they happen; split, each part would need the whole run and the order would hide.
 
 import { decide, discordCode, discordWebhookPart, waitUrl } from './policy.mjs';
+import { hex } from './shared/encoding.mjs';
 import { settle, settleDecision } from './store.mjs';
 import {
   claimThreadRow, deleteTextChannel, forgetThreadRow, getDestinationChannel, getThreadRow, recordMessageId,
@@ -38,8 +39,7 @@ export const threadable = (destination) => discordWebhookPart(destination) === '
 async function destinationKey(destination) {
   const url = new URL(destination);
   const place = `${url.origin}${url.pathname.replace(/\/+$/, '')}?thread_id=${url.searchParams.get('thread_id') ?? ''}`;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(place)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(place)));
 }
 
 // Execute Webhook with ?wait=true, into `threadId` when given.

@@ -113,7 +113,7 @@ class ApiFailure extends Error {
 }
 const web = 'https://bitbucket.org';
 const avatars = 'https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/initials';
-const samplesDir = new URL('../js-shim/public/samples/', import.meta.url);
+const samplesDir = new URL('../web/samples/', import.meta.url);
 
 // Returns a braced uuid derived from name, so the seed is the same at every start.
 const stableUuid = (name) => {

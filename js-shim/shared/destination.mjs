@@ -153,10 +153,24 @@ function isLoopback(hostname) {
   return hostKind(hostname)?.loopback === true;
 }
 
-// Discord's webhook hosts, and the path of a webhook (`/api/webhooks/{id}/{token}`, optionally versioned): the id
-// a snowflake, the token URL-safe base64 as Discord issues it.
+// Discord's webhook hosts.
 const discordHost = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/;
-const webhookPath = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,20})\/([A-Za-z0-9_-]{1,200})\/?$/;
+// The path of a Discord webhook (`/api/webhooks/{id}/{token}`, optionally versioned), or of one of its messages
+// (`…/messages/{id}`).
+const webhookPathShape = /^\/api(?:\/v\d+)?\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(\d+))?\/?$/;
+
+// Returns the parts of a Discord webhook URL's path {id, token, message?} (`message` for one of its
+// messages), or null for a path of another shape. Any host: the caller decides which hosts count.
+export function webhookPath(pathname) {
+  const match = webhookPathShape.exec(pathname);
+  if (!match) return null;
+  return match[3] === undefined ? { id: match[1], token: match[2] } : { id: match[1], token: match[2], message: match[3] };
+}
+
+// True when `parts` (webhookPath's) name a webhook as Discord issues one: not a message, the id a snowflake,
+// the token URL-safe base64.
+const issuedWebhook = (parts) => parts !== null && parts.message === undefined && parts.id.length <= 20
+  && /^[A-Za-z0-9_-]{1,200}$/.test(parts.token);
 
 // The one rule for a destination, read by the admin API and by the pages. Returns {kind, problem?, webhook?,
 // standIn?}:
@@ -189,16 +203,17 @@ export function checkDestination(value, env) {
   if (url.protocol === 'http:' && !(local && isLoopback(url.hostname))) {
     return refused(local ? 'must be https (plain http only to this machine, in local development)' : 'must be https');
   }
-  const webhook = webhookPath.exec(url.pathname);
+  const parts = webhookPath(url.pathname);
+  const webhook = issuedWebhook(parts) ? parts : null;
   if (discordHost.test(url.hostname.toLowerCase())) {
     if (url.protocol !== 'https:') return refused('must be https');
     if (!webhook) {
       return refused('is a Discord address but not a webhook URL: copy it from the channel\'s settings (Integrations → '
         + 'Webhooks → Copy Webhook URL); it looks like https://discord.com/api/webhooks/{id}/{token}');
     }
-    return { kind: 'discord', webhook: webhook[1] };
+    return { kind: 'discord', webhook: webhook.id };
   }
-  if (webhook && local && isLoopback(url.hostname)) return { kind: 'discord', webhook: webhook[1], standIn: true };
+  if (webhook && local && isLoopback(url.hostname)) return { kind: 'discord', webhook: webhook.id, standIn: true };
   return { kind: 'other' };
 }
 

@@ -302,7 +302,7 @@ test('a refused request in Recent deliveries says what to do, in plain words, fo
   });
   assert.equal(handMade.status, 201, JSON.stringify(handMade.body));
   const manual = handMade.body;
-  const push = readFileSync(resolve(root, 'js-shim/public/samples/push.json'));
+  const push = readFileSync(resolve(root, 'web/samples/push.json'));
   assert.equal(await hook(manual.id, { 'x-event-key': 'repo:push', 'x-hub-signature': sign('not-the-secret', push) }, push), 401);
   assert.equal(await hook(manual.id, { 'x-event-key': 'repo:push' }, push), 401);
   // A push's body, signed, sent as a pull request event (the endpoint selects pullrequest:created).

@@ -141,7 +141,7 @@ after(async () => {
 });
 
 test('the page draws its first sample as Discord would, and says how long that took', async (t) => {
-  const sample = resolve(root, 'js-shim/public/samples/push.json');
+  const sample = resolve(root, 'web/samples/push.json');
   const expected = nativeMessage('repo:push', sample);
   assert.equal(await page.textContent('.dc-username'), 'Bitbucket');
   assert.equal(await page.textContent('.dc-title'), expected.embeds[0].title);
@@ -208,7 +208,7 @@ test('a shape Bitbucket sends for several events offers them, and the choice cha
     'pullrequest:comment_resolved', 'pullrequest:comment_deleted']);
   await rendersAfter(() => page.click('#event-status button[data-key="pullrequest:comment_updated"]'));
   assert.equal(await page.inputValue('#event-key'), 'pullrequest:comment_updated');
-  const expected = nativeMessage('pullrequest:comment_updated', resolve(root, 'js-shim/public/samples/pullrequest-comment.json'));
+  const expected = nativeMessage('pullrequest:comment_updated', resolve(root, 'web/samples/pullrequest-comment.json'));
   assert.equal(await page.textContent('.dc-title'), expected.embeds[0].title);
 });
 
@@ -477,7 +477,7 @@ test('Discord\'s 520 px embed at 1400 px; inline fields three to a row there, on
     { name: 'Pushed by', value: '{{dispatch.actor}}', inline: true },
   ];
   const template = JSON.stringify({ embeds: [{ title: '{{dispatch.label}} on {{dispatch.branch}}', color: '{{dispatch.color}}', fields }] }, null, 2);
-  const body = JSON.parse(readFileSync(resolve(root, 'js-shim/public/samples/push.json'), 'utf8'));
+  const body = JSON.parse(readFileSync(resolve(root, 'web/samples/push.json'), 'utf8'));
   body.push.changes[0].new.name = 'feature/PROJ-1234-retry-window-backoff';
   const bodyFile = join(scratch, 'push-branch.json');
   writeFileSync(bodyFile, JSON.stringify(body, null, 2));

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { root } from './helpers.mjs';
 
 const map = readFileSync(resolve(root, 'docs/architecture.md'), 'utf8');
-const tracked = execFileSync('git', ['ls-files', 'src', 'wasm', 'js-shim', 'script'], { cwd: root, encoding: 'utf8' })
+const tracked = execFileSync('git', ['ls-files', 'src', 'wasm', 'js-shim', 'web', 'script'], { cwd: root, encoding: 'utf8' })
   .trim().split('\n');
 // Code, not data: the pages' sample payloads and the OpenSSL patch are not pieces of the architecture.
 const sources = tracked.filter((path) => /\.(mjs|cpp|hpp|sh|txt)$|^script\/[a-z-]+$/.test(path) && !path.includes('/samples/'));

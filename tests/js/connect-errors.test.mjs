@@ -1,4 +1,4 @@
-// The Sources list's words for /sources?connect_error=<code> (js-shim/public/connect-errors.mjs): every code
+// The Sources list's words for /sources?connect_error=<code> (web/connect-errors.mjs): every code
 // the Worker redirects with, read from its source so a new one without words fails here, has its own; any
 // other value gets the generic words and is never shown.
 
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { connectErrorMessage } from '../../js-shim/public/connect-errors.mjs';
+import { connectErrorMessage } from '../../web/connect-errors.mjs';
 import { root } from './helpers.mjs';
 
 // Returns the codes a file redirects with: `connect_error=word`, or `connect_error=${name}` read through

@@ -1,10 +1,10 @@
-// Discord's markdown as the page draws it (js-shim/public/discord-markdown.mjs): parsed ASTs compared as
+// Discord's markdown as the page draws it (web/discord-markdown.mjs): parsed ASTs compared as
 // compact prints, and the DOM built from them on a fake document that records what was created.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { appendMarkdown, parseMarkdown, printAst } from '../../js-shim/public/discord-markdown.mjs';
+import { appendMarkdown, parseMarkdown, printAst } from '../../web/discord-markdown.mjs';
 import { loadCore } from './helpers.mjs';
 
 const parsed = (text, mode = 'full') => printAst(parseMarkdown(text, mode));

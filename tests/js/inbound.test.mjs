@@ -396,7 +396,7 @@ describe('headers as the log records them', () => {
     console.log(`# CR/LF in header values: ${answers.join(' | ')}`);
   });
 
-  test('/preview and /sources are served with a strict CSP and nosniff (js-shim/public/_headers)', async () => {
+  test('/preview and /sources are served with a strict CSP and nosniff (web/_headers)', async () => {
     for (const path of ['/preview', '/sources']) {
       const response = await fetch(`${relay.base}${path}`);
       assert.equal(response.status, 200, path);

@@ -12,7 +12,8 @@ import { after, before, test } from 'node:test';
 
 import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { maintain } from '../../js-shim/maintenance.mjs';
-import { base64url, currentSealPrefix, open, seal } from '../../js-shim/secrets.mjs';
+import { currentSealPrefix, open, seal } from '../../js-shim/secrets.mjs';
+import { base64url } from '../../js-shim/shared/encoding.mjs';
 import { resealSecrets } from '../../js-shim/store.mjs';
 import { eventually, postHook, root, scratchD1 } from './helpers.mjs';
 import { startRelay } from './relay.mjs';

@@ -223,9 +223,11 @@ const timestampFormats = {
 
 // Discord's relative style rounds like moment's fromNow: up to 44 seconds, 44 minutes, 21 hours, 25 days,
 // 10 months, then years.
+/** @type {[Intl.RelativeTimeFormatUnit, number, number][]} */
 const relativeUnits = [['second', 60, 45], ['minute', 60, 45], ['hour', 24, 22], ['day', 30, 26], ['month', 12, 11],
   ['year', Infinity, Infinity]];
 
+/** @param {number} unix @param {string} style @param {{now?: number, locale?: string, timeZone?: string}} [options] */
 function formatTimestamp(unix, style, { now = Date.now(), locale, timeZone } = {}) {
   if (style !== 'R') return new Intl.DateTimeFormat(locale, { ...timestampFormats[style], timeZone }).format(unix * 1000);
   let value = unix - now / 1000;

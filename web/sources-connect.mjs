@@ -3,15 +3,17 @@
 // review and create. Each step's address carries the choices made so far but the destination and the template
 // (shareable, and loaded afresh it lands on that step). Also the two ways around Connect Bitbucket: how to
 // create the OAuth consumer, and an endpoint made by hand.
+// Over 400 lines: five steps and the draft they share, whose address each step keeps; splitting the steps
+// apart would scatter that draft.
 
 import { filterKinds, filtersFrom, filtersInWords } from '/filter-patterns.mjs';
+import { oauthCallbackUrl } from '/public-url.mjs';
 import { api, apiAll } from '/sources-api.mjs';
 import {
   accountName, copyable, crumbs, describeError, eventsInWords, externalLink, fill, h, navLink, notice, sentence,
 } from '/sources-dom.mjs';
-import {
-  destinationField, eventPicker, filtersField, showFirstFault, templateField, threadsField,
-} from '/sources-fields.mjs';
+import { showFirstFault } from '/sources-fields.mjs';
+import { endpointForm } from '/sources-form.mjs';
 
 const steps = [
   ['repository', 'Repository'],
@@ -212,8 +214,8 @@ function stepButtons(back, continueLabel = 'Continue') {
     h('button', { type: 'submit', class: 'primary' }, continueLabel));
 }
 
-function stepRepository(body, { ctx, draft, connection, summarise, go }) {
-  const base = `/api/connections/${encodeURIComponent(connection.id)}/repositories`;
+// The repository step's parts: the search, the list of repositories with More below it, and the form.
+function repositoryView(connection) {
   const search = h('input', { id: 'repo-search', type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: 'Type part of a name', 'aria-describedby': 'repo-search-hint', 'aria-controls': 'repo-list' });
   const list = h('ul', { id: 'repo-list', class: 'repo-list' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'More repositories');
@@ -227,6 +229,43 @@ function stepRepository(body, { ctx, draft, connection, summarise, go }) {
     h('div', { class: 'more-row' }, more, status),
     error,
     stepButtons(null));
+  return { search, list, more, status, error, form };
+}
+
+// How many repositories the list shows (`shown`, with more to come when `more`), for the search `q`.
+function repositoryCount(shown, more, q) {
+  if (shown === 0) {
+    return q ? `No repository you administer matches “${q}”.` : 'This account administers no repository. Ask a workspace administrator for admin rights, or connect another account.';
+  }
+  return `${shown} ${shown === 1 ? 'repository' : 'repositories'}${more ? ' shown; there are more' : ''}${q ? ` matching “${q}”` : ''}.`;
+}
+
+// One repository of the list, as a choice; `chosen` when the draft holds it.
+function repositoryOption(repository, chosen) {
+  return h('li', { dataset: { repo: repository.full_name } },
+    h('label', { class: 'repo-option' },
+      h('input', { type: 'radio', name: 'repository', value: repository.full_name, checked: chosen }),
+      h('span', { class: 'repo-text' },
+        h('span', { class: 'repo-name' }, h('span', { class: 'muted' }, `${repository.workspace}/`), repository.name),
+        h('span', { class: 'repo-meta' }, repository.is_private ? h('span', { class: 'badge private' }, 'Private') : h('span', { class: 'badge public' }, 'Public')))));
+}
+
+// The next page of repositories at `base` for `query` (which it moves on) that has any, or the last page.
+async function repositoryPage(base, query, signal) {
+  let { body: page } = await api('GET', `${base}?${query}`, undefined, { signal });
+  // The relay pages workspace by workspace: a page may come back empty with more after it.
+  for (let hops = 0; page.values.length === 0 && page.next && hops < 20; hops += 1) {
+    query.set('page', page.next);
+    ({ body: page } = await api('GET', `${base}?${query}`, undefined, { signal }));
+  }
+  return page;
+}
+
+// The repository step: search (as typed, or at once with Enter), page through with More, choose one. A little
+// over 80 lines: its handlers share the search's state (the next page, the request in flight, the timer).
+function stepRepository(body, { ctx, draft, connection, summarise, go }) {
+  const base = `/api/connections/${encodeURIComponent(connection.id)}/repositories`;
+  const { search, list, more, status, error, form } = repositoryView(connection);
 
   let taken = new Set();
   apiAll('/api/endpoints', { signal: ctx.signal }).then(({ body: endpoints }) => {
@@ -250,25 +289,17 @@ function stepRepository(body, { ctx, draft, connection, summarise, go }) {
     more.disabled = true;
     error.replaceChildren();
     try {
-      let { body: page } = await api('GET', `${base}?${query}`, undefined, { signal: controller.signal });
-      // The relay pages workspace by workspace: a page may come back empty with more after it.
-      for (let hops = 0; page.values.length === 0 && page.next && hops < 20; hops += 1) {
-        query.set('page', page.next);
-        ({ body: page } = await api('GET', `${base}?${query}`, undefined, { signal: controller.signal }));
-      }
+      const page = await repositoryPage(base, query, controller.signal);
       if (!append) {
         list.replaceChildren();
         shown = 0;
       }
-      for (const repository of page.values) list.append(repositoryOption(repository));
+      for (const repository of page.values) list.append(option(repository));
       shown += page.values.length;
       next = page.next ?? null;
       more.hidden = !next;
       more.disabled = false;
-      const q = search.value.trim();
-      status.textContent = shown === 0
-        ? (q ? `No repository you administer matches “${q}”.` : 'This account administers no repository. Ask a workspace administrator for admin rights, or connect another account.')
-        : `${shown} ${shown === 1 ? 'repository' : 'repositories'}${next ? ' shown; there are more' : ''}${q ? ` matching “${q}”` : ''}.`;
+      status.textContent = repositoryCount(shown, Boolean(next), search.value.trim());
       if (draft.repository) {
         const chosen = list.querySelector(`input[value="${CSS.escape(draft.repository.full_name)}"]`);
         if (chosen) chosen.checked = true;
@@ -281,13 +312,8 @@ function stepRepository(body, { ctx, draft, connection, summarise, go }) {
       else ctx.fail(failure, error);
     }
   }
-  function repositoryOption(repository) {
-    const item = h('li', { dataset: { repo: repository.full_name } },
-      h('label', { class: 'repo-option' },
-        h('input', { type: 'radio', name: 'repository', value: repository.full_name, checked: draft.repository?.full_name === repository.full_name }),
-        h('span', { class: 'repo-text' },
-          h('span', { class: 'repo-name' }, h('span', { class: 'muted' }, `${repository.workspace}/`), repository.name),
-          h('span', { class: 'repo-meta' }, repository.is_private ? h('span', { class: 'badge private' }, 'Private') : h('span', { class: 'badge public' }, 'Public')))));
+  function option(repository) {
+    const item = repositoryOption(repository, draft.repository?.full_name === repository.full_name);
     item.querySelector('input').addEventListener('change', () => {
       draft.repository = repositoryChoice(repository);
       summarise();
@@ -326,29 +352,17 @@ function stepRepository(body, { ctx, draft, connection, summarise, go }) {
 }
 
 function stepEvents(body, { ctx, draft, connection, summarise, go }) {
-  const picker = eventPicker({
-    catalogue: ctx.catalogue, value: draft.events,
-    onChange: () => {
-      draft.events = picker.value();
-      threads.eventsChanged();
-      summarise();
-    },
-  });
   const error = h('div');
-  // The step's notice is about the filters alone: it goes once they change.
-  const filters = filtersField({
-    initial: draft.filters,
-    onChange: () => {
-      error.replaceChildren();
-      draft.filters = filters.value();
+  const { fields } = endpointForm({
+    catalogue: ctx.catalogue, parts: ['events', 'filters', 'threads'], initial: draft,
+    onChange: (part) => {
+      // The step's notice is about the filters alone: it goes once they change.
+      if (part === 'filters') error.replaceChildren();
+      draft[part] = fields[part].value();
       summarise();
     },
   });
-  const threads = threadsField({ initial: draft.threads, events: () => picker.value() });
-  threads.element.addEventListener('change', () => {
-    draft.threads = threads.value();
-    summarise();
-  });
+  const { events: picker, filters, threads } = fields;
   const form = h('form', { class: 'step-form', novalidate: true },
     h('h2', { id: 'step-title' }, `Which events of ${draft.repository.full_name}?`),
     h('p', { class: 'hint' }, 'dispatch asks Bitbucket for these events only, and posts one Discord message for each. You can change them later.'),
@@ -379,7 +393,7 @@ function stepEvents(body, { ctx, draft, connection, summarise, go }) {
 }
 
 function stepDestination(body, { ctx, draft, connection, go }) {
-  const field = destinationField({ local: ctx.session.local_destinations === true });
+  const field = endpointForm({ catalogue: ctx.catalogue, parts: ['destination'], local: ctx.session.local_destinations === true }).fields.destination;
   const input = field.element.querySelector('input[type="url"]');
   input.value = draft.destination || draft.typed || '';
   const anyway = field.element.querySelector('.anyway input');
@@ -412,8 +426,8 @@ function stepDestination(body, { ctx, draft, connection, go }) {
   input.focus();
 }
 
-function stepTemplate(body, { draft, connection, go }) {
-  const field = templateField({ initial: draft.template, events: () => draft.events });
+function stepTemplate(body, { ctx, draft, connection, go }) {
+  const field = endpointForm({ catalogue: ctx.catalogue, parts: ['template'], initial: draft, events: () => draft.events }).fields.template;
   const form = h('form', { class: 'step-form' },
     h('h2', { id: 'step-title' }, 'How should the messages look?'),
     h('p', { class: 'hint' }, 'Optional. The auto-formatted embeds suit most teams; the drawing shows a sample as Discord will show it.'),
@@ -531,7 +545,7 @@ function maskedForReview(url) {
 export async function renderSetup(main, ctx) {
   ctx.setTitle('Set up Connect Bitbucket');
   const bitbucket = ctx.session.bitbucket ?? {};
-  const callback = bitbucket.callback_url ?? `${location.origin}/oauth/bitbucket/callback`;
+  const callback = bitbucket.callback_url ?? oauthCallbackUrl(location.origin);
   const ready = bitbucket.configured === true;
   fill(main, 
     crumbs('Set up Connect Bitbucket'),
@@ -565,40 +579,23 @@ export async function renderSetup(main, ctx) {
 // paste them into Bitbucket.
 export async function renderManual(main, ctx) {
   ctx.setTitle('Add an endpoint by hand');
-  const nameId = 'manual-name';
-  const name = h('input', { id: nameId, type: 'text', autocomplete: 'off', maxlength: '100', placeholder: 'workspace/repository', required: true });
-  let picker;
-  const template = templateField({ events: () => picker.value() });
-  picker = eventPicker({
-    catalogue: ctx.catalogue, value: { mode: 'push' },
-    onChange: () => {
-      template.eventsChanged();
-      threads.eventsChanged();
-    },
+  const endpoint = endpointForm({
+    catalogue: ctx.catalogue, parts: ['name', 'events', 'filters', 'threads', 'destination', 'template'],
+    local: ctx.session.local_destinations === true,
+    name: { id: 'manual-name', required: true, placeholder: 'workspace/repository', hint: 'What the list shows: the repository\'s name is a good choice.' },
   });
-  const filters = filtersField();
-  const threads = threadsField({ events: () => picker.value() });
-  const destination = destinationField({ local: ctx.session.local_destinations === true });
+  const { fields } = endpoint;
   const result = h('div');
   const create = h('button', { type: 'submit', class: 'primary' }, 'Create endpoint');
   const form = h('form', { class: 'step-form card', novalidate: true },
-    h('div', { class: 'field' }, h('label', { for: nameId }, 'Name'), name,
-      h('p', { class: 'hint' }, 'What the list shows: the repository\'s name is a good choice.')),
-    picker.element, filters.element, threads.element, destination.element, template.element, result,
+    fields.name.element, fields.events.element, fields.filters.element, fields.threads.element, fields.destination.element,
+    fields.template.element, result,
     h('div', { class: 'form-actions' }, navLink('/sources', 'Cancel', { class: 'button secondary' }), create));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     result.replaceChildren();
-    if (name.value.trim() === '') {
-      result.replaceChildren(notice('error', 'Give the endpoint a name.'));
-      name.focus();
-      return;
-    }
-    if (showFirstFault([picker, filters, destination, template], result)) return;
-    const request = { name: name.value.trim(), destination_url: destination.value(), events: picker.value() };
-    if (filters.value()) request.filters = filters.value();
-    if (threads.value()) request.threads = threads.value();
-    if (template.value()) request.template = template.value();
+    if (endpoint.firstFault(result)) return;
+    const request = endpoint.createRequest();
     create.disabled = true;
     try {
       const { body: created } = await api('POST', '/api/endpoints', request);
@@ -607,8 +604,7 @@ export async function renderManual(main, ctx) {
     } catch (error) {
       create.disabled = false;
       if (error.status === 401) return ctx.fail(error);
-      if (error.body.field === 'template' && error.body.line) template.markFault(error.body);
-      if (error.body.field?.startsWith('filters')) filters.markFault(error.body);
+      endpoint.markFault(error.body);
       result.replaceChildren(describeError(error));
     }
     return undefined;
@@ -618,6 +614,6 @@ export async function renderManual(main, ctx) {
     h('h1', { tabindex: '-1' }, 'Add an endpoint by hand'),
     h('p', { class: 'lede' }, 'dispatch makes a webhook URL and a secret; you add the webhook in Bitbucket yourself. Use this when Connect Bitbucket is not set up, or for a repository you cannot administer through it.'),
     form);
-  name.focus();
+  fields.name.focus();
   ctx.rendered('manual');
 }

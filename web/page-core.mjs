@@ -5,6 +5,7 @@ import { instantiateCore } from '/core.mjs';
 
 // Returns the relay's core, compiled from /dispatch.wasm while it downloads when the server labels it
 // application/wasm; otherwise compiled from its bytes.
+/** @returns {Promise<PageCore>} */
 export async function loadCore() {
   const response = fetch('/dispatch.wasm');
   let module;

@@ -26,7 +26,8 @@ window.dispatchSources = timings;
 
 let session = null;
 let catalogue = null;
-let view = null; // {controller: AbortController, cleanup?: function}
+/** @type {{controller: AbortController, cleanup?: any} | null} */
+let view = null;
 let flash = null; // one-shot data handed from one view to the next (a secret shown once)
 let firstView = true;
 
@@ -255,7 +256,7 @@ async function startSession() {
 }
 
 document.addEventListener('click', (event) => {
-  const link = event.target.closest('a[data-nav]');
+  const link = /** @type {HTMLAnchorElement | null} */ (/** @type {Element} */ (event.target).closest('a[data-nav]'));
   if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   const url = new URL(link.href);
   if (url.origin !== location.origin || url.pathname !== '/sources') return;

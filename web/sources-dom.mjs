@@ -70,6 +70,7 @@ export function externalLink(href, text, props = {}) {
 }
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+/** @type {[number, Intl.RelativeTimeFormatUnit][]} */
 const steps = [[60, 'second'], [60, 'minute'], [24, 'hour'], [7, 'day'], [4.35, 'week'], [12, 'month'], [Infinity, 'year']];
 
 // Returns `iso` as people say it relative to `now`: "just now", "3 minutes ago", "yesterday", "in 2 minutes".

@@ -1,15 +1,19 @@
 // The payload preview page: loads the relay's own wasm core and recomputes everything on each edit, in
 // this browser. The only requests are the page's own files at load (the core, the modules, the samples).
+// Over 400 lines: one page whose controls all feed one update; its pieces share the page's state.
 
 import { drawMessage } from '/discord-view.mjs';
 import {
   coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern,
 } from '/filter-patterns.mjs';
+import { sizeInWords } from '/limits.mjs';
 import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { siteHeader } from '/site-header.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 
-const $ = (id) => document.getElementById(id);
+// An element of preview.html by its id: the inputs, selects and textareas the page reads are all HTMLInputElement's
+// members it uses (value, checked, files), so it is typed as one.
+const $ = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 siteHeader($('app-bar'), '/preview');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -154,16 +158,17 @@ function wireInputs() {
     schedule();
   });
   $('event-status').addEventListener('click', (event) => {
-    const key = event.target.closest('button[data-key]')?.dataset.key;
+    const key = /** @type {HTMLElement} */ (event.target).closest('button[data-key]')?.getAttribute('data-key');
     if (!key) return;
     state.key = key;
     state.keyPinned = true;
     schedule();
   });
   $('selection').addEventListener('change', (event) => {
-    if (event.target.type === 'checkbox') {
-      if (event.target.checked) state.custom.add(event.target.value);
-      else state.custom.delete(event.target.value);
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    if (target.type === 'checkbox') {
+      if (target.checked) state.custom.add(target.value);
+      else state.custom.delete(target.value);
     }
     $('custom-events').hidden = selectedMode() !== 'custom';
     schedule();
@@ -192,8 +197,9 @@ function wireInputs() {
 }
 
 async function openFile(file) {
-  if (file.size > 1024 * 1024) {
-    setStatus($('payload-status'), 'error', `${file.name} is ${file.size.toLocaleString()} bytes; the relay refuses bodies over 1 MiB (Bitbucket sends at most 256 KB).`);
+  const maxBodyBytes = core.limits().max_body_bytes;
+  if (file.size > maxBodyBytes) {
+    setStatus($('payload-status'), 'error', `${file.name} is ${file.size.toLocaleString()} bytes; the relay refuses bodies over ${sizeInWords(maxBodyBytes)} (Bitbucket sends at most 256 KB).`);
     return;
   }
   choosePayload(new Uint8Array(await file.arrayBuffer()), 'file');
@@ -218,7 +224,7 @@ function payloadChanged() {
 }
 
 function selectedMode() {
-  return document.querySelector('input[name="mode"]:checked').value;
+  return /** @type {HTMLInputElement} */ (document.querySelector('input[name="mode"]:checked')).value;
 }
 
 // Recomputes every output from the inputs: detection, the message, the verdict, the budget, the checker.

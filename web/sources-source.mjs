@@ -1,5 +1,6 @@
 // A source's page: what it is (repository, webhook, state), its Recent deliveries, and its settings
 // (events, filters, pull request threads, destination, template), secret rotation, disconnect and delete.
+// A little over 400 lines: the page's head, its notices and the Settings tab's four sections.
 
 import { filtersInWords } from '/filter-patterns.mjs';
 import { api } from '/sources-api.mjs';
@@ -9,9 +10,7 @@ import {
   confirmDialog, copyable, crumbs, describeError, eventsInWords, exactTime, externalLink, fill, h, navLink, notice, sentence, stateBadge,
   timeElement,
 } from '/sources-dom.mjs';
-import {
-  destinationField, eventPicker, eventTemplatesField, filtersField, showFirstFault, templateField, threadsField,
-} from '/sources-fields.mjs';
+import { endpointForm } from '/sources-form.mjs';
 
 // Draws the source the URL names. Returns a cleanup function.
 export async function renderSource(main, ctx) {
@@ -233,61 +232,34 @@ function renderSettings(panel, ctx, endpoint, saved) {
 // `endpoint`; then `onSaved()`.
 function settingsForm(ctx, endpoint, onSaved) {
   const source = endpoint.source;
-  const name = h('input', { id: 'settings-name', type: 'text', maxlength: '100', autocomplete: 'off' });
-  name.value = endpoint.name ?? '';
-  let picker;
-  const template = templateField({ initial: endpoint.template ?? null, events: () => picker.value() });
-  picker = eventPicker({
-    catalogue: ctx.catalogue, value: endpoint.events, expanded: false,
-    onChange: () => {
-      template.eventsChanged();
-      eventTemplates.eventsChanged();
-      threads.eventsChanged();
-    },
+  const settings = endpointForm({
+    catalogue: ctx.catalogue, parts: ['name', 'events', 'filters', 'threads', 'destination', 'template', 'templates'],
+    initial: endpoint, expanded: false, local: ctx.session.local_destinations === true,
+    name: { id: 'settings-name' }, destination: { optional: true, label: 'New Discord webhook URL' },
   });
-  // A "default" set through the API (instead of `template`) is kept as it is.
-  const keep = endpoint.templates?.default === undefined ? {} : { default: endpoint.templates.default };
-  const eventTemplates = eventTemplatesField({ initial: endpoint.templates, catalogue: ctx.catalogue, events: () => picker.value(), keep });
-  const filters = filtersField({ initial: endpoint.filters ?? null });
-  const threads = threadsField({ initial: endpoint.threads ?? null, events: () => picker.value() });
-  const destination = destinationField({ optional: true, label: 'New Discord webhook URL', local: ctx.session.local_destinations === true });
+  const { fields } = settings;
   const saved = h('div', { class: 'save-result' });
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
-  const templatesNote = keep.default === undefined ? null
+  const templatesNote = endpoint.templates?.default === undefined ? null
     : notice('info', 'This endpoint\'s default template was set through the admin API as templates.default; it is kept as it is.');
   const form = h('form', { class: 'card settings-section settings-form', novalidate: true, 'aria-labelledby': 'settings-title' },
     h('h2', { id: 'settings-title' }, 'Settings'),
-    h('div', { class: 'field' }, h('label', { for: 'settings-name' }, 'Name'), name),
-    picker.element,
-    filters.element,
-    threads.element,
-    h('div', { class: 'field current-destination' },
-      h('span', { class: 'label' }, 'Destination'),
-      h('p', {}, h('code', { class: 'destination' }, endpoint.destination_url), ' ',
-        endpoint.destination_status === 'broken' ? h('span', { class: 'badge state-destination_broken' }, 'Broken') : null),
-      h('p', { class: 'hint' }, 'Shown masked: the webhook\'s token is a credential. To change it, paste the new URL below.')),
-    destination.element,
+    fields.name.element,
+    fields.events.element,
+    fields.filters.element,
+    fields.threads.element,
+    currentDestination(endpoint),
+    fields.destination.element,
     templatesNote,
-    template.element,
-    eventTemplates.element,
+    fields.template.element,
+    fields.templates.element,
     saved,
     h('div', { class: 'form-actions' }, save));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     saved.replaceChildren();
-    if (showFirstFault([picker, filters, destination, template, eventTemplates], saved)) return;
-    const changes = {};
-    if (name.value.trim() !== (endpoint.name ?? '')) changes.name = name.value.trim();
-    if (JSON.stringify(picker.value()) !== JSON.stringify(endpoint.events)) changes.events = picker.value();
-    if (JSON.stringify(filters.value()) !== JSON.stringify(endpoint.filters ?? null)) changes.filters = filters.value();
-    if (threads.value() !== (endpoint.threads ?? null)) changes.threads = threads.value();
-    if (destination.value()) changes.destination_url = destination.value();
-    const before = endpoint.template === undefined || endpoint.template === null ? null
-      : typeof endpoint.template === 'string' ? endpoint.template : JSON.stringify(endpoint.template, null, 2);
-    if (template.value() !== before) changes.template = template.value();
-    const templatesText = (value) => JSON.stringify(Object.fromEntries(Object.entries(value ?? {})
-      .map(([selector, text]) => [selector, typeof text === 'string' ? text : JSON.stringify(text, null, 2)])));
-    if (templatesText(eventTemplates.value()) !== templatesText(endpoint.templates)) changes.templates = eventTemplates.value();
+    if (settings.firstFault(saved)) return;
+    const changes = settings.changesFrom(endpoint);
     if (Object.keys(changes).length === 0) {
       saved.replaceChildren(notice('info', 'Nothing changed.'));
       return;
@@ -301,18 +273,7 @@ function settingsForm(ctx, endpoint, onSaved) {
       if (changes.template !== undefined && typeof updated.template !== 'undefined') endpoint.template = updated.template;
       if (changes.template === null) delete endpoint.template;
       if (changes.templates === null) delete endpoint.templates;
-      const words = [];
-      if (changes.events) words.push(source ? `Bitbucket's webhook now sends ${eventsInWords(updated.events, ctx.catalogue)}.` : `Events: ${eventsInWords(updated.events, ctx.catalogue)}. Change the webhook's triggers in Bitbucket to match.`);
-      if ('filters' in changes) words.push(updated.filters ? `Filters: ${filtersInWords(updated.filters)}.` : 'No filters: every branch, tag and actor passes.');
-      if ('threads' in changes) words.push(updated.threads ? 'Each pull request is now one live thread.' : 'Pull request events are now messages of their own.');
-      if (changes.destination_url) words.push(`Deliveries now go to ${updated.destination_url}${wasBroken && updated.destination_status !== 'broken' ? ', no longer marked broken' : ''}.`);
-      if ('template' in changes) words.push(changes.template ? 'The template is saved.' : 'Messages use the auto-formatted embeds.');
-      if ('templates' in changes) {
-        const selectors = Object.keys(updated.templates ?? {}).filter((selector) => selector !== 'default');
-        words.push(selectors.length ? `Templates for some events: ${selectors.join(', ')}.` : 'No templates for some events.');
-      }
-      if (changes.name) words.push(`Renamed to ${updated.name}.`);
-      saved.replaceChildren(notice('ok', h('p', {}, h('strong', {}, 'Saved. '), words.join(' '))));
+      saved.replaceChildren(notice('ok', h('p', {}, h('strong', {}, 'Saved. '), savedWords(changes, updated, { ctx, source, wasBroken }))));
       onSaved();
       if (wasBroken && updated.destination_status !== 'broken') {
         // Saving a destination (the same one included) clears the broken mark: offer what failed meanwhile.
@@ -321,13 +282,11 @@ function settingsForm(ctx, endpoint, onSaved) {
         document.querySelector('.broken-destination')?.remove();
         form.querySelector('.current-destination .badge')?.remove();
       }
-      destination.element.querySelector('input[type="url"]').value = '';
+      fields.destination.element.querySelector('input[type="url"]').value = '';
       form.querySelector('.current-destination code').textContent = updated.destination_url;
     } catch (error) {
       if (error.status === 401) return ctx.fail(error);
-      if (error.body.field === 'template' && error.body.line) template.markFault(error.body);
-      if (error.body.field === 'templates') eventTemplates.markFault(error.body);
-      if (error.body.field?.startsWith('filters')) filters.markFault(error.body);
+      settings.markFault(error.body);
       saved.replaceChildren(refusalNotice(error, source?.repository ?? endpoint.name, null));
     } finally {
       save.disabled = false;
@@ -336,6 +295,31 @@ function settingsForm(ctx, endpoint, onSaved) {
     return undefined;
   });
   return form;
+}
+
+// The destination as saved, masked, with its Broken badge.
+function currentDestination(endpoint) {
+  return h('div', { class: 'field current-destination' },
+    h('span', { class: 'label' }, 'Destination'),
+    h('p', {}, h('code', { class: 'destination' }, endpoint.destination_url), ' ',
+      endpoint.destination_status === 'broken' ? h('span', { class: 'badge state-destination_broken' }, 'Broken') : null),
+    h('p', { class: 'hint' }, 'Shown masked: the webhook\'s token is a credential. To change it, paste the new URL below.'));
+}
+
+// What a save changed, in words, from the `changes` sent and the endpoint as the relay `updated` it.
+function savedWords(changes, updated, { ctx, source, wasBroken }) {
+  const words = [];
+  if (changes.events) words.push(source ? `Bitbucket's webhook now sends ${eventsInWords(updated.events, ctx.catalogue)}.` : `Events: ${eventsInWords(updated.events, ctx.catalogue)}. Change the webhook's triggers in Bitbucket to match.`);
+  if ('filters' in changes) words.push(updated.filters ? `Filters: ${filtersInWords(updated.filters)}.` : 'No filters: every branch, tag and actor passes.');
+  if ('threads' in changes) words.push(updated.threads ? 'Each pull request is now one live thread.' : 'Pull request events are now messages of their own.');
+  if (changes.destination_url) words.push(`Deliveries now go to ${updated.destination_url}${wasBroken && updated.destination_status !== 'broken' ? ', no longer marked broken' : ''}.`);
+  if ('template' in changes) words.push(changes.template ? 'The template is saved.' : 'Messages use the auto-formatted embeds.');
+  if ('templates' in changes) {
+    const selectors = Object.keys(updated.templates ?? {}).filter((selector) => selector !== 'default');
+    words.push(selectors.length ? `Templates for some events: ${selectors.join(', ')}.` : 'No templates for some events.');
+  }
+  if (changes.name) words.push(`Renamed to ${updated.name}.`);
+  return words.join(' ');
 }
 
 // Rotate secret: a new one shown once (and given to Bitbucket's webhook for a source).

@@ -2,6 +2,8 @@
 // relay's cursor, kept current while the page is open. Opened, a delivery shows the request as received
 // (headers, payload), every attempt and the destination's answers, the message drawn as Discord draws it,
 // and Redeliver / Retry now. Also "Send test event": a signed sample through the real receive path.
+// Over 400 lines: the log (DeliveryLog) and the opened delivery's views (facts, message, attempts, headers,
+// payload) are one view, and the wording of each refusal lives beside it.
 
 import { drawMessage } from '/discord-view.mjs';
 import { eventName, groupByCategory } from '/page-core.mjs';
@@ -81,17 +83,38 @@ export function refusalStep(code, endpoint) {
 export function renderDeliveries(panel, ctx, endpoint) {
   const params = ctx.url.searchParams;
   const filters = { status: params.get('status') ?? '', event: params.get('event') ?? '' };
-  const rows = new Map(); // delivery id -> {item, element}
-  let cursor = null;
-  let openId = params.get('delivery');
-  let stopped = false;
-  let pollTimer = null;
+  const view = logView(ctx, endpoint, filters);
+  fill(panel,
+    h('section', { class: 'card log', 'aria-labelledby': 'log-title' },
+      h('div', { class: 'log-head' }, h('h2', { id: 'log-title' }, 'Recent deliveries'), view.filterBar),
+      view.testForm, view.testResult,
+      view.list, view.empty,
+      h('div', { class: 'more-row' }, view.older, view.listStatus)));
+  const log = new DeliveryLog(ctx, endpoint, filters, view, params.get('delivery'));
 
-  const list = h('ol', { class: 'delivery-list', 'aria-label': 'Deliveries, newest first' });
-  const older = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Older deliveries');
-  const listStatus = h('p', { class: 'muted list-status', 'aria-live': 'polite' });
-  const empty = h('div', { class: 'empty-log', hidden: true });
+  view.refresh.addEventListener('click', () => log.poll());
+  view.statusSelect.addEventListener('change', () => log.applyFilters());
+  view.eventSelect.addEventListener('change', () => log.applyFilters());
+  view.older.addEventListener('click', () => log.loadOlder());
+  view.testForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    return sendTest(ctx, endpoint, view, () => log.poll());
+  });
+  const onVisible = () => {
+    if (!document.hidden) log.poll();
+  };
+  document.addEventListener('visibilitychange', onVisible);
 
+  log.loadFirst().then(() => log.schedulePoll(), (error) => ctx.fail(error, view.testResult));
+  return () => {
+    log.stop();
+    document.removeEventListener('visibilitychange', onVisible);
+  };
+}
+
+// The log's parts before anything is loaded: the filter bar (status, event, Refresh), the test form, the list
+// and what is said under it.
+function logView(ctx, endpoint, filters) {
   const statusSelect = h('select', { id: 'filter-status' },
     h('option', { value: '' }, 'All statuses'),
     deliveryStatuses.map((status) => h('option', { value: status, selected: filters.status === status }, statusWord(status))));
@@ -101,8 +124,19 @@ export function renderDeliveries(panel, ctx, endpoint) {
     h('div', { class: 'field inline' }, h('label', { for: 'filter-status' }, 'Status'), statusSelect),
     h('div', { class: 'field inline' }, h('label', { for: 'filter-event' }, 'Event'), eventSelect),
     refresh);
+  return {
+    list: h('ol', { class: 'delivery-list', 'aria-label': 'Deliveries, newest first' }),
+    older: h('button', { type: 'button', class: 'secondary', hidden: true }, 'Older deliveries'),
+    listStatus: h('p', { class: 'muted list-status', 'aria-live': 'polite' }),
+    empty: h('div', { class: 'empty-log', hidden: true }),
+    statusSelect, eventSelect, refresh, filterBar,
+    testResult: h('div', { class: 'test-result' }),
+    ...testFormView(ctx, endpoint),
+  };
+}
 
-  const testResult = h('div', { class: 'test-result' });
+// "Send test event": the event to send and the button, disabled where the relay would not send it.
+function testFormView(ctx, endpoint) {
   const testSelect = h('select', { id: 'test-event' }, eventOptions(ctx.catalogue, defaultTestEvent(endpoint)));
   const testButton = h('button', { type: 'submit', class: 'primary' }, 'Send test event');
   const testForm = h('form', { class: 'test-form' },
@@ -117,215 +151,264 @@ export function renderDeliveries(panel, ctx, endpoint) {
     testButton.disabled = true;
     testForm.append(h('p', { class: 'hint' }, h('strong', {}, 'Nothing is sent while the destination is broken: '), 'resume it (above) first.'));
   }
+  return { testSelect, testButton, testForm };
+}
 
-  fill(panel, 
-    h('section', { class: 'card log', 'aria-labelledby': 'log-title' },
-      h('div', { class: 'log-head' }, h('h2', { id: 'log-title' }, 'Recent deliveries'), filterBar),
-      testForm, testResult,
-      list, empty,
-      h('div', { class: 'more-row' }, older, listStatus)));
+// Sends the test event the form names and says what came of it; `poll()` brings the new delivery in.
+async function sendTest(ctx, endpoint, { testSelect, testButton, testResult }, poll) {
+  testButton.disabled = true;
+  testResult.replaceChildren(notice('info', `Sending a signed ${testSelect.value} sample…`));
+  try {
+    const { body: answer } = await api('POST', `/api/endpoints/${encodeURIComponent(endpoint.id)}/test`, { event: testSelect.value });
+    const tone = answer.status === 'accepted' ? 'ok' : answer.status === 'ignored' ? 'warn' : 'error';
+    const words = {
+      accepted: `Accepted (${answer.answered}): it is on its way to the destination, at the top of the list.`,
+      ignored: `Ignored (${answer.answered})${answer.reason ? `: ${answer.reason}` : ''}. Bitbucket would get the same answer.`,
+      rejected: `Refused (${answer.answered})${answer.reason ? `: ${answer.reason}` : ''}.`,
+    }[answer.status] ?? `${answer.status} (${answer.answered}).`;
+    testResult.replaceChildren(notice(tone, h('p', {}, h('strong', {}, `Test ${answer.event}: `), words)));
+    await poll();
+  } catch (error) {
+    if (error.status === 401) return ctx.fail(error);
+    testResult.replaceChildren(describeError(error));
+  } finally {
+    testButton.disabled = endpoint.state === 'disconnected' || endpoint.destination_status === 'broken';
+  }
+  return undefined;
+}
 
-  const query = (extra = {}) => {
-    const search = new URLSearchParams({ limit: String(pageSize) });
-    if (filters.status) search.set('status', filters.status);
-    if (filters.event) search.set('event', filters.event);
-    for (const [key, value] of Object.entries(extra)) search.set(key, value);
-    return `/api/endpoints/${encodeURIComponent(endpoint.id)}/deliveries?${search}`;
-  };
-
-  async function loadFirst() {
-    listStatus.textContent = 'Loading…';
-    const answer = await api('GET', query(), undefined, { signal: ctx.signal });
-    list.replaceChildren();
-    rows.clear();
-    for (const item of answer.body) list.append(addRow(item));
-    cursor = answer.headers.get('x-next-cursor');
-    showListState();
-    ctx.rendered('log');
-    if (openId && rows.has(openId)) await toggle(openId, true);
-    else if (openId) await openAlone(openId);
+// The log as it stands: its rows (delivery id -> {item, element, detail}), the cursor of the next older page,
+// the delivery opened, and the polling that keeps the first page current.
+class DeliveryLog {
+  constructor(ctx, endpoint, filters, view, openId) {
+    this.ctx = ctx;
+    this.endpoint = endpoint;
+    this.filters = filters;
+    this.view = view;
+    this.openId = openId;
+    this.rows = new Map();
+    this.cursor = null;
+    this.stopped = false;
+    this.pollTimer = null;
+    // Polls run one after another, so two of them never add the same new delivery twice.
+    this.polling = Promise.resolve();
   }
 
-  async function loadOlder() {
+  // The deliveries' address with the filters and `extra` (a cursor).
+  query(extra = {}) {
+    const search = new URLSearchParams({ limit: String(pageSize) });
+    if (this.filters.status) search.set('status', this.filters.status);
+    if (this.filters.event) search.set('event', this.filters.event);
+    for (const [key, value] of Object.entries(extra)) search.set(key, value);
+    return `/api/endpoints/${encodeURIComponent(this.endpoint.id)}/deliveries?${search}`;
+  }
+
+  async loadFirst() {
+    const { list, listStatus } = this.view;
+    listStatus.textContent = 'Loading…';
+    const answer = await api('GET', this.query(), undefined, { signal: this.ctx.signal });
+    list.replaceChildren();
+    this.rows.clear();
+    for (const item of answer.body) list.append(this.addRow(item));
+    this.cursor = answer.headers.get('x-next-cursor');
+    this.showListState();
+    this.ctx.rendered('log');
+    if (this.openId && this.rows.has(this.openId)) await this.toggle(this.openId, true);
+    else if (this.openId) await this.openAlone(this.openId);
+  }
+
+  async loadOlder() {
+    const { older, list, listStatus } = this.view;
     older.disabled = true;
     listStatus.textContent = 'Loading older deliveries…';
     try {
-      const answer = await api('GET', query({ cursor }), undefined, { signal: ctx.signal });
-      for (const item of answer.body) if (!rows.has(item.id)) list.append(addRow(item));
-      cursor = answer.headers.get('x-next-cursor');
-      showListState();
+      const answer = await api('GET', this.query({ cursor: this.cursor }), undefined, { signal: this.ctx.signal });
+      for (const item of answer.body) if (!this.rows.has(item.id)) list.append(this.addRow(item));
+      this.cursor = answer.headers.get('x-next-cursor');
+      this.showListState();
     } catch (error) {
-      ctx.fail(error, testResult);
+      this.ctx.fail(error, this.view.testResult);
     } finally {
       older.disabled = false;
     }
   }
 
-  // The first page again: new deliveries go on top, changed ones are redrawn in place. Polls run one after
-  // another, so two of them never add the same new delivery twice.
-  let polling = Promise.resolve();
-  function poll() {
-    polling = polling.then(pollOnce, pollOnce);
-    return polling;
+  // The first page again: new deliveries go on top, changed ones are redrawn in place.
+  poll() {
+    const once = () => this.pollOnce();
+    this.polling = this.polling.then(once, once);
+    return this.polling;
   }
 
-  async function pollOnce() {
-    if (stopped) return;
+  async pollOnce() {
+    if (this.stopped) return;
     try {
-      const answer = await api('GET', query(), undefined, { signal: ctx.signal });
+      const answer = await api('GET', this.query(), undefined, { signal: this.ctx.signal });
       const fresh = [];
       for (const item of answer.body) {
-        const known = rows.get(item.id);
+        const known = this.rows.get(item.id);
         if (!known) {
           fresh.push(item);
         } else if (changed(known.item, item)) {
           // A folded row that took another request is news again: it goes back on top, as the relay lists it.
           const again = item.last_seen_at !== known.item.last_seen_at;
-          await updateRow(known, item);
+          await this.updateRow(known, item);
           if (again) {
             known.element.classList.add('fresh');
             fresh.push(known);
           }
         }
       }
-      for (const entry of fresh.reverse()) list.prepend(entry.element ?? addRow(entry, true));
-      if (rows.size > 0 && cursor === null && answer.headers.get('x-next-cursor') && list.children.length <= pageSize) cursor = answer.headers.get('x-next-cursor');
-      showListState();
+      const { list } = this.view;
+      for (const entry of fresh.reverse()) list.prepend(entry.element ?? this.addRow(entry, true));
+      if (this.rows.size > 0 && this.cursor === null && answer.headers.get('x-next-cursor') && list.children.length <= pageSize) this.cursor = answer.headers.get('x-next-cursor');
+      this.showListState();
     } catch (error) {
       if (error.name === 'AbortError') return;
       if (error.status === 401) {
-        ctx.fail(error);
+        this.ctx.fail(error);
         return;
       }
     }
-    schedulePoll();
+    this.schedulePoll();
   }
 
-  function schedulePoll() {
-    clearTimeout(pollTimer);
-    if (!stopped) pollTimer = setTimeout(poll, document.hidden ? pollMs * 4 : pollMs);
+  schedulePoll() {
+    clearTimeout(this.pollTimer);
+    if (!this.stopped) this.pollTimer = setTimeout(() => this.poll(), document.hidden ? pollMs * 4 : pollMs);
   }
 
-  function showListState() {
-    older.hidden = !cursor;
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+  }
+
+  // Says how many deliveries are shown, or why there are none, and offers older ones when there are.
+  showListState() {
+    const { older, list, empty, listStatus } = this.view;
+    older.hidden = !this.cursor;
     const count = list.children.length;
-    const filtered = filters.status || filters.event;
+    const filtered = this.filters.status || this.filters.event;
     empty.hidden = count > 0;
     if (count === 0) {
+      const source = this.endpoint.source;
       empty.replaceChildren(filtered
-        ? h('p', {}, 'No delivery matches these filters. ', h('button', { type: 'button', class: 'link', onClick: clearFilters }, 'Show every delivery'))
+        ? h('p', {}, 'No delivery matches these filters. ', h('button', { type: 'button', class: 'link', onClick: () => this.clearFilters() }, 'Show every delivery'))
         : h('div', {}, h('p', {}, h('strong', {}, 'No deliveries yet.')),
-          h('p', { class: 'muted' }, endpoint.source
-            ? `Push to ${endpoint.source.repository}, or send a test event above: each request Bitbucket makes shows up here within seconds, refused ones too.`
+          h('p', { class: 'muted' }, source
+            ? `Push to ${source.repository}, or send a test event above: each request Bitbucket makes shows up here within seconds, refused ones too.`
             : 'Once the webhook is added in Bitbucket, each request it makes shows up here, refused ones too. Or send a test event above.')));
     }
-    listStatus.textContent = count === 0 ? '' : `${count} ${count === 1 ? 'delivery' : 'deliveries'} shown${cursor ? '; older ones below' : ''}.`;
+    listStatus.textContent = count === 0 ? '' : `${count} ${count === 1 ? 'delivery' : 'deliveries'} shown${this.cursor ? '; older ones below' : ''}.`;
   }
 
-  function clearFilters() {
-    statusSelect.value = '';
-    eventSelect.value = '';
-    applyFilters();
+  clearFilters() {
+    this.view.statusSelect.value = '';
+    this.view.eventSelect.value = '';
+    this.applyFilters();
   }
 
-  function applyFilters() {
-    filters.status = statusSelect.value;
-    filters.event = eventSelect.value;
-    openId = null;
-    ctx.setQuery({ status: filters.status, event: filters.event, delivery: null });
-    loadFirst().catch((error) => ctx.fail(error, testResult));
+  applyFilters() {
+    this.filters.status = this.view.statusSelect.value;
+    this.filters.event = this.view.eventSelect.value;
+    this.openId = null;
+    this.ctx.setQuery({ status: this.filters.status, event: this.filters.event, delivery: null });
+    this.loadFirst().catch((error) => this.ctx.fail(error, this.view.testResult));
   }
 
-  function addRow(item, fresh = false) {
+  addRow(item, fresh = false) {
     const element = h('li', { class: `delivery status-${item.status}${fresh ? ' fresh' : ''}`, dataset: { id: item.id } });
     const record = { item, element, detail: null };
-    rows.set(item.id, record);
-    drawRow(record);
+    this.rows.set(item.id, record);
+    this.drawRow(record);
     return element;
   }
 
-  function drawRow(record) {
+  drawRow(record) {
     const { item, element } = record;
     element.className = `delivery status-${item.status}${element.classList.contains('fresh') ? ' fresh' : ''}`;
-    const expanded = openId === item.id;
+    const expanded = this.openId === item.id;
     const detailId = `delivery-${item.id}`;
-    const head = h('button', { type: 'button', class: 'delivery-row', 'aria-expanded': String(expanded), 'aria-controls': detailId },
-      statusIcon(item.status),
-      h('span', { class: 'row-main' },
-        h('span', { class: 'row-title' }, item.title ?? item.reason ?? item.event ?? '—'),
-        h('span', { class: 'row-meta' },
-          h('code', { class: 'event' }, item.event ?? 'no event key'),
-          item.test ? h('span', { class: 'tag' }, 'test') : null,
-          item.redelivery_of ? h('span', { class: 'tag' }, 'redelivery') : null,
-          foldedTag(item)),
-        item.verdict === 'reject' ? h('span', { class: 'row-next' }, h('strong', {}, 'What to do: '), refusalStep(item.code, endpoint).words) : null),
-      h('span', { class: 'row-verdict' }, h('span', { class: 'answered' }, item.answered ? String(item.answered) : ''), ' ', h('code', {}, item.code ?? '')),
-      h('span', { class: `row-status chip status-${item.status}` }, statusWord(item.status)),
-      h('span', { class: 'row-attempts', title: 'Attempts to deliver' }, item.attempts ? `${item.attempts} ${item.attempts === 1 ? 'attempt' : 'attempts'}` : ''),
-      h('span', { class: 'row-time' }, timeElement(item.received_at)));
-    head.addEventListener('click', () => toggle(item.id));
+    const head = rowHead(item, this.endpoint, { expanded, detailId });
+    head.addEventListener('click', () => this.toggle(item.id));
     const detail = record.detail ?? h('div', { id: detailId, class: 'delivery-detail', hidden: !expanded });
     record.detail = detail;
     element.replaceChildren(head, detail);
   }
 
-  async function updateRow(record, item) {
+  async updateRow(record, item) {
     record.item = item;
-    drawRow(record);
-    if (openId === item.id) await showDetail(record);
+    this.drawRow(record);
+    if (this.openId === item.id) await this.showDetail(record);
   }
 
-  async function toggle(id, open = openId !== id) {
-    if (openId && openId !== id && rows.has(openId)) {
-      const previous = rows.get(openId);
+  async toggle(id, open = this.openId !== id) {
+    if (this.openId && this.openId !== id && this.rows.has(this.openId)) {
+      const previous = this.rows.get(this.openId);
       previous.detail.hidden = true;
       previous.element.querySelector('.delivery-row').setAttribute('aria-expanded', 'false');
     }
-    const record = rows.get(id);
-    openId = open ? id : null;
-    ctx.setQuery({ delivery: openId });
+    const record = this.rows.get(id);
+    this.openId = open ? id : null;
+    this.ctx.setQuery({ delivery: this.openId });
     record.element.querySelector('.delivery-row').setAttribute('aria-expanded', String(open));
     record.detail.hidden = !open;
-    if (open) await showDetail(record);
+    if (open) await this.showDetail(record);
   }
 
   // A delivery named in the URL that is not on the first page (an older one, or another filter's).
-  async function openAlone(id) {
+  async openAlone(id) {
     try {
-      const { body: item } = await api('GET', `/api/deliveries/${encodeURIComponent(id)}`, undefined, { signal: ctx.signal });
-      if (item.endpoint !== endpoint.id) return;
-      list.prepend(addRow(item));
-      showListState();
-      await toggle(id, true);
+      const { body: item } = await api('GET', `/api/deliveries/${encodeURIComponent(id)}`, undefined, { signal: this.ctx.signal });
+      if (item.endpoint !== this.endpoint.id) return;
+      this.view.list.prepend(this.addRow(item));
+      this.showListState();
+      await this.toggle(id, true);
     } catch (error) {
-      if (error.status === 404) testResult.replaceChildren(notice('warn', 'The delivery in this link is no longer in the log.'));
-      else ctx.fail(error, testResult);
+      if (error.status === 404) this.view.testResult.replaceChildren(notice('warn', 'The delivery in this link is no longer in the log.'));
+      else this.ctx.fail(error, this.view.testResult);
     }
   }
 
-  async function showDetail(record) {
+  async showDetail(record) {
     const { detail } = record;
+    const { signal } = this.ctx;
     if (!detail.firstChild) detail.replaceChildren(h('p', { class: 'loading' }, 'Loading the delivery…'));
     try {
       // Only an accepted delivery keeps its body (for redelivery); a refusal, an ignored event or a repeat never
       // does: nothing to ask for.
       const bodyKept = record.item.verdict === 'deliver' && !record.item.duplicate_of;
       const [full, payload] = await Promise.all([
-        api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}`, undefined, { signal: ctx.signal }).then((answer) => answer.body),
+        api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}`, undefined, { signal }).then((answer) => answer.body),
         bodyKept
-          ? api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}/payload`, undefined, { signal: ctx.signal, text: true })
+          ? api('GET', `/api/deliveries/${encodeURIComponent(record.item.id)}/payload`, undefined, { signal, text: true })
             .then((answer) => ({ text: answer.body })).catch((error) => ({ error }))
           : { notKept: true },
       ]);
       const wasOpen = detail.querySelector('details.payload')?.open ?? true;
-      detail.replaceChildren(deliveryDetail(full, payload, wasOpen));
+      detail.replaceChildren(this.deliveryDetail(full, payload, wasOpen));
     } catch (error) {
-      ctx.fail(error, detail);
+      this.ctx.fail(error, detail);
     }
   }
 
-  function deliveryDetail(full, payload, payloadOpen) {
+  deliveryDetail(full, payload, payloadOpen) {
     const result = h('div', { class: 'action-result' });
+    return h('div', { class: 'detail-body' },
+      facts(full, this.endpoint),
+      this.detailActions(full, result), result,
+      h('div', { class: 'detail-grid' },
+        h('div', { class: 'detail-col' },
+          h('section', { 'aria-label': 'Message' }, h('h3', {}, 'Message'), messageView(full)),
+          h('section', { 'aria-label': 'Attempts' }, h('h3', {}, 'Attempts'), attemptsView(full))),
+        h('div', { class: 'detail-col' },
+          h('section', { 'aria-label': 'Request headers' }, h('h3', {}, 'Request headers'), headersView(full.request_headers)),
+          h('section', { 'aria-label': 'Payload' }, payloadView(full, payload, payloadOpen)))));
+  }
+
+  // Redeliver (an accepted delivery), Retry now (one waiting for its backoff) and Copy link; what the first
+  // two did is said in `result`.
+  detailActions(full, result) {
     const actions = h('div', { class: 'detail-actions' });
     // A button that POSTs `path` once at a time, says what came of it in `result`, then refreshes the log.
     const action = (label, path, said) => {
@@ -335,9 +418,9 @@ export function renderDeliveries(panel, ctx, endpoint) {
         try {
           const { body: answer } = await api('POST', `/api/deliveries/${encodeURIComponent(full.id)}/${path}`, {});
           result.replaceChildren(notice('ok', said(answer)));
-          await poll();
+          await this.poll();
         } catch (error) {
-          if (error.status === 401) return ctx.fail(error);
+          if (error.status === 401) return this.ctx.fail(error);
           result.replaceChildren(describeError(error));
         } finally {
           button.disabled = false;
@@ -348,71 +431,41 @@ export function renderDeliveries(panel, ctx, endpoint) {
     };
     if (full.verdict === 'deliver') {
       actions.append(action('Redeliver', 'redeliver', (answer) => h('p', {}, 'Queued again as a new delivery, rendered with the current settings. ',
-        h('button', { type: 'button', class: 'link', onClick: () => openNew(answer.delivery) }, 'Open it'))));
+        h('button', { type: 'button', class: 'link', onClick: () => this.openNew(answer.delivery) }, 'Open it'))));
     }
     if (full.status === 'pending' && full.next_attempt_at) {
       actions.append(action('Retry now', 'retry', () => 'Sending now instead of waiting for the backoff.'),
         h('span', { class: 'muted' }, 'Next attempt ', timeElement(full.next_attempt_at)));
     }
-    actions.append(copyButton(`${location.origin}/sources?endpoint=${encodeURIComponent(endpoint.id)}&delivery=${encodeURIComponent(full.id)}`, 'Copy link'));
-
-    return h('div', { class: 'detail-body' },
-      facts(full, endpoint),
-      actions, result,
-      h('div', { class: 'detail-grid' },
-        h('div', { class: 'detail-col' },
-          h('section', { 'aria-label': 'Message' }, h('h3', {}, 'Message'), messageView(full)),
-          h('section', { 'aria-label': 'Attempts' }, h('h3', {}, 'Attempts'), attemptsView(full))),
-        h('div', { class: 'detail-col' },
-          h('section', { 'aria-label': 'Request headers' }, h('h3', {}, 'Request headers'), headersView(full.request_headers)),
-          h('section', { 'aria-label': 'Payload' }, payloadView(full, payload, payloadOpen)))));
+    actions.append(copyButton(`${location.origin}/sources?endpoint=${encodeURIComponent(this.endpoint.id)}&delivery=${encodeURIComponent(full.id)}`, 'Copy link'));
+    return actions;
   }
 
-  async function openNew(id) {
-    await poll();
-    if (rows.has(id)) {
-      await toggle(id, true);
-      rows.get(id).element.querySelector('.delivery-row').focus();
+  async openNew(id) {
+    await this.poll();
+    if (this.rows.has(id)) {
+      await this.toggle(id, true);
+      this.rows.get(id).element.querySelector('.delivery-row').focus();
     }
   }
+}
 
-  refresh.addEventListener('click', () => poll());
-  statusSelect.addEventListener('change', applyFilters);
-  eventSelect.addEventListener('change', applyFilters);
-  older.addEventListener('click', loadOlder);
-  testForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    testButton.disabled = true;
-    testResult.replaceChildren(notice('info', `Sending a signed ${testSelect.value} sample…`));
-    try {
-      const { body: answer } = await api('POST', `/api/endpoints/${encodeURIComponent(endpoint.id)}/test`, { event: testSelect.value });
-      const tone = answer.status === 'accepted' ? 'ok' : answer.status === 'ignored' ? 'warn' : 'error';
-      const words = {
-        accepted: `Accepted (${answer.answered}): it is on its way to the destination, at the top of the list.`,
-        ignored: `Ignored (${answer.answered})${answer.reason ? `: ${answer.reason}` : ''}. Bitbucket would get the same answer.`,
-        rejected: `Refused (${answer.answered})${answer.reason ? `: ${answer.reason}` : ''}.`,
-      }[answer.status] ?? `${answer.status} (${answer.answered}).`;
-      testResult.replaceChildren(notice(tone, h('p', {}, h('strong', {}, `Test ${answer.event}: `), words)));
-      await poll();
-    } catch (error) {
-      if (error.status === 401) return ctx.fail(error);
-      testResult.replaceChildren(describeError(error));
-    } finally {
-      testButton.disabled = endpoint.state === 'disconnected' || endpoint.destination_status === 'broken';
-    }
-    return undefined;
-  });
-  document.addEventListener('visibilitychange', onVisible);
-  function onVisible() {
-    if (!document.hidden) poll();
-  }
-
-  loadFirst().then(schedulePoll, (error) => ctx.fail(error, testResult));
-  return () => {
-    stopped = true;
-    clearTimeout(pollTimer);
-    document.removeEventListener('visibilitychange', onVisible);
-  };
+// A delivery's row as the list shows it folded: a button that opens `detailId`.
+function rowHead(item, endpoint, { expanded, detailId }) {
+  return h('button', { type: 'button', class: 'delivery-row', 'aria-expanded': String(expanded), 'aria-controls': detailId },
+    statusIcon(item.status),
+    h('span', { class: 'row-main' },
+      h('span', { class: 'row-title' }, item.title ?? item.reason ?? item.event ?? '—'),
+      h('span', { class: 'row-meta' },
+        h('code', { class: 'event' }, item.event ?? 'no event key'),
+        item.test ? h('span', { class: 'tag' }, 'test') : null,
+        item.redelivery_of ? h('span', { class: 'tag' }, 'redelivery') : null,
+        foldedTag(item)),
+      item.verdict === 'reject' ? h('span', { class: 'row-next' }, h('strong', {}, 'What to do: '), refusalStep(item.code, endpoint).words) : null),
+    h('span', { class: 'row-verdict' }, h('span', { class: 'answered' }, item.answered ? String(item.answered) : ''), ' ', h('code', {}, item.code ?? '')),
+    h('span', { class: `row-status chip status-${item.status}` }, statusWord(item.status)),
+    h('span', { class: 'row-attempts', title: 'Attempts to deliver' }, item.attempts ? `${item.attempts} ${item.attempts === 1 ? 'attempt' : 'attempts'}` : ''),
+    h('span', { class: 'row-time' }, timeElement(item.received_at)));
 }
 
 function defaultTestEvent(endpoint) {

@@ -23,7 +23,15 @@ export class ApiError extends Error {
 
 // Calls the relay. Returns {body, headers, status}, body parsed as JSON (or the text when `text` is set,
 // null when empty); throws ApiError for a non-2xx answer or when the relay cannot be reached.
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {any} [body]
+ * @param {{signal?: AbortSignal, text?: boolean}} [options]
+ * @returns {Promise<ApiAnswer>}
+ */
 export async function api(method, path, body, { signal, text = false } = {}) {
+  /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['x-dispatch-csrf'] = csrfToken;
@@ -54,6 +62,11 @@ export async function api(method, path, body, { signal, text = false } = {}) {
 
 // GETs every page of a list the relay pages with X-Next-Cursor (GET /api/endpoints). Returns {body: all the
 // items, headers and status of the last page}; throws as api does.
+/**
+ * @param {string} path
+ * @param {{signal?: AbortSignal}} [options]
+ * @returns {Promise<ApiAnswer<any[]>>}
+ */
 export async function apiAll(path, { signal } = {}) {
   const items = [];
   let answer = await api('GET', path, undefined, { signal });

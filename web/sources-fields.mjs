@@ -2,6 +2,8 @@
 // selection, the filters on branches, tags and actors (checked live by the core), pull request threads, the
 // destination (checked as a Discord webhook URL), the optional template and templates for some events, edited
 // with the preview's editor and drawn by the preview's Discord view on the relay's own wasm core.
+// Over 400 lines: six fields, each a few small pieces (markup, check, wording) that belong together; the form
+// that assembles them is sources-form.mjs.
 
 import { drawMessage } from '/discord-view.mjs';
 import {
@@ -11,6 +13,20 @@ import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
 import { checkDestination } from '/destination.mjs';
 import { h, notice, sentence } from '/sources-dom.mjs';
+
+/**
+ * The field protocol: every field of an endpoint's form (here, and the name in sources-form.mjs) is one of these.
+ * A field takes `onChange` and calls it after each change a person makes.
+ * @typedef {object} Field
+ * @property {HTMLElement} element what the form places
+ * @property {() => any} value the field's part of the endpoint as the API takes it (null or '': none)
+ * @property {() => (string | null)} [fault] why the value cannot be saved, in words, or null
+ * @property {() => void} [focus] puts the focus where the fault is, or on the field
+ * @property {() => void} [showFault] shows the fault at the field itself (after a submit)
+ * @property {(problem: {field?: string, reason: string, line?: number, column?: number}) => void} [markFault]
+ *   shows a fault the relay reported for the field
+ * @property {() => void} [eventsChanged] the event selection changed: a field that depends on it follows
+ */
 
 let fieldCount = 0;
 const nextId = (prefix) => `${prefix}-${++fieldCount}`;
@@ -32,10 +48,11 @@ const modes = [
   ['custom', 'Custom', 'Choose the events from the list.'],
 ];
 
-// Returns the event selection {element, value(), fault(), focus()}: Push only, All events, or Custom with
+// Returns the event selection (a Field): Push only, All events, or Custom with
 // the catalogue's checkboxes grouped by category, each with its description. `value` is the endpoint's
 // events ({mode, custom?}); `onChange` runs after each change.
 // With `expanded` false, the categories with nothing chosen start folded.
+/** @param {{catalogue: CatalogueEntry[], value?: EventSelection, expanded?: boolean, onChange?: () => void}} options */
 export function eventPicker({ catalogue, value = { mode: 'push' }, expanded = true, onChange = () => {} }) {
   const name = nextId('events-mode');
   const chosen = new Set(value.custom ?? (value.mode === 'custom' ? [] : ['repo:push']));
@@ -119,7 +136,7 @@ export function destinationCheck(text, { local = false } = {}) {
   }
 }
 
-// Returns the destination field {element, value(), fault(), focus()}: the URL, checked by the relay's rule as
+// Returns the destination field (a Field): the URL, checked by the relay's rule as
 // it is typed; a URL that is not a Discord webhook is accepted only once "send to this URL anyway" is ticked.
 // With `optional`, an empty field means "keep the current destination"; `local` as for destinationCheck.
 export function destinationField({ optional = false, label = 'Discord webhook URL', local = false, onChange = () => {} } = {}) {
@@ -180,16 +197,94 @@ export function destinationField({ optional = false, label = 'Discord webhook UR
   return field;
 }
 
-// Returns the template field {element, value(), fault(), markFault(failure)}: auto-formatted embeds or a
-// custom template in the preview's editor, and the message drawn live for a sample of one of `events()`.
+// Returns the template field (a Field, with ready and eventsChanged()): auto-formatted embeds or a custom
+// template in the preview's editor, and the message drawn live for a sample of one of `events()`.
 // The preview's modules and the wasm core load the first time the field is shown.
 // With `override` {legend, actions}, it is the template of some events only: no choice of auto-formatted
 // embeds (an empty one is not kept), `legend` names the events, and `actions` (nodes: a note, the Remove button)
-// sit above the editor.
-export function templateField({ initial = null, events = () => ({ mode: 'push' }), override = null } = {}) {
+// sit above the editor. `onChange` runs after each edit.
+export function templateField({ initial = null, events = () => ({ mode: 'push' }), override = null, onChange = () => {} } = {}) {
   const id = nextId('template');
   const name = `${id}-mode`;
   const source = initial === null || initial === undefined ? '' : typeof initial === 'string' ? initial : JSON.stringify(initial, null, 2);
+  const view = templateView({ id, name, source, override });
+  const { area, status, sample, drawing, element } = view;
+
+  let shared = null; // {core, samples, editor} once loaded
+  let failure = null;
+  const schedule = onNextFrame(() => update());
+  const custom = () => Boolean(override) || element.querySelector(`input[name="${name}"]:checked`).value === 'custom';
+  const setStatus = (tone, text) => {
+    status.className = `status ${tone}`;
+    status.replaceChildren(h('p', {}, text));
+  };
+
+  async function load() {
+    const [core, samples] = await Promise.all([sharedCore(), loadSamples()]);
+    shared = { core, samples, editor: templateEditor({ area, gutter: view.gutter, box: view.box, onEdit: () => { schedule(); onChange(); } }) };
+    fillSamples();
+    update();
+  }
+
+  // The samples offered are those of the selected events (samplesFor); the one chosen stays when it still is.
+  function fillSamples() {
+    if (!shared) return;
+    const offered = samplesFor(shared.samples, events());
+    const keep = sample.value;
+    const label = (item) => `${item.label} (${item.event})`;
+    sample.replaceChildren(...offered.map((item) => h('option', { value: item.id }, label(item))));
+    if (offered.some((item) => item.id === keep)) sample.value = keep;
+  }
+
+  function update() {
+    view.editorPart.hidden = !custom();
+    if (!shared) return;
+    const item = shared.samples.find((candidate) => candidate.id === sample.value) ?? shared.samples[0];
+    failure = drawTemplate(view, shared, { item, custom: custom(), events: events(), override, setStatus });
+    element.dataset.renders = String(Number(element.dataset.renders ?? 0) + 1);
+  }
+
+  element.addEventListener('change', (event) => {
+    if (event.target instanceof HTMLInputElement && event.target.name === name && custom() && area.value.trim() === '' && shared) {
+      area.value = starterTemplate();
+    }
+    schedule();
+    if (event.target !== sample) onChange();
+  });
+  view.starter.addEventListener('click', () => {
+    if (!shared) return;
+    area.value = starterTemplate();
+    area.focus();
+    schedule();
+    onChange();
+  });
+  sample.addEventListener('change', schedule);
+
+  const loading = load().catch((error) => {
+    drawing.replaceChildren(h('p', { class: 'loading' }, `The preview could not load: ${error.message}`));
+  });
+  return {
+    element,
+    ready: loading,
+    // The template to save: its text, or null for the auto-formatted embeds.
+    value: () => (custom() && area.value.trim() !== '' ? area.value : null),
+    fault: () => (failure && custom() ? `The template does not render: ${failure.reason}` : null),
+    // Marks a fault the relay reported for the template ({reason, line?, column?}).
+    markFault: (fault) => {
+      failure = fault;
+      shared?.editor.mark(fault);
+      const where = fault.line ? `Line ${fault.line}, column ${fault.column}: ` : '';
+      setStatus('error', `${where}${fault.reason}`);
+      area.focus();
+    },
+    eventsChanged: () => { fillSamples(); schedule(); },
+    focus: () => area.focus(),
+  };
+}
+
+// The template field's parts: the choice of auto-formatted embeds or an own template (or, with `override`, its
+// legend and actions), the editor with its gutter and status, and the drawing with its sample menu.
+function templateView({ id, name, source, override }) {
   const area = h('textarea', {
     id, spellcheck: 'false', autocomplete: 'off', rows: '14', wrap: 'off', 'aria-describedby': `${id}-hint ${id}-status`,
     placeholder: '{"content": "{{dispatch.actor}} pushed to {{dispatch.branch}}"}',
@@ -219,109 +314,52 @@ export function templateField({ initial = null, events = () => ({ mode: 'push' }
       h('div', { class: 'template-preview' },
         h('div', { class: 'group-head' }, h('label', { for: sample.id }, 'Drawn for the sample'), sample),
         drawing)));
+  return { area, gutter, box, status, sample, drawing, starter, editorPart, element };
+}
 
-  let shared = null; // {core, samples, editor} once loaded
-  let failure = null;
-  const schedule = onNextFrame(() => update());
-  const custom = () => Boolean(override) || element.querySelector(`input[name="${name}"]:checked`).value === 'custom';
+// The samples a template is drawn for: those of the selected events, the push first; else those of their
+// families (a pull request's payload has one shape whatever happened to it); any sample when none fits.
+function samplesFor(samples, selection) {
+  const keys = selection.mode === 'push' ? ['repo:push'] : selection.custom ?? [];
+  const families = new Set(keys.map((key) => key.split(':')[0]));
+  const fits = samples.filter((item) => selection.mode === 'all' || keys.includes(item.event));
+  const kin = samples.filter((item) => families.has(item.event.split(':')[0]));
+  return fits.length ? fits : kin.length ? kin : samples;
+}
 
-  async function load() {
-    const [core, samples] = await Promise.all([sharedCore(), loadSamples()]);
-    shared = { core, samples, editor: templateEditor({ area, gutter, box, onEdit: schedule }) };
-    fillSamples();
-    update();
+// Renders `item` (a sample) with the template as it stands, says how it went in the field's status and draws
+// the message (the auto-formatted one when the template fails, as a delivery would). Returns the core's
+// failure of the template, or null.
+function drawTemplate({ area, status, drawing }, shared, { item, custom, events, override, setStatus }) {
+  const bytes = new TextEncoder().encode(item.body);
+  const text = area.value;
+  const useTemplate = custom && text.trim() !== '';
+  const answer = shared.core.render(item.event, bytes, useTemplate ? text : undefined);
+  const failure = useTemplate && answer.code.startsWith('template_') ? answer : null;
+  const shown = failure ? shared.core.render(item.event, bytes) : answer;
+  shared.editor.mark(failure);
+  status.replaceChildren();
+  if (!custom) status.className = 'status';
+  else if (!useTemplate) setStatus('info', override ? 'Empty: not kept; these events use the message above.' : 'Empty: the auto-formatted embed is sent.');
+  else if (failure) {
+    const where = failure.line ? `Line ${failure.line}, column ${failure.column}: ` : '';
+    setStatus('error', `${where}${failure.reason}. Deliveries would fall back to the auto-formatted embed drawn here.`);
+    const go = positionButton(area, failure);
+    if (go) status.append(go);
+  } else {
+    // Valid is not the same as right: the core checks the names against the samples of the chosen events.
+    const checked = shared.core.templateWarnings({ events, template: text }, shared.samples.map(({ event, body }) => ({ event, body })));
+    const list = warningList(checked.warnings);
+    const count = checked.warnings?.length ?? 0;
+    if (list) {
+      setStatus('warn', `The template renders, with ${count} warning${count === 1 ? '' : 's'}:`);
+      status.append(list);
+    } else setStatus('ok', 'The template renders.');
   }
-
-  // The samples offered are those of the selected events, the push first; else those of their families (a
-  // pull request's payload has one shape whatever happened to it); any sample when none fits.
-  function fillSamples() {
-    if (!shared) return;
-    const selection = events();
-    const keys = selection.mode === 'push' ? ['repo:push'] : selection.custom ?? [];
-    const families = new Set(keys.map((key) => key.split(':')[0]));
-    const fits = shared.samples.filter((item) => selection.mode === 'all' || keys.includes(item.event));
-    const kin = shared.samples.filter((item) => families.has(item.event.split(':')[0]));
-    const offered = fits.length ? fits : kin.length ? kin : shared.samples;
-    const keep = sample.value;
-    const label = (item) => `${item.label} (${item.event})`;
-    sample.replaceChildren(...offered.map((item) => h('option', { value: item.id }, label(item))));
-    if (offered.some((item) => item.id === keep)) sample.value = keep;
-  }
-
-  function update() {
-    editorPart.hidden = !custom();
-    if (!shared) return;
-    const item = shared.samples.find((candidate) => candidate.id === sample.value) ?? shared.samples[0];
-    const bytes = new TextEncoder().encode(item.body);
-    const text = area.value;
-    const useTemplate = custom() && text.trim() !== '';
-    const answer = shared.core.render(item.event, bytes, useTemplate ? text : undefined);
-    failure = useTemplate && answer.code.startsWith('template_') ? answer : null;
-    const shown = failure ? shared.core.render(item.event, bytes) : answer;
-    shared.editor.mark(failure);
-    status.replaceChildren();
-    if (!custom()) status.className = 'status';
-    else if (!useTemplate) setStatus('info', override ? 'Empty: not kept; these events use the message above.' : 'Empty: the auto-formatted embed is sent.');
-    else if (failure) {
-      const where = failure.line ? `Line ${failure.line}, column ${failure.column}: ` : '';
-      setStatus('error', `${where}${failure.reason}. Deliveries would fall back to the auto-formatted embed drawn here.`);
-      const go = positionButton(area, failure);
-      if (go) status.append(go);
-    } else {
-      // Valid is not the same as right: the core checks the names against the samples of the chosen events.
-      const checked = shared.core.templateWarnings({ events: events(), template: text }, shared.samples.map(({ event, body }) => ({ event, body })));
-      const list = warningList(checked.warnings);
-      const count = checked.warnings?.length ?? 0;
-      if (list) {
-        setStatus('warn', `The template renders, with ${count} warning${count === 1 ? '' : 's'}:`);
-        status.append(list);
-      } else setStatus('ok', 'The template renders.');
-    }
-    drawing.replaceChildren();
-    if (shown.code === 'rendered') drawMessage(drawing, shown.message, { cuts: shown.cuts ?? [] });
-    else drawing.append(h('p', { class: 'loading' }, shown.reason));
-    element.dataset.renders = String(Number(element.dataset.renders ?? 0) + 1);
-  }
-
-  function setStatus(tone, text) {
-    status.className = `status ${tone}`;
-    status.replaceChildren(h('p', {}, text));
-  }
-
-  element.addEventListener('change', (event) => {
-    if (event.target.name === name && custom() && area.value.trim() === '' && shared) {
-      area.value = starterTemplate();
-    }
-    schedule();
-  });
-  starter.addEventListener('click', () => {
-    if (!shared) return;
-    area.value = starterTemplate();
-    area.focus();
-    schedule();
-  });
-  sample.addEventListener('change', schedule);
-
-  const loading = load().catch((error) => {
-    drawing.replaceChildren(h('p', { class: 'loading' }, `The preview could not load: ${error.message}`));
-  });
-  return {
-    element,
-    ready: loading,
-    // The template to save: its text, or null for the auto-formatted embeds.
-    value: () => (custom() && area.value.trim() !== '' ? area.value : null),
-    fault: () => (failure && custom() ? `The template does not render: ${failure.reason}` : null),
-    // Marks a fault the relay reported for the template ({reason, line?, column?}).
-    markFault: (fault) => {
-      failure = fault;
-      shared?.editor.mark(fault);
-      const where = fault.line ? `Line ${fault.line}, column ${fault.column}: ` : '';
-      setStatus('error', `${where}${fault.reason}`);
-      area.focus();
-    },
-    eventsChanged: () => { fillSamples(); schedule(); },
-    focus: () => area.focus(),
-  };
+  drawing.replaceChildren();
+  if (shown.code === 'rendered') drawMessage(drawing, shown.message, { cuts: shown.cuts ?? [] });
+  else drawing.append(h('p', { class: 'loading' }, shown.reason));
+  return failure;
 }
 
 // The catalogue's keys a selection ({mode, custom?}) takes.
@@ -345,7 +383,7 @@ function selectorWords(selector, catalogue) {
   return event ? `${eventName(event)} (${selector})` : selector;
 }
 
-// Returns the templates of some events {element, value(), fault(), focus(), markFault(), eventsChanged()}: one
+// Returns the templates of some events (a Field): one
 // editor per selector (an event key, or a family as "pullrequest:*"), added from the selected events and
 // removed by a button. The most specific template wins, then the one above. `value` is the endpoint's
 // `templates` ({selector: text}) with `keep` (its "default", set through the API) as it was, or null.
@@ -438,42 +476,37 @@ export function showFirstFault(fields, where) {
 
 const capital = (word) => word[0].toUpperCase() + word.slice(1);
 
-// Returns the filters field {element, value(), fault(), focus(), showFault(), markFault(problem)}: branches,
-// tags and actors, one glob pattern per line with examples under each, and "Would this pass?": a name typed
-// there is checked at once by the core against the patterns as they stand. The core's fault in a pattern is
-// shown at the list it names. `value` is the endpoint's filters, or null when every list is empty;
-// `onChange` runs after each change of the patterns.
-export function filtersField({ initial = null, onChange = () => {} } = {}) {
-  const id = nextId('filters');
-  const lists = filterKinds.map((kind) => {
-    const areaId = `${id}-${kind.member}`;
-    const area = h('textarea', {
-      id: areaId, rows: '3', spellcheck: 'false', autocomplete: 'off', wrap: 'off',
-      placeholder: listPlaceholder(kind), 'aria-describedby': `${areaId}-hint ${areaId}-status`,
-    });
-    area.value = textFrom(initial?.[kind.member]);
-    const examples = kind.examples.map((pattern) => h('button', {
-      type: 'button', class: 'example', title: `Add ${pattern} to ${kind.label.toLowerCase()}`,
-      onClick: () => {
-        const patterns = patternsFrom(area.value);
-        if (!patterns.includes(pattern)) area.value = [...patterns, pattern].join('\n');
-        area.focus();
-        changed();
-      },
-    }, h('code', {}, pattern)));
-    const status = h('p', { id: `${areaId}-status`, class: 'field-status', 'aria-live': 'polite' });
-    const element = h('div', { class: 'filter-list' },
-      h('label', { for: areaId }, kind.label),
-      area,
-      h('p', { id: `${areaId}-hint`, class: 'hint' }, kind.applies),
-      h('p', { class: 'examples' }, h('span', { class: 'hint' }, 'e.g. '), examples),
-      status);
-    return { kind, area, status, element };
+// One list of a filter (branches, tags or actors) with id `areaId`: its patterns one per line (from
+// `initial`), what it applies to, examples that add themselves when clicked, and its status. `changed()` runs
+// after an example is added.
+function filterList(kind, areaId, initial, changed) {
+  const area = h('textarea', {
+    id: areaId, rows: '3', spellcheck: 'false', autocomplete: 'off', wrap: 'off',
+    placeholder: listPlaceholder(kind), 'aria-describedby': `${areaId}-hint ${areaId}-status`,
   });
+  area.value = textFrom(initial?.[kind.member]);
+  const examples = kind.examples.map((pattern) => h('button', {
+    type: 'button', class: 'example', title: `Add ${pattern} to ${kind.label.toLowerCase()}`,
+    onClick: () => {
+      const patterns = patternsFrom(area.value);
+      if (!patterns.includes(pattern)) area.value = [...patterns, pattern].join('\n');
+      area.focus();
+      changed();
+    },
+  }, h('code', {}, pattern)));
+  const status = h('p', { id: `${areaId}-status`, class: 'field-status', 'aria-live': 'polite' });
+  const element = h('div', { class: 'filter-list' },
+    h('label', { for: areaId }, kind.label),
+    area,
+    h('p', { id: `${areaId}-hint`, class: 'hint' }, kind.applies),
+    h('p', { class: 'examples' }, h('span', { class: 'hint' }, 'e.g. '), examples),
+    status);
+  return { kind, area, status, element };
+}
 
-  const kindId = `${id}-try-kind`;
-  const tryId = `${id}-try`;
-  const kindSelect = h('select', { id: kindId, 'aria-label': 'Branch, tag or actor' },
+// "Would this pass?" with id `tryId`: the kind of name, the name, and the core's answer.
+function tryView(tryId) {
+  const kindSelect = h('select', { id: `${tryId}-kind`, 'aria-label': 'Branch, tag or actor' },
     filterKinds.map((kind) => h('option', { value: kind.value }, capital(kind.noun))));
   const tryInput = h('input', {
     id: tryId, type: 'text', spellcheck: 'false', autocomplete: 'off', placeholder: filterKinds[0].placeholder,
@@ -484,7 +517,25 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     h('label', { for: tryId }, 'Would this pass?'),
     h('div', { class: 'try-row' }, kindSelect, tryInput),
     result);
+  // Says `text` in `tone` (ok, error or none), with the core's `code` as data for the tests.
+  const say = (tone, text, code) => {
+    result.className = `try-result ${tone}`.trim();
+    result.textContent = text;
+    if (code) result.dataset.code = code;
+    else delete result.dataset.code;
+  };
+  return { kindSelect, tryInput, tryBox, say };
+}
 
+// Returns the filters field (a Field): branches,
+// tags and actors, one glob pattern per line with examples under each, and "Would this pass?": a name typed
+// there is checked at once by the core against the patterns as they stand. The core's fault in a pattern is
+// shown at the list it names. `value` is the endpoint's filters, or null when every list is empty;
+// `onChange` runs after each change of the patterns.
+export function filtersField({ initial = null, onChange = () => {} } = {}) {
+  const id = nextId('filters');
+  const lists = filterKinds.map((kind) => filterList(kind, `${id}-${kind.member}`, initial, () => changed()));
+  const { kindSelect, tryInput, tryBox, say } = tryView(`${id}-try`);
   const element = h('fieldset', { class: 'field filters-field' },
     h('legend', {}, 'Filters ', h('span', { class: 'optional' }, '(optional)')),
     h('p', { class: 'hint' },
@@ -533,13 +584,6 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     return say('error', `✕ Filtered out: ${answer.reason}.`, answer.code);
   }
 
-  function say(tone, text, code) {
-    result.className = `try-result ${tone}`.trim();
-    result.textContent = text;
-    if (code) result.dataset.code = code;
-    else delete result.dataset.code;
-  }
-
   function changed() {
     shown = null;
     check();
@@ -561,12 +605,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
   return {
     element,
     value,
-    fault: () => {
-      const current = shown ?? fault;
-      if (!current) return null;
-      const list = filterKinds.find(({ member }) => current.field === `filters.${member}`);
-      return list ? `${list.label}: ${listReason(current.reason)}` : current.reason;
-    },
+    fault: () => filtersFaultWords(shown ?? fault),
     focus: () => areaOf((shown ?? fault)?.field).focus(),
     showFault: check,
     // Marks a fault the relay reported for the filters ({field, reason}) at the list it names.
@@ -578,9 +617,16 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
   };
 }
 
-// Returns the pull request threads field {element, value(), eventsChanged()}: one checkbox.
-// `value` is "pull_request" or null. `events()` is the selection, to say when no pull request event is in it.
-export function threadsField({ initial = null, events = () => ({ mode: 'push' }) } = {}) {
+// A fault of the filters ({field, reason}, or null) in words, naming the list it is in.
+function filtersFaultWords(current) {
+  if (!current) return null;
+  const list = filterKinds.find(({ member }) => current.field === `filters.${member}`);
+  return list ? `${list.label}: ${listReason(current.reason)}` : current.reason;
+}
+
+// Returns the pull request threads field (a Field): one checkbox. `value` is "pull_request" or null.
+// `events()` is the selection, to say when no pull request event is in it.
+export function threadsField({ initial = null, events = () => ({ mode: 'push' }), onChange = () => {} } = {}) {
   const id = nextId('threads');
   const box = h('input', { id, type: 'checkbox', checked: initial === 'pull_request', 'aria-describedby': `${id}-hint ${id}-status` });
   const status = h('p', { id: `${id}-status`, class: 'field-status', 'aria-live': 'polite' });
@@ -601,7 +647,10 @@ export function threadsField({ initial = null, events = () => ({ mode: 'push' })
     status.className = `field-status ${idle ? 'warn' : ''}`;
     status.textContent = idle ? 'No pull request event is selected, so this changes nothing until one is.' : '';
   }
-  box.addEventListener('change', show);
+  box.addEventListener('change', () => {
+    show();
+    onChange();
+  });
   show();
   return {
     element,
