@@ -2,7 +2,9 @@
 // functions of the answer, the delivery's counts and the configuration (no I/O, randomness passed in).
 
 // Reads the knobs from the Worker's vars; every one has a production default.
+/** @param {Partial<Env>} [env] */
 export function deliveryConfig(env = {}) {
+  /** @param {keyof Env} name @param {number} fallback */
   const number = (name, fallback) => {
     const value = Number(env[name]);
     return Number.isFinite(value) && value >= 0 ? value : fallback;

@@ -13,6 +13,7 @@
 // when used). What stops those is the network fetch() runs on, not this file.
 
 // Returns true when the Worker is configured for local development.
+/** @param {{ ALLOW_LOCAL_DESTINATIONS?: string }} [env] the Worker's Env, or what a page knows of it */
 export function localDestinationsAllowed(env = {}) {
   return env.ALLOW_LOCAL_DESTINATIONS === 'true';
 }
@@ -168,6 +169,11 @@ const webhookPath = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,20})\/([A-Za-z0-9_-]{1,2
 //   - "other": a URL dispatch may POST to that is not a Discord webhook; the API accepts it, a page asks first.
 // A Discord address that is not a webhook URL (a channel link, a placeholder such as …/webhooks/…) is
 // refused: Discord would answer every delivery with an error.
+/**
+ * @typedef {{ kind: 'empty' | 'refused' | 'discord' | 'other', problem?: string, webhook?: string,
+ *   standIn?: boolean }} DestinationCheck
+ */
+/** @param {unknown} value @param {{ ALLOW_LOCAL_DESTINATIONS?: string }} [env] @returns {DestinationCheck} */
 export function checkDestination(value, env) {
   if (typeof value !== 'string' || value.trim() === '') return { kind: 'empty', problem: 'must be a URL string' };
   const text = value.trim();
@@ -202,12 +208,14 @@ export function checkDestination(value, env) {
   return { kind: 'other' };
 }
 
+/** @param {string} problem @returns {DestinationCheck} */
 function refused(problem) {
   return { kind: 'refused', problem };
 }
 
 // Checks where a destination URL points. Returns a reason starting with "destination_url", or null when
 // dispatch may POST there (a Discord webhook, or another URL it may reach).
+/** @param {unknown} value @param {{ ALLOW_LOCAL_DESTINATIONS?: string }} [env] */
 export function destinationRefusal(value, env) {
   const check = checkDestination(value, env);
   return check.problem ? `destination_url ${check.problem}` : null;
