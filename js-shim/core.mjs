@@ -423,8 +423,7 @@ export class Core {
   // They are constants of the module: asked once per instance, not on every hook.
   /** @returns {Limits} */
   limits() {
-    this.#limits ??= this.#callJson('dispatch_limits', {}, new Uint8Array(0));
-    return this.#limits;
+    return (this.#limits ??= this.#callJson('dispatch_limits', {}, new Uint8Array(0)));
   }
 
   // Renders the message a payload would produce under event `key`, without verifying or filtering (the

@@ -19,7 +19,7 @@ export function localDestinationsAllowed(env = {}) {
 }
 
 // [first address, prefix length, what it is] for IPv4.
-const privateV4 = [
+const privateV4 = /** @type {[string, number, string][]} */ ([
   ['0.0.0.0', 8, 'a "this network" address'],
   ['10.0.0.0', 8, 'a private address'],
   ['100.64.0.0', 10, 'a carrier-grade NAT address'],
@@ -30,12 +30,14 @@ const privateV4 = [
   ['192.168.0.0', 16, 'a private address'],
   ['198.18.0.0', 15, 'a benchmarking address'],
   ['224.0.0.0', 3, 'a multicast or reserved address'],
-].map(([first, bits, what]) => [v4Number(first), bits, what]);
+]).map(([first, bits, what]) => /** @type {[number, number, string]} */ ([v4Number(first), bits, what]));
 
+/** @param {string} text dotted decimal */
 function v4Number(text) {
   return text.split('.').reduce((value, part) => value * 256 + Number(part), 0);
 }
 
+/** @param {number} value @returns {string | null} */
 function v4Kind(value) {
   for (const [first, bits, what] of privateV4) {
     const size = 2 ** (32 - bits);
@@ -44,12 +46,14 @@ function v4Kind(value) {
   return null;
 }
 
+/** @param {number} value */
 function v4Text(value) {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
 // The 8 groups of an IPv6 address (`::` expanded), or null when it is not one. WHATWG URL serializes in
 // lower case and hex only, but a dotted IPv4 tail (::ffff:127.0.0.1) is read too, for callers other than URL.
+/** @param {string} text @returns {number[] | null} */
 function v6Groups(text) {
   const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (dotted) {
@@ -58,6 +62,7 @@ function v6Groups(text) {
   }
   const halves = text.split('::');
   if (halves.length > 2) return null;
+  /** @param {string} s */
   const part = (s) => (s === '' ? [] : s.split(':').map((group) => (/^[0-9a-f]{1,4}$/.test(group) ? parseInt(group, 16) : NaN)));
   const left = part(halves[0]);
   const right = halves.length === 2 ? part(halves[1]) : [];
@@ -69,16 +74,21 @@ function v6Groups(text) {
 
 // An IPv4 address carried inside an IPv6 one: refused when the IPv4 address is, in the same words, naming
 // both it and the carrier. `loopback` only for the mapped form, which is the same socket as the IPv4 address.
+/** @typedef {{ what: string, loopback: boolean }} HostKind */
+/** @param {number} value @param {string} carrier @param {{ loopback?: boolean }} [options] @returns {HostKind | null} */
 function embeddedKind(value, carrier, { loopback = false } = {}) {
   const kind = v4Kind(value);
   if (!kind) return null;
   return { what: `IPv4 ${v4Text(value)} inside IPv6 (${carrier}), ${kind}`, loopback: loopback && kind.startsWith('a loopback') };
 }
 
+/** @param {number[] | null} groups @returns {HostKind | null} */
 function v6Kind(groups) {
   if (!groups) return { what: 'an IPv6 address this check cannot read', loopback: false };
+  /** @param {number} from @param {number} to */
   const zeros = (from, to) => groups.slice(from, to).every((group) => group === 0);
   const low32 = groups[6] * 65536 + groups[7];
+  /** @param {string} what @returns {HostKind} */
   const named = (what) => ({ what, loopback: false });
   if (zeros(0, 8)) return named('the unspecified address');
   if (zeros(0, 7) && groups[7] === 1) return { what: 'a loopback address', loopback: true };
@@ -129,13 +139,14 @@ const privateNames = [
 ];
 
 // { what, loopback } for a local or private host (as `new URL` gives it), or null for a public one.
+/** @param {string} hostname @returns {HostKind | null} */
 function hostKind(hostname) {
   const host = hostname.toLowerCase().replace(/\.+$/, '');
   if (host.startsWith('[')) return v6Kind(v6Groups(host.slice(1, -1)));
   // WHATWG URL has already turned every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1) into dotted decimal.
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
     const what = v4Kind(v4Number(host));
-    return what && { what, loopback: what.startsWith('a loopback') };
+    return what === null ? null : { what, loopback: what.startsWith('a loopback') };
   }
   for (const [suffix, what] of privateNames) {
     if (host === suffix || host.endsWith(`.${suffix}`)) return { what, loopback: suffix === 'localhost' };
@@ -146,10 +157,12 @@ function hostKind(hostname) {
 }
 
 // Returns what kind of local or private place `hostname` (as `new URL` gives it) names, or null.
+/** @param {string} hostname */
 export function privateHostKind(hostname) {
   return hostKind(hostname)?.what ?? null;
 }
 
+/** @param {string} hostname */
 function isLoopback(hostname) {
   return hostKind(hostname)?.loopback === true;
 }
