@@ -78,7 +78,7 @@ for (const file of files) {
   for (let sample = 0; sample < Number(options.samples); sample += 1) {
     const args = [...options['node-flag'], fileURLToPath(import.meta.url), '--child', file];
     if (options['warm-up']) args.push('--warm-up');
-    runs.push(JSON.parse(execFileSync(process.execPath, args)));
+    runs.push(JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })));
   }
   const calls = runs[0].calls.map((_, k) => runs.map((run) => run.calls[k]));
   const over = runs.flatMap((run) => run.calls.slice(1)).filter((value) => value > 10).length;

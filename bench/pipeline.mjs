@@ -47,6 +47,13 @@ const encoder = new TextEncoder();
 // --- payloads ---------------------------------------------------------------------------------------------
 // DISPATCH_SHARED_FIXTURES points elsewhere (a missing folder shows the fallback).
 const sharedDir = process.env.DISPATCH_SHARED_FIXTURES ?? resolve(root, '../shared/fixtures/bitbucket-cloud');
+/**
+ * A payload measured: where it comes from, then (below) its bytes, size in KiB, family, HMAC, the two headers,
+ * the envelope the native bench reads, and where the parse module holds its copy.
+ * @typedef {{ name: string, event: string, file: string, big?: boolean, body?: Uint8Array, kb?: number,
+ *   family?: string, digest?: Buffer, headers?: Record<string, string>, envelope?: string, pointer?: number }} BenchPayload
+ */
+/** @type {BenchPayload[]} */
 const payloads = [];
 if (existsSync(join(sharedDir, 'index.json'))) {
   for (const entry of JSON.parse(readFileSync(join(sharedDir, 'index.json'), 'utf8'))) {
@@ -109,6 +116,13 @@ const core = await instantiateCore(readFileSync(resolve(root, 'build/wasm/dispat
 const before = options['before-wasm'] ? await instantiateCore(readFileSync(options['before-wasm'])) : null;
 
 const parsePath = resolve(root, 'build/wasm/dispatch_bench_parse.wasm');
+/**
+ * The exports of dispatch_bench_parse.wasm (bench/bench_parse_wasm.cpp).
+ * @typedef {{ memory: WebAssembly.Memory, _initialize?: () => void, bench_alloc(size: number): number,
+ *   bench_parse(pointer: number, size: number): number, bench_parse_nlohmann(pointer: number, size: number): number,
+ *   bench_hmac(key: number, keySize: number, pointer: number, size: number): number }} BenchParseExports
+ */
+/** @type {BenchParseExports | null} */
 let parser = null;
 let parserKey = null; // the secret, in the bench module's memory
 if (existsSync(parsePath)) {
@@ -117,8 +131,8 @@ if (existsSync(parsePath)) {
     env: { emscripten_notify_memory_growth() {} },
     wasi_snapshot_preview1: { proc_exit(code) { throw new Error(`bench parse module exited ${code}`); } },
   });
-  instance.exports._initialize?.();
-  parser = instance.exports;
+  parser = /** @type {BenchParseExports} */ (instance.exports);
+  parser._initialize?.();
   for (const payload of measured) {
     payload.pointer = parser.bench_alloc(payload.body.byteLength);
     new Uint8Array(parser.memory.buffer, payload.pointer, payload.body.byteLength).set(payload.body);
@@ -256,7 +270,7 @@ for (let round = 0; round < warmup + rounds; round += 1) {
     }
   }
   // Native, a round at a time, while node waits on the same core (see `pinned`).
-  for (const [label, child] of [['native', native], ['native, before', nativeBefore]]) {
+  for (const [label, child] of /** @type {const} */ ([['native', native], ['native, before', nativeBefore]])) {
     if (!child) continue;
     const answer = await child.round();
     answer.outcome.forEach((size, index) => {

@@ -13,6 +13,7 @@ import { getConnection } from './store-connections.mjs';
 
 // How long the previous secret still verifies after a rotation: 10 minutes, shortened by tests
 // through the var SECRET_ROTATION_GRACE_SECONDS.
+/** @param {Env} env */
 export function rotationGraceSeconds(env) {
   const seconds = Number(env.SECRET_ROTATION_GRACE_SECONDS);
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : 10 * 60;
@@ -28,6 +29,7 @@ export function hookEvents(events, catalogue) {
 const description = (name) => `dispatch: ${name}`.slice(0, 255);
 
 // Checks `source` of a create request. Returns a reason, or null.
+/** @param {Env} env */
 export async function sourceFault(env, source) {
   if (source === null || typeof source !== 'object' || Array.isArray(source)) {
     return 'source must be {"connection":"<id>","repository":"workspace/slug"}';
@@ -51,6 +53,7 @@ function ourHooks(hooks, base) {
 // Registers the hook of a new source (endpoint not yet active at Bitbucket). A hook of the repository that
 // already calls this endpoint, or calls an endpoint of ours that is gone or disconnected (a hook left
 // behind), is taken over with PUT; otherwise one is created. Returns {hook_uuid, repository_uuid}.
+/** @param {Env} env */
 export async function registerHook(env, endpoint, base, catalogue) {
   const client = connectionClient(env, endpoint.connection_id);
   const repository = await client.repository(endpoint.repository);
@@ -85,6 +88,7 @@ export async function registerHook(env, endpoint, base, catalogue) {
 }
 
 // PUTs the source's current settings (events, and the secret when `withSecret`) to its hook.
+/** @param {Env} env */
 export async function updateHook(env, endpoint, base, catalogue, { withSecret = false } = {}) {
   const client = connectionClient(env, endpoint.connection_id);
   const body = {
@@ -103,6 +107,7 @@ export function manualSteps(endpoint, base) {
 }
 
 // Removes a source's hook from Bitbucket. Returns {status:"removed"} or {status:"left_behind", reason, steps}.
+/** @param {Env} env */
 export async function removeHook(env, endpoint, base) {
   if (!endpoint.hook_uuid) return { status: 'removed' };
   try {
@@ -118,6 +123,7 @@ export async function removeHook(env, endpoint, base) {
 
 // After an account is connected again: removes the hooks its disconnected sources left behind. Returns how
 // many it removed.
+/** @param {Env} env */
 export async function removeLeftBehind(env, connectionId, base) {
   const results = await listLeftBehind(env.DB, connectionId);
   let removed = 0;

@@ -11,6 +11,7 @@ const timeoutMs = 10_000;
 
 // Reads the OAuth consumer and the base URLs from the Worker's vars and secrets. `configured` is false when
 // no consumer is set; `fault` then says what is missing.
+/** @param {Env} env */
 export function bitbucketConfig(env) {
   const trim = (value) => (typeof value === 'string' ? value.trim() : '');
   const oauthBase = (trim(env.BITBUCKET_OAUTH_BASE) || defaultOauthBase).replace(/\/+$/, '');

@@ -23,6 +23,7 @@ const leaseMs = 30_000;           // longer than the token request's own timeout
 const waitStepMs = 200;
 
 // Returns why connecting cannot work with this configuration, or null.
+/** @param {Env} env */
 export function connectFault(env) {
   const config = bitbucketConfig(env);
   return config.fault ?? secretsKeyFault(env);
@@ -33,6 +34,7 @@ export function connectFault(env) {
 // (`browser` true) the state is bound to it: `binding` is a random value the caller sets as the browser's
 // binding cookie (bindingCookie), and the callback takes the state only with it. One started with the admin
 // token by a script is bound to no browser (binding null): its state is a secret only the token's holder saw.
+/** @param {Env} env */
 export async function startAuthorization(env, { browser }) {
   const config = bitbucketConfig(env);
   const state = randomToken(32);
@@ -53,15 +55,18 @@ export async function startAuthorization(env, { browser }) {
 // The cookie that ties an authorisation to the browser that started it (`value`; '' with maxAge 0 clears it).
 // SameSite=Lax, not Strict like the session's: the way back from Bitbucket is a navigation from another site,
 // on which a browser sends Lax cookies and never Strict ones.
+/** @param {Request} request @param {Env} env */
 export function bindingCookie(request, env, value, maxAge = stateSeconds) {
   const secure = secureOrigin(request, env);
   return `${secure ? '__Host-' : ''}dispatch_oauth=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 }
 
+/** @param {Request} request @param {Env} env */
 const bindingCookieName = (request, env) => `${secureOrigin(request, env) ? '__Host-' : ''}dispatch_oauth`;
 
 // Takes a state (it can never be used again): {verifier, browser_hash} if it was handed out, unused and not
 // expired; otherwise null.
+/** @param {Env} env */
 async function takeState(env, state) {
   if (typeof state !== 'string' || state.length < 20 || state.length > 200) return null;
   const row = await takeOAuthState(env.DB, await sha256Hex(state));
@@ -83,6 +88,7 @@ export function connectionView(row, sources = 0) {
   return view;
 }
 
+/** @param {Env} env */
 async function storeTokens(env, id, tokens, now) {
   return {
     access: await seal(env, tokens.access_token, places.accessToken(id)),
@@ -91,6 +97,7 @@ async function storeTokens(env, id, tokens, now) {
   };
 }
 
+/** @param {Env} env */
 async function markNeedsReconnect(env, id, reason) {
   await markConnectionNeedsReconnect(env.DB, id, reason, Date.now());
   logEvent('connection_needs_reconnect', { connection: id });
@@ -107,6 +114,7 @@ const sleep = (ms) => new Promise((resume) => setTimeout(resume, ms));
 
 // Refreshes the tokens of `row` (as read at token_version `row.token_version`), or waits for whoever is
 // refreshing them. Returns the access token of the next version.
+/** @param {Env} env */
 async function refreshed(env, row) {
   const deadline = Date.now() + leaseMs + 5000;
   for (;;) {
@@ -125,6 +133,7 @@ async function refreshed(env, row) {
   }
 }
 
+/** @param {Env} env */
 async function refreshWith(env, row, refreshToken) {
   const config = bitbucketConfig(env);
   let tokens;
@@ -148,6 +157,7 @@ async function refreshWith(env, row, refreshToken) {
 }
 
 // Returns a Bitbucket API client acting as connection `id`; throws NeedsReconnect when it cannot.
+/** @param {Env} env */
 export function connectionClient(env, id) {
   const config = bitbucketConfig(env);
   const current = async () => {
@@ -192,6 +202,7 @@ const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.char
 
 // GET /oauth/bitbucket/callback?code&state: exchanges the code, reads the account and stores the connection
 // (the same account's row when it was connected before, which brings its sources back).
+/** @param {Request} request @param {Env} env */
 export async function oauthCallback(request, env, ctx) {
   const url = new URL(request.url);
   const state = url.searchParams.get('state');

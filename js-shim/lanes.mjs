@@ -13,12 +13,17 @@ const defaults = {
 };
 
 // Returns the lanes of one isolate: {enter(key, now, timeoutSeconds), leave(slot, {timedOut, answered}, now)}.
+/** @typedef {{ key: string, slow: boolean, timeoutSeconds: number }} Slot */
+/** @param {Partial<typeof defaults>} [options] */
 export function createLanes(options = {}) {
   const limits = { ...defaults, ...options };
+  /** @type {Map<string, number>} */
   const inFlight = new Map(); // key -> POSTs in flight
+  /** @type {Map<string, number>} */
   const slowUntil = new Map(); // key -> until when it counts as slow
   let slowInFlight = 0;
 
+  /** @param {string} key @param {number} now */
   const isSlow = (key, now) => {
     const until = slowUntil.get(key);
     if (until === undefined) return false;
@@ -31,6 +36,7 @@ export function createLanes(options = {}) {
     // Takes a slot for a POST to destination `key` whose configured timeout is `timeoutSeconds`. Returns the
     // slot {key, slow, timeoutSeconds} (the timeout to use), or null when the destination or the slow lane has
     // none free.
+    /** @param {string} key @param {number} now @param {number} timeoutSeconds @returns {Slot | null} */
     enter(key, now, timeoutSeconds) {
       const slow = isSlow(key, now);
       if ((inFlight.get(key) ?? 0) >= limits.perDestination) return null;
@@ -42,6 +48,7 @@ export function createLanes(options = {}) {
 
     // Gives a slot back with what its POST came to: `timedOut` makes the destination slow; `answered` (any HTTP
     // answer) makes it well again.
+    /** @param {Slot} slot @param {{ timedOut?: boolean, answered?: boolean }} result @param {number} now */
     leave(slot, { timedOut = false, answered = false }, now) {
       const left = (inFlight.get(slot.key) ?? 1) - 1;
       if (left > 0) inFlight.set(slot.key, left);

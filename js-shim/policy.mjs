@@ -4,7 +4,9 @@
 import { webhookPath } from './shared/destination.mjs';
 
 // Reads the knobs from the Worker's vars; every one has a production default.
+/** @param {Partial<Env>} [env] */
 export function deliveryConfig(env = {}) {
+  /** @param {keyof Env} name @param {number} fallback */
   const number = (name, fallback) => {
     const value = Number(env[name]);
     return Number.isFinite(value) && value >= 0 ? value : fallback;
@@ -23,10 +25,29 @@ export function deliveryConfig(env = {}) {
   };
 }
 
+/** @typedef {ReturnType<typeof deliveryConfig>} DeliveryConfig */
+
+/**
+ * What came of one POST: the destination's answer ({status, headers, bodyText, redirectTo?}), a network error or
+ * timeout ({error}), or an answer that makes no sense ({trouble}, retried as a 5xx is). One object type, as
+ * deliver.mjs's Answer is, rather than a union a caller would narrow.
+ * @typedef {{ status?: number, headers?: Headers, bodyText?: string, redirectTo?: string | null, error?: string,
+ *   trouble?: string }} PostAnswer
+ */
+
+/**
+ * What follows one POST (decide): "delivered" with the `messageId` Discord gave (null without one), "retry"
+ * after `delaySeconds` with the `failures` counted so far, or "failed" (`broken`: the destination itself is gone
+ * or refuses us; `destinationError` is then what the endpoint keeps as the cause). `why` for all but delivered.
+ * @typedef {{ outcome: 'delivered' | 'retry' | 'failed', messageId?: string | null, delaySeconds?: number,
+ *   failures?: number, why?: string, broken?: boolean, destinationError?: string }} Decision
+ */
+
 const maxQueueDelaySeconds = 43_200; // Cloudflare Queues' limit on delaySeconds
 
 // Seconds to wait before the next try after a 5xx or network error: exponential with equal jitter, so it
 // never retries at once and a burst of failures spreads out. `failures` counts this one.
+/** @param {number} failures @param {DeliveryConfig} config @param {number} random in [0, 1) */
 export function backoffSeconds(failures, config, random) {
   const ceiling = Math.min(config.retryMaxSeconds, config.retryBaseSeconds * 2 ** (failures - 1));
   return Math.min(maxQueueDelaySeconds, Math.max(1, Math.ceil(ceiling / 2 + (random * ceiling) / 2)));
@@ -34,6 +55,7 @@ export function backoffSeconds(failures, config, random) {
 
 // Seconds a 429 asks us to wait: the body's `retry_after` (Discord, fractional seconds), else the
 // Retry-After header (seconds or an HTTP date), else X-RateLimit-Reset-After; null when none is given.
+/** @param {Headers} headers @param {string} bodyText @param {number} now @returns {number | null} */
 export function rateLimitSeconds(headers, bodyText, now) {
   try {
     const body = JSON.parse(bodyText);
@@ -58,12 +80,19 @@ export function rateLimitSeconds(headers, bodyText, now) {
 //   {outcome:'retry', delaySeconds, failures, why}
 //   {outcome:'failed', why, broken, destinationError?}   (broken: the destination itself is gone or refuses
 //   us; destinationError is then what the endpoint keeps as the cause, `why` without the consequence)
+/**
+ * @param {PostAnswer} answer @param {{ attempts: number, failures: number }} counts @param {DeliveryConfig} config
+ * @param {number} random in [0, 1) @param {number} now @returns {Decision}
+ */
 export function decide(answer, counts, config, random, now) {
+  /** @type {(why: string, broken?: boolean) => Decision} */
   const failed = (why, broken = false) => ({ outcome: 'failed', why, broken });
+  /** @type {(delaySeconds: number, failures: number, why: string) => Decision} */
   const retry = (delaySeconds, failures, why) => {
     if (counts.attempts >= config.maxAttempts) return failed(`${why}; gave up after ${counts.attempts} attempts`);
     return { outcome: 'retry', delaySeconds: Math.min(maxQueueDelaySeconds, Math.max(1, Math.ceil(delaySeconds))), failures, why };
   };
+  /** @param {string} why */
   const serverTrouble = (why) => {
     const failures = counts.failures + 1;
     if (failures >= config.maxFailures) return failed(`${why}; gave up after ${failures} failed attempts`);
@@ -72,18 +101,20 @@ export function decide(answer, counts, config, random, now) {
 
   if (answer.error !== undefined) return serverTrouble(`network error: ${answer.error}`);
   if (answer.trouble !== undefined) return serverTrouble(answer.trouble);
-  const { status } = answer;
+  // Neither: the destination answered, with a status, its headers and its body's text.
+  const answered = /** @type {PostAnswer & { status: number, headers: Headers, bodyText: string }} */ (answer);
+  const { status } = answered;
   if (status >= 200 && status < 300) {
     let messageId = null;
     try {
-      messageId = JSON.parse(answer.bodyText)?.id ?? null;
+      messageId = JSON.parse(answered.bodyText)?.id ?? null;
     } catch {
       // 204 (no wait=true honoured) or a non-Discord sink: delivered without an id.
     }
     return { outcome: 'delivered', messageId: messageId === null ? null : String(messageId) };
   }
   if (status === 429) {
-    const seconds = rateLimitSeconds(answer.headers, answer.bodyText, now);
+    const seconds = rateLimitSeconds(answered.headers, answered.bodyText, now);
     if (seconds === null) {
       const jitter = random * 0.2 * config.blockedBackoffSeconds;
       return retry(config.blockedBackoffSeconds + jitter, counts.failures,
@@ -95,17 +126,18 @@ export function decide(answer, counts, config, random, now) {
   if (status >= 300 && status < 400) {
     // Not followed and not retried: a redirect would answer the same next time. The destination is not
     // marked broken, since a moved webhook is for a person to look at, not a proof it is gone.
-    const where = answer.redirectTo ? `a redirect to ${answer.redirectTo}` : 'a redirect';
+    const where = answered.redirectTo ? `a redirect to ${answered.redirectTo}` : 'a redirect';
     return failed(`${status} from the destination: ${where}; dispatch does not follow redirects`);
   }
   if (status === 404 || status === 401) {
-    const cause = `${status} from the destination: ${destinationError(answer.bodyText)}`;
+    const cause = `${status} from the destination: ${destinationError(answered.bodyText)}`;
     return { ...failed(`${cause}; the destination is marked broken`, true), destinationError: cause };
   }
-  return failed(`${status} from the destination: ${destinationError(answer.bodyText)}${discordHint(answer.bodyText)}`);
+  return failed(`${status} from the destination: ${destinationError(answered.bodyText)}${discordHint(answered.bodyText)}`);
 }
 
 // What a person can do about a Discord refusal that depends on the channel, not the message.
+/** @type {Record<number, string>} */
 const discordHints = {
   // A forum or media channel takes messages only into its posts.
   220001: 'the webhook belongs to a forum or media channel, where every message goes into a post: turn on "One '
@@ -113,6 +145,7 @@ const discordHints = {
 };
 
 // Discord's JSON error code in an answer's body, or null.
+/** @param {string | null | undefined} bodyText @returns {number | null} */
 export function discordCode(bodyText) {
   try {
     const code = JSON.parse(bodyText ?? '')?.code;
@@ -122,13 +155,16 @@ export function discordCode(bodyText) {
   }
 }
 
+/** @param {string} bodyText */
 function discordHint(bodyText) {
-  const hint = discordHints[discordCode(bodyText)];
+  const code = discordCode(bodyText);
+  const hint = code === null ? undefined : discordHints[code];
   return hint === undefined ? '' : `; ${hint}`;
 }
 
 // Why nothing is sent to a destination marked broken, given the error it was marked with (its cause; a mark
 // made before the cause was kept apart ends with "; the destination is marked broken", said once here).
+/** @param {string | null | undefined} destinationError */
 export function brokenDestination(destinationError) {
   const cause = String(destinationError ?? 'no reason kept').replace(/; the destination is marked broken$/, '');
   return `the destination is marked broken after "${cause}"; nothing is sent to it until it is resumed `
@@ -136,6 +172,7 @@ export function brokenDestination(destinationError) {
 }
 
 // Discord's error in a line: {"message":"Unknown Webhook","code":10015} -> "Unknown Webhook (code 10015)".
+/** @param {string} bodyText */
 function destinationError(bodyText) {
   try {
     const body = JSON.parse(bodyText);
@@ -152,6 +189,7 @@ function destinationError(bodyText) {
 
 // Which Discord webhook URL `url` is: 'webhook' (/api[/vN]/webhooks/{id}/{token}), 'message' (one of its
 // messages, …/messages/{id}), or null for anything else, a URL that does not parse included.
+/** @param {string} url @returns {'webhook' | 'message' | null} */
 export function discordWebhookPart(url) {
   let parts;
   try {
@@ -164,6 +202,7 @@ export function discordWebhookPart(url) {
 }
 
 // The destination URL with wait=true, so Discord answers with the message it created (and its id).
+/** @param {string} destination */
 export function waitUrl(destination) {
   const url = new URL(destination);
   url.searchParams.set('wait', 'true');
@@ -172,6 +211,7 @@ export function waitUrl(destination) {
 
 // A destination URL for people: a Discord webhook URL holds its token (anyone with it can post), so all
 // but the last 4 characters of the last path segment are hidden, and the query is dropped.
+/** @param {string} destination */
 export function maskDestination(destination) {
   try {
     const url = new URL(destination);

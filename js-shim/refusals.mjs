@@ -13,6 +13,7 @@ const batches = new Map(); // `${endpoint id}\u0000${fold key}` -> {latest, coun
 
 // Writes what a batch folded after its first request: the fold key's row gets the batch's count, the time of
 // the batch's last request and its headers and reason. Logs what was written.
+/** @param {Env} env */
 async function flush(env, name) {
   const batch = batches.get(name);
   batches.delete(name);
@@ -28,6 +29,7 @@ async function flush(env, name) {
 // batch is written (and logged) before this returns, so a lone refusal is in the log at once; the ones after
 // it, for `flushMs`, are counted here and written together then, kept alive by `ctx.waitUntil`. Without a
 // `ctx` (a test event sent from the Sources page, a unit test) every refusal is written before this returns.
+/** @param {Env} env */
 export async function foldRefusal(env, ctx, row, key) {
   const name = `${row.endpoint_id}\u0000${key}`;
   const batch = ctx ? batches.get(name) : null;

@@ -33,10 +33,12 @@ export class SecretUnreadable extends Error {
   }
 }
 
+/** @param {Env} env */
 const previousTexts = (env) => String(env.SECRETS_KEY_PREVIOUS ?? '').split(/[\s,]+/).filter(Boolean);
 
 // Returns why SECRETS_KEY (or SECRETS_KEY_PREVIOUS) cannot be used, or null when each is 32 bytes in base64
 // (or 64 hex digits).
+/** @param {Env} env */
 export function secretsKeyFault(env) {
   const text = env.SECRETS_KEY;
   if (typeof text !== 'string' || text.trim() === '') return 'SECRETS_KEY is not set';
@@ -73,6 +75,7 @@ function loadKey(text) {
 }
 
 // The configured keys: SECRETS_KEY first, then SECRETS_KEY_PREVIOUS's. Throws SecretsKeyMissing when unusable.
+/** @param {Env} env */
 async function keyring(env) {
   const fault = secretsKeyFault(env);
   if (fault) throw new SecretsKeyMissing(fault);
@@ -80,9 +83,11 @@ async function keyring(env) {
 }
 
 // Returns whether SECRETS_KEY_PREVIOUS names any key: a key change is under way.
+/** @param {Env} env */
 export const rotating = (env) => previousTexts(env).length > 0;
 
 // The stored form's beginning for values SECRETS_KEY sealed ("v2.<key id>."): what is not under it wants re-sealing.
+/** @param {Env} env */
 export async function currentSealPrefix(env) {
   const [current] = await keyring(env);
   return `${prefix}${current.id}.`;
@@ -90,11 +95,13 @@ export async function currentSealPrefix(env) {
 
 // Returns whether secrets are to be encrypted: SECRETS_KEY is set. Set but unusable (or with an unusable
 // SECRETS_KEY_PREVIOUS), seal and open throw SecretsKeyMissing: a typo never stores a secret in the clear.
+/** @param {Env} env */
 export function canEncrypt(env) {
   return typeof env.SECRETS_KEY === 'string' && env.SECRETS_KEY.trim() !== '';
 }
 
 // Encrypts `plain` for the place `context` names, with SECRETS_KEY. Throws SecretsKeyMissing without one.
+/** @param {Env} env */
 export async function seal(env, plain, context) {
   const [current] = await keyring(env);
   const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -106,6 +113,7 @@ export async function seal(env, plain, context) {
 // Decrypts what seal wrote for the same `context`, with whichever configured key sealed it; a value with
 // neither prefix is returned as it is (stored while no SECRETS_KEY was set). Throws SecretUnreadable when no
 // configured key opens it.
+/** @param {Env} env */
 export async function open(env, stored, context) {
   if (typeof stored !== 'string') return stored;
   const legacy = stored.startsWith(legacyPrefix);
@@ -131,6 +139,7 @@ export async function open(env, stored, context) {
 // HMAC-SHA-256 under a key derived from each configured key ("f2.<key id>.<hex>"), SECRETS_KEY's first, so a
 // fingerprint an older key made is still found until the re-seal rewrites it; without SECRETS_KEY, a labelled
 // SHA-256 ("f0.<hex>"), as the value itself is then stored as it is.
+/** @param {Env} env */
 export async function fingerprints(env, purpose, value) {
   const message = encoder.encode(`${purpose}\0${value}`);
   if (!canEncrypt(env)) return [`f0.${hex(await crypto.subtle.digest('SHA-256', message))}`];
@@ -149,12 +158,14 @@ export const places = {
 
 // A value as stored at `place`: sealed when SECRETS_KEY is set, else as it is (local runs without one); null
 // stays null.
+/** @param {Env} env */
 export async function sealAt(env, place, plain) {
   if (plain === null || plain === undefined) return null;
   return canEncrypt(env) ? seal(env, plain, place) : plain;
 }
 
 // What sealAt stored at `place`, opened; null stays null.
+/** @param {Env} env */
 export async function openAt(env, place, stored) {
   if (stored === null || stored === undefined) return null;
   return open(env, stored, place);

@@ -23,6 +23,7 @@ const firstWaitSeconds = 30;       // then doubled on every further miss, up to 
 const maxWaitSeconds = 60 * 60;
 
 // Returns why ADMIN_TOKEN cannot be used, or null.
+/** @param {Env} env */
 export function adminTokenFault(env) {
   return typeof env.ADMIN_TOKEN === 'string' && env.ADMIN_TOKEN.length >= 16
     ? null : 'ADMIN_TOKEN is not set (or shorter than 16 characters)';
@@ -30,15 +31,18 @@ export function adminTokenFault(env) {
 
 // The session cookie's name: with the __Host- prefix on https, so that no subdomain and no plain-http page can
 // set or shadow it (RFC 6265bis §4.1.3.2); plain in local development, where browsers refuse the prefix.
+/** @param {Request} request @param {Env} env */
 export function sessionCookieName(request, env) {
   return secureOrigin(request, env) ? '__Host-dispatch_session' : 'dispatch_session';
 }
 
 // True when the browser sees this Worker over https (cookies then get Secure and the __Host- prefix).
+/** @param {Request} request @param {Env} env */
 export const secureOrigin = (request, env) => publicOrigin(request, env).startsWith('https:');
 
 // A fingerprint of the admin token (never the token): stored with each session, which is valid only while
 // ADMIN_TOKEN is the token it was made with.
+/** @param {Env} env */
 async function credentialFingerprint(env) {
   return sha256Hex(`dispatch session credential\u0000${env.ADMIN_TOKEN}`);
 }
@@ -68,6 +72,7 @@ export function readCookie(request, name) {
 
 // Returns the live session of the request's cookie ({id_hash, csrf, expires_at}), or null: none, expired, or
 // made with another ADMIN_TOKEN than today's.
+/** @param {Request} request @param {Env} env */
 export async function currentSession(request, env) {
   const id = readCookie(request, sessionCookieName(request, env));
   if (!id || id.length > 100) return null;
@@ -78,6 +83,7 @@ export async function currentSession(request, env) {
 
 // True when a request comes from a page of this origin: Origin (sent by browsers on every POST, PATCH and
 // DELETE) is ours, and Sec-Fetch-Site does not say cross-site.
+/** @param {Request} request @param {Env} env */
 function sameOrigin(request, env) {
   const origin = request.headers.get('origin');
   if (origin !== null && origin !== publicOrigin(request, env) && origin !== new URL(request.url).origin) return false;
@@ -91,6 +97,7 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 // for the admin token), else {refused}: 401 without a valid bearer token or session, 429 while the client (or
 // everyone) has given too many wrong tokens, 403 for a cookie-authenticated change without the CSRF token or
 // from another origin.
+/** @param {Request} request @param {Env} env */
 export async function authorize(request, env) {
   const token = bearer(request);
   if (token !== '') {
@@ -120,12 +127,14 @@ export function client(request) {
   return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
+/** @param {Request} request @param {Env} env */
 function cookie(request, env, value, maxAge) {
   const secure = secureOrigin(request, env) ? '; Secure' : '';
   return `${sessionCookieName(request, env)}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${secure}`;
 }
 
 // Seconds a token from this client must wait before it is taken, or 0: its own wrong tokens or everyone's.
+/** @param {Env} env */
 async function waitFor(env, who, now) {
   const until = await signInBlockedUntil(env.DB, who, everyone, now);
   return until > now ? Math.ceil((until - now) / 1000) : 0;
@@ -133,6 +142,7 @@ async function waitFor(env, who, now) {
 
 // Counts one wrong token for the client and for everyone, each row in one statement (concurrent misses each
 // get their own count) that also sets the wait the count calls for. Returns the seconds to wait, or 0.
+/** @param {Env} env */
 async function countFailure(env, who, now) {
   const counters = [{ client: who, free: freeFailures }, { client: everyone, free: globalFreeFailures }];
   const until = await countSignInFailure(env.DB, counters, now, { windowMs: failureWindowMs, firstWaitSeconds, maxWaitSeconds });
@@ -142,6 +152,7 @@ async function countFailure(env, who, now) {
 // Takes a token given as a bearer or to sign in. Returns null when it is the admin token and no wait is
 // imposed on this client or on everyone; otherwise the refusal: 429 while a wait runs (whether the token is
 // right or not, so a guess past the limit tells nothing), else `wrong()`'s.
+/** @param {Request} request @param {Env} env */
 async function checkToken(request, env, token, wrong) {
   const who = client(request);
   const now = Date.now();

@@ -137,6 +137,7 @@ const recordPosted = (run, messageId) => recordMessageId(run.db, run.delivery.id
 // message_id; `deadline`: when its lease runs out). `io`: {send(target, method, body, timeoutSeconds), enqueue(id,
 // delaySeconds), log(event, fields), describe(answer), keptLogEntries}. Returns 'delivered', 'retry', 'failed' or
 // 'waiting'.
+/** @param {Env} env */
 export async function deliverInThread(env, delivery, { config, deadline, io }) {
   const run = {
     db: env.DB, delivery, thread: delivery.thread, io, config, deadline,

@@ -11,6 +11,7 @@
 
 import wasmModule from '../build/wasm/dispatch.wasm';
 import { instantiateCore, instantiateCoreNow, warmUp, warmUpCodes } from './core.mjs';
+/** @import { Core } from './core.mjs' */
 import { api } from './api.mjs';
 import { removeLeftBehind } from './bitbucket-hooks.mjs';
 import { bindingCookie, connectFault, oauthCallback, startAuthorization } from './connections.mjs';
@@ -26,8 +27,10 @@ import { currentSession, purgeSessions } from './session.mjs';
 // The core is made and warmed up when the isolate starts (warmUp: V8 compiles each wasm function on its first
 // call, about 11 ms for a delivery's, which the isolate's start pays here instead of the first request's CPU).
 // If that fails, the first request makes one as before.
+/** @type {Promise<Core> | null} */
 let corePromise = startCore();
 
+/** @returns {Promise<Core> | null} */
 function startCore() {
   try {
     const instance = instantiateCoreNow(wasmModule);
@@ -43,6 +46,7 @@ let lastSweep = 0;
 
 // Returns this isolate's core, loading it on first use. One core instance per isolate: an instance that
 // failed to start, or that trapped since, is dropped so the next request starts a fresh one.
+/** @returns {Promise<Core>} */
 async function loadCore() {
   corePromise ??= instantiateCore(wasmModule);
   try {
@@ -59,6 +63,7 @@ async function loadCore() {
 // The outbox sweep runs on the scheduled trigger, and also when an isolate starts and then at most once
 // per SWEEP_INTERVAL_SECONDS while requests come in: after a restart (or locally, where cron does not
 // fire) whatever D1 still holds as pending is re-enqueued without waiting for the next cron tick.
+/** @param {Env} env @param {ExecutionContext} ctx */
 function sweepNowAndThen(env, ctx) {
   const now = Date.now();
   if (now - lastSweep < deliveryConfig(env).sweepIntervalSeconds * 1000) return;
@@ -66,9 +71,11 @@ function sweepNowAndThen(env, ctx) {
   ctx.waitUntil(sweep(env, now).catch((error) => logEvent('sweep_failed', { error: String(error?.message ?? error) })));
 }
 
+/** @type {(status: number, location: string) => Response} */
 const redirect = (status, location) => new Response(null, { status, headers: { location, 'cache-control': 'no-store' } });
 
 // GET /connect/bitbucket: for a signed-in browser, a fresh authorisation; otherwise back to sign in.
+/** @param {Request} request @param {Env} env @returns {Promise<Response>} */
 async function connect(request, env) {
   if (request.method !== 'GET') return methodNotAllowed(['GET']);
   if (!(await currentSession(request, env))) return redirect(303, '/sources?signin=connect');
@@ -79,6 +86,7 @@ async function connect(request, env) {
   return answer;
 }
 
+/** @param {Request} request @param {Env} env @param {ExecutionContext} ctx @returns {Promise<Response>} */
 async function route(request, env, ctx) {
   const url = new URL(request.url);
   const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
@@ -90,6 +98,7 @@ async function route(request, env, ctx) {
     if (request.method !== 'GET') return methodNotAllowed(['GET']);
     // The same account connected again: the hooks its disconnected sources left behind can go now.
     const base = publicBaseUrl(request, env);
+    /** @param {string} id */
     const onReconnect = (id) => ctx.waitUntil(removeLeftBehind(env, id, base)
       .catch((error) => logEvent('left_behind_cleanup_failed', { connection: id, error: String(error?.message ?? error) })));
     return oauthCallback(request, env, { onReconnect });
@@ -99,7 +108,7 @@ async function route(request, env, ctx) {
   return problem(404, 'not_found', `no route ${url.pathname}`);
 }
 
-export default {
+export default /** @satisfies {ExportedHandler<Env>} */ ({
   async fetch(request, env, ctx) {
     sweepNowAndThen(env, ctx);
     try {
@@ -119,4 +128,4 @@ export default {
     ctx.waitUntil(maintain(env, controller.scheduledTime));
     ctx.waitUntil(purgeSessions(env.DB, controller.scheduledTime));
   },
-};
+});

@@ -148,7 +148,8 @@ const workspaceSeed = [
 ];
 
 // [workspace, slug, project key, language, is_private, ada's permission (workspace admins are admin anyway)]
-const repoSeed = [
+/** @typedef {[string, string, string, string, boolean, string]} RepoSeed */
+const repoSeed = /** @type {RepoSeed[]} */ ([
   ...[
     'relay-api', 'relay-worker', 'auth-service', 'billing-service', 'catalog-service', 'inventory-service',
     'media-service', 'notification-service', 'payments-service', 'pricing-service', 'reporting-service',
@@ -163,7 +164,7 @@ const repoSeed = [
   ['globex', 'api-gateway', 'PLAT', 'go', true, 'write'],
   ['globex', 'portal', 'WEB', 'typescript', true, 'write'],
   ['globex', 'widgets', 'WEB', 'javascript', false, 'write'],
-];
+]);
 
 function projectOf(slug) {
   if (slug.startsWith('relay')) return 'RLY';
@@ -888,6 +889,7 @@ export async function startBitbucketStandin({
   });
 
   // Returns a repo:push payload for count new commits on branch, moving the branch's head.
+  /** @param {any} repo @param {{ branch?: string, commits?: number, message?: string, author?: string }} [options] */
   const pushPayload = (repo, { branch = 'main', commits = 1, message, author } = {}) => {
     const heads = state.branches.get(repo.full_name);
     const oldHash = heads[branch] ?? null;

@@ -73,6 +73,10 @@ function save(file, state) {
 }
 
 // Returns the lines script/server prints about the demo endpoint.
+/**
+ * @param {{ base: string, sink: string, token: string, endpoint: any, secret?: string | null,
+ *   note?: string | null }} demo
+ */
 export function describe({ base, sink, token, endpoint, secret, note }) {
   const lines = [`\ndispatch is running on ${base}\n`, `  admin token     ${token}`];
   if (!endpoint) {

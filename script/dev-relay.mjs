@@ -22,6 +22,7 @@ import { unstable_startWorker as startWorker } from 'wrangler';
 
 // Returns startWorker's input for the command line `argv`; throws a TypeError on an unknown option, or on a
 // --var or a port that is malformed.
+/** @param {string[]} argv @returns {Parameters<typeof startWorker>[0]} */
 function devInput(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -40,6 +41,7 @@ function devInput(argv) {
     if (!/^\d+$/.test(text) || Number(text) > 65535) throw new TypeError(`--${option} takes a port number, not "${text}"`);
     return Number(text);
   };
+  /** @type {Record<string, { type: 'plain_text', value: string }>} */
   const bindings = {};
   for (const pair of values.var) {
     const colon = pair.indexOf(':');
@@ -66,7 +68,7 @@ function devInput(argv) {
 // the configuration.
 function persistFolder(argv) {
   const { values } = parseArgs({ args: argv, strict: false, options: { config: { type: 'string' }, 'persist-to': { type: 'string' } } });
-  return values['persist-to'] ?? join(dirname(values.config ?? 'wrangler.toml'), '.wrangler', 'state');
+  return String(values['persist-to'] ?? join(dirname(String(values.config ?? 'wrangler.toml')), '.wrangler', 'state'));
 }
 
 // Takes the group's and others' bits off `path` and everything below it (a folder that is not there is left).

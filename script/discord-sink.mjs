@@ -121,6 +121,11 @@ const defaultChannelId = (token) =>
 let snowflake = 1_300_000_000_000_000_000n;
 const nextId = () => String((snowflake += 1n));
 
+/**
+ * A refusal as Discord words it: the HTTP status and the JSON error body.
+ * @typedef {[number, { message: string, code: number, errors?: unknown }]} Refusal
+ */
+/** @type {Record<string, Refusal>} */
 const refusals = {
   unknownChannel: [404, { message: 'Unknown Channel', code: 10003 }],
   unknownMessage: [404, { message: 'Unknown Message', code: 10008 }],
@@ -130,6 +135,7 @@ const refusals = {
   threadNotForum: [400, { message: 'Webhooks can only create threads in forum channels', code: 220003 }],
   empty: [400, { message: 'Cannot send an empty message', code: 50006 }],
 };
+/** @type {(errors: unknown) => Refusal} */
 const invalidForm = (errors) => [400, { message: 'Invalid Form Body', code: 50035, errors }];
 
 export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false } = {}) {
@@ -308,6 +314,7 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
     const record = (answered, body, ids = {}) => {
       if (method !== 'GET') log.push({ method, at: new Date().toISOString(), query: url.search, answered, body, ...ids });
     };
+    /** @param {Refusal} refusal @param {unknown} body */
     const refuse = ([status, answer], body) => {
       record(status, body, messageId ? { message_id: messageId } : {});
       say(`webhook ${webhookId} refused ${method}: ${status} ${answer.code} ${answer.message}`);
@@ -410,7 +417,7 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
 
   return new Promise((ready) => {
     server.listen(port, host, () => {
-      const { port: bound } = server.address();
+      const { port: bound } = /** @type {import('node:net').AddressInfo} */ (server.address());
       ready({
         url: `http://${host}:${bound}`,
         port: bound,
@@ -419,6 +426,7 @@ export function startDiscordSink({ port = 0, host = '127.0.0.1', print = false }
         received: (token) => received.get(token) ?? [],
         arrivals: (token) => arrivals.get(token) ?? 0,
         // Puts the webhook's channel of that kind; webhooks given the same channel_id share its threads.
+        /** @type {(token: string, kind: string, options?: { channelId?: string }) => unknown} */
         channel: (token, kind, { channelId } = {}) => setChannel(token, kind, channelId),
         thread: (token, name) => personThread(token, name),
         deleteThread,

@@ -10,11 +10,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { instantiateCore } from '../js-shim/core.mjs';
+/** @import { CliAnswer, CliOutput, CliRequest } from '../js-shim/core.mjs' */
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wasmPath = process.env.DISPATCH_WASM ?? resolve(here, '../build/wasm/dispatch-tools.wasm');
 
 // The same classification as src/cli/main.cpp makes of errno.
+/** @param {any} error @returns {'not_found' | 'permission_denied' | 'is_directory' | 'other'} */
 function readFailure(error) {
   switch (error.code) {
     case 'ENOENT': return 'not_found';
@@ -24,12 +26,14 @@ function readFailure(error) {
   }
 }
 
+/** @param {string} path */
 function readInput(path) {
   if (path === '-') return readFileSync(0);
   if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   return readFileSync(path);
 }
 
+/** @param {CliOutput} output */
 function emit({ out, err, exit }) {
   process.stdout.write(out);
   process.stderr.write(err);
@@ -47,7 +51,7 @@ async function main() {
   }
   const argv = process.argv.slice(2);
   const plan = core.cliPlan(argv);
-  if (!plan.files) return emit(plan);
+  if (!plan.files) return emit(/** @type {CliOutput} */ (plan));
   const files = [];
   for (const path of plan.files) {
     try {
@@ -58,10 +62,11 @@ async function main() {
   }
   const answer = core.cliRun(argv, files);
   if (!answer.request) return emit(answer);
-  emit(core.cliAnswer(argv, ...await send(answer.request, files.at(-1))));
+  emit(core.cliAnswer(argv, ...await send(answer.request, /** @type {Buffer} */ (files.at(-1)))));
 }
 
 // Sorts a failed fetch as src/cli/http_post.cpp sorts errno, so that the core words both alike.
+/** @param {any} error @returns {{ failure: string, detail?: string }} */
 function failureOf(error) {
   if (error.name === 'TimeoutError') return { failure: 'timed_out' };
   // undici puts the socket's error in `cause`; a connection to every address of a name that failed is an
@@ -86,6 +91,7 @@ function failureOf(error) {
 
 // Returns the first `limit` bytes of an answer's body and lets go of the rest; a body cut short (a timeout,
 // a reset) is what had come, as the native CLI keeps it.
+/** @param {Response} response @param {number} limit */
 async function firstBytes(response, limit) {
   const chunks = [];
   let size = 0;
@@ -106,12 +112,13 @@ async function firstBytes(response, limit) {
 
 // Makes the request `dispatch send` asked for, as src/cli/main.cpp does: a fresh X-Request-UUID, the answer's
 // first 64 KiB. Returns the core's `answer` envelope and the body's bytes.
+/** @param {CliRequest} request @param {Buffer} body @returns {Promise<[CliAnswer, Uint8Array]>} */
 async function send({ url, headers, timeout_seconds: timeout }, body) {
   const uuid = randomUUID();
   const answer = { url, timeout_seconds: timeout, uuid, status: 0, failure: '', detail: '' };
   try {
     const response = await fetch(url, {
-      method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(timeout * 1000),
+      method: 'POST', body: new Uint8Array(body), redirect: 'manual', signal: AbortSignal.timeout(timeout * 1000),
       headers: [...headers, ['X-Request-UUID', `{${uuid}}`]],
     });
     return [{ ...answer, status: response.status }, await firstBytes(response, 64 * 1024)];

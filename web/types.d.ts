@@ -83,7 +83,7 @@ interface CatalogueEntry {
 // The core's answer to a render (core.render): the message, or why there is none.
 interface RenderAnswer {
   code: string;
-  reason: string;
+  reason?: string;
   message?: any;
   cuts?: any[];
   line?: number;

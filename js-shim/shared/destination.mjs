@@ -13,12 +13,13 @@
 // when used). What stops those is the network fetch() runs on, not this file.
 
 // Returns true when the Worker is configured for local development.
+/** @param {{ ALLOW_LOCAL_DESTINATIONS?: string }} [env] the Worker's Env, or what a page knows of it */
 export function localDestinationsAllowed(env = {}) {
   return env.ALLOW_LOCAL_DESTINATIONS === 'true';
 }
 
 // [first address, prefix length, what it is] for IPv4.
-const privateV4 = [
+const privateV4 = /** @type {[string, number, string][]} */ ([
   ['0.0.0.0', 8, 'a "this network" address'],
   ['10.0.0.0', 8, 'a private address'],
   ['100.64.0.0', 10, 'a carrier-grade NAT address'],
@@ -29,12 +30,14 @@ const privateV4 = [
   ['192.168.0.0', 16, 'a private address'],
   ['198.18.0.0', 15, 'a benchmarking address'],
   ['224.0.0.0', 3, 'a multicast or reserved address'],
-].map(([first, bits, what]) => [v4Number(first), bits, what]);
+]).map(([first, bits, what]) => /** @type {[number, number, string]} */ ([v4Number(first), bits, what]));
 
+/** @param {string} text dotted decimal */
 function v4Number(text) {
   return text.split('.').reduce((value, part) => value * 256 + Number(part), 0);
 }
 
+/** @param {number} value @returns {string | null} */
 function v4Kind(value) {
   for (const [first, bits, what] of privateV4) {
     const size = 2 ** (32 - bits);
@@ -43,12 +46,14 @@ function v4Kind(value) {
   return null;
 }
 
+/** @param {number} value */
 function v4Text(value) {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
 // The 8 groups of an IPv6 address (`::` expanded), or null when it is not one. WHATWG URL serializes in
 // lower case and hex only, but a dotted IPv4 tail (::ffff:127.0.0.1) is read too, for callers other than URL.
+/** @param {string} text @returns {number[] | null} */
 function v6Groups(text) {
   const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (dotted) {
@@ -57,6 +62,7 @@ function v6Groups(text) {
   }
   const halves = text.split('::');
   if (halves.length > 2) return null;
+  /** @param {string} s */
   const part = (s) => (s === '' ? [] : s.split(':').map((group) => (/^[0-9a-f]{1,4}$/.test(group) ? parseInt(group, 16) : NaN)));
   const left = part(halves[0]);
   const right = halves.length === 2 ? part(halves[1]) : [];
@@ -68,16 +74,21 @@ function v6Groups(text) {
 
 // An IPv4 address carried inside an IPv6 one: refused when the IPv4 address is, in the same words, naming
 // both it and the carrier. `loopback` only for the mapped form, which is the same socket as the IPv4 address.
+/** @typedef {{ what: string, loopback: boolean }} HostKind */
+/** @param {number} value @param {string} carrier @param {{ loopback?: boolean }} [options] @returns {HostKind | null} */
 function embeddedKind(value, carrier, { loopback = false } = {}) {
   const kind = v4Kind(value);
   if (!kind) return null;
   return { what: `IPv4 ${v4Text(value)} inside IPv6 (${carrier}), ${kind}`, loopback: loopback && kind.startsWith('a loopback') };
 }
 
+/** @param {number[] | null} groups @returns {HostKind | null} */
 function v6Kind(groups) {
   if (!groups) return { what: 'an IPv6 address this check cannot read', loopback: false };
+  /** @param {number} from @param {number} to */
   const zeros = (from, to) => groups.slice(from, to).every((group) => group === 0);
   const low32 = groups[6] * 65536 + groups[7];
+  /** @param {string} what @returns {HostKind} */
   const named = (what) => ({ what, loopback: false });
   if (zeros(0, 8)) return named('the unspecified address');
   if (zeros(0, 7) && groups[7] === 1) return { what: 'a loopback address', loopback: true };
@@ -128,13 +139,14 @@ const privateNames = [
 ];
 
 // { what, loopback } for a local or private host (as `new URL` gives it), or null for a public one.
+/** @param {string} hostname @returns {HostKind | null} */
 function hostKind(hostname) {
   const host = hostname.toLowerCase().replace(/\.+$/, '');
   if (host.startsWith('[')) return v6Kind(v6Groups(host.slice(1, -1)));
   // WHATWG URL has already turned every IPv4 spelling (2130706433, 0x7f.1, 0177.0.0.1) into dotted decimal.
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
     const what = v4Kind(v4Number(host));
-    return what && { what, loopback: what.startsWith('a loopback') };
+    return what === null ? null : { what, loopback: what.startsWith('a loopback') };
   }
   for (const [suffix, what] of privateNames) {
     if (host === suffix || host.endsWith(`.${suffix}`)) return { what, loopback: suffix === 'localhost' };
@@ -145,10 +157,12 @@ function hostKind(hostname) {
 }
 
 // Returns what kind of local or private place `hostname` (as `new URL` gives it) names, or null.
+/** @param {string} hostname */
 export function privateHostKind(hostname) {
   return hostKind(hostname)?.what ?? null;
 }
 
+/** @param {string} hostname */
 function isLoopback(hostname) {
   return hostKind(hostname)?.loopback === true;
 }
@@ -161,6 +175,7 @@ const webhookPathShape = /^\/api(?:\/v\d+)?\/webhooks\/(\d+)\/([^/]+)(?:\/messag
 
 // Returns the parts of a Discord webhook URL's path {id, token, message?} (`message` for one of its
 // messages), or null for a path of another shape. Any host: the caller decides which hosts count.
+/** @param {string} pathname @returns {{id: string, token: string, message?: string} | null} */
 export function webhookPath(pathname) {
   const match = webhookPathShape.exec(pathname);
   if (!match) return null;
@@ -169,7 +184,7 @@ export function webhookPath(pathname) {
 
 // True when `parts` (webhookPath's) name a webhook as Discord issues one: not a message, the id a snowflake,
 // the token URL-safe base64.
-const issuedWebhook = (parts) => parts !== null && parts.message === undefined && parts.id.length <= 20
+const issuedWebhook = (/** @type {{id: string, token: string, message?: string} | null} */ parts) => parts !== null && parts.message === undefined && parts.id.length <= 20
   && /^[A-Za-z0-9_-]{1,200}$/.test(parts.token);
 
 // The one rule for a destination, read by the admin API and by the pages. Returns {kind, problem?, webhook?,
@@ -182,6 +197,11 @@ const issuedWebhook = (parts) => parts !== null && parts.message === undefined &
 //   - "other": a URL dispatch may POST to that is not a Discord webhook; the API accepts it, a page asks first.
 // A Discord address that is not a webhook URL (a channel link, a placeholder such as …/webhooks/…) is
 // refused: Discord would answer every delivery with an error.
+/**
+ * @typedef {{ kind: 'empty' | 'refused' | 'discord' | 'other', problem?: string, webhook?: string,
+ *   standIn?: boolean }} DestinationCheck
+ */
+/** @param {unknown} value @param {{ ALLOW_LOCAL_DESTINATIONS?: string }} [env] @returns {DestinationCheck} */
 export function checkDestination(value, env) {
   if (typeof value !== 'string' || value.trim() === '') return { kind: 'empty', problem: 'must be a URL string' };
   const text = value.trim();
@@ -217,12 +237,14 @@ export function checkDestination(value, env) {
   return { kind: 'other' };
 }
 
+/** @param {string} problem @returns {DestinationCheck} */
 function refused(problem) {
   return { kind: 'refused', problem };
 }
 
 // Checks where a destination URL points. Returns a reason starting with "destination_url", or null when
 // dispatch may POST there (a Discord webhook, or another URL it may reach).
+/** @param {unknown} value @param {{ ALLOW_LOCAL_DESTINATIONS?: string }} [env] */
 export function destinationRefusal(value, env) {
   const check = checkDestination(value, env);
   return check.problem ? `destination_url ${check.problem}` : null;

@@ -21,7 +21,7 @@ export function freePort() {
     const probe = createServer();
     probe.once('error', fail);
     probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (probe.address());
       probe.close(() => done(port));
     });
   });
@@ -43,6 +43,10 @@ function snapshot(state) {
 // a port picked beforehand (freePort), for a peer that must know the relay's URL before it starts. The relay
 // serves /__scheduled (relay.scheduled) and its D1 can be read (relay.sql).
 // ALLOW_LOCAL_DESTINATIONS is on unless `vars` says otherwise: the suites deliver to stand-ins on 127.0.0.1.
+/**
+ * @param {{ token: string, vars?: Record<string, string | number>, config?: string, migrate?: boolean,
+ *   port?: number }} options
+ */
 export async function startRelay({ token, vars: given = {}, config = 'wrangler.toml', migrate = true, port: chosen }) {
   const vars = { ALLOW_LOCAL_DESTINATIONS: 'true', ...given };
   assert.ok(existsSync(wrangler), 'wrangler is not installed: run script/bootstrap');
