@@ -381,7 +381,7 @@ test('no request left the page while it rendered, and none ever went past its ow
   assert.deepEqual([...origins], [relay.base]);
   const paths = requests.map((request) => new URL(request.url).pathname).sort();
   assert.deepEqual(paths, ['/core.mjs', '/discord-markdown.mjs', '/discord-view.mjs', '/dispatch.wasm', '/filter-patterns.mjs',
-    '/page-core.mjs', '/preview', '/preview.css', '/preview.mjs', '/samples.json', '/site-header.mjs', '/template-editor.mjs']);
+    '/limits.mjs', '/page-core.mjs', '/preview', '/preview.css', '/preview.mjs', '/samples.json', '/site-header.mjs', '/template-editor.mjs']);
   assert.deepEqual(consoleErrors, []);
 });
 
