@@ -89,10 +89,9 @@ function endpointFault(core, endpoint, env, request) {
   if (endpoint.events === undefined) return invalid('events', 'events is required: {mode:"push"|"all"|"custom", custom?:[keys]}');
   const checked = core.checkEndpoint(coreSettings(endpoint), request);
   if (checked.code === 'valid') return null;
-  // The core names the member at fault; its reason reads "endpoint.events.mode …", and here the request is
-  // the endpoint.
+  // The core names the member at fault, and its reason starts with it: "events.mode …".
   const position = checked.line === undefined ? {} : { line: checked.line, column: checked.column };
-  return invalid(checked.field ?? null, checked.reason.replace(/^endpoint\./, ''), position);
+  return invalid(checked.field ?? null, checked.reason, position);
 }
 
 // How threads are stored: "off" is the same as none.

@@ -159,7 +159,7 @@ export class Core {
   }
 
   // Checks endpoint settings {secret, events, template?, templates?}. Returns {code:"valid"} or
-  // {code:"endpoint_invalid", reason:"endpoint.<field> …", field, line?, column?}. With `request`, the bytes
+  // {code:"endpoint_invalid", reason:"<field> …", field, line?, column?}. With `request`, the bytes
   // of the admin request the settings came in, a template written there as an object is placed in them.
   checkEndpoint(endpoint, request = new Uint8Array(0)) {
     return this.#callJson('dispatch_endpoint_check', endpoint, toBytes(request));
@@ -277,6 +277,11 @@ export class Core {
   // Returns the event catalogue: [{key, category, label, description}].
   events() {
     return this.#callJson('dispatch_events', {}, new Uint8Array(0));
+  }
+
+  // Returns the registry of codes: [{code, status (0: not an HTTP answer), meaning, also_status?}].
+  codes() {
+    return this.#callJson('dispatch_codes', {}, new Uint8Array(0));
   }
 
   // Plans a `dispatch` command line: returns {files:[…]} to read, or its whole answer {out, err, exit}.

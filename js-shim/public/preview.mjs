@@ -3,7 +3,7 @@
 
 import { drawMessage } from '/discord-view.mjs';
 import {
-  coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern,
+  filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern,
 } from '/filter-patterns.mjs';
 import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { siteHeader } from '/site-header.mjs';
@@ -334,7 +334,7 @@ function readFilters() {
   let fault = null;
   if (filters) {
     const answer = core.filterCheck(filters, {});
-    if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: coreReason(answer.reason) };
+    if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: answer.reason };
   }
   for (const { member } of filterKinds) {
     const area = $(`filter-${member}`);

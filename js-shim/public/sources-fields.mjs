@@ -5,7 +5,7 @@
 
 import { drawMessage } from '/discord-view.mjs';
 import {
-  coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern, textFrom,
+  filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern, textFrom,
 } from '/filter-patterns.mjs';
 import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
@@ -506,7 +506,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     const filters = value();
     if (core && filters) {
       const answer = core.filterCheck(filters, {});
-      if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: coreReason(answer.reason) };
+      if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: answer.reason };
     }
     const current = shown ?? fault;
     for (const { kind, area, status } of lists) {
@@ -529,7 +529,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     if (name === '') return say('', `Type a ${kind.noun} name to see at once whether it passes.`);
     const answer = core.filterCheck(value() ?? {}, { [kind.value]: name });
     if (answer.code === 'passes') return say('ok', `✓ ${sentence(answer.reason)}`, answer.code);
-    if (answer.code === 'endpoint_invalid') return say('error', coreReason(answer.reason));
+    if (answer.code === 'endpoint_invalid') return say('error', answer.reason);
     return say('error', `✕ Filtered out: ${answer.reason}.`, answer.code);
   }
 
@@ -571,7 +571,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     showFault: check,
     // Marks a fault the relay reported for the filters ({field, reason}) at the list it names.
     markFault: (problem) => {
-      shown = { field: problem.field ?? 'filters', reason: coreReason(problem.reason) };
+      shown = { field: problem.field ?? 'filters', reason: problem.reason };
       check();
       areaOf(shown.field).focus();
     },

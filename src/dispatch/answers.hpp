@@ -21,7 +21,7 @@ outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t>
 outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body);
 
 // Checks endpoint settings as the admin API receives them (`{secret, events, template?, templates?}`).
-// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"endpoint.<field> …","field","line"?,
+// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"<field> …","field","line"?,
 // "column"?}. With `request`, the admin request's text: templates it holds as objects are placed there.
 ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request = {});
 
@@ -72,5 +72,8 @@ ordered_json signature_check_json(std::string_view envelope, std::span<const std
 
 // Returns the event catalogue as [{key, category, label, description}], as GET /api/events serves it.
 ordered_json catalogue_json();
+
+// Returns the registry of codes (codes.hpp) as [{code, status, meaning, also_status?}], in its order.
+ordered_json codes_json();
 
 }  // namespace dispatch

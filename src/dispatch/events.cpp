@@ -104,22 +104,22 @@ result<event_selection> make_selection(std::string_view mode, const std::vector<
   } else if (mode == "custom") {
     selection.mode = selection_mode::custom;
   } else {
-    return make_error("selection_invalid",
+    return make_error(codes::selection_invalid,
                       "events.mode \"" + std::string(mode.substr(0, 32)) + "\" is not one of push, all, custom");
   }
   if (selection.mode != selection_mode::custom) {
     if (!custom.empty()) {
-      return make_error("selection_invalid",
+      return make_error(codes::selection_invalid,
                         "events.custom is given but events.mode is \"" + std::string(mode) + "\", not custom");
     }
     return selection;
   }
   if (custom.empty()) {
-    return make_error("selection_invalid", "events.custom must name at least one event key in mode custom");
+    return make_error(codes::selection_invalid, "events.custom must name at least one event key in mode custom");
   }
   for (const auto& key : custom) {
     if (find_event(key) == nullptr) {
-      return make_error("selection_invalid",
+      return make_error(codes::selection_invalid,
                         "events.custom names \"" + key.substr(0, 64) +
                             "\", which is not a Bitbucket repository event key (see `dispatch events`)");
     }

@@ -91,7 +91,7 @@ TEST_CASE("handle applies the endpoint file's filters and says why an event was 
   const auto bad = run_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"},
                            {R"({"secret":"key","events":{"mode":"all"},"filters":{"branches":[""]}})", headers, body});
   CHECK(bad.exit_code == 1);
-  CHECK(bad.err.find("endpoint.filters.branches holds an empty pattern") != std::string::npos);
+  CHECK(bad.err.find("filters.branches holds an empty pattern") != std::string::npos);
 }
 
 TEST_CASE("render prints the message or says why not", "[cli]") {
