@@ -181,6 +181,12 @@ export class Core {
     return this.#call('dispatch_selects', { endpoint: settings, event: key }, toBytes(payload));
   }
 
+  // The catalogue's keys an event selection {mode, custom?} takes, in the catalogue's order: {code:"listed",
+  // keys:[…]}, or {code:"endpoint_invalid", reason, field} for a selection that would not save.
+  selectedKeys(events) {
+    return this.#callJson('dispatch_selected_keys', { events }, new Uint8Array(0));
+  }
+
   // The Sources page's "would this pass?": whether one name passes `filters` {branches?, tags?, actors?}.
   // `value` is {branch} | {tag} | {actor}. Returns {code:"passes" | "branch_filtered" | "actor_filtered",
   // reason}, or {code:"endpoint_invalid", reason, field} for filters that would not save.
@@ -274,7 +280,9 @@ export class Core {
     return this.#call('dispatch_verify', { secret, signature }, toBytes(body));
   }
 
-  // Returns the event catalogue: [{key, category, label, description}].
+  // Returns the event catalogue: [{key, category, label, description, family, pull_request, branch}] (family:
+  // the renderer; pull_request: whether it goes to a pull request's thread; branch: where the branch filters
+  // find its branch, or null).
   events() {
     return this.#callJson('dispatch_events', {}, new Uint8Array(0));
   }

@@ -157,6 +157,13 @@ DISPATCH_COLD char* dispatch_selects(const char* envelope, std::size_t envelope_
   return answer(dispatch::dump_json(dispatch::selects_json(view(envelope, envelope_size), bytes(body, body_size))));
 }
 
+// Lists the catalogue's keys an event selection takes: `envelope` is {"events":{mode, custom?}}; `body` unused.
+// Returns dispatch::selected_keys_json's answer.
+DISPATCH_COLD char* dispatch_selected_keys(const char* envelope, std::size_t envelope_size, const std::uint8_t*,
+                                           std::size_t) {
+  return answer(dispatch::dump_json(dispatch::selected_keys_json(view(envelope, envelope_size))));
+}
+
 // Answers whether one branch, tag or actor name passes an endpoint's filters: `envelope` is {"filters":{…},
 // "branch"|"tag"|"actor":"<name>"}; `body` unused. Returns dispatch::filter_check_json's answer.
 DISPATCH_COLD char* dispatch_filter_check(const char* envelope, std::size_t envelope_size, const std::uint8_t*,

@@ -137,8 +137,14 @@ DISPATCH_COLD ordered_json signature_check_json(std::string_view envelope, std::
 DISPATCH_COLD ordered_json catalogue_json() {
   ordered_json list = ordered_json::array();
   for (const auto& info : event_catalogue()) {
-    list.push_back(
-        {{"key", info.key}, {"category", info.category}, {"label", info.label}, {"description", info.description}});
+    const auto branch = branch_place_name(info.branch());
+    list.push_back({{"key", info.key},
+                    {"category", info.category},
+                    {"label", info.label},
+                    {"description", info.description},
+                    {"family", family_name(info.family)},
+                    {"pull_request", info.pull_request()},
+                    {"branch", branch.empty() ? ordered_json(nullptr) : ordered_json(branch)}});
   }
   return list;
 }
@@ -254,6 +260,17 @@ DISPATCH_COLD ordered_json selects_json(std::string_view envelope, std::span<con
           {"reason", "event " + key + " is selected; " + kept_changes_note(filtered)},
           {"changes", {{"kept", filtered.kept_changes.size()}, {"total", filtered.total_changes}}},
           {"left_out", filtered.reason}};
+}
+
+DISPATCH_COLD ordered_json selected_keys_json(std::string_view envelope) {
+  const auto parsed = parse_json(envelope);
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return preview_answer(make_error(codes::envelope_invalid, "envelope must be {\"events\":{mode, custom?}}"));
+  }
+  const auto events = parsed.value().find("events");
+  const auto selection = parse_selection(events == parsed.value().end() ? json() : *events);
+  if (!selection.ok()) return preview_answer(selection.error());
+  return {{"code", codes::listed}, {"keys", selection.value().selected_keys()}};
 }
 
 DISPATCH_COLD ordered_json template_warnings_json(std::string_view envelope) {

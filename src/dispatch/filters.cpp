@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dispatch/cold.hpp"
+#include "dispatch/events.hpp"
 #include "dispatch/payload_view.hpp"
 #include "dispatch/text.hpp"
 
@@ -250,13 +251,20 @@ filter_verdict apply_filters(const filter_set& filters, std::string_view key, co
       return stopped(codes::actor_filtered, "actor " + why);
     }
   }
+  // The catalogue says where each event's branch lives.
   std::string why;
-  if (key == "repo:push") return filter_push(filters, root["push"]["changes"]);
-  if (key.rfind("pullrequest:", 0) == 0) {
-    why = ref_refusal({&filters.branches, "destination branch"},
-                      root["pullrequest"]["destination"]["branch"]["name"].str());
-  } else if (key.rfind("repo:commit_status_", 0) == 0) {
-    why = ref_refusal({&filters.branches, "branch"}, root["commit_status"]["refname"].str());
+  switch (branch_of(key)) {
+    case branch_place::push_changes:
+      return filter_push(filters, root["push"]["changes"]);
+    case branch_place::pull_request_destination:
+      why = ref_refusal({&filters.branches, "destination branch"},
+                        root["pullrequest"]["destination"]["branch"]["name"].str());
+      break;
+    case branch_place::commit_status_refname:
+      why = ref_refusal({&filters.branches, "branch"}, root["commit_status"]["refname"].str());
+      break;
+    case branch_place::none:
+      break;
   }
   return why.empty() ? filter_verdict{} : stopped(codes::branch_filtered, why);
 }
