@@ -84,8 +84,8 @@ DISPATCH_COLD char* dispatch_endpoint_open(const char* envelope, std::size_t env
                                            std::size_t) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   auto settings = parsed.ok() ? dispatch::parse_endpoint(parsed.value())
-                              : dispatch::result<dispatch::endpoint_settings>(
-                                    dispatch::make_error(dispatch::codes::endpoint_invalid, "endpoint must be a JSON object"));
+                              : dispatch::result<dispatch::endpoint_settings>(dispatch::make_error(
+                                    dispatch::codes::endpoint_invalid, "endpoint must be a JSON object"));
   if (!settings.ok()) {
     return answer(dispatch::dump_json({{"code", settings.error().code}, {"reason", settings.error().message}}));
   }
@@ -102,8 +102,7 @@ DISPATCH_COLD char* dispatch_endpoint_close(const char* envelope, std::size_t en
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   const auto handle = handle_of(parsed);
   const bool closed = prepared().erase(handle) == 1;
-  return answer(
-      dispatch::dump_json({{"code", closed ? dispatch::codes::closed : dispatch::codes::unknown_handle}}));
+  return answer(dispatch::dump_json({{"code", closed ? dispatch::codes::closed : dispatch::codes::unknown_handle}}));
 }
 
 // dispatch_handle for an endpoint opened with dispatch_endpoint_open: `envelope` is {"handle":N,
@@ -197,8 +196,8 @@ DISPATCH_COLD char* dispatch_render(const char* envelope, std::size_t envelope_s
     if (it != parsed.value().end() && it->is_string()) event = &*it;
   }
   if (event == nullptr) {
-    return answer(
-        dispatch::dump_json({{"code", dispatch::codes::envelope_invalid}, {"reason", "envelope must be {\"event\":\"<key>\"}"}}));
+    return answer(dispatch::dump_json(
+        {{"code", dispatch::codes::envelope_invalid}, {"reason", "envelope must be {\"event\":\"<key>\"}"}}));
   }
   const auto& key = event->get_ref<const std::string&>();
   // With "filters", a push shows only the changes that pass them, as it would be delivered.
@@ -215,7 +214,8 @@ DISPATCH_COLD char* dispatch_render(const char* envelope, std::size_t envelope_s
   auto rendered = dispatch::preview_json(key, bytes(body, body_size), template_source, &filters.value());
   // With "budget": true, how much of each of Discord's limits the message uses, for the preview to draw.
   const auto budget = parsed.value().find("budget");
-  if (budget != parsed.value().end() && budget->is_boolean() && budget->get<bool>() && rendered["code"] == dispatch::codes::rendered) {
+  if (budget != parsed.value().end() && budget->is_boolean() && budget->get<bool>() &&
+      rendered["code"] == dispatch::codes::rendered) {
     rendered["budget"] = dispatch::budget_json(rendered["message"]);
   }
   // With "thread": true, a pull request event's thread (name, state, card), as threads: "pull_request" sends it.
@@ -245,8 +245,8 @@ DISPATCH_COLD char* dispatch_mustache(const char* envelope, std::size_t envelope
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   if (!parsed.ok() || !parsed.value().is_object() || !parsed.value().contains("template") ||
       !parsed.value()["template"].is_string()) {
-    return answer(
-        dispatch::dump_json({{"code", dispatch::codes::envelope_invalid}, {"reason", "envelope must be {\"template\":\"…\"}"}}));
+    return answer(dispatch::dump_json(
+        {{"code", dispatch::codes::envelope_invalid}, {"reason", "envelope must be {\"template\":\"…\"}"}}));
   }
   const auto& root = parsed.value();
   dispatch::mustache::partial_map partials;

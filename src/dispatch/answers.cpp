@@ -124,7 +124,8 @@ DISPATCH_COLD ordered_json signature_check_json(std::string_view envelope, std::
   const auto* secret = member("secret");
   const auto* header = member("signature");
   if (secret == nullptr || header == nullptr) {
-    return preview_answer(make_error(codes::envelope_invalid, "envelope must be {\"secret\":\"…\",\"signature\":\"…\"}"));
+    return preview_answer(
+        make_error(codes::envelope_invalid, "envelope must be {\"secret\":\"…\",\"signature\":\"…\"}"));
   }
   if (secret->empty())
     return preview_answer(make_error(codes::secret_missing, "the secret is empty: enter the webhook's secret"));
@@ -242,7 +243,8 @@ DISPATCH_COLD ordered_json selects_json(std::string_view envelope, std::span<con
   const auto filters = parse_filters(setting("filters"));
   if (!filters.ok()) return preview_answer(filters.error());
   const auto event = member("event");
-  if (!event.is_string()) return preview_answer(make_error(codes::envelope_invalid, "envelope.event must be an event key"));
+  if (!event.is_string())
+    return preview_answer(make_error(codes::envelope_invalid, "envelope.event must be an event key"));
   const auto& key = event.get_ref<const std::string&>();
   if (!is_well_formed_event_key(key)) return preview_answer(event_key_invalid());
   if (!selection.value().selects(key)) {

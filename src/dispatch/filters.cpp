@@ -162,8 +162,8 @@ DISPATCH_COLD result<filter_set> parse_filters(const json& filters) {
                                               : nullptr;
     const auto field = "filters." + name;
     if (target == nullptr) {
-      auto failure = make_error(
-          codes::endpoint_invalid, field + " is not a filter; the filters are branches, tags and actors");
+      auto failure =
+          make_error(codes::endpoint_invalid, field + " is not a filter; the filters are branches, tags and actors");
       failure.field = field;
       return failure;
     }
@@ -275,7 +275,8 @@ DISPATCH_COLD ordered_json filter_check_json(std::string_view envelope) {
   };
   auto parsed = parse_json(envelope);
   if (!parsed.ok() || !parsed.value().is_object()) {
-    return refused(codes::envelope_invalid, "the check takes {\"filters\":{…},\"branch\"|\"tag\"|\"actor\":\"<name>\"}");
+    return refused(codes::envelope_invalid,
+                   "the check takes {\"filters\":{…},\"branch\"|\"tag\"|\"actor\":\"<name>\"}");
   }
   const auto& request = parsed.value();
   auto filters = parse_filters(request.contains("filters") ? request["filters"] : json());

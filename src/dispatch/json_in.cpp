@@ -565,8 +565,8 @@ result<Json> reference_parse(std::string_view text) {
   if (parsed) return root;
   if (handler.too_deep()) {
     const auto [line, column] = line_and_column(text, too_deep_at(text) + 1);
-    return make_error(codes::json_too_deep, "JSON nests deeper than " + std::to_string(max_json_depth) + " levels", line,
-                      column);
+    return make_error(codes::json_too_deep, "JSON nests deeper than " + std::to_string(max_json_depth) + " levels",
+                      line, column);
   }
   const auto [line, column] = line_and_column(text, handler.position());
   // nlohmann quotes the bytes it last read, which may be anything: a reason is valid UTF-8 text.

@@ -253,7 +253,7 @@ std::optional<error> too_large(const json& value) {
   const auto size = value.is_string() ? value.get_ref<const std::string&>().size() : dump_json(value).size();
   if (size <= max_template_bytes) return std::nullopt;
   return make_error(codes::template_too_large, "the template is " + std::to_string(size) + " bytes; the limit is " +
-                                              std::to_string(max_template_bytes));
+                                                   std::to_string(max_template_bytes));
 }
 
 }  // namespace
@@ -265,7 +265,8 @@ result<message_template> compile_template(std::string_view source) {
 
 result<message_template> compile_template_value(const json& value) {
   if (value.is_string()) return compile_template(value.get_ref<const std::string&>());
-  if (!value.is_object()) return make_error(codes::template_invalid, "a template is a template object or its JSON text");
+  if (!value.is_object())
+    return make_error(codes::template_invalid, "a template is a template object or its JSON text");
   if (auto fault = too_large(value)) return *fault;
   return compile_template(dump_json_pretty(ordered_json(value)));
 }
@@ -401,8 +402,8 @@ result<template_set> parse_template_set(const json& templates, const template_or
     total += value.is_string() ? value.get_ref<const std::string&>().size() : dump_json(value).size();
     if (total > max_templates_bytes) {
       return make_error(codes::template_too_large, "templates[\"" + selector +
-                                                  "\"]: an endpoint's templates together may be " +
-                                                  std::to_string(max_templates_bytes) + " bytes");
+                                                       "\"]: an endpoint's templates together may be " +
+                                                       std::to_string(max_templates_bytes) + " bytes");
     }
     // Written as an object inside a request: compiled from the request's own text, so faults point there.
     const auto span = origin != nullptr && value.is_object() ? origin->locate(selector) : json_span{};

@@ -129,7 +129,8 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
   if (body.size() > max_body_bytes) return refuse(413, body_too_large(body.size()));
   if (!is_well_formed_event_key(event)) return refuse(400, event_key_invalid());
   if (!endpoint.events.selects(event)) {
-    return outcome{verdict::ignore, 200, codes::event_not_selected, "event " + event + " not selected", event, std::nullopt};
+    return outcome{verdict::ignore, 200,         codes::event_not_selected, "event " + event + " not selected",
+                   event,           std::nullopt};
   }
 
   auto read = parse_payload(body);
@@ -151,7 +152,7 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
       for (const auto key : shape.keys) keys += (keys.empty() ? "" : ", ") + std::string(key);
       return refuse(400,
                     make_error(codes::event_key_mismatch, "X-Event-Key is " + event + " but the body is shaped like " +
-                                                         keys + " (" + std::string(shape.basis) + ")"),
+                                                              keys + " (" + std::string(shape.basis) + ")"),
                     event);
     }
   }

@@ -70,7 +70,7 @@ result<signature> parse_signature(std::string_view header) {
   }
   if (hex.size() != 2 * sizeof(sha256_digest)) {
     return make_error(codes::signature_malformed, "X-Hub-Signature sha256 value has " + std::to_string(hex.size()) +
-                                                 " characters; expected 64 hex digits");
+                                                      " characters; expected 64 hex digits");
   }
   signature parsed;
   for (std::size_t i = 0; i < parsed.digest.size(); ++i) {

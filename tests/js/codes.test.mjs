@@ -33,10 +33,10 @@ function cppEmitted() {
     const text = code(path);
     const add = (name, status, literal) => found.push({ code: literal ? name : constants.get(name) ?? `codes::${name}`, status, at: path });
     for (const match of text.matchAll(/codes::(\w+)/g)) add(match[1], undefined, false);
-    for (const match of text.matchAll(/refuse\((\d{3}),\s*make_error\(codes::(\w+)/g)) add(match[2], Number(match[1]), false);
+    for (const match of text.matchAll(/refuse\((\d{3}),\s*make_error\(\s*codes::(\w+)/g)) add(match[2], Number(match[1]), false);
     for (const match of text.matchAll(/outcome\{verdict::\w+,\s*(\d{3}),\s*codes::(\w+)/g)) add(match[2], Number(match[1]), false);
     const literals = [
-      /make_error\("([a-z_]+)"/g, /\{"code",\s*"([a-z_]+)"\}/g, /"code":"([a-z_]+)"/g, /(?:refused|stopped|placed)\("([a-z_]+)"/g,
+      /make_error\(\s*"([a-z_]+)"/g, /\{"code",\s*"([a-z_]+)"\}/g, /"code":"([a-z_]+)"/g, /(?:refused|stopped|placed)\(\s*"([a-z_]+)"/g,
       /\.code = "([a-z_]+)"/g, /outcome\{verdict::\w+,\s*\d{3},\s*"([a-z_]+)"/g,
     ];
     for (const pattern of literals) for (const match of text.matchAll(pattern)) add(match[1], undefined, true);

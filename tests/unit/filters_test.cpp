@@ -105,8 +105,7 @@ TEST_CASE("bad filters are refused by field", "[filters]") {
   CHECK(fault(R"([])").field == "filters");
   json many = json::array();
   for (int i = 0; i < 51; ++i) many.push_back("b" + std::to_string(i));
-  CHECK(parse_filters(json{{"branches", many}}).error().message ==
-        "filters.branches has 51 patterns; the limit is 50");
+  CHECK(parse_filters(json{{"branches", many}}).error().message == "filters.branches has 51 patterns; the limit is 50");
   many.erase(many.begin());
   CHECK(parse_filters(json{{"branches", many}}).ok());
   CHECK(fault(R"({"branches":[")" + std::string(201, 'x') + R"("]})").field == "filters.branches");

@@ -52,8 +52,7 @@ TEST_CASE("parse_headers and parse_endpoint name the field at fault", "[pipeline
   CHECK(endpoint_error(R"({"events":{"mode":"all"}})") == "secret must be a non-empty string");
   CHECK(endpoint_error(R"({"secret":"","events":{"mode":"all"}})") == "secret must be a non-empty string");
   CHECK(endpoint_error(R"({"secret":"s"})") == "events must be an object {mode, custom?}");
-  CHECK(endpoint_error(R"({"secret":"s","events":{}})") ==
-        "events.mode must be one of \"push\", \"all\", \"custom\"");
+  CHECK(endpoint_error(R"({"secret":"s","events":{}})") == "events.mode must be one of \"push\", \"all\", \"custom\"");
   CHECK(endpoint_error(R"({"secret":"s","events":{"mode":"custom","custom":"repo:push"}})") ==
         "events.custom must be an array of event keys");
   CHECK(endpoint_error(R"({"secret":"s","events":{"mode":"custom","custom":["repo:nope"]}})") ==
@@ -146,11 +145,10 @@ TEST_CASE("endpoint_check_json names the field at fault, with the template's lin
   CHECK(dump_json(endpoint_check_json(R"({"secret":"s","events":{"mode":"some"}})")) ==
         R"({"code":"endpoint_invalid","reason":"events.mode \"some\" is not one of push, all, custom",)"
         R"("field":"events.mode"})");
-  CHECK(
-      dump_json(
-          endpoint_check_json(R"({"secret":"s","events":{"mode":"all"},"template":"{\"content\":\"{{#a}}\"}"})")) ==
-      R"({"code":"endpoint_invalid","reason":"template: content: {{#a}} is never closed with {{/a}} (line and )"
-      R"x(column in the template's text)","field":"template","line":1,"column":13})x");
+  CHECK(dump_json(
+            endpoint_check_json(R"({"secret":"s","events":{"mode":"all"},"template":"{\"content\":\"{{#a}}\"}"})")) ==
+        R"({"code":"endpoint_invalid","reason":"template: content: {{#a}} is never closed with {{/a}} (line and )"
+        R"x(column in the template's text)","field":"template","line":1,"column":13})x");
   CHECK(endpoint_check_json("{").at("code") == "endpoint_invalid");
 }
 

@@ -49,8 +49,8 @@ DISPATCH_COLD result<std::vector<node>> parse(std::string_view source) {
         break;
       case tag_kind::close: {
         if (open.empty()) {
-          return make_error(codes::template_syntax, "{{/" + tok.text + "}} closes a section that was never opened", tok.line,
-                            tok.column);
+          return make_error(codes::template_syntax, "{{/" + tok.text + "}} closes a section that was never opened",
+                            tok.line, tok.column);
         }
         if (open.back().text != tok.text) {
           return make_error(codes::template_syntax,

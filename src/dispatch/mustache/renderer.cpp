@@ -114,7 +114,7 @@ class renderer {
   void out_of_output() {
     if (!fault_) {
       fault_ = make_error(codes::template_too_large, "rendering stopped: the template wrote more than " +
-                                                    std::to_string(budget{}.output) + " bytes");
+                                                         std::to_string(budget{}.output) + " bytes");
     }
   }
 
@@ -179,7 +179,7 @@ class renderer {
     if (++nesting_ <= 2 * max_nesting) return true;
     if (!fault_) {
       fault_ = make_error(codes::template_too_deep, "rendering stopped: sections and partials nest deeper than " +
-                                                   std::to_string(2 * max_nesting) + " levels");
+                                                        std::to_string(2 * max_nesting) + " levels");
     }
     return false;
   }
