@@ -129,7 +129,8 @@
 
 /**
  * One event of Bitbucket's catalogue.
- * @typedef {{ key: string, category: string, label: string, description: string }} CatalogueEntry
+ * @typedef {{ key: string, category: string, label: string, description: string, family: string,
+ *   pull_request: boolean, branch: string | null }} CatalogueEntry
  */
 
 /**
@@ -167,7 +168,8 @@
  * @typedef {'dispatch_handle' | 'dispatch_handle_prepared' | 'dispatch_redeliver' | 'dispatch_endpoint_open'
  *   | 'dispatch_endpoint_close' | 'dispatch_endpoint_check' | 'dispatch_selects' | 'dispatch_filter_check'
  *   | 'dispatch_template_warnings' | 'dispatch_limits' | 'dispatch_render' | 'dispatch_preview'
- *   | 'dispatch_mustache' | 'dispatch_detect' | 'dispatch_verify' | 'dispatch_events' | 'dispatch_cli'} CallName
+ *   | 'dispatch_mustache' | 'dispatch_detect' | 'dispatch_verify' | 'dispatch_events' | 'dispatch_cli'
+ *   | 'dispatch_selected_keys' | 'dispatch_codes'} CallName
  */
 
 /** @typedef {Uint8Array | ArrayBuffer | ArrayBufferView} Bytes */
@@ -356,7 +358,7 @@ export class Core {
   }
 
   // Checks endpoint settings {secret, events, template?, templates?}. Returns {code:"valid"} or
-  // {code:"endpoint_invalid", reason:"endpoint.<field> …", field, line?, column?}. With `request`, the bytes
+  // {code:"endpoint_invalid", reason:"<field> …", field, line?, column?}. With `request`, the bytes
   // of the admin request the settings came in, a template written there as an object is placed in them.
   /** @param {unknown} endpoint @param {Bytes} [request] @returns {EndpointCheck} */
   checkEndpoint(endpoint, request = new Uint8Array(0)) {
@@ -383,6 +385,13 @@ export class Core {
     const settings = { events: endpoint.events };
     if (endpoint.filters !== undefined && endpoint.filters !== null) settings.filters = endpoint.filters;
     return this.#call('dispatch_selects', { endpoint: settings, event: key }, toBytes(payload));
+  }
+
+  // The catalogue's keys an event selection {mode, custom?} takes, in the catalogue's order: {code:"listed",
+  // keys:[…]}, or {code:"endpoint_invalid", reason, field} for a selection that would not save.
+  /** @param {unknown} events @returns {{code: string, keys?: string[], reason?: string, field?: string}} */
+  selectedKeys(events) {
+    return this.#callJson('dispatch_selected_keys', { events }, new Uint8Array(0));
   }
 
   // The Sources page's "would this pass?": whether one name passes `filters` {branches?, tags?, actors?}.
@@ -504,10 +513,18 @@ export class Core {
     return this.#call('dispatch_verify', { secret, signature }, toBytes(body));
   }
 
-  // Returns the event catalogue: [{key, category, label, description}].
+  // Returns the event catalogue: [{key, category, label, description, family, pull_request, branch}] (family:
+  // the renderer; pull_request: whether it goes to a pull request's thread; branch: where the branch filters
+  // find its branch, or null).
   /** @returns {CatalogueEntry[]} */
   events() {
     return this.#callJson('dispatch_events', {}, new Uint8Array(0));
+  }
+
+  // Returns the registry of codes: [{code, status (0: not an HTTP answer), meaning, also_status?}].
+  /** @returns {{code: string, status: number, meaning: string, also_status?: number[]}[]} */
+  codes() {
+    return this.#callJson('dispatch_codes', {}, new Uint8Array(0));
   }
 
   // Plans a `dispatch` command line: returns {files:[…]} to read, or its whole answer {out, err, exit}.

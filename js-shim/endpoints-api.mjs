@@ -34,7 +34,7 @@ function endpointFault(core, endpoint, env, request) {
   const checked = core.checkEndpoint(coreSettings(endpoint), request);
   if (checked.code === 'valid') return null;
   const position = checked.line === undefined ? {} : { line: checked.line, column: checked.column };
-  return invalid(checked.field ?? null, checked.reason.replace(/^endpoint\./, ''), position);
+  return invalid(checked.field ?? null, checked.reason, position);
 }
 
 // How threads are stored: "off" is the same as none.

@@ -55,16 +55,16 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-export const eventKeys = [
-  'repo:push', 'repo:fork', 'repo:updated', 'repo:transfer', 'repo:commit_comment_created',
-  'repo:commit_status_created', 'repo:commit_status_updated', 'repo:created', 'repo:deleted', 'repo:imported',
-  'project:updated', 'issue:created', 'issue:updated', 'issue:comment_created', 'pullrequest:created',
-  'pullrequest:updated', 'pullrequest:approved', 'pullrequest:unapproved', 'pullrequest:fulfilled',
-  'pullrequest:rejected', 'pullrequest:comment_created', 'pullrequest:comment_updated',
-  'pullrequest:comment_deleted', 'pullrequest:comment_resolved', 'pullrequest:comment_reopened',
-  'pullrequest:changes_request_created', 'pullrequest:changes_request_removed', 'pullrequest:push',
-  'pipeline:span_created',
-];
+import { instantiateCoreNow } from '../js-shim/core.mjs';
+
+// The event catalogue, as the relay's own core has it (build/wasm/dispatch.wasm, which script/server and
+// script/test build first): the keys a hook may select, and each one's family. Read once, on first use.
+let catalogue = null;
+export function eventCatalogue() {
+  catalogue ??= instantiateCoreNow(new WebAssembly.Module(readFileSync(new URL('../build/wasm/dispatch.wasm', import.meta.url))))
+    .events();
+  return catalogue;
+}
 
 const defaultConfig = () => ({
   access_token_ttl: 7200,
@@ -411,9 +411,11 @@ export async function startBitbucketStandin({
     refuse(403, 'Your credentials lack one or more required privilege scopes.',
       { detail: { granted: [...token.scopes], required: [...required] } });
   };
+  // The scope a hook needs to send an event of the catalogue (its key was checked first).
   const familyScope = (event) => {
-    if (event.startsWith('pullrequest:')) return 'pullrequest';
-    if (event.startsWith('issue:')) return 'issue';
+    const { family } = eventCatalogue().find((entry) => entry.key === event);
+    if (family === 'pull_request') return 'pullrequest';
+    if (family === 'issue') return 'issue';
     return 'repository';
   };
 
@@ -531,7 +533,7 @@ export async function startBitbucketStandin({
       if (!Array.isArray(events) || events.length === 0) fields.events = ['This field is required: select at least one event.'];
       else {
         // UNCONFIRMED: the wording for an unknown key (the 400 and the field are as Bitbucket's schema says).
-        const unknown = events.filter((event) => !eventKeys.includes(event));
+        const unknown = events.filter((event) => !eventCatalogue().some((entry) => entry.key === event));
         if (unknown.length > 0) {
           fields.events = unknown.map((event) => `"${typeof event === 'string' ? event : JSON.stringify(event)}" is not a valid event key.`);
         }

@@ -84,15 +84,15 @@ DISPATCH_COLD char* dispatch_endpoint_open(const char* envelope, std::size_t env
                                            std::size_t) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   auto settings = parsed.ok() ? dispatch::parse_endpoint(parsed.value())
-                              : dispatch::result<dispatch::endpoint_settings>(
-                                    dispatch::make_error("endpoint_invalid", "endpoint must be a JSON object"));
+                              : dispatch::result<dispatch::endpoint_settings>(dispatch::make_error(
+                                    dispatch::codes::endpoint_invalid, "endpoint must be a JSON object"));
   if (!settings.ok()) {
     return answer(dispatch::dump_json({{"code", settings.error().code}, {"reason", settings.error().message}}));
   }
   static std::uint32_t next = 0;
   const auto handle = ++next;
   prepared().emplace(handle, std::move(settings).value());
-  return answer(dispatch::dump_json({{"code", "opened"}, {"handle", handle}}));
+  return answer(dispatch::dump_json({{"code", dispatch::codes::opened}, {"handle", handle}}));
 }
 
 // Forgets an endpoint opened with dispatch_endpoint_open (`envelope`, {"handle":N}). Returns {"code":"closed"}
@@ -101,7 +101,8 @@ DISPATCH_COLD char* dispatch_endpoint_close(const char* envelope, std::size_t en
                                             std::size_t) {
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   const auto handle = handle_of(parsed);
-  return answer(prepared().erase(handle) == 1 ? R"({"code":"closed"})" : R"({"code":"unknown_handle"})");
+  const bool closed = prepared().erase(handle) == 1;
+  return answer(dispatch::dump_json({{"code", closed ? dispatch::codes::closed : dispatch::codes::unknown_handle}}));
 }
 
 // dispatch_handle for an endpoint opened with dispatch_endpoint_open: `envelope` is {"handle":N,
@@ -111,7 +112,7 @@ char* dispatch_handle_prepared(const char* envelope, std::size_t envelope_size, 
   const dispatch::wasm::call_scope scope;
   const auto refused = [](std::string reason) {
     return answer(dispatch::dump_json(dispatch::outcome_json(
-        {dispatch::verdict::reject, 500, "envelope_invalid", std::move(reason), {}, std::nullopt})));
+        {dispatch::verdict::reject, 500, dispatch::codes::envelope_invalid, std::move(reason), {}, std::nullopt})));
   };
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   if (!parsed.ok() || !parsed.value().is_object()) return refused("envelope must be {\"handle\":N,\"headers\":{…}}");
@@ -155,6 +156,13 @@ DISPATCH_COLD char* dispatch_selects(const char* envelope, std::size_t envelope_
   return answer(dispatch::dump_json(dispatch::selects_json(view(envelope, envelope_size), bytes(body, body_size))));
 }
 
+// Lists the catalogue's keys an event selection takes: `envelope` is {"events":{mode, custom?}}; `body` unused.
+// Returns dispatch::selected_keys_json's answer.
+DISPATCH_COLD char* dispatch_selected_keys(const char* envelope, std::size_t envelope_size, const std::uint8_t*,
+                                           std::size_t) {
+  return answer(dispatch::dump_json(dispatch::selected_keys_json(view(envelope, envelope_size))));
+}
+
 // Answers whether one branch, tag or actor name passes an endpoint's filters: `envelope` is {"filters":{…},
 // "branch"|"tag"|"actor":"<name>"}; `body` unused. Returns dispatch::filter_check_json's answer.
 DISPATCH_COLD char* dispatch_filter_check(const char* envelope, std::size_t envelope_size, const std::uint8_t*,
@@ -188,8 +196,8 @@ DISPATCH_COLD char* dispatch_render(const char* envelope, std::size_t envelope_s
     if (it != parsed.value().end() && it->is_string()) event = &*it;
   }
   if (event == nullptr) {
-    return answer(
-        dispatch::dump_json({{"code", "envelope_invalid"}, {"reason", "envelope must be {\"event\":\"<key>\"}"}}));
+    return answer(dispatch::dump_json(
+        {{"code", dispatch::codes::envelope_invalid}, {"reason", "envelope must be {\"event\":\"<key>\"}"}}));
   }
   const auto& key = event->get_ref<const std::string&>();
   // With "filters", a push shows only the changes that pass them, as it would be delivered.
@@ -206,12 +214,13 @@ DISPATCH_COLD char* dispatch_render(const char* envelope, std::size_t envelope_s
   auto rendered = dispatch::preview_json(key, bytes(body, body_size), template_source, &filters.value());
   // With "budget": true, how much of each of Discord's limits the message uses, for the preview to draw.
   const auto budget = parsed.value().find("budget");
-  if (budget != parsed.value().end() && budget->is_boolean() && budget->get<bool>() && rendered["code"] == "rendered") {
+  if (budget != parsed.value().end() && budget->is_boolean() && budget->get<bool>() &&
+      rendered["code"] == dispatch::codes::rendered) {
     rendered["budget"] = dispatch::budget_json(rendered["message"]);
   }
   // With "thread": true, a pull request event's thread (name, state, card), as threads: "pull_request" sends it.
   const auto thread = parsed.value().find("thread");
-  if (thread != parsed.value().end() && *thread == true && rendered["code"] == "rendered") {
+  if (thread != parsed.value().end() && *thread == true && rendered["code"] == dispatch::codes::rendered) {
     const auto payload = dispatch::parse_payload(bytes(body, body_size));
     if (auto found = payload.ok() ? dispatch::pull_request_thread(key, payload.value()) : std::nullopt) {
       rendered["thread"] = std::move(*found);
@@ -224,7 +233,7 @@ DISPATCH_COLD char* dispatch_render(const char* envelope, std::size_t envelope_s
 // Returns dispatch::preview_request_json's answer, with "budget" when it rendered.
 DISPATCH_COLD char* dispatch_preview(const char*, std::size_t, const std::uint8_t* body, std::size_t body_size) {
   auto rendered = dispatch::preview_request_json(bytes(body, body_size));
-  if (rendered["code"] == "rendered") rendered["budget"] = dispatch::budget_json(rendered["message"]);
+  if (rendered["code"] == dispatch::codes::rendered) rendered["budget"] = dispatch::budget_json(rendered["message"]);
   return answer(dispatch::dump_json(rendered));
 }
 
@@ -236,8 +245,8 @@ DISPATCH_COLD char* dispatch_mustache(const char* envelope, std::size_t envelope
   const auto parsed = dispatch::parse_json(view(envelope, envelope_size));
   if (!parsed.ok() || !parsed.value().is_object() || !parsed.value().contains("template") ||
       !parsed.value()["template"].is_string()) {
-    return answer(
-        dispatch::dump_json({{"code", "envelope_invalid"}, {"reason", "envelope must be {\"template\":\"…\"}"}}));
+    return answer(dispatch::dump_json(
+        {{"code", dispatch::codes::envelope_invalid}, {"reason", "envelope must be {\"template\":\"…\"}"}}));
   }
   const auto& root = parsed.value();
   dispatch::mustache::partial_map partials;
@@ -273,6 +282,11 @@ DISPATCH_COLD char* dispatch_verify(const char* envelope, std::size_t envelope_s
 // Returns the event catalogue [{key, category, label, description}]; the arguments are unused.
 DISPATCH_COLD char* dispatch_events(const char*, std::size_t, const std::uint8_t*, std::size_t) {
   return answer(dispatch::dump_json(dispatch::catalogue_json()));
+}
+
+// Returns the registry of codes [{code, status, meaning, also_status?}]; the arguments are unused.
+DISPATCH_COLD char* dispatch_codes(const char*, std::size_t, const std::uint8_t*, std::size_t) {
+  return answer(dispatch::dump_json(dispatch::codes_json()));
 }
 
 // Runs one `dispatch` command line. `envelope` is {"argv":[…]} to plan, {"argv":[…],"sizes":[…]} to run

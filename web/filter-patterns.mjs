@@ -68,14 +68,9 @@ export function filtersInWords(filters) {
   return parts.length ? parts.join(' · ') : null;
 }
 
-// Returns the core's reason without the "endpoint." it puts before a setting's name.
-export function coreReason(reason) {
-  return String(reason ?? '').replace(/^endpoint\./, '');
-}
-
 // Returns the core's reason for a fault in one list as it reads under that list: "Holds a lone "!" (pattern
-// 2); …" rather than "endpoint.filters.branches holds …".
+// 2); …" rather than "filters.branches holds …".
 export function listReason(reason) {
-  const text = coreReason(reason).replace(/^filters\.(branches|tags|actors) /, '');
+  const text = String(reason ?? '').replace(/^filters\.(branches|tags|actors) /, '');
   return text[0].toUpperCase() + text.slice(1);
 }

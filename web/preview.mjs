@@ -4,7 +4,7 @@
 
 import { drawMessage } from '/discord-view.mjs';
 import {
-  coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern,
+  filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern,
 } from '/filter-patterns.mjs';
 import { sizeInWords } from '/limits.mjs';
 import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
@@ -340,7 +340,7 @@ function readFilters() {
   let fault = null;
   if (filters) {
     const answer = core.filterCheck(filters, {});
-    if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: coreReason(answer.reason) };
+    if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: answer.reason };
   }
   for (const { member } of filterKinds) {
     const area = $(`filter-${member}`);

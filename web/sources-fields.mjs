@@ -7,7 +7,7 @@
 
 import { drawMessage } from '/discord-view.mjs';
 import {
-  coreReason, filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern, textFrom,
+  filterKinds, filtersFrom, listPlaceholder, listReason, patternsFrom, spacedPattern, textFrom,
 } from '/filter-patterns.mjs';
 import { eventName, groupByCategory, loadCore, loadSamples, onNextFrame } from '/page-core.mjs';
 import { positionButton, starterTemplate, templateEditor, warningList } from '/template-editor.mjs';
@@ -31,15 +31,24 @@ import { h, notice, sentence } from '/sources-dom.mjs';
 let fieldCount = 0;
 const nextId = (prefix) => `${prefix}-${++fieldCount}`;
 
-// One core for every field of the page (the template's drawing, the filters' check): loaded once, when the
-// first of them is shown; a failed load is tried again by the next field that asks.
+// One core for every field of the page (the template's drawing, the filters' check, which events a selection
+// takes): loaded once, when the first of them is shown; a failed load is tried again by the next field that
+// asks. `readyCore` is it once loaded.
 let corePromise = null;
+let readyCore = null;
 function sharedCore() {
-  corePromise ??= loadCore().catch((error) => {
+  corePromise ??= loadCore().then((core) => (readyCore = core)).catch((error) => {
     corePromise = null;
     throw error;
   });
   return corePromise;
+}
+
+// The catalogue's keys a selection ({mode, custom?}) takes, as the core answers it: none before the core has
+// loaded (the fields that ask draw again when it has) or for a selection that would not save.
+function selectedKeys(selection) {
+  const answer = readyCore?.selectedKeys(selection);
+  return answer?.code === 'listed' ? answer.keys : [];
 }
 
 const modes = [
@@ -320,9 +329,9 @@ function templateView({ id, name, source, override }) {
 // The samples a template is drawn for: those of the selected events, the push first; else those of their
 // families (a pull request's payload has one shape whatever happened to it); any sample when none fits.
 function samplesFor(samples, selection) {
-  const keys = selection.mode === 'push' ? ['repo:push'] : selection.custom ?? [];
+  const keys = selectedKeys(selection);
   const families = new Set(keys.map((key) => key.split(':')[0]));
-  const fits = samples.filter((item) => selection.mode === 'all' || keys.includes(item.event));
+  const fits = samples.filter((item) => keys.includes(item.event));
   const kin = samples.filter((item) => families.has(item.event.split(':')[0]));
   return fits.length ? fits : kin.length ? kin : samples;
 }
@@ -362,14 +371,10 @@ function drawTemplate({ area, status, drawing }, shared, { item, custom, events,
   return failure;
 }
 
-// The catalogue's keys a selection ({mode, custom?}) takes.
-const selectedKeys = (selection, catalogue) => catalogue.map(({ key }) => key).filter((key) => selection.mode === 'all'
-  || (selection.mode === 'push' ? key === 'repo:push' : (selection.custom ?? []).includes(key)));
-
 // The events a template selector covers within a selection: "pullrequest:*" is the family's, a key itself.
-function coveredKeys(selector, selection, catalogue) {
+function coveredKeys(selector, selection) {
   const family = selector.endsWith(':*') ? selector.slice(0, -1) : null;
-  return selectedKeys(selection, catalogue).filter((key) => (family ? key.startsWith(family) : key === selector));
+  return selectedKeys(selection).filter((key) => (family ? key.startsWith(family) : key === selector));
 }
 
 // Words for a selector: "Every pull request event (pullrequest:*)", "Pull request merged (pullrequest:fulfilled)".
@@ -403,9 +408,9 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
     const unused = h('p', { class: 'hint unused', hidden: true }, 'None of the selected events uses it: it is kept, and applies if they are chosen again.');
     const field = templateField({
       initial: text, override: { legend: selectorWords(selector, catalogue), actions: [unused, remove] },
-      events: () => ({ mode: 'custom', custom: coveredKeys(selector, events(), catalogue) }),
+      events: () => ({ mode: 'custom', custom: coveredKeys(selector, events()) }),
     });
-    const showUse = () => { unused.hidden = coveredKeys(selector, events(), catalogue).length > 0; };
+    const showUse = () => { unused.hidden = readyCore === null || coveredKeys(selector, events()).length > 0; };
     showUse();
     remove.addEventListener('click', () => {
       rows.delete(selector);
@@ -419,7 +424,7 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
 
   // Offers the families and the events of the selection that have no template yet.
   function offer() {
-    const chosen = selectedKeys(events(), catalogue);
+    const chosen = selectedKeys(events());
     const families = [...new Set(chosen.map((key) => `${key.split(':')[0]}:*`))];
     const options = [...families, ...chosen].filter((selector) => !rows.has(selector));
     picker.replaceChildren(...options.map((selector) => h('option', { value: selector }, selectorWords(selector, catalogue))));
@@ -431,6 +436,11 @@ export function eventTemplatesField({ initial = null, catalogue, events, keep = 
     if (selector !== 'default') addRow(selector, typeof text === 'string' ? text : JSON.stringify(text, null, 2));
   }
   offer();
+  // Which events the selection takes is the core's answer: offered again once it has loaded.
+  sharedCore().then(() => {
+    offer();
+    for (const { showUse } of rows.values()) showUse();
+  }).catch(() => {});
   add.addEventListener('click', () => {
     if (!picker.value) return;
     const field = addRow(picker.value, starterTemplate());
@@ -557,7 +567,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     const filters = value();
     if (core && filters) {
       const answer = core.filterCheck(filters, {});
-      if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: coreReason(answer.reason) };
+      if (answer.code === 'endpoint_invalid') fault = { field: answer.field ?? 'filters', reason: answer.reason };
     }
     const current = shown ?? fault;
     for (const { kind, area, status } of lists) {
@@ -580,7 +590,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     if (name === '') return say('', `Type a ${kind.noun} name to see at once whether it passes.`);
     const answer = core.filterCheck(value() ?? {}, { [kind.value]: name });
     if (answer.code === 'passes') return say('ok', `✓ ${sentence(answer.reason)}`, answer.code);
-    if (answer.code === 'endpoint_invalid') return say('error', coreReason(answer.reason));
+    if (answer.code === 'endpoint_invalid') return say('error', answer.reason);
     return say('error', `✕ Filtered out: ${answer.reason}.`, answer.code);
   }
 
@@ -610,7 +620,7 @@ export function filtersField({ initial = null, onChange = () => {} } = {}) {
     showFault: check,
     // Marks a fault the relay reported for the filters ({field, reason}) at the list it names.
     markFault: (problem) => {
-      shown = { field: problem.field ?? 'filters', reason: coreReason(problem.reason) };
+      shown = { field: problem.field ?? 'filters', reason: problem.reason };
       check();
       areaOf(shown.field).focus();
     },
@@ -638,12 +648,14 @@ export function threadsField({ initial = null, events = () => ({ mode: 'push' })
           h('span', { id: `${id}-hint`, class: 'hint' },
             'Needs a Discord forum channel: each pull request gets a post headed by a card kept current, and its events go into the post. A forum takes nothing outside its posts, so send pushes and other events to a text channel\'s webhook. In a text channel the card is posted once and edited in place, and events arrive as normal messages.')))),
     status);
+  // Whether the selection takes a pull request event, by the core's catalogue; unknown (null) until it has loaded.
   const withPullRequests = () => {
-    const selection = events();
-    return selection.mode === 'all' || (selection.mode === 'custom' && (selection.custom ?? []).some((key) => key.startsWith('pullrequest:')));
+    if (readyCore === null) return null;
+    const pullRequests = new Set(readyCore.events().filter((entry) => entry.pull_request).map((entry) => entry.key));
+    return selectedKeys(events()).some((key) => pullRequests.has(key));
   };
   function show() {
-    const idle = box.checked && !withPullRequests();
+    const idle = box.checked && withPullRequests() === false;
     status.className = `field-status ${idle ? 'warn' : ''}`;
     status.textContent = idle ? 'No pull request event is selected, so this changes nothing until one is.' : '';
   }
@@ -652,6 +664,7 @@ export function threadsField({ initial = null, events = () => ({ mode: 'push' })
     onChange();
   });
   show();
+  sharedCore().then(show).catch(() => {});
   return {
     element,
     value: () => (box.checked ? 'pull_request' : null),

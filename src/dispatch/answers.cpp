@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "dispatch/codes.hpp"
 #include "dispatch/cold.hpp"
 #include "dispatch/detect.hpp"
 #include "dispatch/json_source.hpp"
@@ -13,7 +14,7 @@
 namespace dispatch {
 namespace {
 
-ordered_json preview_answer(const ordered_json& message) { return {{"code", "rendered"}, {"message", message}}; }
+ordered_json preview_answer(const ordered_json& message) { return {{"code", codes::rendered}, {"message", message}}; }
 
 ordered_json preview_answer(const error& failure) {
   ordered_json out = {{"code", failure.code}, {"reason", failure.message}};
@@ -47,17 +48,17 @@ DISPATCH_COLD ordered_json detect_json(std::span<const std::uint8_t> body) {
   if (found.keys.empty()) {
     const auto server_key = payload.value().find("eventKey");
     if (server_key != payload.value().end() && server_key->is_string()) {
-      return {{"code", "shape_unknown"},
+      return {{"code", codes::shape_unknown},
               {"reason", "this is a Bitbucket Server or Data Center payload (eventKey \"" +
                              server_key->get_ref<const std::string&>().substr(0, 64) +
                              "\"); dispatch relays Bitbucket Cloud"}};
     }
-    return {{"code", "shape_unknown"},
+    return {{"code", codes::shape_unknown},
             {"reason",
              "no member names a Bitbucket Cloud event (push, pullrequest, issue, commit_status, comment, fork, "
              "repository): choose the event key"}};
   }
-  return {{"code", "detected"}, {"keys", found.keys}, {"basis", found.basis}};
+  return {{"code", codes::detected}, {"keys", found.keys}, {"basis", found.basis}};
 }
 
 ordered_json preview_json(std::string_view key, std::span<const std::uint8_t> body,
@@ -78,7 +79,7 @@ DISPATCH_COLD ordered_json preview_request_json(std::span<const std::uint8_t> re
   const auto parsed = parse_input(request, "request");
   if (!parsed.ok()) return preview_answer(parsed.error());
   const auto invalid = [](std::string message) {
-    return preview_answer(make_error("request_invalid", std::move(message)));
+    return preview_answer(make_error(codes::request_invalid, std::move(message)));
   };
   const auto& root = parsed.value();
   if (!root.is_object()) return invalid("request must be a JSON object {event, payload}");
@@ -123,21 +124,38 @@ DISPATCH_COLD ordered_json signature_check_json(std::string_view envelope, std::
   const auto* secret = member("secret");
   const auto* header = member("signature");
   if (secret == nullptr || header == nullptr) {
-    return preview_answer(make_error("envelope_invalid", "envelope must be {\"secret\":\"…\",\"signature\":\"…\"}"));
+    return preview_answer(
+        make_error(codes::envelope_invalid, "envelope must be {\"secret\":\"…\",\"signature\":\"…\"}"));
   }
   if (secret->empty())
-    return preview_answer(make_error("secret_missing", "the secret is empty: enter the webhook's secret"));
+    return preview_answer(make_error(codes::secret_missing, "the secret is empty: enter the webhook's secret"));
   const auto verified = verify_signature(*header, as_bytes(*secret), body);
   if (!verified.ok()) return preview_answer(verified.error());
-  return {{"code", "valid"},
+  return {{"code", codes::valid},
           {"reason", "the signature matches these " + std::to_string(body.size()) + " bytes and this secret"}};
 }
 
 DISPATCH_COLD ordered_json catalogue_json() {
   ordered_json list = ordered_json::array();
   for (const auto& info : event_catalogue()) {
-    list.push_back(
-        {{"key", info.key}, {"category", info.category}, {"label", info.label}, {"description", info.description}});
+    const auto branch = branch_place_name(info.branch());
+    list.push_back({{"key", info.key},
+                    {"category", info.category},
+                    {"label", info.label},
+                    {"description", info.description},
+                    {"family", family_name(info.family)},
+                    {"pull_request", info.pull_request()},
+                    {"branch", branch.empty() ? ordered_json(nullptr) : ordered_json(branch)}});
+  }
+  return list;
+}
+
+DISPATCH_COLD ordered_json codes_json() {
+  ordered_json list = ordered_json::array();
+  for (const auto& info : code_registry()) {
+    ordered_json entry = {{"code", info.code}, {"status", info.status}, {"meaning", info.meaning}};
+    if (info.also_status != 0) entry["also_status"] = info.also_status;
+    list.push_back(std::move(entry));
   }
   return list;
 }
@@ -155,7 +173,7 @@ struct endpoint_envelope {
 result<endpoint_envelope> parse_endpoint_envelope(std::string_view envelope, std::string_view members) {
   auto parsed = parse_json(envelope);
   if (!parsed.ok() || !parsed.value().is_object()) {
-    return make_error("envelope_invalid", "envelope must be a JSON object {" + std::string(members) + "}");
+    return make_error(codes::envelope_invalid, "envelope must be a JSON object {" + std::string(members) + "}");
   }
   const auto& root = parsed.value();
   const auto node = root.find("endpoint");
@@ -182,14 +200,14 @@ outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8
   const auto& root = parsed.value().root;
   const auto event = root.find("event");
   if (event == root.end() || !event->is_string()) {
-    return refuse(500, make_error("envelope_invalid", "envelope.event must be the recorded event key"));
+    return refuse(500, make_error(codes::envelope_invalid, "envelope.event must be the recorded event key"));
   }
   return handle_verified(parsed.value().endpoint, event->get<std::string>(), body);
 }
 
 DISPATCH_COLD ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request) {
   const auto parsed = parse_json(endpoint);
-  if (!parsed.ok()) return preview_answer(make_error("endpoint_invalid", "endpoint must be a JSON object"));
+  if (!parsed.ok()) return preview_answer(make_error(codes::endpoint_invalid, "endpoint must be a JSON object"));
   // The request's text places template faults only when it is JSON (the admin API has parsed it already).
   const bool placeable = !request.empty() && parse_json(request).ok();
   auto settings = parse_endpoint(parsed.value(), placeable ? request : std::string_view());
@@ -205,7 +223,7 @@ DISPATCH_COLD ordered_json endpoint_check_json(std::string_view endpoint, std::s
     }
     return preview_answer(failure);
   }
-  return {{"code", "valid"}};
+  return {{"code", codes::valid}};
 }
 
 DISPATCH_COLD ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_t> body) {
@@ -225,30 +243,42 @@ DISPATCH_COLD ordered_json selects_json(std::string_view envelope, std::span<con
   const auto filters = parse_filters(setting("filters"));
   if (!filters.ok()) return preview_answer(filters.error());
   const auto event = member("event");
-  if (!event.is_string()) return preview_answer(make_error("envelope_invalid", "envelope.event must be an event key"));
+  if (!event.is_string())
+    return preview_answer(make_error(codes::envelope_invalid, "envelope.event must be an event key"));
   const auto& key = event.get_ref<const std::string&>();
   if (!is_well_formed_event_key(key)) return preview_answer(event_key_invalid());
   if (!selection.value().selects(key)) {
-    return {{"code", "event_not_selected"}, {"reason", "event " + key + " not selected"}};
+    return {{"code", codes::event_not_selected}, {"reason", "event " + key + " not selected"}};
   }
   if (body.empty() || filters.value().empty())
-    return {{"code", "selected"}, {"reason", "event " + key + " is selected"}};
+    return {{"code", codes::selected}, {"reason", "event " + key + " is selected"}};
   const auto payload = parse_payload(body);
   if (!payload.ok()) return preview_answer(payload.error());
   const auto filtered = apply_filters(filters.value(), key, payload.value());
   if (!filtered.code.empty()) return {{"code", filtered.code}, {"reason", filtered.reason}};
   if (filtered.kept_changes.empty())
-    return {{"code", "selected"}, {"reason", "event " + key + " is selected and passes the filters"}};
-  return {{"code", "selected"},
+    return {{"code", codes::selected}, {"reason", "event " + key + " is selected and passes the filters"}};
+  return {{"code", codes::selected},
           {"reason", "event " + key + " is selected; " + kept_changes_note(filtered)},
           {"changes", {{"kept", filtered.kept_changes.size()}, {"total", filtered.total_changes}}},
           {"left_out", filtered.reason}};
 }
 
+DISPATCH_COLD ordered_json selected_keys_json(std::string_view envelope) {
+  const auto parsed = parse_json(envelope);
+  if (!parsed.ok() || !parsed.value().is_object()) {
+    return preview_answer(make_error(codes::envelope_invalid, "envelope must be {\"events\":{mode, custom?}}"));
+  }
+  const auto events = parsed.value().find("events");
+  const auto selection = parse_selection(events == parsed.value().end() ? json() : *events);
+  if (!selection.ok()) return preview_answer(selection.error());
+  return {{"code", codes::listed}, {"keys", selection.value().selected_keys()}};
+}
+
 DISPATCH_COLD ordered_json template_warnings_json(std::string_view envelope) {
   const auto parsed = parse_json(envelope);
   if (!parsed.ok() || !parsed.value().is_object()) {
-    return preview_answer(make_error("envelope_invalid", "envelope must be {\"endpoint\":{…},\"samples\":[…]}"));
+    return preview_answer(make_error(codes::envelope_invalid, "envelope must be {\"endpoint\":{…},\"samples\":[…]}"));
   }
   const auto& root = parsed.value();
   auto settings_json = root.contains("endpoint") ? root.at("endpoint") : json();
@@ -319,7 +349,7 @@ DISPATCH_COLD ordered_json template_warnings_json(std::string_view envelope) {
     warning["reason"] = std::move(reason);
     warnings.push_back(std::move(warning));
   }
-  return {{"code", "checked"}, {"checked", checked}, {"warnings", std::move(warnings)}};
+  return {{"code", codes::checked}, {"checked", checked}, {"warnings", std::move(warnings)}};
 }
 
 DISPATCH_COLD ordered_json limits_json() {

@@ -21,7 +21,7 @@ outcome handle_envelope(std::string_view envelope, std::span<const std::uint8_t>
 outcome redeliver_envelope(std::string_view envelope, std::span<const std::uint8_t> body);
 
 // Checks endpoint settings as the admin API receives them (`{secret, events, template?, templates?}`).
-// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"endpoint.<field> …","field","line"?,
+// Returns {"code":"valid"}, or {"code":"endpoint_invalid","reason":"<field> …","field","line"?,
 // "column"?}. With `request`, the admin request's text: templates it holds as objects are placed there.
 ordered_json endpoint_check_json(std::string_view endpoint, std::string_view request = {});
 
@@ -31,6 +31,11 @@ ordered_json endpoint_check_json(std::string_view endpoint, std::string_view req
 // a push of which only some changes pass is "selected" with "changes":{"kept","total"} and "left_out" (why the
 // others do not pass).
 ordered_json selects_json(std::string_view envelope, std::span<const std::uint8_t> body = {});
+
+// Answers "which of the catalogue's events does this selection take?" for `{"events":{mode, custom?}}`:
+// {"code":"listed","keys":[…]} in the catalogue's order (mode all: every key), or {"code":"endpoint_invalid",
+// "reason","field"} for a selection that would not save, or `envelope_invalid`.
+ordered_json selected_keys_json(std::string_view envelope);
 
 // Checks an endpoint's templates against sample payloads of the events they apply to, for warnings (not
 // errors) at save and in the previews. `envelope` is {"endpoint":{events, template?, templates?},
@@ -70,7 +75,14 @@ ordered_json detect_json(std::span<const std::uint8_t> body);
 // `secret_missing` for an empty secret, or `envelope_invalid`.
 ordered_json signature_check_json(std::string_view envelope, std::span<const std::uint8_t> body);
 
-// Returns the event catalogue as [{key, category, label, description}], as GET /api/events serves it.
+// Returns the event catalogue as [{key, category, label, description, family, pull_request, branch}], as GET
+// /api/events serves it: `family` names the renderer (push, pull_request, issue, commit_status, repository,
+// generic), `pull_request` says whether the event goes to a pull request's thread, `branch` where the branch
+// filters find its branch ("push.changes", "pullrequest.destination.branch.name", "commit_status.refname") or
+// null.
 ordered_json catalogue_json();
+
+// Returns the registry of codes (codes.hpp) as [{code, status, meaning, also_status?}], in its order.
+ordered_json codes_json();
 
 }  // namespace dispatch

@@ -32,6 +32,8 @@ constexpr std::string_view usage_text =
     "        check a template: valid, or the error with its line and column\n"
     "  events\n"
     "        print the event catalogue\n"
+    "  codes\n"
+    "        print every code dispatch answers with, its HTTP status (0: none) and what it means\n"
     "\n"
     "FILE may be - for standard input. Exit: 0 done; 1 input refused (for send: an answer other than 2xx,\n"
     "or a duplicate or replay the relay did not deliver again); 2 usage or I/O error (for send: no answer).\n";
@@ -78,8 +80,8 @@ std::optional<parsed_args> parse_args(const std::vector<std::string>& args, cli_
         continue;
       }
       if (!takes_value(arg.substr(2))) {
-        const bool json = arg == "--json" && parsed.command == "events";
-        failure = usage_error(json ? "events prints JSON already; it takes no options"
+        const bool json = arg == "--json" && (parsed.command == "events" || parsed.command == "codes");
+        failure = usage_error(json ? parsed.command + " prints JSON already; it takes no options"
                                    : parsed.command + " does not take " + arg);
         return std::nullopt;
       }
@@ -384,6 +386,10 @@ cli_plan plan_cli(const std::vector<std::string>& args) {
     if (!parsed->options.empty() || !parsed->positional.empty())
       return finish(usage_error("events takes no arguments"));
     return finish(run_events());
+  }
+  if (command == "codes") {
+    if (!parsed->options.empty() || !parsed->positional.empty()) return finish(usage_error("codes takes no arguments"));
+    return finish({print(codes_json()), "", 0});
   }
   if (command == "verify") {
     if (auto bad = check_shape(*parsed, {"signature"}, {"signature", "secret", "secret-file"})) return finish(*bad);

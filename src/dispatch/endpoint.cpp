@@ -7,7 +7,7 @@ namespace dispatch {
 
 DISPATCH_COLD result<event_selection> parse_selection(const json& events) {
   const auto invalid = [](std::string field, std::string message) {
-    auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
+    auto failure = make_error(codes::endpoint_invalid, field + std::move(message));
     failure.field = std::move(field);
     return failure;
   };
@@ -26,8 +26,8 @@ DISPATCH_COLD result<event_selection> parse_selection(const json& events) {
   }
   auto selection = make_selection(mode->get_ref<const std::string&>(), custom);
   if (!selection.ok()) {
-    // make_selection words its fault from "events." on.
-    auto failure = make_error("endpoint_invalid", "endpoint." + selection.error().message);
+    // make_selection words its fault from "events." on, as every reason here names its field first.
+    auto failure = make_error(codes::endpoint_invalid, selection.error().message);
     failure.field = selection.error().message.rfind("events.custom", 0) == 0 ? "events.custom" : "events.mode";
     return failure;
   }
@@ -36,11 +36,11 @@ DISPATCH_COLD result<event_selection> parse_selection(const json& events) {
 
 DISPATCH_COLD result<endpoint_settings> parse_endpoint(const json& endpoint, std::string_view request) {
   const auto invalid = [](std::string field, std::string message) {
-    auto failure = make_error("endpoint_invalid", "endpoint." + field + std::move(message));
+    auto failure = make_error(codes::endpoint_invalid, field + std::move(message));
     failure.field = std::move(field);
     return failure;
   };
-  if (!endpoint.is_object()) return make_error("endpoint_invalid", "endpoint must be a JSON object");
+  if (!endpoint.is_object()) return make_error(codes::endpoint_invalid, "endpoint must be a JSON object");
   std::vector<std::string> secrets;
   const auto secret = endpoint.find("secret");
   const auto secret_list = endpoint.find("secrets");
@@ -83,8 +83,7 @@ DISPATCH_COLD result<endpoint_settings> parse_endpoint(const json& endpoint, std
     auto failure = set.error();
     const bool from_single = has_single && failure.message.rfind("templates[\"default\"]", 0) == 0;
     if (from_single) failure.message.replace(0, std::string_view("templates[\"default\"]").size(), "template");
-    failure.message = "endpoint." + failure.message;
-    failure.code = "endpoint_invalid";
+    failure.code = codes::endpoint_invalid;
     failure.field = from_single ? "template" : "templates";
     return failure;
   }

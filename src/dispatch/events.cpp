@@ -6,57 +6,61 @@
 namespace dispatch {
 namespace {
 
-// Labels and descriptions follow Bitbucket's hook_events listing and its webhook trigger names.
+// Labels and descriptions follow Bitbucket's hook_events listing and its webhook trigger names. A family that
+// is not generic names the renderer of render/auto.cpp; repository's renders each of its keys its own way.
 constexpr std::array<event_info, 29> catalogue{{
-    {"repo:push", "Repository", "Push", "Whenever a repository push occurs", "pushed to"},
-    {"repo:fork", "Repository", "Fork", "Whenever a repository fork occurs", "forked"},
-    {"repo:updated", "Repository", "Updated", "Whenever a repository is updated", "updated"},
+    {"repo:push", "Repository", "Push", "Whenever a repository push occurs", "pushed to", event_family::push},
+    {"repo:fork", "Repository", "Fork", "Whenever a repository fork occurs", "forked", event_family::repository},
+    {"repo:updated", "Repository", "Updated", "Whenever a repository is updated", "updated", event_family::repository},
     {"repo:transfer", "Repository", "Transfer accepted", "Whenever a repository transfer is accepted",
-     "accepted the transfer of"},
+     "accepted the transfer of", event_family::repository},
     {"repo:commit_comment_created", "Repository", "Commit comment created", "Whenever a commit comment is created",
-     "commented on a commit in"},
+     "commented on a commit in", event_family::repository},
     {"repo:commit_status_created", "Repository", "Build status created", "Whenever a build status is created",
-     "reported a build status in"},
+     "reported a build status in", event_family::commit_status},
     {"repo:commit_status_updated", "Repository", "Build status updated", "Whenever a build status is updated",
-     "updated a build status in"},
-    {"repo:created", "Repository", "Created", "Whenever a repository is created", "created"},
-    {"repo:deleted", "Repository", "Deleted", "Whenever a repository is deleted", "deleted"},
-    {"repo:imported", "Repository", "Import", "Whenever a repository import occurs", "imported"},
-    {"project:updated", "Project", "Updated", "Whenever a project is updated", "updated the project of"},
-    {"issue:created", "Issue", "Created", "Whenever an issue is created", "created an issue in"},
-    {"issue:updated", "Issue", "Updated", "Whenever an issue is updated", "updated an issue in"},
+     "updated a build status in", event_family::commit_status},
+    {"repo:created", "Repository", "Created", "Whenever a repository is created", "created", event_family::generic},
+    {"repo:deleted", "Repository", "Deleted", "Whenever a repository is deleted", "deleted", event_family::generic},
+    {"repo:imported", "Repository", "Import", "Whenever a repository import occurs", "imported", event_family::generic},
+    {"project:updated", "Project", "Updated", "Whenever a project is updated", "updated the project of",
+     event_family::generic},
+    {"issue:created", "Issue", "Created", "Whenever an issue is created", "created an issue in", event_family::issue},
+    {"issue:updated", "Issue", "Updated", "Whenever an issue is updated", "updated an issue in", event_family::issue},
     {"issue:comment_created", "Issue", "Comment created", "Whenever an issue comment is created",
-     "commented on an issue in"},
-    {"pullrequest:created", "Pull Request", "Created", "Whenever a pull request is created",
-     "opened a pull request in"},
+     "commented on an issue in", event_family::issue},
+    {"pullrequest:created", "Pull Request", "Created", "Whenever a pull request is created", "opened a pull request in",
+     event_family::pull_request},
     {"pullrequest:updated", "Pull Request", "Updated", "Whenever a pull request is updated",
-     "updated a pull request in"},
+     "updated a pull request in", event_family::pull_request},
     {"pullrequest:approved", "Pull Request", "Approved", "When someone has approved a pull request",
-     "approved a pull request in"},
+     "approved a pull request in", event_family::pull_request},
     {"pullrequest:unapproved", "Pull Request", "Approval removed",
-     "When someone has removed an approval from a pull request", "removed an approval in"},
-    {"pullrequest:fulfilled", "Pull Request", "Merged", "Whenever a pull request is merged",
-     "merged a pull request in"},
+     "When someone has removed an approval from a pull request", "removed an approval in", event_family::pull_request},
+    {"pullrequest:fulfilled", "Pull Request", "Merged", "Whenever a pull request is merged", "merged a pull request in",
+     event_family::pull_request},
     {"pullrequest:rejected", "Pull Request", "Declined", "Whenever a pull request is declined",
-     "declined a pull request in"},
+     "declined a pull request in", event_family::pull_request},
     {"pullrequest:comment_created", "Pull Request", "Comment created", "Whenever a pull request comment is created",
-     "commented on a pull request in"},
+     "commented on a pull request in", event_family::pull_request},
     {"pullrequest:comment_updated", "Pull Request", "Comment updated", "Whenever a pull request comment is updated",
-     "edited a pull request comment in"},
+     "edited a pull request comment in", event_family::pull_request},
     {"pullrequest:comment_deleted", "Pull Request", "Comment deleted", "Whenever a pull request comment is deleted",
-     "deleted a pull request comment in"},
+     "deleted a pull request comment in", event_family::pull_request},
     {"pullrequest:comment_resolved", "Pull Request", "Comment resolved", "Whenever a pull request comment is resolved",
-     "resolved a pull request comment in"},
+     "resolved a pull request comment in", event_family::pull_request},
     {"pullrequest:comment_reopened", "Pull Request", "Comment reopened", "Whenever a pull request comment is reopened",
-     "reopened a pull request comment in"},
+     "reopened a pull request comment in", event_family::pull_request},
     {"pullrequest:changes_request_created", "Pull Request", "Changes request created",
-     "When someone has requested changes on a pull request", "requested changes on a pull request in"},
+     "When someone has requested changes on a pull request", "requested changes on a pull request in",
+     event_family::pull_request},
     {"pullrequest:changes_request_removed", "Pull Request", "Changes request removed",
-     "When someone has removed a changes request from a pull request", "removed a changes request in"},
+     "When someone has removed a changes request from a pull request", "removed a changes request in",
+     event_family::pull_request},
     {"pullrequest:push", "Pull Request", "Source branch pushed", "Whenever a pull request's source branch is pushed",
-     "pushed to a pull request in"},
+     "pushed to a pull request in", event_family::pull_request},
     {"pipeline:span_created", "Pipeline", "Span created", "Whenever a pipeline span is created",
-     "ran a pipeline step in"},
+     "ran a pipeline step in", event_family::generic},
 }};
 
 bool is_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
@@ -69,6 +73,69 @@ const event_info* find_event(std::string_view key) {
   const auto it =
       std::find_if(catalogue.begin(), catalogue.end(), [&](const event_info& info) { return info.key == key; });
   return it == catalogue.end() ? nullptr : &*it;
+}
+
+event_family family_of(std::string_view key) {
+  if (const auto* info = find_event(key)) return info->family;
+  if (key.rfind("pullrequest:", 0) == 0) return event_family::pull_request;
+  if (key.rfind("issue:", 0) == 0) return event_family::issue;
+  return event_family::generic;
+}
+
+namespace {
+
+branch_place branch_of_family(event_family family) {
+  switch (family) {
+    case event_family::push:
+      return branch_place::push_changes;
+    case event_family::pull_request:
+      return branch_place::pull_request_destination;
+    case event_family::commit_status:
+      return branch_place::commit_status_refname;
+    case event_family::issue:
+    case event_family::repository:
+    case event_family::generic:
+      return branch_place::none;
+  }
+  return branch_place::none;
+}
+
+}  // namespace
+
+branch_place event_info::branch() const { return branch_of_family(family); }
+
+branch_place branch_of(std::string_view key) { return branch_of_family(family_of(key)); }
+
+std::string_view family_name(event_family family) {
+  switch (family) {
+    case event_family::push:
+      return "push";
+    case event_family::pull_request:
+      return "pull_request";
+    case event_family::issue:
+      return "issue";
+    case event_family::commit_status:
+      return "commit_status";
+    case event_family::repository:
+      return "repository";
+    case event_family::generic:
+      return "generic";
+  }
+  return "generic";
+}
+
+std::string_view branch_place_name(branch_place place) {
+  switch (place) {
+    case branch_place::push_changes:
+      return "push.changes";
+    case branch_place::pull_request_destination:
+      return "pullrequest.destination.branch.name";
+    case branch_place::commit_status_refname:
+      return "commit_status.refname";
+    case branch_place::none:
+      return "";
+  }
+  return "";
 }
 
 bool is_well_formed_event_key(std::string_view key) {
@@ -95,6 +162,14 @@ bool event_selection::selects(std::string_view key) const {
   return false;
 }
 
+std::vector<std::string_view> event_selection::selected_keys() const {
+  std::vector<std::string_view> keys;
+  for (const auto& info : catalogue) {
+    if (selects(info.key)) keys.push_back(info.key);
+  }
+  return keys;
+}
+
 result<event_selection> make_selection(std::string_view mode, const std::vector<std::string>& custom) {
   event_selection selection;
   if (mode == "push") {
@@ -104,22 +179,22 @@ result<event_selection> make_selection(std::string_view mode, const std::vector<
   } else if (mode == "custom") {
     selection.mode = selection_mode::custom;
   } else {
-    return make_error("selection_invalid",
+    return make_error(codes::selection_invalid,
                       "events.mode \"" + std::string(mode.substr(0, 32)) + "\" is not one of push, all, custom");
   }
   if (selection.mode != selection_mode::custom) {
     if (!custom.empty()) {
-      return make_error("selection_invalid",
+      return make_error(codes::selection_invalid,
                         "events.custom is given but events.mode is \"" + std::string(mode) + "\", not custom");
     }
     return selection;
   }
   if (custom.empty()) {
-    return make_error("selection_invalid", "events.custom must name at least one event key in mode custom");
+    return make_error(codes::selection_invalid, "events.custom must name at least one event key in mode custom");
   }
   for (const auto& key : custom) {
     if (find_event(key) == nullptr) {
-      return make_error("selection_invalid",
+      return make_error(codes::selection_invalid,
                         "events.custom names \"" + key.substr(0, 64) +
                             "\", which is not a Bitbucket repository event key (see `dispatch events`)");
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dispatch/cold.hpp"
+#include "dispatch/events.hpp"
 #include "dispatch/payload_view.hpp"
 #include "dispatch/text.hpp"
 
@@ -118,7 +119,7 @@ std::string pattern_list::refusal(const std::vector<std::string_view>& names) co
 
 DISPATCH_COLD result<pattern_list> pattern_list::parse(const json& list, const std::string& field) {
   const auto invalid = [&](const std::string& message) {
-    auto failure = make_error("endpoint_invalid", "endpoint." + field + " " + message);
+    auto failure = make_error(codes::endpoint_invalid, field + " " + message);
     failure.field = field;
     return failure;
   };
@@ -150,7 +151,7 @@ DISPATCH_COLD result<filter_set> parse_filters(const json& filters) {
   filter_set set;
   if (filters.is_null()) return set;
   if (!filters.is_object()) {
-    auto failure = make_error("endpoint_invalid", "endpoint.filters must be an object {branches?, tags?, actors?}");
+    auto failure = make_error(codes::endpoint_invalid, "filters must be an object {branches?, tags?, actors?}");
     failure.field = "filters";
     return failure;
   }
@@ -161,8 +162,8 @@ DISPATCH_COLD result<filter_set> parse_filters(const json& filters) {
                                               : nullptr;
     const auto field = "filters." + name;
     if (target == nullptr) {
-      auto failure = make_error(
-          "endpoint_invalid", "endpoint." + field + " is not a filter; the filters are " + "branches, tags and actors");
+      auto failure =
+          make_error(codes::endpoint_invalid, field + " is not a filter; the filters are branches, tags and actors");
       failure.field = field;
       return failure;
     }
@@ -227,7 +228,7 @@ filter_verdict filter_push(const filter_set& filters, payload_view changes) {
     return verdict;
   }
   if (verdict.kept_changes.empty()) {
-    return stopped("branch_filtered",
+    return stopped(codes::branch_filtered,
                    refusals.size() == 1 ? refusals.front() : "no change passes the filters: " + join(refusals, "; "));
   }
   verdict.reason = join(refusals, "; ");
@@ -247,18 +248,25 @@ filter_verdict apply_filters(const filter_set& filters, std::string_view key, co
   const payload_view root(payload);
   if (!filters.actors.empty()) {
     if (const auto why = filters.actors.refusal(actor_names(root["actor"])); !why.empty()) {
-      return stopped("actor_filtered", "actor " + why);
+      return stopped(codes::actor_filtered, "actor " + why);
     }
   }
+  // The catalogue says where each event's branch lives.
   std::string why;
-  if (key == "repo:push") return filter_push(filters, root["push"]["changes"]);
-  if (key.rfind("pullrequest:", 0) == 0) {
-    why = ref_refusal({&filters.branches, "destination branch"},
-                      root["pullrequest"]["destination"]["branch"]["name"].str());
-  } else if (key.rfind("repo:commit_status_", 0) == 0) {
-    why = ref_refusal({&filters.branches, "branch"}, root["commit_status"]["refname"].str());
+  switch (branch_of(key)) {
+    case branch_place::push_changes:
+      return filter_push(filters, root["push"]["changes"]);
+    case branch_place::pull_request_destination:
+      why = ref_refusal({&filters.branches, "destination branch"},
+                        root["pullrequest"]["destination"]["branch"]["name"].str());
+      break;
+    case branch_place::commit_status_refname:
+      why = ref_refusal({&filters.branches, "branch"}, root["commit_status"]["refname"].str());
+      break;
+    case branch_place::none:
+      break;
   }
-  return why.empty() ? filter_verdict{} : stopped("branch_filtered", why);
+  return why.empty() ? filter_verdict{} : stopped(codes::branch_filtered, why);
 }
 
 DISPATCH_COLD ordered_json filter_check_json(std::string_view envelope) {
@@ -267,7 +275,8 @@ DISPATCH_COLD ordered_json filter_check_json(std::string_view envelope) {
   };
   auto parsed = parse_json(envelope);
   if (!parsed.ok() || !parsed.value().is_object()) {
-    return refused("envelope_invalid", "the check takes {\"filters\":{…},\"branch\"|\"tag\"|\"actor\":\"<name>\"}");
+    return refused(codes::envelope_invalid,
+                   "the check takes {\"filters\":{…},\"branch\"|\"tag\"|\"actor\":\"<name>\"}");
   }
   const auto& request = parsed.value();
   auto filters = parse_filters(request.contains("filters") ? request["filters"] : json());
@@ -279,7 +288,7 @@ DISPATCH_COLD ordered_json filter_check_json(std::string_view envelope) {
   for (const auto kind : {"branch", "tag", "actor"}) {
     const auto value = request.find(kind);
     if (value == request.end()) continue;
-    if (!value->is_string()) return refused("envelope_invalid", std::string(kind) + " must be a string");
+    if (!value->is_string()) return refused(codes::envelope_invalid, std::string(kind) + " must be a string");
     const auto& name = value->get_ref<const std::string&>();
     const auto& set = filters.value();
     const auto& list = std::string_view(kind) == "actor" ? set.actors
@@ -288,12 +297,12 @@ DISPATCH_COLD ordered_json filter_check_json(std::string_view envelope) {
     const auto why = list.refusal({name});
     if (why.empty()) {
       const auto note = list.empty() ? std::string(" (no ") + kind + " filter)" : "";
-      return refused("passes", std::string(kind) + " " + name + " passes" + note);
+      return refused(codes::passes, std::string(kind) + " " + name + " passes" + note);
     }
-    return refused(std::string_view(kind) == "actor" ? "actor_filtered" : "branch_filtered",
+    return refused(std::string_view(kind) == "actor" ? codes::actor_filtered : codes::branch_filtered,
                    std::string(kind) + " " + why);
   }
-  return refused("envelope_invalid", "the check needs a \"branch\", \"tag\" or \"actor\" to try");
+  return refused(codes::envelope_invalid, "the check needs a \"branch\", \"tag\" or \"actor\" to try");
 }
 
 }  // namespace dispatch

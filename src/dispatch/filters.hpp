@@ -50,7 +50,7 @@ struct filter_set {
 };
 
 // Reads an endpoint's `filters` member: null, or {branches?, tags?, actors?}. Errors are `endpoint_invalid`
-// with `field` (`filters`, `filters.branches`, …) and a message from "endpoint.".
+// with `field` (`filters`, `filters.branches`, …) and a message that starts with it.
 result<filter_set> parse_filters(const json& filters);
 
 // What the filters make of one event's payload.

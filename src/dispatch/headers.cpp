@@ -27,14 +27,14 @@ std::optional<std::string_view> header_map::find(std::string_view name) const {
 }
 
 result<header_map> parse_headers(const json& headers) {
-  if (!headers.is_object()) return make_error("headers_invalid", "headers must be a JSON object of name -> value");
+  if (!headers.is_object()) return make_error(codes::headers_invalid, "headers must be a JSON object of name -> value");
   header_map map;
   for (const auto& [name, value] : headers.items()) {
     if (!value.is_string()) {
-      return make_error("headers_invalid", "header \"" + name + "\" must have a string value");
+      return make_error(codes::headers_invalid, "header \"" + name + "\" must have a string value");
     }
     if (map.find(name)) {
-      return make_error("headers_invalid", "header \"" + name + "\" is given twice (names ignore case)");
+      return make_error(codes::headers_invalid, "header \"" + name + "\" is given twice (names ignore case)");
     }
     map.add(name, value.get_ref<const std::string&>());
   }

@@ -560,17 +560,17 @@ result<Json> reference_parse(std::string_view text) {
   // inside a valid document, so one found means bytes after it, which are refused.
   if (const auto nul = text.find('\0'); parsed && nul != std::string_view::npos) {
     const auto [line, column] = line_and_column(text, nul + 1);
-    return make_error("json_syntax", "a NUL byte follows the JSON value; nothing may follow it", line, column);
+    return make_error(codes::json_syntax, "a NUL byte follows the JSON value; nothing may follow it", line, column);
   }
   if (parsed) return root;
   if (handler.too_deep()) {
     const auto [line, column] = line_and_column(text, too_deep_at(text) + 1);
-    return make_error("json_too_deep", "JSON nests deeper than " + std::to_string(max_json_depth) + " levels", line,
-                      column);
+    return make_error(codes::json_too_deep, "JSON nests deeper than " + std::to_string(max_json_depth) + " levels",
+                      line, column);
   }
   const auto [line, column] = line_and_column(text, handler.position());
   // nlohmann quotes the bytes it last read, which may be anything: a reason is valid UTF-8 text.
-  return make_error("json_syntax", clean_text(handler.reason()), line, column);
+  return make_error(codes::json_syntax, clean_text(handler.reason()), line, column);
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ result<part> compile_part(const ordered_json& value, const json_span& span, std:
                           const std::string& path, const source_text& source, int depth, bool markdown = false) {
   part out;
   if (value.is_structured() && depth >= max_template_depth) {
-    return placed("template_too_deep",
+    return placed(codes::template_too_deep,
                   (path.empty() ? std::string("the template") : path) + " nests deeper than a Discord message does (" +
                       std::to_string(max_template_depth) + " levels)",
                   source, span.begin);
@@ -78,7 +78,7 @@ result<part> compile_part(const ordered_json& value, const json_span& span, std:
         };
         for (std::size_t j = 0; j < i; ++j) {
           if (name(i) == name(j)) {
-            return placed("template_invalid",
+            return placed(codes::template_invalid,
                           (path.empty() ? std::string() : path + ".") + std::string(name(i)) + " is given twice",
                           source, span.keys[i].first);
           }
@@ -93,7 +93,7 @@ result<part> compile_part(const ordered_json& value, const json_span& span, std:
       ++index;
       const auto member_path = path + (path.empty() ? "" : ".") + key;
       if (where != "opaque" && !known_member(where, key)) {
-        return placed("template_invalid",
+        return placed(codes::template_invalid,
                       member_path + " is not a member Discord takes" +
                           (where.empty() ? " (a message has content, username, avatar_url, embeds)" : ""),
                       source, key_span.first);
@@ -164,7 +164,7 @@ ordered_json render_part(const part& item, const json& context, mustache::budget
         if (value != nullptr && !value->is_string() && !value->is_null()) {
           const auto nodes = mustache::count_nodes(*value, spend.steps);
           if (nodes > spend.steps) {
-            fault = make_error("template_too_large",
+            fault = make_error(codes::template_too_large,
                                "rendering stopped: the template copies more of the payload than its budget allows");
             return nullptr;
           }
@@ -224,11 +224,11 @@ DISPATCH_COLD result<message_template> compile_template_in(std::string_view docu
   auto parsed = parse_ordered_json(text);
   if (!parsed.ok()) {
     const auto& fault = parsed.error();
-    return placed(fault.code == "json_too_deep" ? "template_too_deep" : "template_syntax",
+    return placed(fault.code == codes::json_too_deep ? codes::template_too_deep : codes::template_syntax,
                   "template is not JSON: " + fault.message, source, begin + offset_of(text, fault.line, fault.column));
   }
   if (!parsed.value().is_object()) {
-    return placed("template_invalid", "a template is a JSON object shaped like a Discord message", source, begin);
+    return placed(codes::template_invalid, "a template is a JSON object shaped like a Discord message", source, begin);
   }
   auto span = map_json(text, max_template_depth + 1);
   const auto shift = [begin](json_span& node, const auto& self) -> void {
@@ -252,8 +252,8 @@ namespace {
 std::optional<error> too_large(const json& value) {
   const auto size = value.is_string() ? value.get_ref<const std::string&>().size() : dump_json(value).size();
   if (size <= max_template_bytes) return std::nullopt;
-  return make_error("template_too_large", "the template is " + std::to_string(size) + " bytes; the limit is " +
-                                              std::to_string(max_template_bytes));
+  return make_error(codes::template_too_large, "the template is " + std::to_string(size) + " bytes; the limit is " +
+                                                   std::to_string(max_template_bytes));
 }
 
 }  // namespace
@@ -265,7 +265,8 @@ result<message_template> compile_template(std::string_view source) {
 
 result<message_template> compile_template_value(const json& value) {
   if (value.is_string()) return compile_template(value.get_ref<const std::string&>());
-  if (!value.is_object()) return make_error("template_invalid", "a template is a template object or its JSON text");
+  if (!value.is_object())
+    return make_error(codes::template_invalid, "a template is a template object or its JSON text");
   if (auto fault = too_large(value)) return *fault;
   return compile_template(dump_json_pretty(ordered_json(value)));
 }
@@ -357,7 +358,7 @@ result<ordered_json> render_template(const message_template& compiled, const jso
     }
   }
   if (!has_something) {
-    return make_error("template_empty",
+    return make_error(codes::template_empty,
                       "the template rendered an empty message (no content, and no embed with a title, description or "
                       "fields)");
   }
@@ -374,7 +375,7 @@ const message_template* template_set::find(std::string_view key) const {
 
 result<template_set> parse_template_set(const json& templates, const template_origin* origin) {
   if (!templates.is_object()) {
-    return make_error("template_invalid",
+    return make_error(codes::template_invalid,
                       "templates must be an object {\"default\"?: T, \"<event key>\" or \"<family>:*\": T}");
   }
   template_set set;
@@ -390,19 +391,19 @@ result<template_set> parse_template_set(const json& templates, const template_or
            return e.key.substr(0, e.key.find(':') + 1) == std::string_view(selector).substr(0, selector.size() - 1);
          }));
     if (!known) {
-      return make_error("template_invalid",
+      return make_error(codes::template_invalid,
                         "templates names \"" + selector.substr(0, 64) +
                             "\", which is not default, an event key or a family such as pullrequest:*");
     }
     if (!value.is_string() && !value.is_object()) {
-      return make_error("template_invalid",
+      return make_error(codes::template_invalid,
                         "templates[\"" + selector + "\"] must be a template object or its JSON text");
     }
     total += value.is_string() ? value.get_ref<const std::string&>().size() : dump_json(value).size();
     if (total > max_templates_bytes) {
-      return make_error("template_too_large", "templates[\"" + selector +
-                                                  "\"]: an endpoint's templates together may be " +
-                                                  std::to_string(max_templates_bytes) + " bytes");
+      return make_error(codes::template_too_large, "templates[\"" + selector +
+                                                       "\"]: an endpoint's templates together may be " +
+                                                       std::to_string(max_templates_bytes) + " bytes");
     }
     // Written as an object inside a request: compiled from the request's own text, so faults point there.
     const auto span = origin != nullptr && value.is_object() ? origin->locate(selector) : json_span{};

@@ -29,7 +29,7 @@ std::string_view verdict_name(verdict value) {
 }
 
 error body_too_large(std::size_t size) {
-  return make_error("body_too_large",
+  return make_error(codes::body_too_large,
                     "body is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_body_bytes));
 }
 
@@ -50,7 +50,7 @@ std::string_view subject_of(std::string_view key) {
 }  // namespace
 
 error event_key_invalid() {
-  return make_error("event_key_invalid",
+  return make_error(codes::event_key_invalid,
                     "X-Event-Key is not of the form category:action (lowercase letters, digits, _)");
 }
 
@@ -60,8 +60,8 @@ result<json> parse_input(std::span<const std::uint8_t> bytes, std::string_view w
   auto parsed = parse_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (parsed.ok()) return parsed;
   auto failure = parsed.error();
-  const bool too_deep = failure.code == "json_too_deep";
-  failure.code = too_deep ? "body_too_deep" : "body_not_json";
+  const bool too_deep = failure.code == codes::json_too_deep;
+  failure.code = too_deep ? codes::body_too_deep : codes::body_not_json;
   // json_in says "JSON nests deeper than …": keep what follows "JSON".
   failure.message = std::string(what) + (too_deep ? failure.message.substr(4) : " is not JSON: " + failure.message);
   return failure;
@@ -71,7 +71,7 @@ result<json> parse_input(std::span<const std::uint8_t> bytes, std::string_view w
 result<json> parse_payload(std::span<const std::uint8_t> body) {
   auto payload = parse_input(body, "body");
   if (!payload.ok()) return payload.error();
-  if (!payload.value().is_object()) return make_error("body_not_object", "body is JSON but not an object");
+  if (!payload.value().is_object()) return make_error(codes::body_not_object, "body is JSON but not an object");
   return payload;
 }
 
@@ -115,12 +115,12 @@ outcome handle(const endpoint_settings& endpoint, const header_map& headers, std
   // Verify before anything else reads the body or trusts a header.
   const auto signature = headers.find("X-Hub-Signature");
   if (!signature) {
-    return refuse(401, make_error("signature_missing", "X-Hub-Signature header is missing"));
+    return refuse(401, make_error(codes::signature_missing, "X-Hub-Signature header is missing"));
   }
   const auto verified = verify_signature_any(*signature, endpoint.secrets, body);
   if (!verified.ok()) return refuse(401, verified.error());
 
-  if (event.empty()) return refuse(400, make_error("event_key_missing", "X-Event-Key header is missing"));
+  if (event.empty()) return refuse(400, make_error(codes::event_key_missing, "X-Event-Key header is missing"));
   return handle_verified(endpoint, event, body, parsed);
 }
 
@@ -129,7 +129,8 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
   if (body.size() > max_body_bytes) return refuse(413, body_too_large(body.size()));
   if (!is_well_formed_event_key(event)) return refuse(400, event_key_invalid());
   if (!endpoint.events.selects(event)) {
-    return outcome{verdict::ignore, 200, "event_not_selected", "event " + event + " not selected", event, std::nullopt};
+    return outcome{verdict::ignore, 200,         codes::event_not_selected, "event " + event + " not selected",
+                   event,           std::nullopt};
   }
 
   auto read = parse_payload(body);
@@ -150,8 +151,8 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
       std::string keys;
       for (const auto key : shape.keys) keys += (keys.empty() ? "" : ", ") + std::string(key);
       return refuse(400,
-                    make_error("event_key_mismatch", "X-Event-Key is " + event + " but the body is shaped like " +
-                                                         keys + " (" + std::string(shape.basis) + ")"),
+                    make_error(codes::event_key_mismatch, "X-Event-Key is " + event + " but the body is shaped like " +
+                                                              keys + " (" + std::string(shape.basis) + ")"),
                     event);
     }
   }
@@ -170,7 +171,7 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
   if (rendered.fallback) {
     return outcome{verdict::deliver,
                    202,
-                   "template_fallback",
+                   codes::template_fallback,
                    "event " + event + " accepted" + filter_note + "; the template was not used (" +
                        rendered.fallback->message + "), so the auto-formatted embed is sent",
                    event,
@@ -180,7 +181,7 @@ outcome handle_verified(const endpoint_settings& endpoint, const std::string& ev
   std::string reason = find_event(event) != nullptr
                            ? "event " + event + " accepted" + filter_note
                            : "event " + event + " accepted (not in Bitbucket's catalogue: generic embed)" + filter_note;
-  return outcome{verdict::deliver, 202, "accepted", std::move(reason), event, std::move(rendered.message),
+  return outcome{verdict::deliver, 202, codes::accepted, std::move(reason), event, std::move(rendered.message),
                  std::move(thread)};
 }
 

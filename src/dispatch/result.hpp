@@ -5,6 +5,8 @@
 #include <utility>
 #include <variant>
 
+#include "dispatch/codes.hpp"
+
 namespace dispatch {
 
 // What went wrong: a stable snake_case `code` for programs, a human `message`, and where (1-based line and

@@ -56,21 +56,21 @@ std::string quote(std::string_view text) {
 result<signature> parse_signature(std::string_view header) {
   header = trim(header);
   if (header.empty()) {
-    return make_error("signature_missing", "X-Hub-Signature is empty; expected sha256=<64 hex digits>");
+    return make_error(codes::signature_missing, "X-Hub-Signature is empty; expected sha256=<64 hex digits>");
   }
   const auto equals = header.find('=');
   if (equals == std::string_view::npos) {
-    return make_error("signature_malformed", "X-Hub-Signature has no '='; expected sha256=<64 hex digits>");
+    return make_error(codes::signature_malformed, "X-Hub-Signature has no '='; expected sha256=<64 hex digits>");
   }
   const auto algorithm = header.substr(0, equals);
   const auto hex = header.substr(equals + 1);
   if (!equals_ignoring_case(algorithm, expected_algorithm)) {
-    return make_error("algorithm_unsupported",
+    return make_error(codes::algorithm_unsupported,
                       "X-Hub-Signature algorithm " + quote(algorithm) + " is not supported; only sha256 is");
   }
   if (hex.size() != 2 * sizeof(sha256_digest)) {
-    return make_error("signature_malformed", "X-Hub-Signature sha256 value has " + std::to_string(hex.size()) +
-                                                 " characters; expected 64 hex digits");
+    return make_error(codes::signature_malformed, "X-Hub-Signature sha256 value has " + std::to_string(hex.size()) +
+                                                      " characters; expected 64 hex digits");
   }
   signature parsed;
   for (std::size_t i = 0; i < parsed.digest.size(); ++i) {
@@ -78,7 +78,7 @@ result<signature> parse_signature(std::string_view header) {
     const int low = hex_value(hex[2 * i + 1]);
     if (high < 0 || low < 0) {
       const std::size_t at = high < 0 ? 2 * i : 2 * i + 1;
-      return make_error("signature_malformed",
+      return make_error(codes::signature_malformed,
                         "X-Hub-Signature sha256 value has a non-hex character at position " + std::to_string(at + 1));
     }
     parsed.digest[i] = static_cast<std::uint8_t>(high << 4 | low);
@@ -127,7 +127,7 @@ result<bool> verify_signature(std::string_view header, std::span<const std::uint
   auto parsed = parse_signature(header);
   if (!parsed.ok()) return parsed.error();
   if (!digests_equal(hmac_sha256(secret, body), parsed.value().digest)) {
-    return make_error("signature_mismatch",
+    return make_error(codes::signature_mismatch,
                       "X-Hub-Signature does not match the body signed with this endpoint's secret");
   }
   return true;
@@ -143,7 +143,7 @@ result<bool> verify_signature_any(std::string_view header, std::span<const std::
     matched |= digests_equal(hmac_sha256(as_bytes(secret), body), parsed.value().digest);
   }
   if (!matched) {
-    return make_error("signature_mismatch",
+    return make_error(codes::signature_mismatch,
                       secrets.size() > 1
                           ? "X-Hub-Signature does not match the body signed with any of this endpoint's " +
                                 std::to_string(secrets.size()) + " current secrets"

@@ -5,6 +5,7 @@
 
 #include "dispatch/cold.hpp"
 #include "dispatch/discord_limits.hpp"
+#include "dispatch/events.hpp"
 #include "dispatch/payload_view.hpp"
 #include "dispatch/render/common.hpp"
 #include "dispatch/render/families.hpp"
@@ -70,7 +71,7 @@ DISPATCH_COLD std::optional<std::int64_t> timestamp_us(std::string_view text) {
 }
 
 DISPATCH_COLD std::optional<ordered_json> pull_request_thread(std::string_view key, const json& payload) {
-  if (key.rfind("pullrequest:", 0) != 0) return std::nullopt;
+  if (family_of(key) != event_family::pull_request) return std::nullopt;
   const payload_view root(payload);
   const auto pr = root["pullrequest"];
   const auto id = pr["id"].integer();

@@ -89,6 +89,7 @@ agree('render with a template', ['render', '--event', 'repo:push', '--template',
 agree('render with a broken template', ['render', '--event', 'repo:push', '--template', brokenTemplate, ownPush],
   { exit: 1, stderr: /never closed .* \(at line 2, column 15\)/ });
 agree('events', ['events'], { exit: 0, stdout: /pullrequest:changes_request_created/ });
+agree('codes', ['codes'], { exit: 0, stdout: /"code": "signature_mismatch",\n {4}"status": 401/ });
 agree('help', ['help'], { exit: 0, stdout: /usage: dispatch/ });
 agree('no command', [], { exit: 2, stderr: /no command given/ });
 agree('a missing file', ['render', '--event', 'repo:push', join(work, 'absent.json')], { exit: 2, stderr: /no such file/ });

@@ -24,6 +24,10 @@ TEST_CASE("plan_cli names the files each command reads", "[cli]") {
   CHECK(events.done);
   CHECK(events.output.exit_code == 0);
   CHECK(events.output.out.find("\"key\": \"pipeline:span_created\"") != std::string::npos);
+  const auto codes = plan_cli({"codes"});
+  CHECK(codes.done);
+  CHECK(codes.output.exit_code == 0);
+  CHECK(codes.output.out.find("\"code\": \"signature_mismatch\",\n    \"status\": 401") != std::string::npos);
 }
 
 TEST_CASE("usage errors exit 2 and say why", "[cli]") {
@@ -45,6 +49,8 @@ TEST_CASE("usage errors exit 2 and say why", "[cli]") {
   CHECK(usage({"render", "--event", "a:b", "--event", "c:d", "f"}) == "dispatch: option --event is given twice");
   CHECK(usage({"render", "--colour", "red", "--event", "a:b", "f"}) == "dispatch: render does not take --colour");
   CHECK(usage({"events", "extra"}) == "dispatch: events takes no arguments");
+  CHECK(usage({"codes", "extra"}) == "dispatch: codes takes no arguments");
+  CHECK(usage({"codes", "--json"}) == "dispatch: codes prints JSON already; it takes no options");
   CHECK(plan_cli({"help"}).output.exit_code == 0);
 }
 
@@ -91,7 +97,7 @@ TEST_CASE("handle applies the endpoint file's filters and says why an event was 
   const auto bad = run_cli({"handle", "--endpoint", "e.json", "--headers", "h.json", "b"},
                            {R"({"secret":"key","events":{"mode":"all"},"filters":{"branches":[""]}})", headers, body});
   CHECK(bad.exit_code == 1);
-  CHECK(bad.err.find("endpoint.filters.branches holds an empty pattern") != std::string::npos);
+  CHECK(bad.err.find("filters.branches holds an empty pattern") != std::string::npos);
 }
 
 TEST_CASE("render prints the message or says why not", "[cli]") {

@@ -97,6 +97,45 @@ TEST_CASE("the three selection modes", "[events]") {
   }
 }
 
+TEST_CASE("a selection lists the catalogue's keys it takes, in the catalogue's order", "[events]") {
+  const auto keys = [](std::string_view mode, const std::vector<std::string>& custom) {
+    const auto selection = make_selection(mode, custom);
+    REQUIRE(selection.ok());
+    return selection.value().selected_keys();
+  };
+  CHECK(keys("push", {}) == std::vector<std::string_view>{"repo:push"});
+  CHECK(keys("all", {}).size() == event_catalogue().size());
+  CHECK(keys("custom", {"pullrequest:created", "repo:fork", "repo:fork"}) ==
+        std::vector<std::string_view>{"repo:fork", "pullrequest:created"});
+}
+
+TEST_CASE("each event's family names its renderer, its thread and where its branch lives", "[events]") {
+  for (const auto& info : event_catalogue()) {
+    INFO(info.key);
+    const auto category = info.key.substr(0, info.key.find(':'));
+    CHECK(info.pull_request() == (category == "pullrequest"));
+    CHECK((info.family == event_family::issue) == (category == "issue"));
+    CHECK(family_of(info.key) == info.family);
+    CHECK(branch_of(info.key) == info.branch());
+  }
+  CHECK(find_event("repo:push")->family == event_family::push);
+  CHECK(find_event("repo:push")->branch() == branch_place::push_changes);
+  CHECK(find_event("repo:commit_status_updated")->family == event_family::commit_status);
+  CHECK(find_event("repo:commit_status_updated")->branch() == branch_place::commit_status_refname);
+  CHECK(find_event("pullrequest:push")->branch() == branch_place::pull_request_destination);
+  CHECK(find_event("repo:fork")->family == event_family::repository);
+  CHECK(find_event("repo:fork")->branch() == branch_place::none);
+  CHECK(find_event("repo:deleted")->family == event_family::generic);
+  // A key the catalogue lacks takes its category's family when the whole category is one.
+  CHECK(family_of("pullrequest:merged") == event_family::pull_request);
+  CHECK(family_of("issue:closed") == event_family::issue);
+  CHECK(family_of("repo:archived") == event_family::generic);
+  CHECK(branch_of("pullrequest:merged") == branch_place::pull_request_destination);
+  CHECK(family_name(event_family::pull_request) == "pull_request");
+  CHECK(branch_place_name(branch_place::pull_request_destination) == "pullrequest.destination.branch.name");
+  CHECK(branch_place_name(branch_place::none).empty());
+}
+
 TEST_CASE("selection errors say what to fix", "[events]") {
   const auto message = [](std::string_view mode, const std::vector<std::string>& custom) {
     const auto selection = make_selection(mode, custom);

@@ -95,18 +95,17 @@ TEST_CASE("a value passes when an include pattern matches (if any) and no ! patt
 TEST_CASE("bad filters are refused by field", "[filters]") {
   const auto fault = [](std::string_view text) { return parse_filters(json::parse(text)).error(); };
   CHECK(fault(R"({"branches":["main",""]})").field == "filters.branches");
-  CHECK(fault(R"({"branches":["main",""]})").message == "endpoint.filters.branches holds an empty pattern (pattern 2)");
+  CHECK(fault(R"({"branches":["main",""]})").message == "filters.branches holds an empty pattern (pattern 2)");
   CHECK(fault(R"({"actors":["!"]})").field == "filters.actors");
   CHECK(fault(R"({"actors":["!"]})").message ==
-        "endpoint.filters.actors holds a lone \"!\" (pattern 1); write the pattern to exclude after it");
+        "filters.actors holds a lone \"!\" (pattern 1); write the pattern to exclude after it");
   CHECK(fault(R"({"tags":"v*"})").field == "filters.tags");
-  CHECK(fault(R"({"tags":[1]})").message == "endpoint.filters.tags must hold only strings (pattern 1)");
+  CHECK(fault(R"({"tags":[1]})").message == "filters.tags must hold only strings (pattern 1)");
   CHECK(fault(R"({"branch":["main"]})").field == "filters.branch");
   CHECK(fault(R"([])").field == "filters");
   json many = json::array();
   for (int i = 0; i < 51; ++i) many.push_back("b" + std::to_string(i));
-  CHECK(parse_filters(json{{"branches", many}}).error().message ==
-        "endpoint.filters.branches has 51 patterns; the limit is 50");
+  CHECK(parse_filters(json{{"branches", many}}).error().message == "filters.branches has 51 patterns; the limit is 50");
   many.erase(many.begin());
   CHECK(parse_filters(json{{"branches", many}}).ok());
   CHECK(fault(R"({"branches":[")" + std::string(201, 'x') + R"("]})").field == "filters.branches");

@@ -49,15 +49,14 @@ TEST_CASE("parse_headers and parse_endpoint name the field at fault", "[pipeline
     CHECK(parsed.error().code == "endpoint_invalid");
     return parsed.error().message;
   };
-  CHECK(endpoint_error(R"({"events":{"mode":"all"}})") == "endpoint.secret must be a non-empty string");
-  CHECK(endpoint_error(R"({"secret":"","events":{"mode":"all"}})") == "endpoint.secret must be a non-empty string");
-  CHECK(endpoint_error(R"({"secret":"s"})") == "endpoint.events must be an object {mode, custom?}");
-  CHECK(endpoint_error(R"({"secret":"s","events":{}})") ==
-        "endpoint.events.mode must be one of \"push\", \"all\", \"custom\"");
+  CHECK(endpoint_error(R"({"events":{"mode":"all"}})") == "secret must be a non-empty string");
+  CHECK(endpoint_error(R"({"secret":"","events":{"mode":"all"}})") == "secret must be a non-empty string");
+  CHECK(endpoint_error(R"({"secret":"s"})") == "events must be an object {mode, custom?}");
+  CHECK(endpoint_error(R"({"secret":"s","events":{}})") == "events.mode must be one of \"push\", \"all\", \"custom\"");
   CHECK(endpoint_error(R"({"secret":"s","events":{"mode":"custom","custom":"repo:push"}})") ==
-        "endpoint.events.custom must be an array of event keys");
+        "events.custom must be an array of event keys");
   CHECK(endpoint_error(R"({"secret":"s","events":{"mode":"custom","custom":["repo:nope"]}})") ==
-        "endpoint.events.custom names \"repo:nope\", which is not a Bitbucket repository event key (see `dispatch "
+        "events.custom names \"repo:nope\", which is not a Bitbucket repository event key (see `dispatch "
         "events`)");
   const auto ok = parse_endpoint(json::parse(
       R"({"name":"ops","destination_url":"https://x","secret":"s","events":{"mode":"custom","custom":["repo:fork"]}})"));
@@ -144,13 +143,12 @@ TEST_CASE("endpoint_check_json names the field at fault, with the template's lin
   CHECK(dump_json(endpoint_check_json(R"({"secret":"s","events":{"mode":"custom","custom":["repo:push"]}})")) ==
         R"({"code":"valid"})");
   CHECK(dump_json(endpoint_check_json(R"({"secret":"s","events":{"mode":"some"}})")) ==
-        R"({"code":"endpoint_invalid","reason":"endpoint.events.mode \"some\" is not one of push, all, custom",)"
+        R"({"code":"endpoint_invalid","reason":"events.mode \"some\" is not one of push, all, custom",)"
         R"("field":"events.mode"})");
-  CHECK(
-      dump_json(
-          endpoint_check_json(R"({"secret":"s","events":{"mode":"all"},"template":"{\"content\":\"{{#a}}\"}"})")) ==
-      R"({"code":"endpoint_invalid","reason":"endpoint.template: content: {{#a}} is never closed with {{/a}} (line and )"
-      R"x(column in the template's text)","field":"template","line":1,"column":13})x");
+  CHECK(dump_json(
+            endpoint_check_json(R"({"secret":"s","events":{"mode":"all"},"template":"{\"content\":\"{{#a}}\"}"})")) ==
+        R"({"code":"endpoint_invalid","reason":"template: content: {{#a}} is never closed with {{/a}} (line and )"
+        R"x(column in the template's text)","field":"template","line":1,"column":13})x");
   CHECK(endpoint_check_json("{").at("code") == "endpoint_invalid");
 }
 

@@ -143,8 +143,7 @@ TEST_CASE("an endpoint's broken template is a configuration error with its place
       R"({"secret": "s", "events": {"mode": "all"}, "templates": {"repo:push": "{\n\"content\": \"{{/x}}\"}"}})"));
   REQUIRE_FALSE(endpoint.ok());
   CHECK(endpoint.error().code == "endpoint_invalid");
-  CHECK(endpoint.error().message ==
-        "endpoint.templates[\"repo:push\"]: content: {{/x}} closes a section that was never opened");
+  CHECK(endpoint.error().message == "templates[\"repo:push\"]: content: {{/x}} closes a section that was never opened");
   CHECK(endpoint.error().line == 2);
   CHECK(endpoint.error().column == 13);
 }

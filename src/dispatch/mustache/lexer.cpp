@@ -95,7 +95,7 @@ result<std::vector<token>> lex(std::string_view source) {
   std::string close = "}}";
   cursor at{source};
   const auto fail = [](std::string message, int line, int column) {
-    return make_error("template_syntax", std::move(message), line, column);
+    return make_error(codes::template_syntax, std::move(message), line, column);
   };
 
   while (at.at < source.size()) {

@@ -49,11 +49,11 @@ DISPATCH_COLD result<std::vector<node>> parse(std::string_view source) {
         break;
       case tag_kind::close: {
         if (open.empty()) {
-          return make_error("template_syntax", "{{/" + tok.text + "}} closes a section that was never opened", tok.line,
-                            tok.column);
+          return make_error(codes::template_syntax, "{{/" + tok.text + "}} closes a section that was never opened",
+                            tok.line, tok.column);
         }
         if (open.back().text != tok.text) {
-          return make_error("template_syntax",
+          return make_error(codes::template_syntax,
                             "{{/" + tok.text + "}} does not match {{" + sigil(open.back().kind) + open.back().text +
                                 "}}" + where(open.back()),
                             tok.line, tok.column);
@@ -67,7 +67,7 @@ DISPATCH_COLD result<std::vector<node>> parse(std::string_view source) {
         node item{false, tok.kind, std::move(tok.text), tok.dynamic, std::move(tok.indent), {}, tok.line, tok.column};
         if (opens(tok.kind)) {
           if (open.size() >= static_cast<std::size_t>(max_nesting)) {
-            return make_error("template_too_deep",
+            return make_error(codes::template_too_deep,
                               "{{" + sigil(tok.kind) + item.text + "}} nests sections deeper than " +
                                   std::to_string(max_nesting) + " levels",
                               tok.line, tok.column);
@@ -82,7 +82,7 @@ DISPATCH_COLD result<std::vector<node>> parse(std::string_view source) {
   if (!open.empty()) {
     const auto& unclosed = open.back();
     return make_error(
-        "template_syntax",
+        codes::template_syntax,
         "{{" + sigil(unclosed.kind) + unclosed.text + "}} is never closed with {{/" + unclosed.text + "}}",
         unclosed.line, unclosed.column);
   }

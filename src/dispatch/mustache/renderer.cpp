@@ -102,7 +102,7 @@ class renderer {
   bool step() {
     if (fault_) return false;
     if (spend_.steps == 0) {
-      fault_ = make_error("template_too_large",
+      fault_ = make_error(codes::template_too_large,
                           "rendering stopped: the template took more than its budget of steps (nested sections repeat "
                           "their content for every item of every list)");
       return false;
@@ -113,8 +113,8 @@ class renderer {
 
   void out_of_output() {
     if (!fault_) {
-      fault_ = make_error("template_too_large", "rendering stopped: the template wrote more than " +
-                                                    std::to_string(budget{}.output) + " bytes");
+      fault_ = make_error(codes::template_too_large, "rendering stopped: the template wrote more than " +
+                                                         std::to_string(budget{}.output) + " bytes");
     }
   }
 
@@ -178,8 +178,8 @@ class renderer {
   bool enter() {
     if (++nesting_ <= 2 * max_nesting) return true;
     if (!fault_) {
-      fault_ = make_error("template_too_deep", "rendering stopped: sections and partials nest deeper than " +
-                                                   std::to_string(2 * max_nesting) + " levels");
+      fault_ = make_error(codes::template_too_deep, "rendering stopped: sections and partials nest deeper than " +
+                                                        std::to_string(2 * max_nesting) + " levels");
     }
     return false;
   }
@@ -370,12 +370,12 @@ ordered_json render_text(std::string_view source, std::string_view data, const p
     return out;
   };
   const auto tree = parse(source);
-  if (!tree.ok()) return failed(tree.error(), "template_syntax");
+  if (!tree.ok()) return failed(tree.error(), codes::template_syntax);
   const auto values = parse_json(data);
-  if (!values.ok()) return failed(values.error(), "data_not_json");
+  if (!values.ok()) return failed(values.error(), codes::data_not_json);
   const auto text = render(tree.value(), values.value(), partials, mode);
   if (!text.ok()) return failed(text.error(), text.error().code);
-  return {{"code", "rendered"}, {"text", text.value()}};
+  return {{"code", codes::rendered}, {"text", text.value()}};
 }
 
 }  // namespace dispatch::mustache

@@ -5,30 +5,39 @@
 namespace dispatch {
 namespace {
 
-// Which renderer takes which event keys: the one place that says so. `prefix` matches a family of keys.
-struct route {
+// The repository family renders each of its keys its own way.
+struct repository_route {
   std::string_view key;
-  bool prefix;
   ordered_json (*render)(std::string_view key, const json& payload);
 };
 
-constexpr route routes[] = {
-    {"repo:push", false, render::push},
-    {"pullrequest:", true, render::pull_request},
-    {"issue:", true, render::issue},
-    {"repo:commit_status_created", false, render::commit_status},
-    {"repo:commit_status_updated", false, render::commit_status},
-    {"repo:commit_comment_created", false, render::commit_comment},
-    {"repo:fork", false, render::fork},
-    {"repo:updated", false, render::repository_updated},
-    {"repo:transfer", false, render::transfer},
+constexpr repository_route repository_routes[] = {
+    {"repo:commit_comment_created", render::commit_comment},
+    {"repo:fork", render::fork},
+    {"repo:updated", render::repository_updated},
+    {"repo:transfer", render::transfer},
 };
 
 }  // namespace
 
+// The renderer is the one the event's family names in the catalogue (events.cpp).
 ordered_json render_auto(std::string_view key, const json& payload) {
-  for (const auto& entry : routes) {
-    if (entry.prefix ? key.rfind(entry.key, 0) == 0 : key == entry.key) return entry.render(key, payload);
+  switch (family_of(key)) {
+    case event_family::push:
+      return render::push(key, payload);
+    case event_family::pull_request:
+      return render::pull_request(key, payload);
+    case event_family::issue:
+      return render::issue(key, payload);
+    case event_family::commit_status:
+      return render::commit_status(key, payload);
+    case event_family::repository:
+      for (const auto& route : repository_routes) {
+        if (route.key == key) return route.render(key, payload);
+      }
+      break;
+    case event_family::generic:
+      break;
   }
   return render_generic(key, find_event(key), payload);
 }

@@ -41,7 +41,7 @@ ordered_json transfer(std::string_view key, const json& payload);
 namespace dispatch {
 
 // Returns the auto-formatted message for an event (before finalize_message): the renderer the table in
-// render/auto.cpp names for its key, or the generic embed for a key no renderer claims.
+// catalogue names for its key's family (render/auto.cpp), or the generic embed for a key no renderer claims.
 ordered_json render_auto(std::string_view key, const json& payload);
 
 }  // namespace dispatch
