@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "../wasm/call_arena.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/signature.hpp"
 
 extern "C" {

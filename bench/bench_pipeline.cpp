@@ -24,7 +24,7 @@
 #include "dispatch/answers.hpp"
 #include "dispatch/endpoint.hpp"
 #include "dispatch/headers.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/pipeline.hpp"
 #include "dispatch/signature.hpp"
 

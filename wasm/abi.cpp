@@ -21,7 +21,7 @@
 #include "dispatch/cli.hpp"
 #include "dispatch/cold.hpp"
 #include "dispatch/discord_limits.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/threads.hpp"
 

@@ -89,7 +89,7 @@ sed -i 's|^CROSS_COMPILE=.*|CROSS_COMPILE=|' Makefile
 # What the core links, and what those objects need: SHA256_Init/Update/Final (sha256.c, which calls
 # OPENSSL_cleanse from mem_clr.c) and CRYPTO_memcmp (cpuid.c, in a no-asm build).
 objects=(crypto/sha/libcrypto-lib-sha256.o crypto/libcrypto-lib-mem_clr.o crypto/libcrypto-lib-cpuid.o)
-# -msimd128 selects the patch's branch (node, V8 and workerd run SIMD128; json_in.cpp needs it already); its
+# -msimd128 selects the patch's branch (node, V8 and workerd run SIMD128; json_io.cpp needs it already); its
 # loops are unrolled by pragma, so the rounds' values stay in locals. -O3 rather than -Os: the other two
 # objects are tiny.
 emmake make -j"$(nproc)" build_generated "${objects[@]}" CFLAGS="-Wall -O3 -msimd128" >/dev/null

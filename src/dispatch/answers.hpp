@@ -7,7 +7,7 @@
 #include <span>
 #include <string_view>
 
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/pipeline.hpp"
 
 namespace dispatch {

@@ -7,7 +7,7 @@
 
 #include "dispatch/answers.hpp"
 #include "dispatch/events.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/signature.hpp"
 
 namespace dispatch {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/markdown.hpp"
 #include "dispatch/text.hpp"
 

@@ -10,7 +10,7 @@
 #include "dispatch/events.hpp"
 #include "dispatch/filters.hpp"
 #include "dispatch/headers.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/result.hpp"
 

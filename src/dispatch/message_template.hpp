@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/json_source.hpp"
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/result.hpp"

@@ -62,7 +62,7 @@ result<json> parse_input(std::span<const std::uint8_t> bytes, std::string_view w
   auto failure = parsed.error();
   const bool too_deep = failure.code == codes::json_too_deep;
   failure.code = too_deep ? codes::body_too_deep : codes::body_not_json;
-  // json_in says "JSON nests deeper than …": keep what follows "JSON".
+  // json_io says "JSON nests deeper than …": keep what follows "JSON".
   failure.message = std::string(what) + (too_deep ? failure.message.substr(4) : " is not JSON: " + failure.message);
   return failure;
 }

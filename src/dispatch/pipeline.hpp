@@ -10,7 +10,7 @@
 
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/endpoint.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/result.hpp"
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 
 namespace dispatch {
 

@@ -18,7 +18,7 @@
 
 #include "dispatch/answers.hpp"
 #include "dispatch/filters.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/signature.hpp"
 
 using namespace dispatch;

@@ -13,7 +13,7 @@
 #include "dispatch/answers.hpp"
 #include "dispatch/cli.hpp"
 #include "dispatch/discord_limits.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/signature.hpp"

@@ -32,7 +32,7 @@
 #include "dispatch/answers.hpp"
 #include "dispatch/discord_limits.hpp"
 #include "dispatch/events.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/message_template.hpp"
 #include "dispatch/mustache/ast.hpp"
 #include "dispatch/signature.hpp"

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "dispatch/answers.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/result.hpp"
 
 namespace dispatch::mustache {

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "dispatch/payload_view.hpp"
 
 namespace dispatch::render {

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "dispatch/events.hpp"
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 
 namespace dispatch {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dispatch/json_in.hpp"
+#include "dispatch/json_io.hpp"
 #include "test_support.hpp"
 
 using namespace dispatch;

@@ -1,4 +1,9 @@
-#include "dispatch/json_in.hpp"
+// Reading and writing JSON, both non-throwing: a fast reader that builds nlohmann's tree exactly as nlohmann's
+// parser would (which places the faults), and a compact writer. One file of over 400 lines because the two
+// share the UTF-8 and escape scanning at their core (utf8_length, plain_end), which the wasm build compiles
+// with SIMD128.
+
+#include "dispatch/json_io.hpp"
 
 #include "dispatch/text.hpp"
 
