@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // A local stand-in for Bitbucket Cloud, for script/server and the tests: its OAuth server (bitbucket.org),
 // a subset of its REST API (api.bitbucket.org/2.0) and its webhook delivery. It is strict: a request real
-// Bitbucket would refuse, it refuses, with Bitbucket's status and error shape. Facts it follows, and the
-// ones that are unconfirmed, are in /work/shared/reference/bitbucket-connect.md; every guess is marked
-// UNCONFIRMED below.
+// Bitbucket would refuse, it refuses, with Bitbucket's status and error shape. The facts it follows, each
+// with its source, and the ones that are unconfirmed, are in the team's researched reference beside the
+// repository (../shared/reference/bitbucket-connect.md, not part of a clone); every guess is marked
+// UNCONFIRMED below. Most of it is one function, startBitbucketStandin, on purpose: its routes share the
+// state of one running stand-in (users, workspaces, repositories, hooks, tokens) through its closure.
 //
 //   node script/bitbucket-standin.mjs [--port 8790] [--api-port 8791] [--host 127.0.0.1]
 //        [--client-id ID] [--client-secret S] [--callback URL]     prints one line per notable event

@@ -9,6 +9,8 @@
 // A test scripts what the next answers for a webhook are, whatever the method: {status:429, retry_after}
 // (Discord's body and headers), {status:429, bare:true} (Cloudflare's block: no retry_after, no Retry-After),
 // {status:500}, {status:404} (Unknown Webhook), {status:401|400|403}, {hang_ms} (answers late).
+// startDiscordSink is one function of about 300 lines on purpose: its routes share one running stand-in's
+// messages, threads and scripted answers through its closure.
 //
 // Threads, as Discord documents them (W = docs/resources/webhook.mdx, C = docs/topics/opcodes-and-status-codes.md,
 // T = docs/topics/threads.md, all in github.com/discord/discord-api-docs; D = docs.discord.food/resources/webhook):
