@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { createLanes } from '../../js-shim/lanes.mjs';
+import { createLanes } from '../../../js-shim/lanes.mjs';
 
 test('no destination holds more than its share of slots; a slot given back is free again', () => {
   const lanes = createLanes({ perDestination: 2 });

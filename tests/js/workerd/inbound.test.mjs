@@ -11,28 +11,16 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { logEvent } from '../../js-shim/deliver.mjs';
-import { receive, recordedHeaders, replayWindowMs } from '../../js-shim/hooks.mjs';
-import { purge, recordVerified } from '../../js-shim/store.mjs';
-import { eventually, root, scratchD1, sign } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { logEvent } from '../../../js-shim/deliver.mjs';
+import { receive, recordedHeaders, replayWindowMs } from '../../../js-shim/hooks.mjs';
+import { purge, recordVerified } from '../../../js-shim/store.mjs';
+import { eventually, root, scratchD1, sign } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'inbound-test-admin-token-0123456789';
 const replayWindowSeconds = 4; // short, so the test sees a body become new again
 const pushBody = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
-let relay;
-let sink;
-
-before(async () => {
-  sink = await startDiscordSink();
-  relay = await startRelay({ token, vars: { REPLAY_WINDOW_SECONDS: replayWindowSeconds } });
-});
-
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
-});
+const { relay, sink } = withRelay({ token, sink: true, vars: { REPLAY_WINDOW_SECONDS: replayWindowSeconds } });
 
 // Creates an endpoint delivering to the stand-in's webhook `webhookToken`.
 async function endpoint(webhookToken, settings = {}) {

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { loadCore, wasmPath } from './helpers.mjs';
+import { loadCore, wasmPath } from '../helpers.mjs';
 
 const core = await loadCore();
 const secret = 'boundary-secret';
@@ -38,7 +38,7 @@ test('an instance that trapped says it is unusable and refuses further calls', a
   // A real trap needs memory exhaustion; an instance whose export traps stands in for it.
   const fresh = await loadCore();
   assert.equal(fresh.usable, true);
-  const { Core, CoreFailure } = await import('../../js-shim/core.mjs');
+  const { Core, CoreFailure } = await import('../../../js-shim/core.mjs');
   const exports = {
     memory: new WebAssembly.Memory({ initial: 1 }),
     dispatch_alloc: () => 8,
@@ -105,7 +105,7 @@ test('a 1 MiB body is handled and its memory returned', () => {
 });
 
 test('the module imports only what core.mjs provides', async () => {
-  const { wasmPath } = await import('./helpers.mjs');
+  const { wasmPath } = await import('../helpers.mjs');
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmPath)))
     .map(({ module, name }) => `${module}.${name}`).sort();
   // Anything more (fd_write, fd_close, clock_time_get …) means I/O or a clock crept into the core.
@@ -134,12 +134,12 @@ test('filters: the live check of one name, a payload\'s verdict, and a pull requ
   assert.equal(core.filterCheck(filters, { actor: 'dependabot[bot]' }).code, 'actor_filtered');
   assert.deepEqual(core.filterCheck({ branches: ['!'] }, { branch: 'x' }).field, 'filters.branches');
 
-  const push = readFileSync(new URL('../vectors/bodies/push.json', import.meta.url));
+  const push = readFileSync(new URL('../../vectors/bodies/push.json', import.meta.url));
   assert.deepEqual(core.selects({ events: { mode: 'push' }, filters: { branches: ['develop'] } }, 'repo:push', push),
     { code: 'branch_filtered', reason: 'branch main matches none of develop' });
   assert.equal(core.selects({ events: { mode: 'push' }, filters: { branches: ['develop'] } }, 'repo:push').code, 'selected');
 
-  const pr = readFileSync(new URL('../vectors/bodies/pr-changes-request.json', import.meta.url));
+  const pr = readFileSync(new URL('../../vectors/bodies/pr-changes-request.json', import.meta.url));
   const rendered = core.render('pullrequest:changes_request_created', pr, undefined, { thread: true });
   assert.equal(rendered.thread.name, '#42 Honour retry_after on 429');
   assert.equal(rendered.thread.card.embeds[0].title, '#42 Honour retry_after on 429');
@@ -147,7 +147,7 @@ test('filters: the live check of one name, a payload\'s verdict, and a pull requ
 });
 
 test('the warm-up takes each family through the whole pipeline and the Worker\'s call, and leaves nothing behind', async () => {
-  const { instantiateCoreNow, warmUp, warmUpCodes } = await import('../../js-shim/core.mjs');
+  const { instantiateCoreNow, warmUp, warmUpCodes } = await import('../../../js-shim/core.mjs');
   const fresh = instantiateCoreNow(new WebAssembly.Module(readFileSync(wasmPath)));
   const codes = ['accepted', 'accepted', 'accepted', 'accepted', 'signature_mismatch'];
   assert.deepEqual(warmUpCodes, codes);

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { connectErrorMessage } from '../../js-shim/public/connect-errors.mjs';
-import { root } from './helpers.mjs';
+import { connectErrorMessage } from '../../../js-shim/public/connect-errors.mjs';
+import { root } from '../helpers.mjs';
 
 // Returns the codes a file redirects with: `connect_error=word`, or `connect_error=${name}` read through
 // `const name = …;` in the same file: a string literal, or those a conditional chooses between (after ? and :,

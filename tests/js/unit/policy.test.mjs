@@ -5,8 +5,8 @@ import { test } from 'node:test';
 
 import {
   backoffSeconds, brokenDestination, decide, deliveryConfig, discordWebhookPart, maskDestination, rateLimitSeconds, waitUrl,
-} from '../../js-shim/policy.mjs';
-import { networkFailure } from '../../js-shim/http.mjs';
+} from '../../../js-shim/policy.mjs';
+import { networkFailure } from '../../../js-shim/http.mjs';
 
 const config = deliveryConfig({});
 const now = Date.parse('2026-11-23T12:00:00Z');

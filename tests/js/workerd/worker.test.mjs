@@ -10,33 +10,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, haveShared, nativeCli, root, sharedDir, sign } from './helpers.mjs';
-import { freePort, startRelay } from './relay.mjs';
+import { eventually, haveShared, nativeCli, root, sharedDir, sign } from '../helpers.mjs';
+import { freePort, withRelay } from '../relay.mjs';
 
 const token = 'worker-test-admin-token-0123456789';
 const vars = {
   RETRY_BASE_SECONDS: 1, RETRY_MAX_SECONDS: 2, MAX_FAILURES: 3, BLOCKED_BACKOFF_SECONDS: 2,
   DESTINATION_TIMEOUT_SECONDS: 2, LEASE_SECONDS: 1, SWEEP_GRACE_SECONDS: 1, SWEEP_INTERVAL_SECONDS: 1,
-  // These tests send the same fixture as one event after another; replays are tests/js/inbound.test.mjs's.
+  // These tests send the same fixture as one event after another; replays are tests/js/workerd/inbound.test.mjs's.
   REPLAY_WINDOW_SECONDS: 0,
 };
 const pushBody = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
 const secretsSeen = new Set([token]);
-let relay;
-let sink;
-
-before(async () => {
-  sink = await startDiscordSink();
-  relay = await startRelay({ token, vars });
-});
-
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
-});
+const { relay, sink } = withRelay({ token, sink: true, vars });
 
 // POSTs to /hooks/{endpoint}, signed with `secret` unless `signature` or `headers` say otherwise.
 async function hook(endpoint, { event = 'repo:push', body = pushBody, uuid = randomUUID(), signature, headers = {} } = {}) {
@@ -351,7 +339,7 @@ describe('the admin API', () => {
       ['POST', '/api/endpoints/x/secret'], ['GET', '/api/endpoints/x/deliveries'], ['GET', '/api/deliveries/x'],
       ['POST', '/api/deliveries/x/redeliver']];
     // Each route's wrong token as a client of its own (CF-Connecting-IP): a client past five wrong tokens
-    // waits (429), its right token too (tests/js/admin-access.test.mjs), and the tests after this one speak as
+    // waits (429), its right token too (tests/js/workerd/admin-access.test.mjs), and the tests after this one speak as
     // the default client.
     for (const [i, [method, path]] of routes.entries()) {
       for (const header of [{}, { authorization: `Bearer ${token}x` }, { authorization: token }]) {

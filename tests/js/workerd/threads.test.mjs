@@ -9,11 +9,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, loadCore, postHook, productionWasmPath, root, sharedDir, sign } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { eventually, loadCore, postHook, productionWasmPath, root, sharedDir, sign } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'threads-test-admin-token-0123456789';
 // Short leases (DESTINATION_TIMEOUT_SECONDS + 5 = 8 s) and frequent sweeps, for the case of a relay killed while
@@ -23,19 +22,11 @@ const vars = {
   SWEEP_GRACE_SECONDS: 1, SWEEP_INTERVAL_SECONDS: 2,
 };
 
-let relay;
-let sink;
+const { relay, sink } = withRelay({ token, sink: true, vars });
 let core;
 
 before(async () => {
-  sink = await startDiscordSink();
   core = await loadCore(productionWasmPath);
-  relay = await startRelay({ token, vars });
-});
-
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
 });
 
 const capture = (name) => JSON.parse(readFileSync(resolve(root, `tests/vectors/bodies/${name}.json`), 'utf8'));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { haveShared, nativeCli, root, sharedDir, wasmPath } from './helpers.mjs';
+import { haveShared, nativeCli, root, sharedDir, wasmPath } from '../helpers.mjs';
 
 const work = mkdtempSync(join(tmpdir(), 'dispatch-cli-'));
 const write = (name, text) => {

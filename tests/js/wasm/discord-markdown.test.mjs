@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { appendMarkdown, parseMarkdown, printAst } from '../../js-shim/public/discord-markdown.mjs';
-import { loadCore } from './helpers.mjs';
+import { appendMarkdown, parseMarkdown, printAst } from '../../../js-shim/public/discord-markdown.mjs';
+import { loadCore } from '../helpers.mjs';
 
 const parsed = (text, mode = 'full') => printAst(parseMarkdown(text, mode));
 

@@ -10,9 +10,8 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, root, sign } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { eventually, root, sign } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'outbound-test-admin-token-0123456789';
 // One sweep per start (SWEEP_INTERVAL_SECONDS), so the recovery test sees what a single sweep does.
@@ -24,8 +23,7 @@ const pushBody = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
 const hugeBytes = 100 * 1024 * 1024;
 const sleep = (ms) => new Promise((wait) => setTimeout(wait, ms));
 
-let relay;
-let sink;
+const { relay, sink } = withRelay({ token, sink: true, vars });
 let hostile;
 
 // A destination that misbehaves on purpose. Each path is one behaviour; `seen` counts requests by path,
@@ -103,16 +101,10 @@ function startHostile() {
 }
 
 before(async () => {
-  sink = await startDiscordSink();
   hostile = await startHostile();
-  relay = await startRelay({ token, vars });
 });
 
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
-  await hostile?.close();
-});
+after(() => hostile?.close());
 
 async function hook(endpoint, body = pushBody) {
   const response = await fetch(endpoint.url, {
@@ -310,7 +302,7 @@ test('one sweep re-enqueues every overdue delivery, a page at a time', async () 
 
 describe('private and local destinations', () => {
   test('the address check knows loopback, private, CGNAT, link-local, IPv6 and local names in every spelling', async () => {
-    const { destinationRefusal } = await import('../../js-shim/shared/destination.mjs');
+    const { destinationRefusal } = await import('../../../js-shim/shared/destination.mjs');
     const production = {};
     const refused = ['https://127.0.0.1/', 'https://127.9.9.9/', 'https://10.0.0.1/', 'https://172.16.0.1/',
       'https://172.31.255.255/', 'https://192.168.1.1/', 'https://100.64.0.1/', 'https://100.127.255.254/',

@@ -6,27 +6,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, root, sign } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { eventually, root, sign } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'hardening-test-admin-token-0123456789';
 const pushBody = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
 const sleep = (ms) => new Promise((wait) => setTimeout(wait, ms));
-let relay;
-let sink;
-
-before(async () => {
-  sink = await startDiscordSink();
-  relay = await startRelay({ token, vars: { RETRY_BASE_SECONDS: 1, MAX_FAILURES: 2 } });
-});
-
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
-});
+const { relay, sink } = withRelay({ token, sink: true, vars: { RETRY_BASE_SECONDS: 1, MAX_FAILURES: 2 } });
 
 async function hook(endpoint, secret = endpoint.secret) {
   const response = await fetch(endpoint.url, {
@@ -165,7 +153,7 @@ describe('headers', () => {
 });
 
 test('sameSecret compares through crypto.subtle.timingSafeEqual, equal lengths only', async () => {
-  const { sameSecret } = await import('../../js-shim/http.mjs');
+  const { sameSecret } = await import('../../../js-shim/http.mjs');
   const calls = [];
   const had = Object.getOwnPropertyDescriptor(crypto.subtle, 'timingSafeEqual');
   crypto.subtle.timingSafeEqual = (a, b) => {

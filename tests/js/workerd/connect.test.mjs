@@ -7,12 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, sign } from './helpers.mjs';
-import { freePort, startRelay } from './relay.mjs';
+import { eventually, sign } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'connect-test-admin-token-0123456789';
 const clientId = 'connect-test-client';
@@ -21,28 +19,13 @@ const secretsKey = randomBytes(32).toString('base64');
 const graceSeconds = 4;
 const seen = new Set([token, clientSecret, secretsKey]); // every credential the test saw
 const answers = [];                                        // every answer body the relay gave
-let relay;
-let standin;
-let sink;
-
-before(async () => {
-  sink = await startDiscordSink();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  standin = await startBitbucketStandin({ clientId, clientSecret, callbackUrl: `${base}/oauth/bitbucket/callback` });
-  relay = await startRelay({
-    token, port, vars: {
-      BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: secretsKey,
-      BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base,
-      SECRET_ROTATION_GRACE_SECONDS: graceSeconds, SWEEP_INTERVAL_SECONDS: 1,
-    },
-  });
-});
-
-after(async () => {
-  await relay?.kill();
-  await standin?.close();
-  await sink?.close();
+const { relay, standin, sink } = withRelay({
+  token, sink: true, bitbucket: { clientId, clientSecret },
+  vars: ({ base, standin: bitbucket }) => ({
+    BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: secretsKey,
+    BITBUCKET_OAUTH_BASE: bitbucket.webUrl, BITBUCKET_API_BASE: bitbucket.apiUrl, PUBLIC_BASE_URL: base,
+    SECRET_ROTATION_GRACE_SECONDS: graceSeconds, SWEEP_INTERVAL_SECONDS: 1,
+  }),
 });
 
 // Calls the admin API and keeps the answer for the final search, except the two answers that show a

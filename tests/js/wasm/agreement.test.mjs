@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { root } from './helpers.mjs';
+import { root } from '../helpers.mjs';
 
 const nativePath = process.env.DISPATCH_VECTORS_NATIVE ?? resolve(root, 'build/native/vectors-native.txt');
 const libcxxPath = resolve(root, 'build/libcxx/vectors-native.txt');
@@ -30,7 +30,7 @@ function fresh(path, how) {
 // Fails with the first line where the native runner's file at `path` and the wasm runner's differ.
 function sameAsWasm(path, name) {
   fresh(path, `run the Catch2 vectors (ctest --preset ${name})`);
-  fresh(wasmPath, 'run tests/js/vectors.test.mjs');
+  fresh(wasmPath, 'run tests/js/wasm/vectors.test.mjs');
   const native = readFileSync(path);
   const wasm = readFileSync(wasmPath);
   if (!native.equals(wasm)) {

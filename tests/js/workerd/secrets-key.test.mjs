@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { maintain } from '../../js-shim/deliver.mjs';
-import { base64url, currentSealPrefix, open, seal } from '../../js-shim/secrets.mjs';
-import { resealSecrets } from '../../js-shim/store.mjs';
-import { eventually, postHook, root, scratchD1 } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { maintain } from '../../../js-shim/deliver.mjs';
+import { base64url, currentSealPrefix, open, seal } from '../../../js-shim/secrets.mjs';
+import { resealSecrets } from '../../../js-shim/store.mjs';
+import { eventually, postHook, root, scratchD1 } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'secrets-key-test-admin-token-0123456789';
 const keyA = randomBytes(32).toString('base64');
@@ -24,20 +23,9 @@ const keyC = randomBytes(32).toString('base64');
 const keyD = randomBytes(32).toString('base64');
 const body = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
 
-let relay;
-let sink;
+const { relay, sink } = withRelay({ token, sink: true, vars: { SECRETS_KEY: '', SECRETS_KEY_PREVIOUS: '' } });
 const endpoints = []; // {id, url, secret}
 const tokens = {}; // connection id -> {access, refresh}, as plain text
-
-before(async () => {
-  sink = await startDiscordSink();
-  relay = await startRelay({ token, vars: { SECRETS_KEY: '', SECRETS_KEY_PREVIOUS: '' } });
-});
-
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
-});
 
 async function restart(vars) {
   await relay.kill();
@@ -165,7 +153,7 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
 });
 
 test('a malformed key is named, and nothing is stored in the clear because of it', async () => {
-  const { canEncrypt, places, sealAt, secretsKeyFault } = await import('../../js-shim/secrets.mjs');
+  const { canEncrypt, places, sealAt, secretsKeyFault } = await import('../../../js-shim/secrets.mjs');
   const sealEndpointSecret = (env, id, secret) => sealAt(env, places.endpointSecret(id), secret);
   assert.equal(secretsKeyFault({ SECRETS_KEY: keyB, SECRETS_KEY_PREVIOUS: `${keyA}, not-a-key` }),
     'SECRETS_KEY_PREVIOUS: key 2 is not 32 bytes in base64');

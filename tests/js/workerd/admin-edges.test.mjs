@@ -6,26 +6,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, root, sign } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { eventually, root, sign } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'edges-test-admin-token-0123456789';
 const pushBody = readFileSync(resolve(root, 'tests/vectors/bodies/push.json'));
-let relay;
-let sink;
-
-before(async () => {
-  sink = await startDiscordSink();
-  relay = await startRelay({ token, vars: { RETRY_BASE_SECONDS: 1, MAX_FAILURES: 2, REPLAY_WINDOW_SECONDS: 0 } });
-});
-
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
-});
+const { relay, sink } = withRelay({ token, sink: true, vars: { RETRY_BASE_SECONDS: 1, MAX_FAILURES: 2, REPLAY_WINDOW_SECONDS: 0 } });
 
 async function hook(endpoint) {
   const response = await fetch(endpoint.url, {
@@ -131,7 +119,7 @@ describe('a delivery that was never sent', () => {
 });
 
 test('a mark made before its cause was kept apart still says "marked broken" once', async () => {
-  const { brokenDestination } = await import('../../js-shim/policy.mjs');
+  const { brokenDestination } = await import('../../../js-shim/policy.mjs');
   const expected = brokenWords('401 from the destination: Invalid Webhook Token (code 50027)');
   assert.equal(brokenDestination('401 from the destination: Invalid Webhook Token (code 50027)'), expected);
   assert.equal(brokenDestination('401 from the destination: Invalid Webhook Token (code 50027); the destination is marked broken'), expected);

@@ -6,26 +6,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startDiscordSink } from '../../script/discord-sink.mjs';
-import { eventually, postHook, root } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { eventually, postHook, root } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'filters-test-admin-token-0123456789';
 const pushSample = JSON.parse(readFileSync(resolve(root, 'tests/vectors/bodies/push.json'), 'utf8'));
-let relay;
-let sink;
-
-before(async () => {
-  sink = await startDiscordSink();
-  relay = await startRelay({ token, vars: { REPLAY_WINDOW_SECONDS: 0 } });
-});
-
-after(async () => {
-  await relay?.kill();
-  await sink?.close();
-});
+const { relay, sink } = withRelay({ token, sink: true, vars: { REPLAY_WINDOW_SECONDS: 0 } });
 
 // A push of one change per ref: ["branch", "main"], ["tag", "v1.0"], … by `actor` (display name, nickname).
 function push(refs, { actor = ['Zoë Ortega', 'zoe'] } = {}) {

@@ -7,18 +7,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { startRelay } from './relay.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'no-inspector-test-token-0123456789';
-let relay;
-
-before(async () => {
-  relay = await startRelay({ token });
-});
-
-after(() => relay?.kill());
+const { relay } = withRelay({ token });
 
 // Returns the pids whose process group is `group` (relay.mjs starts the relay detached: its pid is the group).
 function processGroup(group) {

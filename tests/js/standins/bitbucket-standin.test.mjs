@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
-import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
+import { startBitbucketStandin } from '../../../script/bitbucket-standin.mjs';
 
 const clientId = 'test-consumer';
 const clientSecret = 'test-consumer-secret';

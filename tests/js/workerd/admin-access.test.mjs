@@ -6,21 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { startRelay } from './relay.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'access-test-admin-token-0123456789';
 const newToken = 'access-test-admin-token-rotated-9876';
-let relay;
-
-before(async () => {
-  relay = await startRelay({ token });
-});
-
-after(async () => {
-  await relay?.kill();
-});
+const { relay } = withRelay({ token });
 
 // A request as the client at `address` (Cloudflare's CF-Connecting-IP); each test speaks as its own client.
 const from = (address, path, init = {}) => fetch(`${relay.base}${path}`, {
@@ -65,10 +57,10 @@ describe('wrong tokens', () => {
     assert.equal((await signIn('198.51.100.3', token)).status, 429);
   });
 
-  test('past the ceiling for all clients together, every new token waits, while signed-in sessions go on', async () => {
-    // A fresh relay for this: the ceiling holds every client for a while.
-    const own = await startRelay({ token });
-    try {
+  describe('a relay of its own: the ceiling holds every client for a while', () => {
+    const { relay: own } = withRelay({ token });
+
+    test('past the ceiling for all clients together, every new token waits, while signed-in sessions go on', async () => {
       const session = await fetch(`${own.base}/api/session`, { method: 'POST', body: JSON.stringify({ token }) });
       assert.equal(session.status, 200);
       const cookie = session.headers.get('set-cookie').split(';')[0];
@@ -86,16 +78,15 @@ describe('wrong tokens', () => {
       assert.equal(fresh.status, 429, 'a new client with the right token waits once everyone is over the ceiling');
       const signedIn = await fetch(`${own.base}/api/endpoints`, { headers: { cookie } });
       assert.equal(signedIn.status, 200, 'a session needs no token and is not held');
-    } finally {
-      await own.kill();
-    }
+    });
   });
 });
 
 describe('sessions', () => {
-  test('the cookie is __Host- prefixed and Secure when the public URL is https', async () => {
-    const own = await startRelay({ token, vars: { PUBLIC_BASE_URL: 'https://dispatch.example.com' } });
-    try {
+  describe('a relay of its own whose public URL is https', () => {
+    const { relay: own } = withRelay({ token, vars: { PUBLIC_BASE_URL: 'https://dispatch.example.com' } });
+
+    test('the cookie is __Host- prefixed and Secure when the public URL is https', async () => {
       const answer = await fetch(`${own.base}/api/session`, { method: 'POST', body: JSON.stringify({ token }) });
       assert.equal(answer.status, 200);
       const setCookie = answer.headers.get('set-cookie');
@@ -105,9 +96,7 @@ describe('sessions', () => {
       // The same value under the unprefixed name (a cookie a subdomain could set) is not a session here.
       const unprefixed = cookie.replace('__Host-', '');
       assert.equal((await fetch(`${own.base}/api/session`, { headers: { cookie: unprefixed } })).status, 401);
-    } finally {
-      await own.kill();
-    }
+    });
   });
 
   test('"sign out everywhere" ends every session, in every browser', async () => {

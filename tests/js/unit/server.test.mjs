@@ -13,10 +13,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 
-import { demoName, describe as describeDemo, ensureDemoEndpoint } from '../../script/demo-endpoint.mjs';
-import { busyPorts, holderFromProc, holderFromSs, portFree } from '../../script/ports.mjs';
-import { quietWrangler } from '../../script/quiet-wrangler.mjs';
-import { root } from './helpers.mjs';
+import { demoName, describe as describeDemo, ensureDemoEndpoint } from '../../../script/demo-endpoint.mjs';
+import { busyPorts, holderFromProc, holderFromSs, portFree } from '../../../script/ports.mjs';
+import { quietWrangler } from '../../../script/quiet-wrangler.mjs';
+import { root } from '../helpers.mjs';
 
 const run = promisify(execFile);
 

@@ -6,42 +6,34 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { haveShared, nativeCli, root, sharedDir, vectorBody } from './helpers.mjs';
-import { startRelay } from './relay.mjs';
+import { haveShared, nativeCli, root, sharedDir, vectorBody } from '../helpers.mjs';
+import { withRelay } from '../relay.mjs';
 
 const token = 'workerd-test-token-0123456789';
-let relay;
-let base;
-
-before(async () => {
-  relay = await startRelay({ token });
-  base = relay.base;
-});
-
-after(() => relay?.kill());
+const { relay } = withRelay({ token });
 
 const auth = { authorization: `Bearer ${token}` };
-const preview = (body, query = '') => fetch(`${base}/api/preview${query}`, { method: 'POST', headers: auth, body });
+const preview = (body, query = '') => fetch(`${relay.base}/api/preview${query}`, { method: 'POST', headers: auth, body });
 
 test('GET /api/events serves the catalogue the native CLI prints', async () => {
-  const response = await fetch(`${base}/api/events`, { headers: auth });
+  const response = await fetch(`${relay.base}/api/events`, { headers: auth });
   assert.equal(response.status, 200);
   const native = JSON.parse(spawnSync(nativeCli, ['events'], { encoding: 'utf8' }).stdout);
   assert.deepEqual(await response.json(), native);
 });
 
 test('the admin API refuses a missing or wrong token', async () => {
-  assert.equal((await fetch(`${base}/api/events`)).status, 401);
-  const wrong = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${token.slice(0, -1)}x` } });
+  assert.equal((await fetch(`${relay.base}/api/events`)).status, 401);
+  const wrong = await fetch(`${relay.base}/api/events`, { headers: { authorization: `Bearer ${token.slice(0, -1)}x` } });
   assert.equal(wrong.status, 401);
   assert.equal((await wrong.json()).code, 'unauthorized');
 });
 
 test('unknown routes are 404 and wrong methods 405', async () => {
-  assert.equal((await fetch(`${base}/nothing`, { headers: auth })).status, 404);
-  const wrongMethod = await fetch(`${base}/api/preview`, { headers: auth });
+  assert.equal((await fetch(`${relay.base}/nothing`, { headers: auth })).status, 404);
+  const wrongMethod = await fetch(`${relay.base}/api/preview`, { headers: auth });
   assert.equal(wrongMethod.status, 405);
   assert.equal(wrongMethod.headers.get('allow'), 'POST');
 });

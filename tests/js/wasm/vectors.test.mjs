@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { comparisonCases, comparisonLines, haveShared, loadCore, productionWasmPath, root, runCase } from './helpers.mjs';
+import { comparisonCases, comparisonLines, haveShared, loadCore, productionWasmPath, root, runCase } from '../helpers.mjs';
 
 const outPath = process.env.DISPATCH_VECTORS_OUT ?? resolve(root, 'build/wasm/vectors-wasm.txt');
 const core = await loadCore();

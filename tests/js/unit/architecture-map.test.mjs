@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { root } from './helpers.mjs';
+import { root } from '../helpers.mjs';
 
 const map = readFileSync(resolve(root, 'docs/architecture.md'), 'utf8');
 const tracked = execFileSync('git', ['ls-files', 'src', 'wasm', 'js-shim', 'script'], { cwd: root, encoding: 'utf8' })

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { loadCore, sharedDir } from './helpers.mjs';
+import { loadCore, sharedDir } from '../helpers.mjs';
 
 const specDir = resolve(sharedDir, 'conformance/mustache-spec');
 // What the optional modules passed when last measured: a floor, so that a regression shows.

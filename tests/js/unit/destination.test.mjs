@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checkDestination, destinationRefusal, privateHostKind } from '../../js-shim/shared/destination.mjs';
+import { checkDestination, destinationRefusal, privateHostKind } from '../../../js-shim/shared/destination.mjs';
 
 const production = {};
 
