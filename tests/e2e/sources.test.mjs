@@ -755,8 +755,8 @@ step(21, 'Forget account: a confirmation, refused in words while a source still 
   const account = page.locator('li.connection', { hasText: 'Ada Lovelace' });
   const forget = account.getByRole('button', { name: 'Forget' });
   // A source that still uses the account (made so in D1: a revoked account cannot connect one).
-  const [{ id: sourceEndpoint }] = relay.sql(`SELECT id FROM endpoints WHERE connection_id = '${made.connection}' LIMIT 1`);
-  relay.sql(`UPDATE endpoints SET active = 1 WHERE id = '${sourceEndpoint}'`);
+  const [{ id: sourceEndpoint }] = await relay.sql(`SELECT id FROM endpoints WHERE connection_id = '${made.connection}' LIMIT 1`);
+  await relay.sql(`UPDATE endpoints SET active = 1 WHERE id = '${sourceEndpoint}'`);
   await forget.click();
   await page.locator('dialog[open]').waitFor();
   assert.match(await page.textContent('dialog[open]'), /deletes this account's Bitbucket tokens/);
@@ -765,7 +765,7 @@ step(21, 'Forget account: a confirmation, refused in words while a source still 
   assert.match(await account.textContent('.notice.warn'), /Sources still use this account: disconnect them first/);
   assert.ok((await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection));
 
-  relay.sql(`UPDATE endpoints SET active = 0 WHERE id = '${sourceEndpoint}'`);
+  await relay.sql(`UPDATE endpoints SET active = 0 WHERE id = '${sourceEndpoint}'`);
   await forget.click();
   await page.locator('dialog').getByRole('button', { name: 'Cancel' }).click();
   assert.ok((await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection), 'Cancel forgot nothing');
@@ -773,7 +773,7 @@ step(21, 'Forget account: a confirmation, refused in words while a source still 
   await page.locator('dialog').getByRole('button', { name: 'Forget account' }).click();
   await page.locator('li.connection', { hasText: 'Ada Lovelace' }).waitFor({ state: 'detached' });
   assert.ok(!(await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection));
-  assert.equal(relay.sql(`SELECT count(*) AS n FROM connections WHERE id = '${made.connection}'`)[0].n, 0, 'the tokens\' row is gone');
+  assert.equal((await relay.sql(`SELECT count(*) AS n FROM connections WHERE id = '${made.connection}'`))[0].n, 0, 'the tokens\' row is gone');
   // The disconnected source and its log stay.
   const { status, body: deliveries } = await relay.api('GET', `/api/endpoints/${sourceEndpoint}/deliveries?limit=1`);
   assert.equal(status, 200);
@@ -795,8 +795,8 @@ step(22, 'Sign out everywhere: a confirmation (Cancel ends nothing), then every 
     await other.getByLabel('Admin token').fill(token);
     await other.getByRole('button', { name: 'Sign in' }).click();
     await view('list', other);
-    const sessions = () => relay.sql('SELECT count(*) AS n FROM sessions')[0].n;
-    const before = sessions();
+    const sessions = async () => (await relay.sql('SELECT count(*) AS n FROM sessions'))[0].n;
+    const before = await sessions();
     assert.ok(before >= 2, `${before} sessions`);
     assert.equal(await live(page), 200);
     assert.equal(await live(other), 200);
@@ -811,7 +811,7 @@ step(22, 'Sign out everywhere: a confirmation (Cancel ends nothing), then every 
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-out-everywhere', 'Cancel gives the focus back to the button');
-    assert.equal(sessions(), before);
+    assert.equal(await sessions(), before);
     assert.equal(await live(page), 200);
     assert.equal(await live(other), 200);
     assert.equal(await page.isVisible('#account'), true);
@@ -828,7 +828,7 @@ step(22, 'Sign out everywhere: a confirmation (Cancel ends nothing), then every 
     await refusal.waitFor();
     assert.match(await refusal.textContent(), /^Could not sign out everywhere\. A change made with the session cookie needs the x-dispatch-csrf header/);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-out-everywhere');
-    assert.equal(sessions(), before);
+    assert.equal(await sessions(), before);
     assert.equal(await live(other), 200);
     await page.unroute('**/api/sessions/revoke');
 
@@ -850,7 +850,7 @@ step(22, 'Sign out everywhere: a confirmation (Cancel ends nothing), then every 
     assert.match(said, new RegExp(`You are signed out everywhere: ${before} sessions were ended, this browser's included`));
     assert.match(said, /Scripts that use the admin token still work/);
     assert.equal(await page.isVisible('#account'), false);
-    assert.equal(sessions(), 0);
+    assert.equal(await sessions(), 0);
     assert.ok(!(await context.cookies(relay.base)).some((cookie) => cookie.name === 'dispatch_session'), 'this browser\'s cookie is cleared');
     await shots('signed-out-everywhere');
 

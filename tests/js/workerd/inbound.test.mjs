@@ -133,8 +133,8 @@ describe('a flood of refused requests (issue: anyone who knows a hook URL can fl
     assert.equal(last.status, 202);
     real = [first.body.delivery, last.body.delivery];
     // The first refusal of each code is written at once, the rest a batch every few seconds (refusals.mjs).
-    await eventually('every refusal counted in the log', () => sql(`SELECT sum(request_count) AS n FROM deliveries
-      WHERE endpoint_id = '${ep.id}' AND verdict = 'reject'`)[0].n === floodSize);
+    await eventually('every refusal counted in the log', async () => (await sql(`SELECT sum(request_count) AS n FROM deliveries
+      WHERE endpoint_id = '${ep.id}' AND verdict = 'reject'`))[0].n === floodSize);
     console.log(`# flood: ${floodSize} refused requests in ${seconds.toFixed(1)} s (${Math.round(floodSize / seconds)}/s)`);
   });
 
@@ -145,13 +145,13 @@ describe('a flood of refused requests (issue: anyone who knows a hook URL can fl
   });
 
   test('the flood wrote one row per refusal code (two if it crossed the hour), counting every request', async () => {
-    const stored = sql(`SELECT code, count(*) AS rows, sum(request_count) AS requests FROM deliveries
+    const stored = await sql(`SELECT code, count(*) AS rows, sum(request_count) AS requests FROM deliveries
       WHERE endpoint_id = '${ep.id}' AND verdict = 'reject' GROUP BY code ORDER BY code`);
     console.log(`# flood rows: ${JSON.stringify(stored)}`);
     assert.deepEqual(stored.map((row) => row.code), [...codes].sort());
     for (const row of stored) assert.ok(row.rows <= 2, `${row.code}: ${row.rows} rows`);
     assert.equal(stored.reduce((sum, row) => sum + row.requests, 0), floodSize);
-    assert.ok(sql(`SELECT count(*) AS n FROM deliveries WHERE endpoint_id = '${ep.id}'`)[0].n <= 2 + 2 * codes.length);
+    assert.ok((await sql(`SELECT count(*) AS n FROM deliveries WHERE endpoint_id = '${ep.id}'`))[0].n <= 2 + 2 * codes.length);
   });
 
   test('a folded refusal shows its count, its first and last time, and the latest request', async () => {
@@ -210,7 +210,7 @@ describe('the endpoint cache', () => {
     const ep = await endpoint('cache-token-abcdef');
     assert.equal((await hook(ep)).status, 202); // cached from here on
     const rotated = 'rotated-elsewhere-secret-0123456789';
-    sql(`UPDATE endpoints SET secret = '${rotated}', version = version + 1 WHERE id = '${ep.id}'`);
+    await sql(`UPDATE endpoints SET secret = '${rotated}', version = version + 1 WHERE id = '${ep.id}'`);
     const started = Date.now();
     const answer = await eventually('the new secret to verify', async () => {
       const sent = await hook({ ...ep, secret: rotated });
@@ -284,7 +284,7 @@ describe('replays (issue: a captured signed body can be replayed without limit)'
     const replayed = await hook(ep, { body });
     assert.equal(replayed.body.code, 'replay');
     assert.equal((await relay.api('PATCH', `/api/endpoints/${ep.id}`, { events: { mode: 'push' } })).status, 200);
-    assert.equal(sql(`SELECT count(*) AS n FROM seen_bodies WHERE endpoint_id = '${ep.id}'`)[0].n, 1);
+    assert.equal((await sql(`SELECT count(*) AS n FROM seen_bodies WHERE endpoint_id = '${ep.id}'`))[0].n, 1);
     await new Promise((wait) => setTimeout(wait, replayWindowSeconds * 1000 + 500));
     const accepted = await hook(ep, { body });
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));

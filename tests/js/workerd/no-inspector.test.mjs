@@ -78,19 +78,18 @@ test('no port of the relay\'s processes answers GET /json with DevTools targets'
   const found = listeners(inodes);
   // Its own port is among them, or the search found nothing to ask.
   assert.ok(found.some(({ port }) => String(port) === new URL(relay.base).port), `the relay's port is not among ${JSON.stringify(found)}`);
-  const inspectors = [];
-  for (const { host, port } of found) {
+  // Every port at once: one that is not HTTP answers nothing, and each such wait would add up.
+  const inspectors = (await Promise.all(found.map(async ({ host, port }) => {
     let targets;
     try {
       const response = await fetch(`http://${host}:${port}/json`, { signal: AbortSignal.timeout(3000) });
       targets = JSON.parse(await response.text());
     } catch {
-      continue; // not HTTP, or not JSON: no inspector
+      return []; // not HTTP, or not JSON: no inspector
     }
-    if (Array.isArray(targets) && targets.some((target) => target?.webSocketDebuggerUrl)) {
-      inspectors.push(`${host}:${port} lists ${targets.map((target) => target.title ?? target.id).join(', ')}`);
-    }
-  }
+    if (!Array.isArray(targets) || !targets.some((target) => target?.webSocketDebuggerUrl)) return [];
+    return [`${host}:${port} lists ${targets.map((target) => target.title ?? target.id).join(', ')}`];
+  }))).flat();
   assert.deepEqual(inspectors, [], 'a V8 inspector is listening');
 });
 

@@ -51,7 +51,7 @@ async function insertConnection(id, sealToken) {
   tokens[id] = plain;
   const access = await sealToken(plain.access, `connection:${id}:access`);
   const refresh = await sealToken(plain.refresh, `connection:${id}:refresh`);
-  relay.sql(`INSERT INTO connections (id, provider, account_uuid, account_name, access_token, refresh_token, expires_at,
+  await relay.sql(`INSERT INTO connections (id, provider, account_uuid, account_name, access_token, refresh_token, expires_at,
       created_at, updated_at) VALUES ('${id}', 'bitbucket', '{${id}}', 'Ada ${id}', '${access}', '${refresh}',
       ${Date.now() + 3_600_000}, ${Date.now()}, ${Date.now()})`);
 }
@@ -65,27 +65,28 @@ async function sealLegacy(keyText, plain, context) {
   return `v1.${base64url(iv)}.${base64url(new Uint8Array(sealed))}`;
 }
 
-// Every sealed column's stored value, in a fixed order (wrangler's JSON shows SQL NULL as "null": left out here).
-const storedValues = () => relay.sql(`SELECT value FROM (
+// Every sealed column's stored value, in a fixed order (a NULL, a secret never rotated, is left out).
+const storedValues = async () => (await relay.sql(`SELECT value FROM (
     SELECT 1 AS t, created_at AS o, id, 1 AS c, secret AS value FROM endpoints
     UNION ALL SELECT 1, created_at, id, 2, previous_secret FROM endpoints
     UNION ALL SELECT 2, 0, id, 1, access_token FROM connections
     UNION ALL SELECT 2, 0, id, 2, refresh_token FROM connections)
-  WHERE value IS NOT NULL ORDER BY t, o, id, c`).map((row) => row.value);
+  WHERE value IS NOT NULL ORDER BY t, o, id, c`)).map((row) => row.value);
 
 test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, every secret is re-sealed with the new key, the old one can go', async () => {
   // No key: a hand-made endpoint's secret is stored as it is.
   await makeEndpoint('plain');
-  assert.equal(storedValues()[0], endpoints[0].secret);
-  assert.equal(relay.sql('SELECT destination_url FROM endpoints')[0].destination_url, sink.webhook('plain'));
+  assert.equal((await storedValues())[0], endpoints[0].secret);
+  assert.equal((await relay.sql('SELECT destination_url FROM endpoints'))[0].destination_url, sink.webhook('plain'));
 
   // Key A: new secrets are sealed with it; one connection's tokens in today's form, one's in the form before key ids.
   await restart({ SECRETS_KEY: keyA });
   await makeEndpoint('under-a');
   const underA = await currentSealPrefix({ SECRETS_KEY: keyA });
-  assert.ok(storedValues()[1].startsWith(underA), `${storedValues()[1].slice(0, 20)} is not under ${underA}`);
+  const storedUnderA = (await storedValues())[1];
+  assert.ok(storedUnderA.startsWith(underA), `${storedUnderA.slice(0, 20)} is not under ${underA}`);
   // The destination URL (a credential: it posts into the channel) is sealed like the secret.
-  const [underADestination] = relay.sql(`SELECT destination_url FROM endpoints WHERE name = 'under-a'`);
+  const [underADestination] = await relay.sql(`SELECT destination_url FROM endpoints WHERE name = 'under-a'`);
   assert.ok(underADestination.destination_url.startsWith(underA), underADestination.destination_url.slice(0, 20));
   await insertConnection('conn-a', (plain, context) => seal({ SECRETS_KEY: keyA }, plain, context));
   await insertConnection('conn-legacy', (plain, context) => sealLegacy(keyA, plain, context));
@@ -102,11 +103,11 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   // The run's count is logged once it is done; D1 is read after it.
   const said = await eventually('the scheduled run\'s count', () => /\{"event":"secrets_resealed"[^\n{}]*\}/.exec(relay.log.slice(logBefore)), 30_000);
   assert.deepEqual(JSON.parse(said[0]), { event: 'secrets_resealed', resealed: 4, unreadable: 0, left: 0 });
-  const resealed = storedValues();
+  const resealed = await storedValues();
   assert.equal(resealed.length, 7, 'three endpoint secrets and two connections\' two tokens');
   assert.ok(resealed.every((value) => value.startsWith(underB)), resealed.map((value) => value.slice(0, 16)).join(', '));
   // Destinations too, the one stored in the clear before any key included: sealed, masked, fingerprinted.
-  for (const row of relay.sql('SELECT id, name, destination_url, destination_masked, destination_hash FROM endpoints')) {
+  for (const row of await relay.sql('SELECT id, name, destination_url, destination_masked, destination_hash FROM endpoints')) {
     assert.ok(row.destination_url.startsWith(underB), `${row.name}: ${row.destination_url.slice(0, 16)}`);
     assert.equal(await open({ SECRETS_KEY: keyB }, row.destination_url, `endpoint:${row.id}:destination`), sink.webhook(row.name));
     assert.match(row.destination_masked, /^http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/[^/]+\/•{8}/);
@@ -114,11 +115,11 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
     assert.ok(!row.destination_masked.includes(sink.webhook(row.name).split('/').pop()), 'the token is masked');
   }
   const listed = (await relay.api('GET', '/api/endpoints')).body;
-  assert.deepEqual(listed.map((ep) => ep.destination_url), relay.sql('SELECT destination_masked FROM endpoints ORDER BY created_at, id')
+  assert.deepEqual(listed.map((ep) => ep.destination_url), (await relay.sql('SELECT destination_masked FROM endpoints ORDER BY created_at, id'))
     .map((row) => row.destination_masked));
 
   // The tokens open with B alone, to what they were.
-  for (const row of relay.sql('SELECT id, access_token, refresh_token FROM connections')) {
+  for (const row of await relay.sql('SELECT id, access_token, refresh_token FROM connections')) {
     assert.equal(await open({ SECRETS_KEY: keyB }, row.access_token, `connection:${row.id}:access`), tokens[row.id].access);
     assert.equal(await open({ SECRETS_KEY: keyB }, row.refresh_token, `connection:${row.id}:refresh`), tokens[row.id].refresh);
   }
@@ -135,7 +136,7 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   // Keys that open nothing (a new key, and a wrong one as the previous): the hook is refused with 503 (Bitbucket
   // tries again), nothing is accepted, and the scheduled run names each row it cannot open; the values stay.
   await restart({ SECRETS_KEY: keyC, SECRETS_KEY_PREVIOUS: keyD });
-  const before = storedValues();
+  const before = await storedValues();
   assert.deepEqual(await hookStatuses(), [503, 503, 503]);
   const unreadableFrom = relay.log.length;
   await relay.scheduled();
@@ -145,7 +146,7 @@ test('SECRETS_KEY is rotated with SECRETS_KEY_PREVIOUS: hooks keep verifying, ev
   const named = [...relay.log.slice(unreadableFrom).matchAll(/"event":"secret_unreadable","table":"(\w+)","id":"([^"]+)"/g)]
     .map((match) => `${match[1]}/${match[2]}`).sort();
   assert.deepEqual(named, [...endpoints.map((ep) => `endpoints/${ep.id}`), 'connections/conn-a', 'connections/conn-legacy'].sort());
-  assert.deepEqual(storedValues(), before);
+  assert.deepEqual(await storedValues(), before);
 
   // No key and no secret ever reached the log.
   const credentials = [keyA, keyB, keyC, keyD, ...endpoints.map((ep) => ep.secret), ...Object.values(tokens).flatMap(Object.values)];
