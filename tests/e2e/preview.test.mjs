@@ -21,7 +21,7 @@ const fixtures = resolve(sharedDir, 'fixtures/bitbucket-cloud');
 const scratch = mkdtempSync(join(tmpdir(), 'dispatch-preview-'));
 const sharedNote = '../shared is not beside the repository; the own vectors stand in';
 
-const { relay } = withRelay({ token: 'preview-test-token-0123456789' });
+const { relay, ready } = withRelay({ token: 'preview-test-token-0123456789' });
 let browser;
 let page;
 const consoleErrors = [];
@@ -118,6 +118,7 @@ function midWord(wraps) {
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
+  await ready;
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

@@ -107,8 +107,14 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
     }
   };
 
-  // Kills the launcher and workerd at once (SIGKILL: no graceful shutdown, as in a crash).
+  // Kills the launcher and workerd at once (SIGKILL: no graceful shutdown, as in a crash). relay.sql's Miniflare
+  // goes too, and is started anew at the next query: it does not hold the file across the relay's restart.
   relay.kill = async () => {
+    if (d1) {
+      const old = d1;
+      d1 = null;
+      await old.mf.dispose().catch(() => {});
+    }
     const child = relay.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((done) => child.once('exit', done));
@@ -131,7 +137,6 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
 
   relay.close = async () => {
     await relay.kill();
-    await d1?.mf.dispose();
     rmSync(state, { recursive: true, force: true });
   };
 
@@ -140,24 +145,31 @@ export async function startRelay({ token, vars: given = {}, config = 'wrangler.t
   // (SQL NULL as null). It goes through a Miniflare of its own on the same folder, started at the first call and
   // kept: a query is then a fraction of a second, where `wrangler d1 execute` started a runtime for each.
   // The relay's workerd holds the same SQLite file: a statement that meets one of its writes gets SQLITE_BUSY
-  // (real D1 has one writer and never answers so), and is tried again a moment later.
+  // (real D1 has one writer and never answers so), and is tried again a moment later; one that meets the file
+  // mid-restart of the relay ("internal error") is tried again on a new Miniflare.
   relay.sql = async (query) => {
-    if (!d1) {
-      const { Miniflare } = await import('miniflare');
-      const mf = new Miniflare({
-        modules: true, script: 'export default { fetch: () => new Response() }',
-        d1Databases: { DB: 'dispatch-local' }, d1Persist: join(state, 'v3', 'd1'),
-      });
-      d1 = { mf, db: await mf.getD1Database('DB') };
-    }
     const text = typeof query === 'string' ? query : readFileSync(query.file, 'utf8');
     const statements = text.split(/;\s*\n/).map((part) => part.trim().replace(/;$/, '')).filter(Boolean);
     for (let attempt = 1; ; attempt += 1) {
+      if (!d1) {
+        const { Miniflare } = await import('miniflare');
+        const mf = new Miniflare({
+          modules: true, script: 'export default { fetch: () => new Response() }',
+          d1Databases: { DB: 'dispatch-local' }, d1Persist: join(state, 'v3', 'd1'),
+        });
+        d1 = { mf, db: await mf.getD1Database('DB') };
+      }
       try {
         const [first] = await d1.db.batch(statements.map((statement) => d1.db.prepare(statement)));
         return first.results;
       } catch (error) {
-        if (attempt === 10 || !/SQLITE_BUSY|database is locked/.test(String(error?.message))) throw error;
+        const message = String(error?.message);
+        if (attempt === 10 || !/SQLITE_BUSY|database is locked|internal error/.test(message)) throw error;
+        if (/internal error/.test(message)) {
+          const old = d1;
+          d1 = null;
+          await old.mf.dispose().catch(() => {});
+        }
       }
       await new Promise((wait) => setTimeout(wait, 250));
     }
@@ -225,13 +237,24 @@ export async function startFixture({ token, vars = {}, sink: wantSink = false, b
 }
 
 // The one way a suite gets a relay: startFixture's relay and stand-ins, started in a `before` hook of the suite
-// (or describe) that calls it and closed in its `after` hook. Returns {relay, sink, standin} at once, as
-// objects that are filled in when the hook has run (sink and standin are null unless asked for).
+// (or describe) that calls it and closed in its `after` hook. Returns {relay, sink, standin, ready} at once, as
+// objects that are filled in when the hook has run (sink and standin are null unless asked for). The tests run
+// after it; another `before` that needs the relay awaits `ready` first: node 20 runs a file's top-level `before`
+// hooks side by side, not one after another (those of a describe run in turn).
 export function withRelay(options) {
   const into = { relay: {}, sink: options.sink ? {} : null, standin: options.bitbucket ? {} : null };
   let started = null;
+  let settle;
+  into.ready = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+  into.ready.catch(() => {}); // the hook's own failure is what is reported
   before(async () => {
-    started = await startFixture(options, into);
+    try {
+      started = await startFixture(options, into);
+      settle.resolve();
+    } catch (error) {
+      settle.reject(error);
+      throw error;
+    }
   });
   after(() => started?.close());
   return into;
