@@ -10,10 +10,8 @@ import { randomBytes } from 'node:crypto';
 
 import { chromium } from 'playwright-core';
 
-import { startBitbucketStandin } from '../../script/bitbucket-standin.mjs';
-import { startDiscordSink } from '../../script/discord-sink.mjs';
 import { root } from '../js/helpers.mjs';
-import { freePort, startRelay } from '../js/relay.mjs';
+import { startFixture } from '../js/relay.mjs';
 
 export const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
 export const artifacts = resolve(root, 'build/artifacts');
@@ -75,26 +73,16 @@ export async function until(check, what, timeoutMs = 20_000) {
   }
 }
 
-// Starts what the Sources page runs against, as script/server runs it: the Discord stand-in, the Bitbucket
-// stand-in with an OAuth consumer (`clientId`, `clientSecret`) whose callback is the relay's, and the relay
-// under `wrangler dev` with admin `token` and `vars`. Returns {relay, standin, sink, close()}.
-export async function startSourcesRelay({ token, clientId, clientSecret, vars = {} }) {
-  const sink = await startDiscordSink();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const standin = await startBitbucketStandin({ webPort: 0, apiPort: 0, clientId, clientSecret, callbackUrl: `${base}/oauth/bitbucket/callback` });
-  const relay = await startRelay({
-    token,
-    port,
-    vars: {
+// Starts what the Sources page runs against, as script/server runs it (tests/js/relay.mjs startFixture): the
+// Discord stand-in, the Bitbucket stand-in with an OAuth consumer (`clientId`, `clientSecret`) whose callback is
+// the relay's, and the relay under `wrangler dev` with admin `token` and `vars`. Returns {relay, standin, sink,
+// close()}.
+export function startSourcesRelay({ token, clientId, clientSecret, vars = {} }) {
+  return startFixture({
+    token, sink: true, bitbucket: { clientId, clientSecret },
+    vars: ({ base, standin }) => ({
       BITBUCKET_CLIENT_ID: clientId, BITBUCKET_CLIENT_SECRET: clientSecret, SECRETS_KEY: randomBytes(32).toString('base64'),
       BITBUCKET_OAUTH_BASE: standin.webUrl, BITBUCKET_API_BASE: standin.apiUrl, PUBLIC_BASE_URL: base, ...vars,
-    },
+    }),
   });
-  const close = async () => {
-    await relay.kill();
-    await standin.close();
-    await sink.close();
-  };
-  return { relay, standin, sink, close };
 }

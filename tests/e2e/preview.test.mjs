@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { haveShared, nativeCli, root, sharedDir } from '../js/helpers.mjs';
-import { startRelay } from '../js/relay.mjs';
+import { withRelay } from '../js/relay.mjs';
 
 const chromiumPath = process.env.DISPATCH_CHROMIUM ?? '/usr/bin/chromium';
 const artifacts = resolve(root, 'build/artifacts');
@@ -21,7 +21,7 @@ const fixtures = resolve(sharedDir, 'fixtures/bitbucket-cloud');
 const scratch = mkdtempSync(join(tmpdir(), 'dispatch-preview-'));
 const sharedNote = '../shared is not beside the repository; the own vectors stand in';
 
-let relay;
+const { relay, ready } = withRelay({ token: 'preview-test-token-0123456789' });
 let browser;
 let page;
 const consoleErrors = [];
@@ -118,7 +118,7 @@ function midWord(wraps) {
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  relay = await startRelay({ token: 'preview-test-token-0123456789' });
+  await ready;
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -137,7 +137,6 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await relay?.kill();
 });
 
 test('the page draws its first sample as Discord would, and says how long that took', async (t) => {

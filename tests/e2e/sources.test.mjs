@@ -1,19 +1,21 @@
 // The Sources page in real Chromium (Debian's, driven by playwright-core), served by the relay under
 // `wrangler dev` beside the Bitbucket stand-in and the Discord stand-in, as script/server runs them. One
-// user's afternoon, in order: sign in (a wrong token first), connect a repository through Bitbucket's consent
-// page, find it on the search's second page, choose custom events and filters (checked live: "Would this
-// pass?"), send to the Discord stand-in only after saying so, create; a push in Bitbucket shows up in Recent
-// deliveries with its message drawn, a push to a branch the filters leave out as ignored; open it, redeliver,
-// send a test event, change the filters and pull request threads, rotate the secret, disconnect. Then the refusals (a cross-site POST without
-// the CSRF token), the headers, the hand-made way, the time to first render with 50 sources and a
-// 500-delivery log, and Sign out everywhere (a second browser's session ended too). Screenshots at 1400 and 390 px go to build/artifacts/sources-*.png.
+// user's afternoon, as numbered steps in order (each builds on what the ones before it made): sign in (a wrong
+// token first), connect a repository through Bitbucket's consent page, find it on the search's second page,
+// choose custom events and filters (checked live: "Would this pass?"), send to the Discord stand-in only after
+// saying so, create; a push in Bitbucket shows up in Recent deliveries with its message drawn, a push to a
+// branch the filters leave out as ignored; open it, redeliver, send a test event, change the filters and pull
+// request threads, rotate the secret, disconnect. Then the refusals (a cross-site POST without the CSRF token),
+// the headers, the hand-made way, the time to first render with 50 sources and a 500-delivery log, and Sign
+// out everywhere (a second browser's session ended too). Screenshots at 1400 and 390 px go to
+// build/artifacts/sources-*.png.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 
 import { root, sign } from '../js/helpers.mjs';
 import { artifacts, consoleWatch, launchChromium, narrow, shots as takeShots, startSourcesRelay, until, view as viewDrawn } from './chromium.mjs';
@@ -29,8 +31,12 @@ let sink;
 let context;
 let page;
 let crossSite;
-// What the scenario made, for the tests after it.
+// What the scenario made, for the steps after it.
 const made = {};
+// The walkthrough's steps, numbered in the order they run (each builds on what the ones before it made); they
+// are registered as the tests of one describe at the end of this file.
+const steps = [];
+const step = (number, name, ...rest) => steps.push({ number, name, rest });
 
 // HTTP answers the page expects and handles (a wrong token, a refused forgery): Chromium logs each failed
 // fetch as a console error, which is not a fault of the page.
@@ -38,9 +44,6 @@ const expectedFailure = /^Failed to load resource: the server responded with a s
 const { errors: consoleErrors, watch } = consoleWatch(expectedFailure);
 const shots = (name, target = page, options = {}) => takeShots(`sources-${name}`, target, options);
 const view = (name, target = page) => viewDrawn(target, name);
-
-
-
 
 async function signedFetch(endpoint, event, body, secret) {
   const bytes = Buffer.from(JSON.stringify(body));
@@ -53,7 +56,6 @@ async function signedFetch(endpoint, event, body, secret) {
   await response.arrayBuffer();
   return response.status;
 }
-
 
 before(async () => {
   // A failed attempt waits 30–60 s, so "Retry now" is always clicked inside the backoff.
@@ -79,7 +81,7 @@ after(async () => {
   await new Promise((done) => (crossSite ? crossSite.close(done) : done()));
 });
 
-test('the pages are served with a Content-Security-Policy that allows no inline script, and / leads to /sources', async () => {
+step(1, 'the pages are served with a Content-Security-Policy that allows no inline script, and / leads to /sources', async () => {
   for (const path of ['/sources', '/preview', '/sources.mjs']) {
     const response = await fetch(`${relay.base}${path}`);
     await response.arrayBuffer();
@@ -98,7 +100,7 @@ test('the pages are served with a Content-Security-Policy that allows no inline 
   assert.doesNotMatch(html, /\son[a-z]+=/i, 'an inline event handler');
 });
 
-test('sign in: a wrong token is refused with the reason, the right one opens the empty list', async () => {
+step(2, 'sign in: a wrong token is refused with the reason, the right one opens the empty list', async () => {
   await page.goto(`${relay.base}/sources`);
   await page.getByLabel('Admin token').waitFor();
   await shots('sign-in');
@@ -121,7 +123,7 @@ test('sign in: a wrong token is refused with the reason, the right one opens the
   await shots('empty');
 });
 
-test('connect: Bitbucket\'s consent, a repository on the search\'s second page, custom events, the Discord stand-in\'s webhook as Discord\'s, created', async () => {
+step(3, 'connect: Bitbucket\'s consent, a repository on the search\'s second page, custom events, the Discord stand-in\'s webhook as Discord\'s, created', async () => {
   await page.getByRole('link', { name: 'Connect Bitbucket' }).first().click();
   await page.getByRole('button', { name: 'Grant access' }).click();
   await page.waitForURL(/\/sources\?connection=/);
@@ -255,7 +257,7 @@ test('connect: Bitbucket\'s consent, a repository on the search\'s second page, 
   await shots('created');
 });
 
-test('a push in Bitbucket shows up in Recent deliveries; opened, its headers, payload and message as Discord draws it', async () => {
+step(4, 'a push in Bitbucket shows up in Recent deliveries; opened, its headers, payload and message as Discord draws it', async () => {
   const [slugWorkspace, slug] = made.repository.split('/');
   const pushed = await standin.control('POST', `/_standin/repositories/${slugWorkspace}/${slug}/push`, { message: 'Honour retry_after on 429s' });
   assert.equal(pushed.deliveries[0].attempts.at(-1).status, 202);
@@ -289,7 +291,7 @@ test('a push in Bitbucket shows up in Recent deliveries; opened, its headers, pa
   await shared.close();
 });
 
-test('Redeliver queues the same body again as a new delivery', async () => {
+step(5, 'Redeliver queues the same body again as a new delivery', async () => {
   const row = page.locator('.delivery', { has: page.locator('.delivery-row[aria-expanded="true"]') });
   await row.getByRole('button', { name: 'Redeliver' }).click();
   await row.locator('.action-result .notice.ok').waitFor();
@@ -299,7 +301,7 @@ test('Redeliver queues the same body again as a new delivery', async () => {
   assert.equal(sink.received(made.sinkToken).length, 2);
 });
 
-test('a push to a branch the filters leave out is logged as ignored, branch_filtered, with the core\'s reason; Discord gets nothing', async () => {
+step(6, 'a push to a branch the filters leave out is logged as ignored, branch_filtered, with the core\'s reason; Discord gets nothing', async () => {
   const [workspace, slug] = made.repository.split('/');
   const before = sink.received(made.sinkToken).length;
   const pushed = await standin.control('POST', `/_standin/repositories/${workspace}/${slug}/push`, { branch: 'feature/login', message: 'Try the new login' });
@@ -317,7 +319,7 @@ test('a push to a branch the filters leave out is logged as ignored, branch_filt
   assert.equal(sink.received(made.sinkToken).length, before);
 });
 
-test('Send test event: a signed sample goes through the receive path and shows up in the log', async () => {
+step(7, 'Send test event: a signed sample goes through the receive path and shows up in the log', async () => {
   await page.getByLabel('Test event').selectOption('pullrequest:created');
   await page.getByRole('button', { name: 'Send test event' }).click();
   await page.locator('.test-result .notice.ok').waitFor();
@@ -339,7 +341,7 @@ test('Send test event: a signed sample goes through the receive path and shows u
   await until(async () => (await page.locator('.delivery').count()) >= 3, 'every delivery again');
 });
 
-test('Retry now: a delivery waiting on a backoff after Discord failed is sent at once', async () => {
+step(8, 'Retry now: a delivery waiting on a backoff after Discord failed is sent at once', async () => {
   // Nothing else is on its way to Discord, so the scripted failure meets this delivery.
   await until(async () => (await relay.api('GET', `/api/endpoints/${made.endpoint}/deliveries?status=pending`)).body.length === 0, 'the log to settle');
   sink.script(made.sinkToken, [{ status: 500 }]);
@@ -359,7 +361,7 @@ test('Retry now: a delivery waiting on a backoff after Discord failed is sent at
   await shots('retried');
 });
 
-test('Repeated refusals are one entry in the log: ×N, last at …', async () => {
+step(9, 'Repeated refusals are one entry in the log: ×N, last at …', async () => {
   const unsigned = () => fetch(`${relay.base}/hooks/${made.endpoint}`, {
     method: 'POST', headers: { 'content-type': 'application/json', 'x-event-key': 'repo:push' }, body: '{}',
   }).then((response) => response.status);
@@ -381,7 +383,7 @@ test('Repeated refusals are one entry in the log: ×N, last at …', async () =>
   await row.locator('.delivery-row').click();
 });
 
-test('Settings: a template in the preview\'s editor, its fault marked where the core finds it, saved, then dropped', async () => {
+step(10, 'Settings: a template in the preview\'s editor, its fault marked where the core finds it, saved, then dropped', async () => {
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.waitForURL(/tab=settings/);
   await page.locator('.template-field .dc-message').waitFor();
@@ -411,7 +413,7 @@ test('Settings: a template in the preview\'s editor, its fault marked where the 
   assert.equal((await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body.template ?? null, null);
 });
 
-test('Settings: a template for some events, drawn on a sample of their family, refused while it fails, saved beside the default, then removed', async () => {
+step(11, 'Settings: a template for some events, drawn on a sample of their family, refused while it fails, saved beside the default, then removed', async () => {
   const section = page.locator('.event-templates');
   const picker = section.getByLabel('Events for another template');
   assert.deepEqual(await picker.locator('option').allTextContents(), [
@@ -464,7 +466,7 @@ test('Settings: a template for some events, drawn on a sample of their family, r
   assert.equal((await relay.api('GET', `/api/endpoints/${made.endpoint}`)).body.templates ?? null, null);
 });
 
-test('Settings: the filters as saved, a tag pattern added from its examples, pull request threads turned on and off', async () => {
+step(12, 'Settings: the filters as saved, a tag pattern added from its examples, pull request threads turned on and off', async () => {
   const filters = page.locator('.filters-field');
   assert.equal(await filters.getByLabel('Branches', { exact: true }).inputValue(), 'main\nrelease/*');
   assert.equal(await filters.getByLabel('Tags', { exact: true }).inputValue(), '');
@@ -492,7 +494,7 @@ test('Settings: the filters as saved, a tag pattern added from its examples, pul
   assert.deepEqual(endpoint.filters.tags, ['v*']);
 });
 
-test('Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the old one still verifies for a while', async () => {
+step(13, 'Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the old one still verifies for a while', async () => {
   await page.getByRole('button', { name: 'Rotate secret' }).click();
   await shots('rotate-dialog', page, { fullPage: false });
   await page.locator('dialog').getByRole('button', { name: 'Rotate secret' }).click();
@@ -512,7 +514,7 @@ test('Rotate secret: the new one is shown once, Bitbucket\'s hook has it, the ol
   await page.waitForURL(/tab=settings/);
 });
 
-test('Disconnect: a confirmation, the hook removed from Bitbucket, the source shown disconnected', async () => {
+step(14, 'Disconnect: a confirmation, the hook removed from Bitbucket, the source shown disconnected', async () => {
   await page.locator('.danger-zone').getByRole('button', { name: 'Disconnect' }).waitFor();
   await page.locator('.danger-zone').getByRole('button', { name: 'Disconnect' }).click();
   await page.locator('dialog[open]').waitFor();
@@ -546,7 +548,7 @@ test('Disconnect: a confirmation, the hook removed from Bitbucket, the source sh
   assert.equal(await row.locator('.badge').textContent(), 'Disconnected');
 });
 
-test('Bitbucket\'s refusal in words, with what to do: a repository that already has 50 webhooks', async () => {
+step(15, 'Bitbucket\'s refusal in words, with what to do: a repository that already has 50 webhooks', async () => {
   await standin.control('POST', '/_standin/repositories/acme/relay-api/hooks/fill', { count: 50 });
   await page.goto(`${relay.base}/sources?connection=${made.connection}`);
   await page.getByLabel('Search repositories').fill('relay-api');
@@ -574,7 +576,7 @@ test('Bitbucket\'s refusal in words, with what to do: a repository that already 
   assert.ok(!endpoints.some((endpoint) => endpoint.source?.repository === 'acme/relay-api'), 'no endpoint is left behind');
 });
 
-test('a revoked authorisation: the connect flow and the list say so and offer Reconnect', async () => {
+step(16, 'a revoked authorisation: the connect flow and the list say so and offer Reconnect', async () => {
   await standin.control('POST', '/_standin/revoke', {});
   await page.goto(`${relay.base}/sources?connection=${made.connection}`);
   await page.locator('.notice.warn a[href="/connect/bitbucket"]').first().waitFor({ timeout: 15_000 });
@@ -587,7 +589,7 @@ test('a revoked authorisation: the connect flow and the list say so and offer Re
   assert.equal(await page.getByRole('link', { name: 'Reconnect' }).first().getAttribute('href'), '/connect/bitbucket');
 });
 
-test('a cross-site POST without the CSRF token is refused (403), and the relay did nothing', async () => {
+step(17, 'a cross-site POST without the CSRF token is refused (403), and the relay did nothing', async () => {
   const { body: before } = await relay.api('GET', '/api/endpoints');
   // From the signed-in page itself, without the header.
   const bare = await page.evaluate(async () => {
@@ -614,7 +616,7 @@ test('a cross-site POST without the CSRF token is refused (403), and the relay d
   assert.equal(after.length, before.length);
 });
 
-test('without a Bitbucket OAuth consumer: how to create one, and an endpoint by hand with its secret shown once', async () => {
+step(18, 'without a Bitbucket OAuth consumer: how to create one, and an endpoint by hand with its secret shown once', async () => {
   const unconfigured = await context.newPage();
   watch(unconfigured);
   await unconfigured.route('**/api/session', async (route) => {
@@ -654,7 +656,7 @@ test('without a Bitbucket OAuth consumer: how to create one, and an endpoint by 
   await unconfigured.close();
 });
 
-test('every control has a visible name, and the keyboard reaches the list and the sign-out', async () => {
+step(19, 'every control has a visible name, and the keyboard reaches the list and the sign-out', async () => {
   await page.goto(`${relay.base}/sources`);
   await view('list');
   const unnamed = await page.$$eval('input, select, textarea, button', (controls) => controls
@@ -671,7 +673,7 @@ test('every control has a visible name, and the keyboard reaches the list and th
   await shots('list');
 });
 
-test('time to first render with 50 sources, and of a 500-delivery log (recorded, not judged)', async (t) => {
+step(20, 'time to first render with 50 sources, and of a 500-delivery log (recorded, not judged)', async (t) => {
   const { body: existing } = await relay.api('GET', '/api/endpoints');
   const destinations = sink.webhook('timing-token-0123456789abcdef');
   const createdIds = [];
@@ -747,14 +749,14 @@ test('time to first render with 50 sources, and of a 500-delivery log (recorded,
     `all 500 through the cursor in ${summary.wholeLogOf500Ms} ms`);
 });
 
-test('Forget account: a confirmation, refused in words while a source still uses it, then the tokens are gone and the log stays', async () => {
+step(21, 'Forget account: a confirmation, refused in words while a source still uses it, then the tokens are gone and the log stays', async () => {
   await page.goto(`${relay.base}/sources`);
   await view('list');
   const account = page.locator('li.connection', { hasText: 'Ada Lovelace' });
   const forget = account.getByRole('button', { name: 'Forget' });
   // A source that still uses the account (made so in D1: a revoked account cannot connect one).
-  const [{ id: sourceEndpoint }] = relay.sql(`SELECT id FROM endpoints WHERE connection_id = '${made.connection}' LIMIT 1`);
-  relay.sql(`UPDATE endpoints SET active = 1 WHERE id = '${sourceEndpoint}'`);
+  const [{ id: sourceEndpoint }] = await relay.sql(`SELECT id FROM endpoints WHERE connection_id = '${made.connection}' LIMIT 1`);
+  await relay.sql(`UPDATE endpoints SET active = 1 WHERE id = '${sourceEndpoint}'`);
   await forget.click();
   await page.locator('dialog[open]').waitFor();
   assert.match(await page.textContent('dialog[open]'), /deletes this account's Bitbucket tokens/);
@@ -763,7 +765,7 @@ test('Forget account: a confirmation, refused in words while a source still uses
   assert.match(await account.textContent('.notice.warn'), /Sources still use this account: disconnect them first/);
   assert.ok((await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection));
 
-  relay.sql(`UPDATE endpoints SET active = 0 WHERE id = '${sourceEndpoint}'`);
+  await relay.sql(`UPDATE endpoints SET active = 0 WHERE id = '${sourceEndpoint}'`);
   await forget.click();
   await page.locator('dialog').getByRole('button', { name: 'Cancel' }).click();
   assert.ok((await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection), 'Cancel forgot nothing');
@@ -771,7 +773,7 @@ test('Forget account: a confirmation, refused in words while a source still uses
   await page.locator('dialog').getByRole('button', { name: 'Forget account' }).click();
   await page.locator('li.connection', { hasText: 'Ada Lovelace' }).waitFor({ state: 'detached' });
   assert.ok(!(await relay.api('GET', '/api/connections')).body.some((item) => item.id === made.connection));
-  assert.equal(relay.sql(`SELECT count(*) AS n FROM connections WHERE id = '${made.connection}'`)[0].n, 0, 'the tokens\' row is gone');
+  assert.equal((await relay.sql(`SELECT count(*) AS n FROM connections WHERE id = '${made.connection}'`))[0].n, 0, 'the tokens\' row is gone');
   // The disconnected source and its log stay.
   const { status, body: deliveries } = await relay.api('GET', `/api/endpoints/${sourceEndpoint}/deliveries?limit=1`);
   assert.equal(status, 200);
@@ -779,7 +781,7 @@ test('Forget account: a confirmation, refused in words while a source still uses
   await shots('forgotten');
 });
 
-test('Sign out everywhere: a confirmation (Cancel ends nothing), then every browser\'s session ends, this one\'s too, and the admin token still works', async () => {
+step(22, 'Sign out everywhere: a confirmation (Cancel ends nothing), then every browser\'s session ends, this one\'s too, and the admin token still works', async () => {
   await page.goto(`${relay.base}/sources`);
   await view('list');
   // The status of GET /api/session from a page: 200 while its browser is signed in.
@@ -793,8 +795,8 @@ test('Sign out everywhere: a confirmation (Cancel ends nothing), then every brow
     await other.getByLabel('Admin token').fill(token);
     await other.getByRole('button', { name: 'Sign in' }).click();
     await view('list', other);
-    const sessions = () => relay.sql('SELECT count(*) AS n FROM sessions')[0].n;
-    const before = sessions();
+    const sessions = async () => (await relay.sql('SELECT count(*) AS n FROM sessions'))[0].n;
+    const before = await sessions();
     assert.ok(before >= 2, `${before} sessions`);
     assert.equal(await live(page), 200);
     assert.equal(await live(other), 200);
@@ -809,7 +811,7 @@ test('Sign out everywhere: a confirmation (Cancel ends nothing), then every brow
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-out-everywhere', 'Cancel gives the focus back to the button');
-    assert.equal(sessions(), before);
+    assert.equal(await sessions(), before);
     assert.equal(await live(page), 200);
     assert.equal(await live(other), 200);
     assert.equal(await page.isVisible('#account'), true);
@@ -826,7 +828,7 @@ test('Sign out everywhere: a confirmation (Cancel ends nothing), then every brow
     await refusal.waitFor();
     assert.match(await refusal.textContent(), /^Could not sign out everywhere\. A change made with the session cookie needs the x-dispatch-csrf header/);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-out-everywhere');
-    assert.equal(sessions(), before);
+    assert.equal(await sessions(), before);
     assert.equal(await live(other), 200);
     await page.unroute('**/api/sessions/revoke');
 
@@ -848,7 +850,7 @@ test('Sign out everywhere: a confirmation (Cancel ends nothing), then every brow
     assert.match(said, new RegExp(`You are signed out everywhere: ${before} sessions were ended, this browser's included`));
     assert.match(said, /Scripts that use the admin token still work/);
     assert.equal(await page.isVisible('#account'), false);
-    assert.equal(sessions(), 0);
+    assert.equal(await sessions(), 0);
     assert.ok(!(await context.cookies(relay.base)).some((cookie) => cookie.name === 'dispatch_session'), 'this browser\'s cookie is cleared');
     await shots('signed-out-everywhere');
 
@@ -875,7 +877,7 @@ test('Sign out everywhere: a confirmation (Cancel ends nothing), then every brow
   assert.equal(await live(page), 200);
 });
 
-test('a broken destination: test events held back in words, Resume, what failed offered again and delivered; saving the same URL clears it too', async () => {
+step(23, 'a broken destination: test events held back in words, Resume, what failed offered again and delivered; saving the same URL clears it too', async () => {
   const sinkToken = 'broken-page-token-0123456789';
   const { body: ep } = await relay.api('POST', '/api/endpoints', { name: 'broken destination', destination_url: sink.webhook(sinkToken), events: { mode: 'all' } });
   const push = JSON.parse(readFileSync(resolve(root, 'tests/vectors/bodies/push.json'), 'utf8'));
@@ -925,6 +927,13 @@ test('a broken destination: test events held back in words, Resume, what failed 
   await shots('destination-saved-again');
 });
 
-test('no console errors on any page of the scenario', () => {
+step(24, 'no console errors on any page of the scenario', () => {
   assert.deepEqual(consoleErrors, []);
+});
+
+describe('the Sources page, one user\'s afternoon, step by step', () => {
+  for (const [index, { number, name, rest }] of steps.entries()) {
+    assert.equal(number, index + 1, `step ${number} is numbered out of order`);
+    test(`${number}. ${name}`, ...rest);
+  }
 });
