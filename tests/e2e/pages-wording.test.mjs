@@ -274,18 +274,20 @@ test('after Save in Settings the source\'s head shows the name, events, filters 
   assert.match(await head.textContent(), /Events: Repository: Push · Pull Request: Created, Merged/);
 });
 
-// The codes a request can be refused with: the receive path's own (js-shim/receive.mjs), the core's
-// (src/dispatch/pipeline.cpp, signature.cpp) and README's list of outcome codes.
+// The codes a request can be refused with: the receive path's own (js-shim/receive.mjs), and the core's
+// (src/dispatch/pipeline.cpp, signature.cpp, answers.cpp: by their names in the registry, src/dispatch/codes.hpp).
 function refusalCodes() {
   const read = (path) => readFileSync(resolve(root, path), 'utf8');
+  const constants = new Map([...read('src/dispatch/codes.hpp').matchAll(/inline constexpr char (\w+)\[\] = "(\w+)";/g)]
+    .map(([, name, code]) => [name, code]));
   const codes = new Set();
   for (const [, code] of read('js-shim/receive.mjs').matchAll(/(?:refuse|record)\(\d+, '([a-z_]+)'/g)) codes.add(code);
-  for (const path of ['src/dispatch/pipeline.cpp', 'src/dispatch/signature.cpp']) {
-    for (const [, code] of read(path).matchAll(/"((?:signature|algorithm|event_key|body)_[a-z_]+)"/g)) codes.add(code);
+  for (const path of ['src/dispatch/pipeline.cpp', 'src/dispatch/signature.cpp', 'src/dispatch/answers.cpp']) {
+    for (const [, name] of read(path).matchAll(/codes::(\w+)/g)) {
+      const code = constants.get(name);
+      if (/^(?:signature|algorithm|event_key|body)_|^(?:endpoint|headers|envelope)_invalid$/.test(code ?? '')) codes.add(code);
+    }
   }
-  const outcomes = /Outcome codes: ([\s\S]*?)\n\n/.exec(read('README.md'))?.[1] ?? '';
-  for (const [, code] of outcomes.matchAll(/`([a-z_]+)`/g)) codes.add(code);
-  for (const allowed of ['accepted', 'event_not_selected', 'template_fallback']) codes.delete(allowed);
   return [...codes].sort();
 }
 
