@@ -59,7 +59,9 @@ export async function shots(name, target, { fullPage = true, element = null } = 
 
 // Waits until the Sources page has drawn the view `name` (it marks <html data-view>).
 export async function view(target, name) {
-  await target.waitForFunction((wanted) => document.documentElement.dataset.view === wanted, name, { timeout: 15_000 });
+  // 30 s, as Playwright waits for an element: on a loaded 2-core machine a page (its wasm compiled, its requests
+  // answered by a busy relay) can take longer than 15 s to draw.
+  await target.waitForFunction((wanted) => document.documentElement.dataset.view === wanted, name, { timeout: 30_000 });
 }
 
 // Polls `check` every 250 ms until it returns something truthy (returned), or fails naming `what`.
