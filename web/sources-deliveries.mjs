@@ -386,16 +386,14 @@ class DeliveryLog {
           : { notKept: true },
       ]);
       const wasOpen = detail.querySelector('details.payload')?.open ?? true;
-      // What the last action said (Retry now, Redeliver) stays when the detail is drawn again by a poll.
-      const said = [...(detail.querySelector('.action-result')?.childNodes ?? [])];
-      detail.replaceChildren(this.deliveryDetail(full, payload, wasOpen, said));
+      detail.replaceChildren(this.deliveryDetail(full, payload, wasOpen));
     } catch (error) {
       this.ctx.fail(error, detail);
     }
   }
 
-  deliveryDetail(full, payload, payloadOpen, said = []) {
-    const result = h('div', { class: 'action-result' }, ...said);
+  deliveryDetail(full, payload, payloadOpen) {
+    const result = h('div', { class: 'action-result' });
     return h('div', { class: 'detail-body' },
       facts(full, this.endpoint),
       this.detailActions(full, result), result,
