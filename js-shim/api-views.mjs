@@ -42,12 +42,14 @@ function shown(field, endpoint) {
 // An endpoint as the API shows it: the fields endpoint-fields.mjs marks as shown (with `list`, those a list
 // shows: not the templates), its hook URL, times and state, its source and its latest delivery.
 export function endpointView(endpoint, base, env, { list = false } = {}) {
-  const view = { id: endpoint.id, url: hookUrl(base, endpoint.id) };
+  /** @type {Record<string, any>} */
+  const view = {};
   for (const field of endpointFields) {
     if (!field.view || (list && field.view === 'detail')) continue;
     const value = shown(field, endpoint);
     if (field.view === 'always' || value !== null) view[field.name] = value;
   }
+  view.url = hookUrl(base, endpoint.id);
   view.created_at = isoTime(endpoint.created_at);
   view.updated_at = isoTime(endpoint.updated_at);
   view.state = endpointState(endpoint);

@@ -33,7 +33,8 @@ function endpointFromRow(row) {
   return endpoint;
 }
 
-const orNull = (value) => (value === undefined || value === null ? null : JSON.stringify(value));
+// A JSON column's stored form: the value as JSON text, or null for none (store.mjs writes deliveries' with it).
+export const orNull = (value) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 // A destination as the API shows it: the masked form stored beside the sealed URL, or, for a row the re-seal
 // has not reached yet (stored before destinations were sealed), the URL it still holds in the clear, masked.

@@ -4,10 +4,9 @@
 // takes the D1 binding (env.DB) as `db` first; one that seals, opens or fingerprints a value takes `env` instead,
 // for SECRETS_KEY as well as env.DB. Callers pass times in milliseconds since the epoch.
 
-import { destinationBeside, sealedEndpointColumns } from './store-endpoints.mjs';
+import { destinationBeside, orNull, sealedEndpointColumns } from './store-endpoints.mjs';
 import { currentSealPrefix, open, openAt, places, seal } from './secrets.mjs';
 
-const orNull = (value) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 // Marks the destination an attempt was sent to as broken (the statement, to batch with the attempt's
 // settle). `destination`: as stored when the attempt claimed it; a destination changed since that attempt is
